@@ -1,0 +1,525 @@
+"""The estimator template every autoencoder shares.
+
+``fit`` = validate -> scale -> build the network -> train (:func:`ae_anomaly.training.fit_module`)
+-> set ``offset_``. A variant overrides :meth:`BaseAutoencoder._build_module` and/or
+:meth:`BaseAutoencoder._training_loss`; it never touches the loop or the scoring methods.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+import pandas as pd
+import torch
+from sklearn.base import (
+    BaseEstimator,
+    ClassNamePrefixFeaturesOutMixin,
+    OutlierMixin,
+    TransformerMixin,
+)
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.preprocessing import MinMaxScaler, RobustScaler, StandardScaler
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+
+from ._sklearn_compat import Interval, StrOptions, _fit_context
+from .losses import reconstruction_error
+from .nets import ACTIVATIONS, AutoencoderNet
+from .training import fit_module, predict_batches
+
+#: Networks train in float32 (fast) and score in float64, so that a row's score does not
+#: depend on which other rows share its batch (float32 matmuls differ by an ulp or so).
+TRAIN_DTYPE = torch.float32
+SCORE_DTYPE = torch.float64
+
+_SCALERS = {"standard": StandardScaler, "robust": RobustScaler, "minmax": MinMaxScaler}
+
+
+def default_sizes(n_features):
+    """Network sizes used when ``hidden_layer_sizes`` / ``n_components`` are None.
+
+    The code has ``ceil(sqrt(n_features))`` units (strictly fewer than ``n_features`` when
+    there are two features or more) and one hidden layer of ``n_features // 2`` units,
+    clipped to [32, 256], on each side of it.
+    """
+    n_components = max(1, min(n_features - 1, math.ceil(math.sqrt(n_features))))
+    hidden = (int(np.clip(n_features // 2, 32, 256)),)
+    return hidden, n_components
+
+
+def resolve_device(device):
+    """Map ``"auto"`` to ``"cuda"`` when available, else ``"cpu"``; check ``"cuda"`` exists."""
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if device == "cuda" and not torch.cuda.is_available():
+        raise ValueError("device='cuda' was requested, but PyTorch sees no CUDA device.")
+    return device
+
+
+@contextlib.contextmanager
+def seeded(seed, device):
+    """Seed torch's global RNG inside a fork, leaving the caller's RNG state untouched.
+
+    Weight initialization and dropout draw from the global RNG; everything else the loop
+    draws comes from an explicit ``torch.Generator``.
+    """
+    devices = [torch.device(device)] if torch.device(device).type == "cuda" else []
+    with torch.random.fork_rng(devices=devices):
+        torch.manual_seed(seed)
+        yield
+
+
+def _reject_non_numeric_columns(X):
+    """Name the non-numeric columns of a DataFrame instead of failing on a cast later."""
+    if not isinstance(X, pd.DataFrame):
+        return
+    bad = [
+        f"{column!r} ({dtype})"
+        for column, dtype in X.dtypes.items()
+        if not pd.api.types.is_numeric_dtype(dtype)
+    ]
+    if bad:
+        raise ValueError(
+            f"Non-numeric column(s) {', '.join(bad)}: autoencoders need numbers. "
+            "Encode them first (e.g. OneHotEncoder in a ColumnTransformer) or drop them."
+        )
+
+
+def _first_bad_cell(X, is_bad):
+    """``(row, column)`` of the first cell where ``is_bad`` holds, in row-major order."""
+    rows, cols = np.nonzero(is_bad)
+    return int(rows[0]), int(cols[0])
+
+
+class BaseAutoencoder(
+    OutlierMixin, TransformerMixin, ClassNamePrefixFeaturesOutMixin, BaseEstimator
+):
+    """Template for the autoencoder detectors; see :class:`ae_anomaly.Autoencoder`."""
+
+    _parameter_constraints: dict = {
+        "hidden_layer_sizes": [None, "array-like", Interval(Integral, 1, None, closed="left")],
+        "n_components": [None, Interval(Integral, 1, None, closed="left")],
+        "activation": [StrOptions(set(ACTIVATIONS))],
+        "dropout": [Interval(Real, 0, 1, closed="left")],
+        "scaling": [StrOptions(set(_SCALERS)), None],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
+        "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "contamination": [StrOptions({"auto"}), Interval(Real, 0, 0.5, closed="right")],
+        "device": [StrOptions({"auto", "cpu", "cuda"})],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+
+    #: True when the training objective itself keeps the network from copying its input
+    #: (noise, a KL term, a sparsity or contractive penalty): no identity warning then.
+    _regularized = False
+
+    def __init__(
+        self,
+        *,
+        hidden_layer_sizes=None,
+        n_components=None,
+        activation="relu",
+        dropout=0.0,
+        scaling="standard",
+        max_iter=100,
+        batch_size="auto",
+        learning_rate_init=1e-3,
+        alpha=0.0,
+        early_stopping=True,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        tol=1e-4,
+        contamination="auto",
+        device="auto",
+        random_state=None,
+        verbose=0,
+    ):
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.n_components = n_components
+        self.activation = activation
+        self.dropout = dropout
+        self.scaling = scaling
+        self.max_iter = max_iter
+        self.batch_size = batch_size
+        self.learning_rate_init = learning_rate_init
+        self.alpha = alpha
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
+        self.contamination = contamination
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+
+    # ------------------------------------------------------------------ what a variant supplies
+    def _build_module(self, n_features):
+        """The untrained network for ``n_features`` inputs (uses the fitted sizes)."""
+        return AutoencoderNet(
+            n_features,
+            self.hidden_layer_sizes_,
+            self.n_components_,
+            activation=self.activation,
+            dropout=self.dropout,
+        )
+
+    def _training_loss(self, module, X, generator):
+        """Per-sample training objective for a batch ``X`` of scaled inputs."""
+        return reconstruction_error(module(X), X)
+
+    # ------------------------------------------------------------------------- fitting
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Fit the autoencoder on ``X`` (unlabeled; it may hold a few outliers).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data, numeric, without NaN or infinity.
+        y : Ignored
+            Not used, present for API consistency by convention.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        X = self._validate_input(X, reset=True)
+        self._initialize(X)
+        X_scaled = self._scale(X)
+        X_train, X_val = self._validation_split(X_scaled)
+        self._train(X_train, X_val, max_iter=self.max_iter, warn=True)
+        self._set_offset(self._score_scaled(X_scaled))
+        return self
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y=None):
+        """Train for one epoch on ``X``, keeping the weights and optimizer state.
+
+        The first call sets up the scaler (fitted on that first chunk), the network and the
+        optimizer; later calls continue training, so data that does not fit in memory can be
+        streamed in chunks. ``offset_`` is recomputed from the scores of the latest chunk.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            One chunk of training data.
+        y : Ignored
+            Not used, present for API consistency by convention.
+
+        Returns
+        -------
+        self : object
+            The estimator, trained one more epoch.
+        """
+        first_call = not hasattr(self, "module_")
+        X = self._validate_input(X, reset=first_call)
+        if first_call:
+            self._initialize(X)
+        X_scaled = self._scale(X)
+        self._train(X_scaled, None, max_iter=1, warn=False)
+        self._set_offset(self._score_scaled(X_scaled))
+        return self
+
+    def _initialize(self, X):
+        n_samples, n_features = X.shape
+        hidden, n_components = default_sizes(n_features)
+        if self.hidden_layer_sizes is not None:
+            hidden = self.hidden_layer_sizes
+            hidden = (hidden,) if isinstance(hidden, Integral) else tuple(hidden)
+            if not all(isinstance(h, Integral) and h > 0 for h in hidden):
+                raise ValueError(
+                    "hidden_layer_sizes must hold positive integers, "
+                    f"got {self.hidden_layer_sizes!r}."
+                )
+        if self.n_components is not None:
+            n_components = self.n_components
+        if n_components >= n_features and not self._regularized:
+            warnings.warn(
+                f"n_components={n_components} >= n_features={n_features}: with no regularizer "
+                "the autoencoder can learn the identity and reconstruct outliers as well as "
+                "inliers. Use a smaller n_components or a regularized variant "
+                "(e.g. DenoisingAutoencoder).",
+                UserWarning,
+                stacklevel=3,
+            )
+        self.hidden_layer_sizes_ = tuple(int(h) for h in hidden)
+        self.n_components_ = int(n_components)
+        self.device_ = resolve_device(self.device)
+        self._rng = check_random_state(self.random_state)
+        self.scaler_ = None if self.scaling is None else _SCALERS[self.scaling]().fit(X)
+        with seeded(self._draw_seed(), self.device_):
+            self.module_ = self._build_module(n_features).to(self.device_, SCORE_DTYPE)
+        self._optimizer = torch.optim.Adam(
+            self.module_.parameters(), lr=self.learning_rate_init, weight_decay=self.alpha
+        )
+        self.loss_curve_ = []
+        self.validation_loss_curve_ = [] if self.early_stopping else None
+        self.best_loss_ = math.inf
+        self.n_iter_ = 0
+
+    def _draw_seed(self):
+        return int(self._rng.randint(np.iinfo(np.int32).max))
+
+    def _validation_split(self, X):
+        """Hold out ``validation_fraction`` of the rows when early stopping, else none."""
+        if not self.early_stopping:
+            return X, None
+        n_samples = X.shape[0]
+        n_val = math.ceil(self.validation_fraction * n_samples)
+        if n_samples - n_val < 1:
+            warnings.warn(
+                f"Only {n_samples} sample(s): too few for a validation split, so early "
+                "stopping monitors the training loss instead.",
+                UserWarning,
+                stacklevel=3,
+            )
+            return X, None
+        order = self._rng.permutation(n_samples)
+        return X[order[n_val:]], X[order[:n_val]]
+
+    def _train(self, X_train, X_val, *, max_iter, warn):
+        seed = self._draw_seed()
+        device = self.device_
+        batch_size = 256 if self.batch_size == "auto" else self.batch_size
+        module = self.module_.to(TRAIN_DTYPE)
+        try:
+            with seeded(seed, device):
+                history = fit_module(
+                    module,
+                    torch.tensor(X_train, dtype=TRAIN_DTYPE, device=device),
+                    self._training_loss,
+                    optimizer=self._optimizer,
+                    max_iter=max_iter,
+                    batch_size=batch_size,
+                    generator=torch.Generator(device=device).manual_seed(seed),
+                    X_val=None
+                    if X_val is None
+                    else torch.tensor(X_val, dtype=TRAIN_DTYPE, device=device),
+                    val_fn=self._anomaly_error,
+                    tol=self.tol,
+                    n_iter_no_change=self.n_iter_no_change,
+                    verbose=bool(self.verbose),
+                    desc=type(self).__name__,
+                )
+        finally:
+            module.to(SCORE_DTYPE)
+        self.loss_curve_.extend(history.loss)
+        if self.validation_loss_curve_ is not None:
+            self.validation_loss_curve_.extend(history.validation_loss)
+        self.best_loss_ = min(self.best_loss_, history.best_loss)
+        self.n_iter_ += history.n_iter
+        if warn and not history.converged:
+            warnings.warn(
+                f"{type(self).__name__}: maximum iterations ({max_iter}) reached and the "
+                "optimization hasn't converged yet.",
+                ConvergenceWarning,
+                stacklevel=3,
+            )
+
+    def _set_offset(self, scores):
+        """``offset_`` from the training scores (see the ``contamination`` parameter)."""
+        if self.contamination == "auto":
+            # Tukey's fence on the reconstruction errors: Q3 + 1.5 * IQR.
+            q1, q3 = np.percentile(-scores, [25, 75])
+            self.offset_ = -float(q3 + 1.5 * (q3 - q1))
+        else:
+            self.offset_ = float(np.percentile(scores, 100.0 * self.contamination))
+
+    # ------------------------------------------------------------------------- input
+    def _validate_input(self, X, *, reset):
+        """``validate_data`` plus messages that name the offending column, row and value."""
+        _reject_non_numeric_columns(X)
+        try:
+            X = validate_data(self, X, reset=reset, dtype=np.float64, ensure_all_finite=False)
+        except ValueError as exc:
+            if "could not convert" not in str(exc):
+                raise
+            raw = np.asarray(X, dtype=object)
+            as_number = np.vectorize(_is_number, otypes=[bool])
+            row, col = _first_bad_cell(raw, ~as_number(raw))
+            raise ValueError(
+                f"Non-numeric value {raw[row, col]!r} at row {row}, {self._column_name(col)}."
+            ) from exc
+        finite = np.isfinite(X)
+        if not finite.all():
+            row, col = _first_bad_cell(X, ~finite)
+            kind = "NaN" if np.isnan(X[row, col]) else "infinity"
+            raise ValueError(
+                f"Input X contains {kind} at row {row}, {self._column_name(col)} "
+                f"({(~finite).sum()} non-finite value(s) in all). Impute or drop them first "
+                "(e.g. sklearn.impute.SimpleImputer in a Pipeline)."
+            )
+        return X
+
+    def _column_name(self, col):
+        names = getattr(self, "feature_names_in_", None)
+        return f"column {names[col]!r}" if names is not None else f"column {col}"
+
+    def _scale(self, X):
+        return X if self.scaler_ is None else self.scaler_.transform(X)
+
+    def _unscale(self, X):
+        return X if self.scaler_ is None else self.scaler_.inverse_transform(X)
+
+    # ------------------------------------------------------------------------- scoring
+    def _anomaly_error(self, module, X):
+        """Per-sample anomaly error of scaled inputs (the negated score)."""
+        return reconstruction_error(module(X), X)
+
+    def _score_scaled(self, X_scaled):
+        return -predict_batches(self._anomaly_error, self.module_, X_scaled)
+
+    def _checked(self, X):
+        check_is_fitted(self)
+        return self._validate_input(X, reset=False)
+
+    def score_samples(self, X):
+        """Opposite of the reconstruction error: the higher, the more normal.
+
+        The error is the mean squared difference between a row and its reconstruction,
+        measured after the estimator's internal scaling.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,)
+        """
+        return self._score_scaled(self._scale(self._checked(X)))
+
+    def decision_function(self, X):
+        """``score_samples(X) - offset_``: negative for outliers, positive for inliers.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        decision : ndarray of shape (n_samples,)
+        """
+        return self.score_samples(X) - self.offset_
+
+    def predict(self, X):
+        """+1 for inliers, -1 for outliers (where ``decision_function`` is negative).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples,), dtype int
+        """
+        return np.where(self.decision_function(X) < 0, -1, 1)
+
+    def score(self, X, y=None):
+        """Mean of ``score_samples(X)``: lets ``GridSearchCV`` tune without labels.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : Ignored
+
+        Returns
+        -------
+        score : float
+        """
+        return float(np.mean(self.score_samples(X)))
+
+    def transform(self, X):
+        """Encode ``X`` to its latent codes (for the VAE: the posterior mean).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        codes : ndarray of shape (n_samples, n_components_)
+        """
+        X_scaled = self._scale(self._checked(X))
+        return predict_batches(lambda module, x: module.encode(x), self.module_, X_scaled)
+
+    def inverse_transform(self, X):
+        """Decode latent codes back to the input space, in the original units.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_components_)
+            Codes, e.g. from :meth:`transform`.
+
+        Returns
+        -------
+        X_original : ndarray of shape (n_samples, n_features_in_)
+        """
+        check_is_fitted(self)
+        codes = check_array(X, dtype=np.float64)
+        if codes.shape[1] != self.n_components_:
+            raise ValueError(
+                f"Codes have {codes.shape[1]} columns, but this model's code has "
+                f"n_components_={self.n_components_}."
+            )
+        decoded = predict_batches(lambda module, z: module.decode(z), self.module_, codes)
+        return self._unscale(decoded)
+
+    def reconstruct(self, X):
+        """Reconstruct ``X`` through the autoencoder, in the original units.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        X_hat : ndarray of shape (n_samples, n_features)
+        """
+        X_scaled = self._scale(self._checked(X))
+        return self._unscale(predict_batches(lambda module, x: module(x), self.module_, X_scaled))
+
+    def feature_scores(self, X):
+        """Per-feature squared reconstruction errors (after scaling): which columns are off.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        errors : ndarray or DataFrame of shape (n_samples, n_features)
+            A DataFrame with the training column names when the model was fitted on one.
+            Each row's mean is the negated :meth:`score_samples`.
+        """
+        X_scaled = self._scale(self._checked(X))
+        errors = predict_batches(lambda module, x: (module(x) - x).pow(2), self.module_, X_scaled)
+        names = getattr(self, "feature_names_in_", None)
+        if names is None:
+            return errors
+        index = X.index if isinstance(X, pd.DataFrame) else None
+        return pd.DataFrame(errors, columns=names, index=index)
+
+    @property
+    def _n_features_out(self):
+        return self.n_components_
+
+
+def _is_number(value):
+    try:
+        float(value)
+    except (TypeError, ValueError):
+        return False
+    return True

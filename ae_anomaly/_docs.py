@@ -1,0 +1,80 @@
+"""Docstring fragments shared by the estimators (one text, many classes)."""
+
+COMMON_PARAMETERS = """\
+hidden_layer_sizes : tuple of int or None, default=None
+    Widths of the encoder's hidden layers between the input and the code; the decoder
+    mirrors them. ``()`` gives a shallow (single code layer) autoencoder. None sizes
+    the network from ``n_features``: one hidden layer of ``n_features // 2`` units,
+    clipped to [32, 256].
+n_components : int or None, default=None
+    Size of the code (bottleneck), as in PCA. None uses ``ceil(sqrt(n_features))``,
+    kept below ``n_features``.
+activation : {"relu", "tanh", "logistic", "identity", "gelu"}, default="relu"
+    Activation after every hidden layer (the code and output layers are linear).
+dropout : float in [0, 1), default=0.0
+    Dropout rate after every hidden layer, active only while training.
+scaling : {"standard", "robust", "minmax"} or None, default="standard"
+    How inputs are scaled inside the estimator before the network sees them
+    (``StandardScaler``, ``RobustScaler`` or ``MinMaxScaler``); None feeds raw values.
+    Reconstruction errors, and so scores, are measured in the scaled space.
+max_iter : int, default=100
+    Maximum number of epochs.
+batch_size : int or "auto", default="auto"
+    Mini-batch size; "auto" is 256. Smaller datasets train with one (partial) batch.
+learning_rate_init : float, default=1e-3
+    Adam's learning rate.
+alpha : float, default=0.0
+    L2 penalty (Adam's weight decay).
+early_stopping : bool, default=True
+    Hold out ``validation_fraction`` of the rows, stop when their reconstruction
+    error stops improving, and restore the best weights. If False, stop when the
+    training loss stops improving.
+validation_fraction : float in (0, 1), default=0.1
+    Share of the training rows held out for early stopping.
+n_iter_no_change : int, default=10
+    Epochs without an improvement of at least ``tol`` before stopping.
+tol : float, default=1e-4
+    Minimum improvement of the monitored loss.
+contamination : "auto" or float in (0, 0.5], default="auto"
+    Sets ``offset_``, the threshold used by ``predict``. A float is the expected share
+    of outliers: ``offset_`` is that quantile of the training scores. "auto" makes no
+    assumption on that share and applies Tukey's boxplot rule to the reconstruction
+    errors of the training rows: a row is an outlier when its error exceeds
+    Q3 + 1.5 IQR. For normally distributed errors this flags 0.7% of clean rows, for
+    exponentially distributed ones about 5%.
+device : {"auto", "cpu", "cuda"}, default="auto"
+    Where the network runs; "auto" picks CUDA when available. Resolved in ``fit``.
+random_state : int, RandomState instance or None, default=None
+    Seeds weight initialization, shuffling, dropout, noise and the validation split.
+    An int gives identical results from fit to fit on the CPU.
+verbose : int, default=0
+    If > 0, show a progress bar (epoch, loss, validation loss) on stderr when it is a
+    terminal.
+"""
+
+COMMON_ATTRIBUTES = """\
+module_ : torch.nn.Module
+    The trained network (see :mod:`ae_anomaly.nets`).
+scaler_ : StandardScaler, RobustScaler, MinMaxScaler or None
+    The fitted input scaler.
+offset_ : float
+    Threshold on ``score_samples``: ``decision_function = score_samples - offset_``.
+hidden_layer_sizes_ : tuple of int
+    The hidden layer widths used.
+n_components_ : int
+    The code size used.
+loss_curve_ : list of float
+    Training loss per epoch.
+validation_loss_curve_ : list of float or None
+    Mean reconstruction error of the held-out rows per epoch (None without early stopping).
+best_loss_ : float
+    Best value of the monitored loss.
+n_iter_ : int
+    Number of epochs run.
+device_ : str
+    The device the network lives on.
+n_features_in_ : int
+    Number of features seen during ``fit``.
+feature_names_in_ : ndarray of shape (n_features_in_,)
+    Names of features seen during ``fit``, when they are all strings.
+"""
