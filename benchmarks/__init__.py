@@ -1,0 +1,1 @@
+"""Benchmarks for ae_anomaly: runnable as ``python -m benchmarks.<name>``."""
