@@ -178,6 +178,14 @@ class BaseAutoencoder(
         """Per-sample training objective for a batch ``X`` of scaled inputs."""
         return reconstruction_error(module(X), X)
 
+    def _default_sizes(self, n_features):
+        """``(hidden_layer_sizes, n_components)`` used for the parameters left at None."""
+        return default_sizes(n_features)
+
+    def _make_scaler(self, X):
+        """The input scaler fitted on ``X`` (None when ``scaling`` is None)."""
+        return None if self.scaling is None else _SCALERS[self.scaling]().fit(X)
+
     # ------------------------------------------------------------------------- fitting
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
@@ -234,7 +242,7 @@ class BaseAutoencoder(
 
     def _initialize(self, X):
         n_samples, n_features = X.shape
-        hidden, n_components = default_sizes(n_features)
+        hidden, n_components = self._default_sizes(n_features)
         if self.hidden_layer_sizes is not None:
             hidden = self.hidden_layer_sizes
             hidden = (hidden,) if isinstance(hidden, Integral) else tuple(hidden)
@@ -258,7 +266,7 @@ class BaseAutoencoder(
         self.n_components_ = int(n_components)
         self.device_ = resolve_device(self.device)
         self._rng = check_random_state(self.random_state)
-        self.scaler_ = None if self.scaling is None else _SCALERS[self.scaling]().fit(X)
+        self.scaler_ = self._make_scaler(X)
         with seeded(self._draw_seed(), self.device_):
             self.module_ = self._build_module(n_features).to(self.device_, SCORE_DTYPE)
         self._optimizer = torch.optim.Adam(
