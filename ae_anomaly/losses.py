@@ -36,7 +36,9 @@ def corrupt(x, noise, level, generator=None):
     """Corrupt ``x`` for a denoising autoencoder (Vincent et al., 2008).
 
     ``"gaussian"`` adds N(0, level^2) noise; ``"masking"`` sets each entry to zero with
-    probability ``level`` (zero is the feature mean once inputs are standardized).
+    probability ``level`` (zero is the feature mean once inputs are standardized);
+    ``"salt_pepper"`` sets each entry to 0 or 1 (the ends of [0, 1]-scaled pixels) with
+    probability ``level / 2`` each.
     """
     if noise == "gaussian":
         eps = torch.randn(x.shape, generator=generator, device=x.device, dtype=x.dtype)
@@ -44,4 +46,41 @@ def corrupt(x, noise, level, generator=None):
     if noise == "masking":
         keep = torch.rand(x.shape, generator=generator, device=x.device, dtype=x.dtype) >= level
         return x * keep
-    raise ValueError(f"Unknown noise {noise!r}; expected 'gaussian' or 'masking'.")
+    if noise == "salt_pepper":
+        # Inputs scaled to [0, 1]: a share ``level`` of the entries is set to 0 or 1, half each.
+        u = torch.rand(x.shape, generator=generator, device=x.device, dtype=x.dtype)
+        x = torch.where(u < level / 2, torch.zeros_like(x), x)
+        return torch.where((u >= level / 2) & (u < level), torch.ones_like(x), x)
+    raise ValueError(f"Unknown noise {noise!r}; expected 'gaussian', 'masking' or 'salt_pepper'.")
+
+
+def l1_activity(codes):
+    """Mean absolute code activation per sample: the L1 sparsity penalty (Ng, 2011)."""
+    return codes.abs().flatten(1).mean(dim=1)
+
+
+def kl_sparsity(codes, rho):
+    """KL(rho || rho_hat_j) summed over code units, with rho_hat the batch-mean activation.
+
+    ``codes`` must lie in (0, 1) (a sigmoid code). The penalty belongs to the batch, so
+    every sample of the batch gets the same value (Ng, 2011, "Sparse autoencoder", CS294A
+    lecture notes, section 3).
+    """
+    rho_hat = codes.mean(dim=0).clamp(1e-6, 1 - 1e-6)
+    kl = rho * torch.log(rho / rho_hat) + (1 - rho) * torch.log((1 - rho) / (1 - rho_hat))
+    return kl.sum().expand(codes.shape[0])
+
+
+def jacobian_frobenius(encode, x):
+    """Squared Frobenius norm of the encoder's Jacobian, ``||dh/dx||_F^2``, per sample.
+
+    Exact, by reverse-mode autodiff vectorized over the batch (:func:`torch.func.vmap` of
+    :func:`torch.func.jacrev`: one backward pass per code unit); differentiable, so it can
+    be trained on (Rifai et al., 2011, "Contractive auto-encoders", ICML).
+    """
+
+    def one_row(row):  # (n_features,) -> (n_components,)
+        return encode(row.unsqueeze(0)).squeeze(0)
+
+    jac = torch.func.vmap(torch.func.jacrev(one_row), randomness="different")(x)
+    return jac.pow(2).flatten(1).sum(dim=1)  # jac: (batch, n_components, n_features)
