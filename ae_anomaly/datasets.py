@@ -46,7 +46,7 @@ def load_task(name, *, anomaly_fraction=0.05, random_state=0):
     >>> from ae_anomaly.datasets import load_task
     >>> X, y = load_task("breast_cancer")
     >>> X.shape, int(y.sum())
-    ((375, 30), 18)
+    ((376, 30), 19)
     """
     rng = check_random_state(random_state)
     if name == "synthetic":
@@ -63,6 +63,54 @@ def load_task(name, *, anomaly_fraction=0.05, random_state=0):
     y = np.r_[np.zeros(n_normal, dtype=int), np.ones(n_anomalies, dtype=int)]
     order = rng.permutation(len(y))
     return X[order], y[order]
+
+
+def load_split(name, *, contamination=0.05, test_size=0.3, random_state=0):
+    """A planted-anomaly task split for unsupervised training and labelled testing.
+
+    The normal rows are split ``1 - test_size`` / ``test_size``. The training part gets
+    anomalies added so that they are ``contamination`` of it (detectors are fitted on
+    unlabelled, contaminated data, as in practice); the test part gets every anomaly
+    left over. Only scikit-learn's bundled datasets are used (no download).
+
+    Parameters
+    ----------
+    name : {"breast_cancer", "wine", "digits"}
+    contamination : float, default=0.05
+        Share of anomalies in the training part.
+    test_size : float, default=0.3
+        Share of the normal rows kept for testing.
+    random_state : int, RandomState instance or None, default=0
+
+    Returns
+    -------
+    X_train : ndarray of shape (n_train, n_features)
+    X_test : ndarray of shape (n_test, n_features)
+    y_test : ndarray of shape (n_test,)
+        1 for anomalies, 0 for normal rows.
+
+    Examples
+    --------
+    >>> from ae_anomaly.datasets import load_split
+    >>> X_train, X_test, y_test = load_split("breast_cancer")
+    >>> X_train.shape, X_test.shape, int(y_test.sum())
+    ((263, 30), (306, 30), 199)
+    """
+    rng = check_random_state(random_state)
+    if name not in _SOURCES:
+        raise ValueError(f"Unknown dataset {name!r}; choose one of {', '.join(_SOURCES)}.")
+    loader, normal_classes = _SOURCES[name]
+    X, target = loader(return_X_y=True)
+    X = X.astype(np.float64)
+    normal = rng.permutation(np.flatnonzero(np.isin(target, normal_classes)))
+    anomalies = rng.permutation(np.flatnonzero(~np.isin(target, normal_classes)))
+    n_test = round(len(normal) * test_size)
+    n_train = len(normal) - n_test
+    n_planted = max(1, round(n_train * contamination / (1 - contamination)))
+    train = rng.permutation(np.r_[normal[n_test:], anomalies[:n_planted]])
+    test = np.r_[normal[:n_test], anomalies[n_planted:]]
+    y_test = np.r_[np.zeros(n_test, dtype=int), np.ones(len(test) - n_test, dtype=int)]
+    return X[train], X[test], y_test
 
 
 def make_synthetic(
