@@ -212,12 +212,13 @@ class BaseAutoencoder(
         return self
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def partial_fit(self, X, y=None):
+    def partial_fit(self, X, y=None, *, scaler=None):
         """Train for one epoch on ``X``, keeping the weights and optimizer state.
 
-        The first call sets up the scaler (fitted on that first chunk), the network and the
-        optimizer; later calls continue training, so data that does not fit in memory can be
-        streamed in chunks. ``offset_`` is recomputed from the scores of the latest chunk.
+        The first call sets up the scaler (fitted on that first chunk, unless ``scaler`` is
+        given), the network and the optimizer; later calls continue training, so data that
+        does not fit in memory can be streamed in chunks (:func:`ae_anomaly.fit_chunks`
+        does it from files). ``offset_`` is recomputed from the scores of the latest chunk.
 
         Parameters
         ----------
@@ -225,6 +226,10 @@ class BaseAutoencoder(
             One chunk of training data.
         y : Ignored
             Not used, present for API consistency by convention.
+        scaler : fitted transformer, default=None
+            Used by the first call only: the input scaler to use instead of one fitted on
+            that chunk, e.g. a ``StandardScaler`` fitted on all the data with its own
+            ``partial_fit`` in a streaming pass. Needs ``scaling`` not None.
 
         Returns
         -------
@@ -235,10 +240,23 @@ class BaseAutoencoder(
         X = self._validate_input(X, reset=first_call)
         if first_call:
             self._initialize(X)
+            if scaler is not None:
+                self.scaler_ = self._check_prefitted_scaler(scaler)
         X_scaled = self._scale(X)
         self._train(X_scaled, None, max_iter=1, warn=False)
         self._set_offset(self._score_scaled(X_scaled))
         return self
+
+    def _check_prefitted_scaler(self, scaler):
+        if self.scaling is None:
+            raise ValueError("A scaler was given to partial_fit, but scaling=None.")
+        check_is_fitted(scaler)
+        if getattr(scaler, "n_features_in_", self.n_features_in_) != self.n_features_in_:
+            raise ValueError(
+                f"The scaler was fitted on {scaler.n_features_in_} features, but X has "
+                f"{self.n_features_in_}."
+            )
+        return scaler
 
     def _initialize(self, X):
         n_samples, n_features = X.shape
