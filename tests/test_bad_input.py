@@ -1,0 +1,120 @@
+"""Bad input gets a clear error naming the problem, or works; never a raw torch traceback."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from ae_anomaly import Autoencoder, DenoisingAutoencoder, VariationalAutoencoder
+from ae_anomaly.training import TrainingDivergedError
+
+FAST = {"max_iter": 5, "random_state": 0}
+
+
+@pytest.fixture
+def X():
+    return np.random.RandomState(0).normal(size=(60, 4))
+
+
+def test_nan_names_row_and_column(X):
+    X[7, 2] = np.nan
+    with pytest.raises(ValueError, match=r"contains NaN at row 7, column 2 \(1 non-finite"):
+        Autoencoder(**FAST).fit(X)
+
+
+def test_infinity_names_the_column_of_a_dataframe(X):
+    frame = pd.DataFrame(X, columns=["a", "b", "c", "d"])
+    model = Autoencoder(**FAST).fit(frame)
+    frame.loc[3, "c"] = np.inf
+    with pytest.raises(ValueError, match="contains infinity at row 3, column 'c'"):
+        model.score_samples(frame)
+
+
+def test_wrong_feature_count(X):
+    model = Autoencoder(**FAST).fit(X)
+    with pytest.raises(ValueError, match="X has 3 features, but Autoencoder is expecting 4"):
+        model.predict(X[:, :3])
+
+
+def test_missing_column_by_name(X):
+    frame = pd.DataFrame(X, columns=["a", "b", "c", "d"])
+    model = Autoencoder(**FAST).fit(frame)
+    with pytest.raises(ValueError, match="Feature names seen at fit time, yet now missing"):
+        model.predict(frame.rename(columns={"d": "e"}))
+
+
+def test_non_numeric_dataframe_columns_are_named(X):
+    frame = pd.DataFrame(X, columns=["a", "b", "c", "d"])
+    frame["city"] = "Paris"
+    with pytest.raises(ValueError, match=r"Non-numeric column\(s\) 'city' \((str|object)\)"):
+        Autoencoder(**FAST).fit(frame)
+
+
+def test_non_numeric_cell_in_an_array_gives_row_and_column(X):
+    cells = X.astype(object)
+    cells[4, 1] = "n/a"
+    with pytest.raises(ValueError, match=r"Non-numeric value 'n/a' at row 4, column 1"):
+        Autoencoder(**FAST).fit(cells)
+
+
+def test_empty_input():
+    with pytest.raises(ValueError, match="0 sample"):
+        Autoencoder(**FAST).fit(np.empty((0, 4)))
+
+
+@pytest.mark.parametrize(
+    "estimator_class", [Autoencoder, DenoisingAutoencoder, VariationalAutoencoder]
+)
+def test_one_row_works(estimator_class, X):
+    with pytest.warns(UserWarning, match="too few for a validation split"):
+        model = estimator_class(**FAST).fit(X[:1])
+    assert np.isfinite(model.score_samples(X)).all()
+
+
+def test_constant_columns_work(X):
+    X[:, 1] = 3.0
+    model = Autoencoder(**FAST).fit(X)
+    assert np.isfinite(model.score_samples(X)).all()
+    assert np.isfinite(model.reconstruct(X)).all()
+
+
+def test_fewer_samples_than_batch_size_still_trains(X):
+    model = Autoencoder(batch_size=1000, early_stopping=False, max_iter=10, random_state=0).fit(X)
+    assert model.n_iter_ == 10
+    assert model.loss_curve_[-1] < model.loss_curve_[0]
+
+
+def test_diverging_loss_is_reported_not_propagated(X):
+    huge = X * 1e200  # squares overflow to inf without scaling
+    with pytest.raises(TrainingDivergedError, match="Training diverged: the loss became"):
+        Autoencoder(scaling=None, **FAST).fit(huge)
+    # it is a ValueError too, so generic handlers catch it
+    assert issubclass(TrainingDivergedError, ValueError)
+
+
+def test_one_dimensional_input_is_refused(X):
+    model = Autoencoder(**FAST).fit(X)
+    with pytest.raises(ValueError, match="Expected 2D array"):
+        model.predict(X[0])
+
+
+def test_invalid_parameters_are_named(X):
+    with pytest.raises(ValueError, match="'contamination' parameter"):
+        Autoencoder(contamination=0.9).fit(X)
+    with pytest.raises(ValueError, match="hidden_layer_sizes must hold positive integers"):
+        Autoencoder(hidden_layer_sizes=(8, 0)).fit(X)
+    with pytest.raises(ValueError, match="noise_level=1.0 masks every input"):
+        DenoisingAutoencoder(noise="masking", noise_level=1.0).fit(X)
+
+
+def test_cuda_requested_without_cuda(X, monkeypatch):
+    monkeypatch.setattr("torch.cuda.is_available", lambda: False)
+    with pytest.raises(ValueError, match="device='cuda' was requested"):
+        Autoencoder(device="cuda", **FAST).fit(X)
+    assert Autoencoder(device="auto", **FAST).fit(X).device_ == "cpu"
+
+
+def test_unfitted_model_says_so(X):
+    from sklearn.exceptions import NotFittedError
+
+    with pytest.raises(NotFittedError, match="not fitted yet"):
+        Autoencoder().score_samples(X)
