@@ -1,14 +1,23 @@
 """ae_anomaly: autoencoders for anomaly detection and denoising, as scikit-learn estimators."""
 
 from .autoencoder import Autoencoder
+from .contractive import ContractiveAutoencoder
 from .denoising import DenoisingAutoencoder
+from .persistence import load, save
+from .sparse import SparseAutoencoder
+from .stacked import StackedAutoencoder
 from .variational import VariationalAutoencoder
 
 __version__ = "0.1.0"
 
 __all__ = [
     "Autoencoder",
+    "ContractiveAutoencoder",
     "DenoisingAutoencoder",
+    "SparseAutoencoder",
+    "StackedAutoencoder",
     "VariationalAutoencoder",
     "__version__",
+    "load",
+    "save",
 ]
