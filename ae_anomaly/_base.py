@@ -542,6 +542,61 @@ class BaseAutoencoder(
     def _n_features_out(self):
         return self.n_components_
 
+    # ------------------------------------------------------------------------- pickling
+    # The state is plain data (NumPy arrays, numbers, strings), so pickle, joblib and the
+    # safe skops format (ae_anomaly.save) all work; the network is rebuilt on load.
+    def __getstate__(self):
+        state = dict(super().__getstate__())  # a copy: object's is the live __dict__
+        module = state.pop("module_", None)
+        optimizer = state.pop("_optimizer", None)
+        if module is not None:
+            state["_module_state"] = _to_numpy(module.state_dict())
+        if optimizer is not None:
+            saved = optimizer.state_dict()
+            n_params = sum(len(group["params"]) for group in saved["param_groups"])
+            state["_optimizer_state"] = {
+                "class": type(optimizer).__name__,
+                "param_groups": saved["param_groups"],
+                "state": [_to_numpy(saved["state"].get(i, {})) for i in range(n_params)],
+            }
+        return state
+
+    def __setstate__(self, state):
+        state = dict(state)
+        module_state = state.pop("_module_state", None)
+        optimizer_state = state.pop("_optimizer_state", None)
+        super().__setstate__(state)
+        if module_state is None:
+            return
+        if getattr(self, "device_", "cpu") != "cpu" and not torch.cuda.is_available():
+            self.device_ = "cpu"
+        with seeded(0, self.device_):  # the weights are overwritten: leave the caller's RNG
+            module = self._build_module(self.n_features_in_).to(self.device_, SCORE_DTYPE)
+        module.load_state_dict(_to_torch(module_state))
+        if optimizer_state is not None:
+            params = list(module.parameters())
+            self._optimizer = getattr(torch.optim, optimizer_state["class"])(params)
+            self._optimizer.load_state_dict(
+                {"param_groups": optimizer_state["param_groups"], "state": {}}
+            )
+            # Set directly rather than through load_state_dict, which would cast Adam's
+            # moments to the resting float64: they keep the dtype they were trained in.
+            for param, saved in zip(params, optimizer_state["state"], strict=True):
+                if saved:
+                    self._optimizer.state[param] = {
+                        key: value.to(param.device) if value.dim() else value
+                        for key, value in _to_torch(saved).items()
+                    }
+        self.module_ = module.eval()
+
+
+def _to_numpy(tensors):
+    return {name: t.detach().cpu().numpy().copy() for name, t in tensors.items()}
+
+
+def _to_torch(arrays):
+    return {name: torch.from_numpy(np.array(a)) for name, a in arrays.items()}
+
 
 def _is_number(value):
     try:

@@ -1,0 +1,265 @@
+"""From a table's columns to a fitted pipeline and back: what the CLI does with data.
+
+A :class:`Schema` says which columns are numeric features, categorical features (one-hot
+encoded inside the saved pipeline), ids (copied to the outputs) or ignored. The pipeline
+is ``ColumnTransformer -> estimator``; scoring and denoising work chunk by chunk.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+import pyarrow as pa
+from sklearn.compose import ColumnTransformer
+from sklearn.impute import SimpleImputer
+from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.preprocessing import OneHotEncoder
+
+from ._io import DataError
+
+NUMERIC, CATEGORICAL = "numeric", "categorical"
+#: Output column names of ``score``: nobody can misread the direction of the score.
+SCORE, FLAG = "anomaly_score", "is_anomaly"
+#: Training-score quantiles kept in a model file for ``score --contamination``.
+N_QUANTILES = 1001
+#: A categorical column with more distinct values than this gets a warning.
+MAX_CATEGORIES = 100
+
+
+@dataclass
+class Schema:
+    """The columns a model was fitted on.
+
+    Examples
+    --------
+    >>> schema = Schema(features={"amount": NUMERIC, "country": CATEGORICAL}, ids=["id"])
+    >>> schema.check_columns(["id", "amount", "country"], "new.csv")
+    >>> schema.check_columns(["id", "amt", "country"], "new.csv")
+    Traceback (most recent call last):
+    ...
+    ae_anomaly._io.DataError: new.csv: missing column(s) 'amount' ... unknown column(s) 'amt' ...
+    """
+
+    features: dict = field(default_factory=dict)
+    ids: list = field(default_factory=list)
+    ignored: list = field(default_factory=list)
+    impute: str | None = None
+
+    @classmethod
+    def infer(cls, arrow_types, *, columns=(), exclude=(), ids=(), categorical=(), impute=None):
+        """The schema of a table: numbers are numeric, every other type categorical."""
+        names = list(arrow_types)
+        for option, given in [
+            ("--columns", columns),
+            ("--exclude", exclude),
+            ("--id-col", ids),
+            ("--categorical", categorical),
+        ]:
+            unknown = [c for c in given if c not in arrow_types]
+            if unknown:
+                raise DataError(
+                    f"{option}: no column named {_names(unknown)}; the columns are {_names(names)}."
+                )
+        chosen = list(columns) or [c for c in names if c not in set(ids)]
+        chosen = [c for c in chosen if c not in set(exclude) and c not in set(ids)]
+        if not chosen:
+            raise DataError("No feature columns left to fit on (check --columns/--exclude).")
+        features = {}
+        for name in chosen:
+            arrow_type = arrow_types[name]
+            numeric = pa.types.is_integer(arrow_type) or pa.types.is_floating(arrow_type)
+            numeric = numeric or pa.types.is_null(arrow_type)  # empty in the first block
+            features[name] = NUMERIC if numeric and name not in categorical else CATEGORICAL
+        ignored = [c for c in names if c not in features and c not in ids]
+        return cls(features=features, ids=list(ids), ignored=ignored, impute=impute)
+
+    @classmethod
+    def from_json(cls, data):
+        return cls(**data)
+
+    def to_json(self):
+        return asdict(self)
+
+    @property
+    def numeric(self):
+        return [c for c, kind in self.features.items() if kind == NUMERIC]
+
+    @property
+    def categorical(self):
+        return [c for c, kind in self.features.items() if kind == CATEGORICAL]
+
+    def arrow_types(self):
+        """Column types to read a file with: numbers as float64, the rest as strings."""
+        types = {c: pa.float64() for c in self.numeric}
+        types.update({c: pa.string() for c in [*self.categorical, *self.ids]})
+        return types
+
+    def check_columns(self, columns, source, *, allow_extra=False):
+        """Name the missing and the unknown columns of a file to score."""
+        missing = [c for c in [*self.features, *self.ids] if c not in columns]
+        known = {*self.features, *self.ids, *self.ignored}
+        extra = [] if allow_extra else [c for c in columns if c not in known]
+        if not missing and not extra:
+            return
+        parts = []
+        if missing:
+            parts.append(f"missing column(s) {_names(missing)} that the model needs")
+        if extra:
+            parts.append(
+                f"unknown column(s) {_names(extra)} the model was not fitted with "
+                "(pass --ignore-extra to ignore them)"
+            )
+        hint = " (renamed?)" if missing and extra else ""
+        raise DataError(f"{source}: {'; '.join(parts)}{hint}.")
+
+    def check_missing_values(self, frame, source):
+        """Name the first missing value of a feature column (unless the model imputes)."""
+        if self.impute is not None:
+            return
+        missing = frame[list(self.features)].isna().to_numpy()
+        if missing.any():
+            row, col = (int(i[0]) for i in np.nonzero(missing))
+            column = list(self.features)[col]
+            raise DataError(
+                f"{source}: missing value in column {column!r} at row {frame.index[row] + 1} "
+                f"({int(missing.sum())} missing in this chunk); pass --impute median or "
+                "--impute most_frequent when fitting."
+            )
+
+
+def build_pipeline(schema, estimator):
+    """``ColumnTransformer`` (passthrough/impute numbers, one-hot categories) -> estimator.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from ae_anomaly import Autoencoder
+    >>> schema = Schema(features={"a": NUMERIC, "b": NUMERIC, "c": CATEGORICAL})
+    >>> frame = pd.DataFrame({"a": [0.0, 1.0, 2.0], "b": [1.0, 0.0, 1.0], "c": ["x", "y", "x"]})
+    >>> pipeline = build_pipeline(schema, Autoencoder(max_iter=1, random_state=0)).fit(frame)
+    >>> pipeline.score_samples(frame).shape
+    (3,)
+    """
+    transformers = []
+    if schema.numeric:
+        numeric = "passthrough"
+        if schema.impute is not None:
+            numeric = SimpleImputer(strategy=schema.impute, keep_empty_features=True)
+        transformers.append(("numeric", numeric, schema.numeric))
+    if schema.categorical:
+        encoder = OneHotEncoder(handle_unknown="ignore", sparse_output=False)
+        if schema.impute is not None:
+            imputer = SimpleImputer(strategy="most_frequent", keep_empty_features=True)
+            encoder = make_pipeline(imputer, encoder)
+        transformers.append(("categorical", encoder, schema.categorical))
+    columns = ColumnTransformer(transformers, remainder="drop", sparse_threshold=0)
+    return Pipeline([("columns", columns), ("model", estimator)])
+
+
+def prepare(frame, schema):
+    """The feature columns of a chunk, categories as plain strings (NaN stays missing)."""
+    features = frame[list(schema.features)]
+    if schema.categorical:
+        features = features.astype({c: object for c in schema.categorical})
+    return features
+
+
+def categorical_warnings(frame, schema):
+    """Warnings for categorical columns that look like ids or free text."""
+    for column in schema.categorical:
+        n_unique = frame[column].nunique()
+        if n_unique > MAX_CATEGORIES:
+            yield (
+                f"categorical column {column!r} has {n_unique} distinct values; if it is an "
+                "id or free text, pass --id-col or --exclude."
+            )
+
+
+def training_quantiles(scores):
+    """``N_QUANTILES`` evenly spaced quantiles of the training anomaly scores."""
+    return [float(q) for q in np.quantile(scores, np.linspace(0, 1, N_QUANTILES))]
+
+
+def contamination_threshold(quantiles, contamination):
+    """The anomaly-score threshold flagging ``contamination`` of the training rows.
+
+    Examples
+    --------
+    >>> contamination_threshold(list(np.linspace(0, 1, N_QUANTILES)), 0.1)
+    0.9
+    """
+    grid = np.linspace(0, 1, len(quantiles))
+    return float(np.round(np.interp(1 - contamination, grid, quantiles), 12))
+
+
+def _groups(pipeline, schema):
+    """For each feature column, the indices of its transformed columns."""
+    transformer = pipeline.named_steps["columns"]
+    groups = {}
+    for name, _, columns in transformer.transformers_:
+        if name == "remainder":
+            continue
+        indices = np.arange(
+            transformer.output_indices_[name].start, transformer.output_indices_[name].stop
+        )
+        if name == "numeric":
+            groups.update({c: [i] for c, i in zip(columns, indices, strict=True)})
+        else:
+            encoder = transformer.named_transformers_[name]
+            encoder = encoder[-1] if isinstance(encoder, Pipeline) else encoder
+            start = 0
+            for column, categories in zip(columns, encoder.categories_, strict=True):
+                groups[column] = list(indices[start : start + len(categories)])
+                start += len(categories)
+    return {c: groups[c] for c in schema.features}
+
+
+def score_chunk(pipeline, schema, frame, *, threshold, explain=0):
+    """The ``score`` output of one chunk: ids, anomaly score, flag, top columns."""
+    transformed = pipeline[:-1].transform(prepare(frame, schema))
+    model = pipeline[-1]
+    scores = -model.score_samples(transformed)
+    out = frame[schema.ids].copy()
+    out[SCORE] = scores
+    out[FLAG] = (scores > threshold).astype(np.int8)
+    if explain:
+        errors = np.asarray(model.feature_scores(transformed))
+        groups = _groups(pipeline, schema)
+        names = np.array(list(groups), dtype=object)
+        per_column = np.column_stack([errors[:, idx].sum(axis=1) for idx in groups.values()])
+        total = per_column.sum(axis=1, keepdims=True)
+        shares = np.divide(per_column, total, out=np.zeros_like(per_column), where=total > 0)
+        top = np.argsort(-shares, axis=1, kind="stable")[:, : min(explain, len(names))]
+        for k in range(top.shape[1]):
+            out[f"top{k + 1}_column"] = names[top[:, k]]
+            out[f"top{k + 1}_share"] = np.round(
+                np.take_along_axis(shares, top[:, k : k + 1], 1)[:, 0], 6
+            )
+    return out
+
+
+def denoise_chunk(pipeline, schema, frame):
+    """The chunk with every feature column replaced by its reconstruction.
+
+    Numbers come back in their own units; a categorical column gets the category whose
+    one-hot column is reconstructed highest. Other columns are copied unchanged.
+    """
+    transformed = pipeline[:-1].transform(prepare(frame, schema))
+    reconstructed = pipeline[-1].reconstruct(transformed)
+    out = frame.copy()
+    transformer = pipeline.named_steps["columns"]
+    groups = _groups(pipeline, schema)
+    for column in schema.numeric:
+        out[column] = reconstructed[:, groups[column][0]]
+    if schema.categorical:
+        encoder = transformer.named_transformers_["categorical"]
+        encoder = encoder[-1] if isinstance(encoder, Pipeline) else encoder
+        for column, categories in zip(schema.categorical, encoder.categories_, strict=True):
+            best = np.argmax(reconstructed[:, groups[column]], axis=1)
+            out[column] = np.asarray(categories, dtype=object)[best]
+    return out
+
+
+def _names(names):
+    return ", ".join(repr(n) for n in names)

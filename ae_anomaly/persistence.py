@@ -1,0 +1,243 @@
+"""Safe model files: ``save(model, path)`` and ``load(path)``, with no pickle anywhere.
+
+A model file is a `skops <https://skops.readthedocs.io>`_ archive (a zip of JSON and
+``.npy`` arrays) with one more member, ``ae_anomaly.json``, that records the format
+version, the library versions, the feature schema and a summary of the model. Loading
+reads that header first (foreign, corrupted and newer-format files stop there), then lets
+skops rebuild the objects, allowing only scikit-learn's own types, NumPy's and the
+estimators that ``ae_anomaly`` exports: nothing in a file can name a function to call.
+The estimators store their networks as plain arrays (see ``BaseAutoencoder.__getstate__``).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import platform
+import zipfile
+import zlib
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+import sklearn
+import skops
+import skops.io as sio
+import torch
+
+from ._io import atomic_path
+from ._registry import public_estimators, type_name
+
+#: What ``ae_anomaly.json`` says a file is; bumped when an older reader could misread one.
+FORMAT = "ae_anomaly.model"
+FORMAT_VERSION = 1
+HEADER = "ae_anomaly.json"
+#: Types outside skops' defaults that a fitted pipeline of ours holds (dtype parameters).
+_EXTRA_TRUSTED = ("numpy.dtype",)
+
+
+class ModelFileError(ValueError):
+    """The file is not a model we can load safely: foreign, corrupted, newer or malicious."""
+
+
+def trusted_types():
+    """Type names allowed in a model file on top of skops' defaults (sklearn, NumPy, builtins).
+
+    Examples
+    --------
+    >>> "ae_anomaly.autoencoder.Autoencoder" in trusted_types()
+    True
+    """
+    return sorted({type_name(cls) for cls in public_estimators()} | set(_EXTRA_TRUSTED))
+
+
+def versions():
+    """The versions that matter for reading a model back."""
+    from . import __version__
+
+    return {
+        "ae_anomaly": __version__,
+        "scikit-learn": sklearn.__version__,
+        "torch": torch.__version__,
+        "numpy": np.__version__,
+        "skops": skops.__version__,
+        "python": platform.python_version(),
+    }
+
+
+def _json_safe(value):
+    """Parameters as JSON: tuples become lists, anything exotic its repr."""
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    if isinstance(value, np.generic):
+        return value.item()
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return repr(value)
+
+
+def describe(model):
+    """The header fields derived from a fitted estimator or pipeline."""
+    final = model.steps[-1][1] if hasattr(model, "steps") else model
+    names = getattr(model, "feature_names_in_", None)
+    info = {
+        "class": type_name(type(final)),
+        "params": _json_safe(final.get_params(deep=False)),
+        "n_features_in": int(model.n_features_in_) if hasattr(model, "n_features_in_") else None,
+        "feature_names_in": None if names is None else [str(n) for n in names],
+    }
+    if hasattr(final, "offset_"):
+        info["offset"] = float(final.offset_)
+    if hasattr(final, "n_iter_"):
+        info["n_iter"] = int(final.n_iter_)
+        info["best_loss"] = float(final.best_loss_)
+        info["final_loss"] = float(final.loss_curve_[-1]) if final.loss_curve_ else None
+    return info
+
+
+def save(model, path, *, metadata=None):
+    """Save a fitted estimator or pipeline to ``path``, safely loadable with :func:`load`.
+
+    The file is written atomically: it appears complete or not at all.
+
+    Parameters
+    ----------
+    model : estimator or Pipeline
+        Fitted; made of scikit-learn types and the estimators of ``ae_anomaly``.
+    path : str or path-like
+        Conventionally ending in ``.skops``.
+    metadata : dict, optional
+        JSON-serializable extra fields for the header (the CLI records the column schema,
+        the training summary and the threshold there).
+
+    Examples
+    --------
+    >>> import numpy as np, tempfile, pathlib
+    >>> from ae_anomaly import Autoencoder, save, load
+    >>> X = np.random.RandomState(0).normal(size=(100, 4))
+    >>> ae = Autoencoder(max_iter=2, random_state=0).fit(X)
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "model.skops"
+    >>> save(ae, path)
+    >>> np.array_equal(load(path).score_samples(X), ae.score_samples(X))
+    True
+    """
+    header = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "versions": versions(),
+        "estimator": describe(model),
+        **(metadata or {}),
+    }
+    payload = sio.dumps(model, compression=zipfile.ZIP_DEFLATED)
+    with atomic_path(path) as tmp:
+        Path(tmp).write_bytes(payload)
+        with zipfile.ZipFile(tmp, mode="a") as archive:
+            archive.writestr(HEADER, json.dumps(header, indent=1, allow_nan=False))
+
+
+def _read_bytes(path):
+    try:
+        return Path(path).read_bytes()
+    except IsADirectoryError:
+        raise ModelFileError(f"{str(path)!r} is a directory, not a model file.") from None
+    except OSError as exc:
+        raise ModelFileError(f"Cannot read model file {str(path)!r}: {exc.strerror}.") from None
+
+
+def _header(data, path):
+    name = repr(str(path))
+    if not data:
+        raise ModelFileError(f"{name} is empty, not a model file.")
+    if data[:1] == b"\x80":  # the PROTO opcode that starts every pickle since protocol 2
+        raise ModelFileError(
+            f"{name} is a pickle file, which can run code when loaded: refusing it. Model "
+            "files are written by ae_anomaly.save or `ae-anomaly fit`."
+        )
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            if HEADER not in archive.namelist():
+                raise ModelFileError(
+                    f"{name} is not an ae_anomaly model file (no {HEADER} inside)."
+                )
+            header = json.loads(archive.read(HEADER))
+    except (zipfile.BadZipFile, zlib.error, EOFError, json.JSONDecodeError, UnicodeDecodeError):
+        if data[:4] != b"PK\x03\x04":
+            raise ModelFileError(f"{name} is not an ae_anomaly model file.") from None
+        raise ModelFileError(f"{name} is corrupted or truncated.") from None
+    if not isinstance(header, dict) or header.get("format") != FORMAT:
+        raise ModelFileError(f"{name} is not an ae_anomaly model file.")
+    found = header.get("format_version")
+    if not isinstance(found, int) or found > FORMAT_VERSION:
+        written_by = header.get("versions", {}).get("ae_anomaly", "an unknown version")
+        raise ModelFileError(
+            f"{name} was written by ae_anomaly {written_by} in model format {found}; this "
+            f"ae_anomaly reads format {FORMAT_VERSION} at most: upgrade ae_anomaly."
+        )
+    return header
+
+
+def read_metadata(path):
+    """The header of a model file (format, versions, schema, summary) without loading it.
+
+    Raises
+    ------
+    ModelFileError
+        When the file is not a readable ae_anomaly model file of a known format.
+    """
+    return _header(_read_bytes(path), path)
+
+
+def load_with_metadata(path):
+    """``(model, header)`` of a model file; see :func:`load`."""
+    data = _read_bytes(path)
+    header = _header(data, path)
+    name = repr(str(path))
+    allowed = trusted_types()
+    try:
+        untrusted = [t for t in sio.get_untrusted_types(data=data) if t not in allowed]
+    except Exception as exc:  # skops' parser failing on a damaged schema, whatever the error
+        raise ModelFileError(f"{name} is corrupted: {type(exc).__name__}.") from None
+    if untrusted:
+        raise ModelFileError(
+            f"{name} holds types that model files may not contain ({', '.join(untrusted)}): "
+            "refusing to load it; it may have been crafted to run code."
+        )
+    try:
+        model = sio.loads(data, trusted=allowed)
+    except (zipfile.BadZipFile, zlib.error, EOFError, KeyError, ValueError, TypeError) as exc:
+        raise ModelFileError(f"{name} is corrupted: {type(exc).__name__}: {exc}.") from None
+    return model, header
+
+
+def load(path):
+    """Load a model saved by :func:`save` (or by ``ae-anomaly fit``); never runs code.
+
+    Parameters
+    ----------
+    path : str or path-like
+
+    Returns
+    -------
+    model : estimator or Pipeline
+
+    Raises
+    ------
+    ModelFileError
+        When the file is not an ae_anomaly model file, is corrupted or truncated, was
+        written in a newer format, or holds types outside the allowed list.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from ae_anomaly import load
+    >>> bogus = pathlib.Path(tempfile.mkdtemp()) / "model.skops"
+    >>> _ = bogus.write_text("hello")
+    >>> load(bogus)
+    Traceback (most recent call last):
+    ...
+    ae_anomaly.persistence.ModelFileError: '...model.skops' is not an ae_anomaly model file.
+    """
+    return load_with_metadata(path)[0]
