@@ -538,6 +538,44 @@ class BaseAutoencoder(
         index = X.index if isinstance(X, pd.DataFrame) else None
         return pd.DataFrame(errors, columns=names, index=index)
 
+    def latent_traversal(self, x, dim, values):
+        """Decode the code of ``x`` with code unit ``dim`` set to each of ``values``.
+
+        The other code units keep ``x``'s values (for the VAE: its posterior mean), so the
+        output shows what that one unit controls (a "latent perturbation").
+
+        Parameters
+        ----------
+        x : array-like of shape (1, n_features)
+            One sample, as a batch of one (image models: one image, e.g. ``(1, H, W)``).
+        dim : int
+            The code unit to vary, in ``[0, n_components_)``.
+        values : array-like of float
+            The values given to that unit.
+
+        Returns
+        -------
+        decoded : DataFrame of shape (len(values), n_features_in_), or images
+            One decoded row per value, indexed by the values, with the training column
+            names (``x0``, ``x1``, ... when the model was fitted without names). Image
+            models return images in their training layout.
+        """
+        codes = self.transform(x)
+        if codes.shape[0] != 1:
+            raise ValueError(f"x must hold one sample, got {codes.shape[0]}.")
+        if not 0 <= dim < self.n_components_:
+            raise ValueError(f"dim={dim} is not a code unit: n_components_={self.n_components_}.")
+        values = np.asarray(values, dtype=np.float64).ravel()
+        grid = np.repeat(codes, len(values), axis=0)
+        grid[:, dim] = values
+        decoded = self.inverse_transform(grid)
+        if decoded.ndim != 2 or hasattr(self, "image_shape_"):
+            return decoded
+        names = getattr(self, "feature_names_in_", None)
+        if names is None:
+            names = [f"x{i}" for i in range(decoded.shape[1])]
+        return pd.DataFrame(decoded, columns=names, index=pd.Index(values, name=f"z{dim}"))
+
     @property
     def _n_features_out(self):
         return self.n_components_
