@@ -123,6 +123,8 @@ def save(model, path, *, metadata=None):
     >>> np.array_equal(load(path).score_samples(X), ae.score_samples(X))
     True
     """
+    if not hasattr(model, "get_params"):
+        raise TypeError(f"save expects a fitted estimator or pipeline, got {type(model).__name__}.")
     header = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,

@@ -1,0 +1,142 @@
+"""Bad input at the command line: one clear line on stderr, a non-zero exit, no traceback,
+and no partial output file."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+import ae_anomaly._io
+from ae_anomaly.cli import cli
+
+FAST = ["--set", "max_iter=2", "--set", "random_state=0"]
+
+
+def run(*args, input=None):
+    return CliRunner().invoke(cli, [str(a) for a in args], input=input)
+
+
+def assert_error(result, code, *fragments):
+    assert result.exit_code == code, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert "Traceback" not in result.output
+    message = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
+    assert len(message) == 1, result.stderr
+    for fragment in fragments:
+        assert fragment in message[0], message[0]
+
+
+@pytest.fixture
+def data(tmp_path):
+    rng = np.random.RandomState(0)
+    frame = pd.DataFrame(rng.normal(size=(60, 3)).round(4), columns=["amount", "age", "score"])
+    frame.insert(0, "id", range(60))
+    path = tmp_path / "train.csv"
+    frame.to_csv(path, index=False)
+    return path
+
+
+@pytest.fixture
+def model(data, tmp_path):
+    path = tmp_path / "model.skops"
+    result = run("fit", data, "-o", path, "--id-col", "id", *FAST)
+    assert result.exit_code == 0, result.output
+    return path
+
+
+def write(tmp_path, name, text):
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def test_missing_extra_and_renamed_columns_are_named(model, tmp_path):
+    missing = write(tmp_path, "m.csv", "id,amount,age\n1,1.0,2.0\n")
+    assert_error(run("score", model, missing), 1, "missing column(s) 'score'")
+    extra = write(tmp_path, "x.csv", "id,amount,age,score,label\n1,1.0,2.0,3.0,0\n")
+    assert_error(run("score", model, extra), 1, "unknown column(s) 'label'", "--ignore-extra")
+    assert run("score", model, extra, "--ignore-extra").exit_code == 0
+    renamed = write(tmp_path, "r.csv", "id,amt,age,score\n1,1.0,2.0,3.0\n")
+    assert_error(run("score", model, renamed), 1, "'amount'", "'amt'", "renamed?")
+
+
+def test_non_numeric_value_gives_row_and_column(model, tmp_path, monkeypatch):
+    rows = "".join(f"{i},1.0,2.0,3.0\n" for i in range(1, 200))
+    bad = write(tmp_path, "bad.csv", "id,amount,age,score\n" + rows + "200,1.0,oops,3.0\n")
+    assert_error(run("score", model, bad), 1, "'oops'", "column 'age'", "row 200")
+    monkeypatch.setattr(ae_anomaly._io, "BLOCK_SIZE", 512)  # the bad value in a later chunk
+    out = tmp_path / "scores.csv"
+    assert_error(run("score", model, bad, "-o", out), 1, "'oops'", "column 'age'", "row 200")
+    assert not out.exists()  # atomic: no partial output
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_failed_run_leaves_an_existing_output_untouched(model, tmp_path, monkeypatch):
+    out = write(tmp_path, "scores.csv", "previous results\n")
+    rows = "".join(f"{i},1.0,2.0,3.0\n" for i in range(1, 200))
+    bad = write(tmp_path, "bad.csv", "id,amount,age,score\n" + rows + "200,,2.0,3.0\n")
+    monkeypatch.setattr(ae_anomaly._io, "BLOCK_SIZE", 512)
+    result = run("score", model, bad, "-o", out, "--force")
+    assert_error(result, 1, "missing value in column 'amount' at row 200", "--impute")
+    assert out.read_text() == "previous results\n"
+
+
+@pytest.mark.parametrize(
+    "text, fragments",
+    [
+        ("", ["is empty"]),
+        ("id,amount,age,score\n", ["header but no data rows"]),
+        ("id,amount,age,score\n1,1.0,2.0,3.0\n2,1.0,2.0\n", ["malformed CSV at line 3", "got 3"]),
+        ('id,amount,age,score\n1,"1.0,2.0,3.0\n2,1,2,3\n', ["malformed CSV", "quote"]),
+        ("id;amount;age;score\n1;1.0;2.0;3.0\n", ["looks ';'-delimited", "--delimiter"]),
+    ],
+    ids=["empty", "header-only", "ragged", "unclosed-quote", "wrong-delimiter"],
+)
+def test_unreadable_tables(model, tmp_path, text, fragments):
+    path = write(tmp_path, "input.csv", text)
+    assert_error(run("score", model, path), 1, *fragments)
+    assert_error(run("fit", path, "-o", tmp_path / "m2.skops"), 1, *fragments)
+
+
+def test_paths(model, data, tmp_path):
+    result = run("score", model, tmp_path / "nope.csv")
+    assert result.exit_code == 2 and "does not exist" in result.stderr
+    result = run("score", model, tmp_path)
+    assert result.exit_code == 2 and "is a directory" in result.stderr
+    assert_error(run("score", model, data, "-o", data), 2, "is also an input")
+    assert_error(run("score", model, data, "-o", model), 2, "is also an input")
+    existing = write(tmp_path, "scores.csv", "keep me\n")
+    assert_error(run("score", model, data, "-o", existing), 2, "already exists", "--force")
+    assert existing.read_text() == "keep me\n"
+    assert run("score", model, data, "-o", existing, "--force").exit_code == 0
+    assert_error(run("fit", data, "-o", model), 2, "already exists")
+    assert_error(run("score", model, data, "-o", tmp_path / "s.xlsx"), 2, "extension")
+    assert_error(run("score", model, write(tmp_path, "d.dat", "x")), 2, "extension")
+    assert_error(run("score", model, data, "-o", tmp_path / "no" / "s.csv"), 2, "directory")
+
+
+def test_bad_fit_options(data, tmp_path):
+    out = tmp_path / "m.skops"
+    assert_error(run("fit", data, "-o", out, "--set", "max_itr=3"), 2, "'max_itr'", "max_iter")
+    assert_error(run("fit", data, "-o", out, "--set", "max_iter"), 2, "KEY=VALUE")
+    assert_error(run("fit", data, "-o", out, "--set", "max_iter=-1"), 1, "max_iter")
+    assert_error(run("fit", data, "-o", out, "--id-col", "ident"), 1, "'ident'", "'id'")
+    assert_error(run("fit", data, "-o", out, "--exclude", "id,amount,age,score"), 1, "No feature")
+    result = run("fit", data, "-o", out, "--model", "nonsense")
+    assert result.exit_code == 2 and "nonsense" in result.stderr
+    assert not out.exists()
+
+
+def test_non_numeric_value_at_fit_time_names_row_and_column(tmp_path):
+    rows = "".join(f"{i},{i}.5\n" for i in range(1, 2000))
+    path = write(tmp_path, "t.csv", "a,b\n" + rows + "2000,n/a?\n")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(ae_anomaly._io, "BLOCK_SIZE", 4096)  # the first chunk looks numeric
+        result = run("fit", path, "-o", tmp_path / "m.skops", *FAST)
+    assert_error(result, 1, "'n/a?'", "column 'b'", "row 2000")
+
+
+def test_bad_model_files(data, tmp_path):
+    not_a_model = write(tmp_path, "m.skops", "hello")
+    assert_error(run("score", not_a_model, data), 1, "not an ae_anomaly model file")
+    assert_error(run("info", not_a_model), 1, "not an ae_anomaly model file")
