@@ -3,6 +3,7 @@
 from .autoencoder import Autoencoder
 from .contractive import ContractiveAutoencoder
 from .denoising import DenoisingAutoencoder
+from .outofcore import fit_chunks
 from .persistence import load, save
 from .sparse import SparseAutoencoder
 from .stacked import StackedAutoencoder
@@ -18,6 +19,7 @@ __all__ = [
     "StackedAutoencoder",
     "VariationalAutoencoder",
     "__version__",
+    "fit_chunks",
     "load",
     "save",
 ]

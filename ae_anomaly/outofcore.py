@@ -1,0 +1,310 @@
+"""Out-of-core training: fit an autoencoder on data streamed in chunks, never all in memory.
+
+:func:`fit_chunks` makes one streaming pass to fit the input scaler (``StandardScaler`` and
+``MinMaxScaler`` with their own ``partial_fit``, so the result is that of the whole data),
+then trains with :meth:`~ae_anomaly._base.BaseAutoencoder.partial_fit`, one chunk at a time,
+epoch after epoch, and a last pass sets ``offset_`` from the training scores. Sources are a
+CSV/TSV/Parquet file, a directory of Parquet files, a glob pattern, a list of those, a Dask
+DataFrame (one partition at a time) or an in-memory array.
+"""
+
+from __future__ import annotations
+
+import glob
+import math
+import sys
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils import check_random_state
+
+from ._base import _SCALERS, BaseAutoencoder
+from ._io import BLOCK_SIZE, PARQUET_SUFFIXES, TableReader
+
+#: ``offset_`` comes from a uniform sample of max(chunksize, this) training scores.
+OFFSET_MIN_SAMPLE = 10_000
+#: Scalers whose ``partial_fit`` gives exactly the scaler fitted on all the data at once.
+_STREAMING_SCALERS = ("standard", "minmax")
+
+
+def iter_chunks(source, *, chunksize, columns=None):
+    """Yield the rows of ``source`` as DataFrames of ``chunksize`` rows (the last may be fewer).
+
+    Only one chunk, plus at most one block of the underlying reader, is in memory at a time.
+
+    Parameters
+    ----------
+    source : path, glob pattern, list of paths, Dask DataFrame, DataFrame, ndarray or callable
+        A CSV/TSV/Parquet file (by extension), a directory (its ``*.parquet`` files, in
+        sorted order, searched recursively), a glob pattern such as ``"data/*.parquet"``,
+        a list of those, a ``dask.dataframe.DataFrame`` (computed one partition at a time),
+        an in-memory table, or a function returning a new iterator of tables at each call.
+    chunksize : int
+        Rows per chunk.
+    columns : list of str, optional
+        The columns to keep, in this order; default all.
+
+    Yields
+    ------
+    chunk : DataFrame of shape (<= chunksize, n_columns)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> [len(chunk) for chunk in iter_chunks(np.zeros((10, 2)), chunksize=4)]
+    [4, 4, 2]
+    """
+    chunksize = _check_chunksize(chunksize)
+    frames = _rechunk(_frames(source, chunksize), chunksize)
+    for chunk in frames:
+        if columns is not None:
+            missing = [c for c in columns if c not in chunk.columns]
+            if missing:
+                raise ValueError(f"Column(s) {missing} not found; the data has {list(chunk)}.")
+            chunk = chunk[list(columns)]
+        yield chunk
+
+
+def fit_chunks(estimator, source, *, chunksize=65_536, epochs=None, columns=None):
+    """Fit ``estimator`` on data streamed in chunks: memory bounded by the chunk size.
+
+    1. One streaming pass fits the input scaler: ``scaling="standard"`` and ``"minmax"``
+       use the scaler's own ``partial_fit`` and equal a scaler fitted on all rows at once;
+       ``"robust"`` (medians and quantiles cannot stream exactly) is fitted on a uniform
+       sample of ``chunksize`` rows.
+    2. Each epoch calls ``estimator.partial_fit`` on every chunk in turn (rows are shuffled
+       within a chunk, not across chunks: shuffle a sorted file first).
+    3. A last pass scores every row; ``offset_`` is set from those scores as :meth:`fit`
+       does, from a uniform sample of ``max(chunksize, 10_000)`` of them (all of them on
+       smaller data), so that memory stays flat in the number of rows.
+
+    Any fitted state is discarded first, as ``fit`` does.
+
+    Parameters
+    ----------
+    estimator : BaseAutoencoder
+        An ae_anomaly autoencoder; fitted in place.
+    source : path, glob pattern, list of paths, Dask DataFrame, DataFrame, ndarray or callable
+        See :func:`iter_chunks`.
+    chunksize : int, default=65536
+        Rows per chunk: the most rows ever in memory at once.
+    epochs : int, optional
+        Number of passes over the data. By default up to ``estimator.max_iter``, stopping
+        early once the epoch's mean training loss has not improved by ``tol`` for
+        ``n_iter_no_change`` epochs (what ``fit`` does without a validation set).
+    columns : list of str, optional
+        The feature columns, in this order; default all.
+
+    Returns
+    -------
+    estimator : BaseAutoencoder
+        The fitted estimator: ``loss_curve_`` holds one mean training loss per epoch and
+        ``n_iter_`` the number of epochs, as after ``fit``.
+
+    See Also
+    --------
+    ae_anomaly.dask.fit_partitions : The same over a Dask DataFrame on a cluster.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from ae_anomaly import Autoencoder, fit_chunks
+    >>> X = np.random.RandomState(0).normal(size=(1000, 4))
+    >>> ae = fit_chunks(Autoencoder(random_state=0), X, chunksize=256, epochs=3)
+    >>> ae.n_iter_, len(ae.loss_curve_)
+    (3, 3)
+    >>> np.allclose(ae.scaler_.mean_, X.mean(axis=0))
+    True
+    """
+    if not isinstance(estimator, BaseAutoencoder):
+        raise TypeError(
+            f"fit_chunks needs an ae_anomaly autoencoder, got {type(estimator).__name__}."
+        )
+    chunksize = _check_chunksize(chunksize)
+    if epochs is not None and (not isinstance(epochs, int | np.integer) or epochs < 1):
+        raise ValueError(f"epochs must be a positive integer, got {epochs!r}.")
+
+    def chunks():
+        return iter_chunks(source, chunksize=chunksize, columns=columns)
+
+    _discard_fitted_state(estimator)
+    estimator._validate_params()
+    seed = check_random_state(estimator.random_state).randint(np.iinfo(np.int32).max)
+    rng = np.random.default_rng(seed)
+    scaler = _stream_scaler(estimator, chunks(), chunksize, rng)
+
+    max_epochs = estimator.max_iter if epochs is None else int(epochs)
+    losses, best, stall, converged = [], math.inf, 0, False
+    for _ in range(max_epochs):
+        total, n_rows = 0.0, 0
+        for chunk in chunks():
+            estimator.partial_fit(chunk, scaler=scaler)
+            total += estimator.loss_curve_[-1] * len(chunk)
+            n_rows += len(chunk)
+        losses.append(total / n_rows)
+        stall = 0 if losses[-1] < best - estimator.tol else stall + 1
+        best = min(best, losses[-1])
+        if epochs is None and stall >= estimator.n_iter_no_change:
+            converged = True
+            break
+    if epochs is None and not converged:
+        warnings.warn(
+            f"{type(estimator).__name__}: maximum iterations ({max_epochs}) reached and the "
+            "optimization hasn't converged yet.",
+            ConvergenceWarning,
+            stacklevel=2,
+        )
+    estimator.loss_curve_ = losses
+    estimator.best_loss_ = best
+    estimator.n_iter_ = len(losses)
+
+    scores = _Reservoir(max(chunksize, OFFSET_MIN_SAMPLE), rng)
+    for chunk in chunks():
+        scores.add(estimator.score_samples(chunk))
+    estimator._set_offset(scores.sample)
+    return estimator
+
+
+# ----------------------------------------------------------------------------- internals
+def _check_chunksize(chunksize):
+    if not isinstance(chunksize, int | np.integer) or isinstance(chunksize, bool):
+        raise TypeError(f"chunksize must be an integer, got {chunksize!r}.")
+    if chunksize < 1:
+        raise ValueError(f"chunksize must be at least 1, got {chunksize}.")
+    return int(chunksize)
+
+
+def _discard_fitted_state(estimator):
+    """Delete the fitted attributes (``name_``), so ``partial_fit`` starts over."""
+    for name in [k for k in vars(estimator) if k.endswith("_") and not k.startswith("_")]:
+        delattr(estimator, name)
+
+
+def _stream_scaler(estimator, chunks, chunksize, rng):
+    """The input scaler, fitted in one pass over ``chunks`` (None when ``scaling`` is None)."""
+    exact = (
+        estimator.scaling in _STREAMING_SCALERS
+        and type(estimator)._make_scaler is BaseAutoencoder._make_scaler
+    )
+    scaler = _SCALERS[estimator.scaling]() if exact else None
+    sample = _Reservoir(chunksize, rng)
+    n_rows = 0
+    for chunk in chunks:
+        X = estimator._validate_input(chunk, reset=True)  # clear errors: names, NaN rows
+        n_rows += len(X)
+        if scaler is not None:
+            scaler.partial_fit(X)
+        elif estimator.scaling is not None:
+            sample.add(X)
+    if n_rows == 0:
+        raise ValueError("The data has no rows to fit on.")
+    if estimator.scaling is None or exact:
+        return scaler
+    return estimator._make_scaler(sample.sample)
+
+
+class _Reservoir:
+    """A uniform sample without replacement of at most ``size`` rows of a stream.
+
+    Every row gets a random key and the ``size`` smallest keys are kept ("bottom-k"
+    sampling), so memory is one sample plus the chunk being added.
+    """
+
+    def __init__(self, size, rng):
+        self.size, self.rng = size, rng
+        self.sample, self._keys = None, None
+
+    def add(self, rows):
+        keys = self.rng.random(len(rows))
+        if self.sample is not None:
+            rows = np.concatenate([self.sample, rows])
+            keys = np.concatenate([self._keys, keys])
+        if len(rows) > self.size:
+            keep = np.sort(np.argpartition(keys, self.size)[: self.size])
+            rows, keys = rows[keep], keys[keep]
+        self.sample, self._keys = rows, keys
+
+
+def _frames(source, chunksize):
+    """DataFrames of any size from ``source`` (see :func:`iter_chunks`)."""
+    if callable(source):
+        for frame in source():
+            yield frame if isinstance(frame, pd.DataFrame) else pd.DataFrame(frame)
+        return
+    if isinstance(source, pd.DataFrame):
+        yield source
+        return
+    if isinstance(source, np.ndarray):
+        yield pd.DataFrame(np.atleast_2d(source) if source.ndim == 1 else source)
+        return
+    dask = sys.modules.get("dask")  # a Dask collection implies dask is imported
+    if dask is not None and dask.is_dask_collection(source):
+        from .dask import iter_partitions
+
+        yield from iter_partitions(source)
+        return
+    paths = _expand_paths(source)
+    first_columns = None
+    for path in paths:
+        reader = TableReader(path)
+        # about one chunk of float64 per block, so the reader holds no more than a chunk
+        reader.block_size = int(np.clip(chunksize * 8 * len(reader.columns), 1 << 16, BLOCK_SIZE))
+        if first_columns is None:
+            first_columns = reader.columns
+        elif reader.columns != first_columns:
+            raise ValueError(
+                f"{path} has columns {reader.columns}, but {paths[0]} has {first_columns}."
+            )
+        # numbers stay numbers; text in a column becomes an error that names the rows
+        types = {
+            name: pa.float64()
+            for name, arrow_type in reader.arrow_types.items()
+            if not (pa.types.is_floating(arrow_type) or pa.types.is_integer(arrow_type))
+        }
+        yield from reader.with_types(types) if types else reader
+
+
+def _expand_paths(source):
+    """The files of a path, directory, glob pattern or list of those, in a stable order."""
+    if isinstance(source, str | Path):
+        source = [source]
+    paths = []
+    for item in source:
+        item = str(item)
+        if Path(item).is_dir():
+            found = sorted(
+                str(p) for p in Path(item).rglob("*") if p.suffix.lower() in PARQUET_SUFFIXES
+            )
+            if not found:
+                raise FileNotFoundError(f"No Parquet file (*.parquet, *.pq) in {item}.")
+        elif glob.has_magic(item):
+            found = sorted(glob.glob(item, recursive=True))
+            if not found:
+                raise FileNotFoundError(f"No file matches {item!r}.")
+        elif Path(item).is_file():
+            found = [item]
+        else:
+            raise FileNotFoundError(f"No such file or directory: {item!r}.")
+        paths.extend(found)
+    return paths
+
+
+def _rechunk(frames, chunksize):
+    """Regroup DataFrames of any sizes into chunks of exactly ``chunksize`` rows."""
+    pending, n_pending = [], 0
+    for frame in frames:
+        start = 0
+        while start < len(frame):
+            piece = frame.iloc[start : start + chunksize - n_pending]
+            start += len(piece)
+            pending.append(piece)
+            n_pending += len(piece)
+            if n_pending == chunksize:
+                yield pending[0] if len(pending) == 1 else pd.concat(pending)
+                pending, n_pending = [], 0
+    if pending:
+        yield pending[0] if len(pending) == 1 else pd.concat(pending)

@@ -1,0 +1,174 @@
+"""Out-of-core training: fit_chunks over files streamed in chunks."""
+
+import tracemalloc
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.stats import spearmanr
+from sklearn.metrics import roc_auc_score
+
+from ae_anomaly import Autoencoder, VariationalAutoencoder, fit_chunks
+from ae_anomaly.datasets import make_synthetic
+from ae_anomaly.outofcore import iter_chunks
+
+PARAMS = {"max_iter": 8, "early_stopping": False, "random_state": 0}
+
+
+@pytest.fixture(scope="module")
+def task():
+    X, y = make_synthetic(n_samples=1500, random_state=0)
+    return pd.DataFrame(X, columns=[f"f{i}" for i in range(X.shape[1])]), y
+
+
+@pytest.fixture(scope="module")
+def parquet_file(task, tmp_path_factory):
+    path = tmp_path_factory.mktemp("ooc") / "train.parquet"
+    task[0].to_parquet(path, row_group_size=700)  # row groups that straddle the chunks
+    return path
+
+
+def record_rows(monkeypatch, estimator, method):
+    """Wrap ``estimator.<method>`` to record how many rows each call received."""
+    seen = []
+    original = getattr(estimator, method)
+
+    def spy(X, *args, **kwargs):
+        seen.append(len(X))
+        return original(X, *args, **kwargs)
+
+    monkeypatch.setattr(estimator, method, spy)
+    return seen
+
+
+def test_out_of_core_fit_is_close_to_in_memory_fit(task, parquet_file, monkeypatch):
+    X, y = task
+    in_memory = Autoencoder(**PARAMS).fit(X)
+    streamed = Autoencoder(**PARAMS)
+    trained_on = record_rows(monkeypatch, streamed, "partial_fit")
+    scored = record_rows(monkeypatch, streamed, "score_samples")
+    fit_chunks(streamed, parquet_file, chunksize=500, epochs=PARAMS["max_iter"])
+
+    # never more than one chunk at a time, and every row of every epoch went through
+    assert max(trained_on) == 500 and sum(trained_on) == PARAMS["max_iter"] * len(X)
+    assert max(scored) == 500 and sum(scored) == len(X)
+    # the one streaming pass gives exactly the scaler of the whole data
+    np.testing.assert_allclose(streamed.scaler_.mean_, in_memory.scaler_.mean_, rtol=1e-12)
+    np.testing.assert_allclose(streamed.scaler_.scale_, in_memory.scaler_.scale_, rtol=1e-12)
+    # Tolerance: the two fits see the rows in different orders, so weights differ; their
+    # scores must rank rows alike (Spearman >= 0.99), differ by <= 5% (median relative),
+    # detect as well (ROC AUC within 0.01) and put the threshold within 5%.
+    a, b = in_memory.score_samples(X), streamed.score_samples(X)
+    assert spearmanr(a, b).statistic >= 0.99
+    assert np.median(np.abs(a - b) / np.abs(a)) <= 0.05
+    assert abs(roc_auc_score(y, -a) - roc_auc_score(y, -b)) <= 0.01
+    assert streamed.offset_ == pytest.approx(in_memory.offset_, rel=0.05)
+    assert list(streamed.feature_names_in_) == list(X.columns)
+    assert streamed.n_iter_ == len(streamed.loss_curve_) == PARAMS["max_iter"]
+
+
+@pytest.mark.slow  # tracemalloc slows training down: about a minute
+def test_memory_is_flat_in_the_number_of_rows(tmp_path):
+    """Peak Python-tracked memory (NumPy and pandas buffers) of a streaming fit does not
+    grow with the file: 4x the rows, the same peak, a fraction of the data's size."""
+    chunksize = 500
+    fit_chunks(Autoencoder(), np.zeros((50, 10)), chunksize=10, epochs=1)  # imports, caches
+    peaks, sizes = [], []
+    for n_rows in (12_000, 48_000):  # both above the 10,000 scores sampled for offset_
+        X = pd.DataFrame(np.random.RandomState(0).normal(size=(n_rows, 10))).add_prefix("f")
+        path = tmp_path / f"{n_rows}.parquet"
+        X.to_parquet(path, row_group_size=5_000)
+        assert max(len(c) for c in iter_chunks(path, chunksize=chunksize)) == chunksize
+        tracemalloc.start()
+        try:
+            fit_chunks(Autoencoder(random_state=0), path, chunksize=chunksize, epochs=1)
+            peaks.append(tracemalloc.get_traced_memory()[1])
+        finally:
+            tracemalloc.stop()
+        sizes.append(X.to_numpy().nbytes)
+    assert peaks[1] <= 1.2 * peaks[0], peaks
+    assert peaks[1] < sizes[1] / 3, (peaks, sizes)
+
+
+def test_csv_directory_glob_and_list_sources_agree(task, tmp_path):
+    X = task[0].iloc[:900]
+    X.iloc[:400].to_parquet(tmp_path / "a.parquet")
+    (tmp_path / "sub").mkdir()
+    X.iloc[400:].to_parquet(tmp_path / "sub" / "b.parquet")
+    X.to_csv(tmp_path / "all.csv", index=False)
+    sources = [
+        tmp_path / "all.csv",
+        tmp_path,  # a directory: its Parquet files, recursively, in sorted order
+        [str(tmp_path / "*.parquet"), tmp_path / "sub" / "b.parquet"],
+        X,
+        X.to_numpy(),
+        lambda: (X.iloc[i : i + 128] for i in range(0, len(X), 128)),
+    ]
+    for source in sources:
+        chunks = list(iter_chunks(source, chunksize=250))
+        assert [len(c) for c in chunks] == [250, 250, 250, 150]
+        np.testing.assert_array_equal(pd.concat(chunks).to_numpy(), X.to_numpy())
+
+
+def test_columns_select_and_order_features(task, tmp_path):
+    X = task[0].iloc[:300]
+    X.assign(id=np.arange(len(X))).to_parquet(tmp_path / "t.parquet")
+    columns = ["f3", "f0", "f1"]
+    ae = fit_chunks(Autoencoder(random_state=0), tmp_path, chunksize=100, epochs=1,
+                    columns=columns)  # fmt: skip
+    assert list(ae.feature_names_in_) == columns
+    np.testing.assert_allclose(ae.scaler_.mean_, X[columns].mean().to_numpy())
+
+
+def test_scalers_and_variants(task):
+    X = task[0].iloc[:600]
+    minmax = fit_chunks(Autoencoder(scaling="minmax", random_state=0), X, chunksize=128, epochs=1)
+    np.testing.assert_allclose(minmax.scaler_.data_min_, X.min().to_numpy())
+    # RobustScaler's quantiles cannot stream: fitted on a uniform sample of chunksize rows
+    robust = fit_chunks(Autoencoder(scaling="robust", random_state=0), X, chunksize=300, epochs=1)
+    iqr = (X.quantile(0.75) - X.quantile(0.25)).to_numpy()
+    assert np.all(np.abs(robust.scaler_.center_ - X.median().to_numpy()) < 0.25 * iqr)
+    none = fit_chunks(Autoencoder(scaling=None, random_state=0), X, chunksize=300, epochs=1)
+    assert none.scaler_ is None
+    vae = fit_chunks(VariationalAutoencoder(random_state=0), X, chunksize=200, epochs=2)
+    assert vae.predict(X).shape == (len(X),)
+
+
+def test_early_stopping_and_refit_from_scratch(task):
+    X = task[0].iloc[:400]
+    ae = Autoencoder(max_iter=200, n_iter_no_change=2, tol=10.0, random_state=0)
+    fit_chunks(ae, X, chunksize=100)  # a huge tol: no epoch counts as an improvement
+    assert ae.n_iter_ == 3
+    first = ae.module_
+    fit_chunks(ae, X, chunksize=100, epochs=1)
+    assert ae.module_ is not first and ae.n_iter_ == 1
+    with pytest.warns(Warning, match="maximum iterations"):
+        fit_chunks(Autoencoder(max_iter=1, random_state=0), X, chunksize=100)
+
+
+def test_bad_inputs_give_clear_errors(task, tmp_path):
+    X = task[0].iloc[:50]
+    with pytest.raises(ValueError, match="chunksize must be at least 1"):
+        fit_chunks(Autoencoder(), X, chunksize=0)
+    with pytest.raises(ValueError, match="epochs must be a positive integer"):
+        fit_chunks(Autoencoder(), X, epochs=0)
+    with pytest.raises(TypeError, match="needs an ae_anomaly autoencoder"):
+        fit_chunks(object(), X)
+    with pytest.raises(FileNotFoundError, match="No such file"):
+        fit_chunks(Autoencoder(), tmp_path / "missing.parquet")
+    with pytest.raises(FileNotFoundError, match="No file matches"):
+        fit_chunks(Autoencoder(), str(tmp_path / "*.parquet"))
+    with pytest.raises(ValueError, match=r"Column\(s\) \['nope'\] not found"):
+        fit_chunks(Autoencoder(), X, columns=["nope"])
+    X.to_parquet(tmp_path / "a.parquet")
+    X.rename(columns={"f0": "g0"}).to_parquet(tmp_path / "b.parquet")
+    with pytest.raises(ValueError, match="b.parquet has columns"):
+        fit_chunks(Autoencoder(), tmp_path)
+    bad = X.astype(object)
+    bad.iloc[30, 2] = np.nan
+    with pytest.raises(ValueError, match="NaN at row 30, column 'f2'"):
+        fit_chunks(Autoencoder(), bad.astype(float), chunksize=100)
+    text = tmp_path / "text.csv"
+    text.write_text("a,b\n1,2\n3,oops\n")
+    with pytest.raises(ValueError, match="'b'"):
+        fit_chunks(Autoencoder(), text)
