@@ -1,0 +1,114 @@
+"""Scoring and training on Dask, on a real two-process LocalCluster started here (loopback)."""
+
+import cloudpickle
+import numpy as np
+import pandas as pd
+import pytest
+
+dd = pytest.importorskip("dask.dataframe")
+distributed = pytest.importorskip("distributed")
+
+from ae_anomaly import Autoencoder  # noqa: E402
+from ae_anomaly.dask import (  # noqa: E402
+    apply_model,
+    fit_partitions,
+    iter_partitions,
+    score_parquet,
+)
+
+pytestmark = pytest.mark.slow  # starting two worker processes takes ~10-30 s
+
+
+@pytest.fixture(scope="module")
+def client():
+    with (
+        distributed.LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address=None,
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        yield client
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory):
+    """Four Parquet files, 4,000 rows: a multi-partition dataset."""
+    rng = np.random.RandomState(0)
+    X = pd.DataFrame(rng.normal(size=(4000, 8)), columns=[f"x{i}" for i in range(8)])
+    X["x1"] = 2 * X["x0"] + 0.1 * X["x1"]
+    folder = tmp_path_factory.mktemp("parts")
+    for i in range(4):
+        X.iloc[i * 1000 : (i + 1) * 1000].to_parquet(folder / f"part-{i}.parquet")
+    return X, folder
+
+
+@pytest.fixture(scope="module")
+def model(data):
+    return Autoencoder(hidden_layer_sizes=(256, 256), max_iter=5, random_state=0).fit(data[0])
+
+
+def test_partitioned_scores_equal_single_process_scores(client, data, model):
+    X, folder = data
+    ddf = dd.read_parquet(str(folder / "*.parquet"))
+    assert ddf.npartitions == 4
+    expected = model.score_samples(X)
+    scores = apply_model(model, ddf).compute()
+    np.testing.assert_array_equal(scores.to_numpy(), expected)  # exactly, bit for bit
+    labels = apply_model(model, ddf, "predict").compute()
+    np.testing.assert_array_equal(labels.to_numpy(), model.predict(X))
+
+
+def test_model_is_shipped_once_not_per_partition(client, data, model):
+    X, _ = data
+    ddf = dd.from_pandas(X, npartitions=8)
+    result = apply_model(model, ddf, client=client)
+    # the graph refers to one scattered copy: it is far smaller than 8 copies of the model
+    graph_bytes = len(cloudpickle.dumps(dict(result.__dask_graph__())))
+    model_bytes = len(cloudpickle.dumps(model))
+    assert graph_bytes < model_bytes, (graph_bytes, model_bytes)
+    # ...which every worker holds after the broadcast
+    handles = [k for k in client.has_what().values()]
+    assert len(handles) == 2 and all(handles)
+    np.testing.assert_array_equal(result.compute().to_numpy(), model.score_samples(X))
+
+
+def test_score_parquet_writes_a_partitioned_output(client, data, model, tmp_path):
+    X, folder = data
+    out = tmp_path / "scores"
+    n_rows = score_parquet(model, str(folder / "*.parquet"), out)
+    assert n_rows == len(X)
+    files = sorted(out.glob("*.parquet"))
+    assert len(files) == 4
+    written = pd.concat(pd.read_parquet(f) for f in sorted(files, key=_part_number))
+    np.testing.assert_array_equal(written["score_samples"].to_numpy(), model.score_samples(X))
+    with pytest.raises(FileExistsError, match="already exists"):
+        score_parquet(model, folder, out)
+
+
+def _part_number(path):
+    return int(path.stem.split(".")[-1])
+
+
+def test_fit_partitions_streams_one_partition_at_a_time(client, data, monkeypatch):
+    X, folder = data
+    ddf = dd.read_parquet(str(folder / "*.parquet"))
+    estimator = Autoencoder(random_state=0)
+    seen = []
+    original = estimator.partial_fit
+
+    def spy(chunk, *args, **kwargs):
+        seen.append(len(chunk))
+        return original(chunk, *args, **kwargs)
+
+    monkeypatch.setattr(estimator, "partial_fit", spy)
+    fit_partitions(estimator, ddf, epochs=2, chunksize=600)
+    # 4 partitions of 1,000 rows, regrouped in chunks of 600, twice: never the whole frame
+    assert seen == [600] * 6 + [400] + [600] * 6 + [400]
+    np.testing.assert_allclose(estimator.scaler_.mean_, X.mean().to_numpy(), rtol=1e-10)
+    assert [len(p) for p in iter_partitions(ddf)] == [1000] * 4
+    with pytest.raises(TypeError, match="needs a Dask DataFrame"):
+        fit_partitions(Autoencoder(), X)
