@@ -582,7 +582,8 @@ class BaseAutoencoder(
 
     # ------------------------------------------------------------------------- pickling
     # The state is plain data (NumPy arrays, numbers, strings), so pickle, joblib and the
-    # safe skops format (ae_anomaly.save) all work; the network is rebuilt on load.
+    # safe skops format (ae_anomaly.save) all work; the network is rebuilt on load and the
+    # optimizer on first use (building one imports torch's compiler: seconds, for scoring).
     def __getstate__(self):
         state = dict(super().__getstate__())  # a copy: object's is the live __dict__
         module = state.pop("module_", None)
@@ -602,7 +603,6 @@ class BaseAutoencoder(
     def __setstate__(self, state):
         state = dict(state)
         module_state = state.pop("_module_state", None)
-        optimizer_state = state.pop("_optimizer_state", None)
         super().__setstate__(state)
         if module_state is None:
             return
@@ -611,21 +611,28 @@ class BaseAutoencoder(
         with seeded(0, self.device_):  # the weights are overwritten: leave the caller's RNG
             module = self._build_module(self.n_features_in_).to(self.device_, SCORE_DTYPE)
         module.load_state_dict(_to_torch(module_state))
-        if optimizer_state is not None:
-            params = list(module.parameters())
-            self._optimizer = getattr(torch.optim, optimizer_state["class"])(params)
-            self._optimizer.load_state_dict(
-                {"param_groups": optimizer_state["param_groups"], "state": {}}
-            )
-            # Set directly rather than through load_state_dict, which would cast Adam's
-            # moments to the resting float64: they keep the dtype they were trained in.
-            for param, saved in zip(params, optimizer_state["state"], strict=True):
-                if saved:
-                    self._optimizer.state[param] = {
-                        key: value.to(param.device) if value.dim() else value
-                        for key, value in _to_torch(saved).items()
-                    }
         self.module_ = module.eval()
+
+    def __getattr__(self, name):
+        # Only reached when normal lookup fails: rebuild a loaded model's optimizer.
+        if name == "_optimizer" and "_optimizer_state" in self.__dict__:
+            self._optimizer = self._restore_optimizer(self.__dict__.pop("_optimizer_state"))
+            return self._optimizer
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    def _restore_optimizer(self, saved_state):
+        params = list(self.module_.parameters())
+        optimizer = getattr(torch.optim, saved_state["class"])(params)
+        optimizer.load_state_dict({"param_groups": saved_state["param_groups"], "state": {}})
+        # Set directly rather than through load_state_dict, which would cast Adam's moments
+        # to the resting float64: they keep the dtype they were trained in.
+        for param, saved in zip(params, saved_state["state"], strict=True):
+            if saved:
+                optimizer.state[param] = {
+                    key: value.to(param.device) if value.dim() else value
+                    for key, value in _to_torch(saved).items()
+                }
+        return optimizer
 
 
 def _to_numpy(tensors):

@@ -14,8 +14,12 @@ import os
 import re
 import sys
 import tempfile
+import threading
 from pathlib import Path
+from queue import Full, Queue
 
+import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
@@ -27,10 +31,10 @@ COMPRESSION_SUFFIXES = {".gz": "gzip", ".bz2": "bz2", ".zst": "zstd", ".lz4": "l
 #: Bytes of text parsed per chunk (about 28,000 rows of 30 numbers).
 BLOCK_SIZE = 16 << 20
 STDIO = "-"
-_RAGGED_ROW = re.compile(r"Expected (\d+) columns, got (\d+)")
-_CONVERSION_ERROR = re.compile(
-    r"In CSV column #(\d+): .*conversion error to \w+: invalid value '(.*)'"
-)
+_RAGGED_ROW = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
+_UNCLOSED_QUOTE = re.compile(r"EOF inside string starting at row (\d+)")
+#: Bytes read ahead to learn the columns, their types and the typical row length.
+_HEAD_BYTES = 1 << 20
 
 
 class DataError(ValueError):
@@ -78,23 +82,85 @@ def _binary_stdin():
     return getattr(sys.stdin, "buffer", sys.stdin)
 
 
+class _Prefixed(io.RawIOBase):
+    """A binary stream that replays ``head`` and then continues with ``rest``."""
+
+    def __init__(self, head, rest):
+        self._head = memoryview(head)
+        self._rest = rest
+
+    def readable(self):
+        return True
+
+    def readinto(self, buffer):
+        if self._head.nbytes:
+            n = min(len(buffer), self._head.nbytes)
+            buffer[:n] = self._head[:n]
+            self._head = self._head[n:]
+            return n
+        data = self._rest.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+
+def _prefetch(chunks, depth=1):
+    """Iterate ``chunks`` in a background thread, ``depth`` chunks ahead.
+
+    Parsing (pandas' tokenizer, pyarrow) and scoring (torch) release the GIL, so on two
+    cores the next chunk is parsed while this one is scored. Errors surface in order.
+    """
+    queue = Queue(maxsize=depth)
+    stop = threading.Event()
+    done = object()
+
+    def produce():
+        try:
+            for chunk in chunks:
+                while not stop.is_set():
+                    try:
+                        queue.put((chunk, None), timeout=0.1)
+                        break
+                    except Full:
+                        continue
+                if stop.is_set():
+                    return
+            queue.put((done, None))
+        except BaseException as exc:  # handed to the consumer, raised there
+            queue.put((done, exc))
+
+    thread = threading.Thread(target=produce, daemon=True)
+    thread.start()
+    try:
+        while True:
+            chunk, error = queue.get()
+            if error is not None:
+                raise error
+            if chunk is done:
+                return
+            yield chunk
+    finally:
+        stop.set()
+        thread.join()
+
+
 class TableReader:
     """Iterate over a CSV/TSV/Parquet table in chunks of pandas DataFrames.
 
     Each chunk's index holds its 0-based row numbers in the whole file, so errors can name
     rows. Text columns stay strings; ``column_types`` (``{name: pyarrow type}``) fixes the
     types of the named columns, which turns a stray word in a numeric column into an error.
+    CSV is parsed by pandas' C parser, one chunk ahead in a background thread; Parquet is
+    read by pyarrow, row group by row group.
 
     Parameters
     ----------
     path : str or path-like
-        A file, or ``"-"`` for CSV on stdin.
+        A file, or ``"-"`` for CSV on stdin (then the table can be iterated once).
     column_types : dict, optional
     delimiter : str, optional
         Overrides the extension's delimiter.
     block_size : int, optional
-        Bytes of text per chunk (Parquet: about as many bytes per chunk); ``BLOCK_SIZE``
-        by default.
+        About how many bytes of the file make a chunk; ``BLOCK_SIZE`` by default.
 
     Examples
     --------
@@ -113,13 +179,14 @@ class TableReader:
         self.kind, self.delimiter = table_format(path, delimiter)
         self.column_types = dict(column_types or {})
         self.block_size = block_size or BLOCK_SIZE
-        self._source = None
-        if path == STDIO:  # read once; keep the bytes so the schema and the rows can be read
-            self._source = _binary_stdin().read()
+        self._stdin = None
+        self._head = b""
+        if self.kind == "csv":
+            self._head = self._read_head()
         self.columns, self.arrow_types = self._read_schema()
 
     def with_types(self, column_types):
-        """A reader of the same table (stdin too: its bytes are kept) with ``column_types``."""
+        """A reader of the same table with ``column_types`` (before any iteration)."""
         other = object.__new__(type(self))
         other.__dict__.update(self.__dict__, column_types=dict(column_types))
         other.columns, other.arrow_types = other._read_schema()
@@ -129,19 +196,54 @@ class TableReader:
     def name(self):
         return "stdin" if self.path == STDIO else str(self.path)
 
-    def _open_csv(self, column_types):
-        source = pa.BufferReader(self._source) if self._source is not None else str(self.path)
+    # -------------------------------------------------------------------- CSV
+    def _read_head(self):
+        """The first ``_HEAD_BYTES`` of the text, cut after its last complete line."""
         try:
-            return pa_csv.open_csv(
-                source,
-                read_options=pa_csv.ReadOptions(block_size=self.block_size),
-                parse_options=pa_csv.ParseOptions(delimiter=self.delimiter),
-                convert_options=pa_csv.ConvertOptions(
-                    column_types=column_types, strings_can_be_null=True
-                ),
-            )
-        except (pa.ArrowInvalid, OSError) as exc:
-            raise self._csv_error(exc) from None
+            if self.path == STDIO:
+                self._stdin = _binary_stdin()
+                head = self._stdin.read(_HEAD_BYTES)
+            else:
+                with pa.input_stream(str(self.path), compression="detect") as stream:
+                    head = stream.read(_HEAD_BYTES)
+        except OSError as exc:
+            raise DataError(f"{self.name}: unreadable ({exc}).") from None
+        return head
+
+    def _head_lines(self):
+        complete = (
+            self._head
+            if len(self._head) < _HEAD_BYTES
+            else self._head[: self._head.rfind(b"\n") + 1]
+        )
+        return complete
+
+    def _pandas_types(self):
+        """Text columns are read as text (ids keep their zeros); numbers are parsed by
+        inference and checked per chunk, which is much faster than a ``float64`` dtype."""
+        return {name: object for name, t in self.column_types.items() if pa.types.is_string(t)}
+
+    def _numeric(self, chunk):
+        """Cast the numeric columns of a chunk to float64; name a value that is not a number."""
+        for name, arrow_type in self.column_types.items():
+            if not pa.types.is_floating(arrow_type) or name not in chunk:
+                continue
+            column = chunk[name]
+            if column.dtype == np.float64:
+                continue
+            if pd.api.types.is_numeric_dtype(column.dtype) and column.dtype != bool:
+                chunk[name] = column.astype(np.float64)
+                continue
+            numbers = pd.to_numeric(column, errors="coerce")
+            bad = numbers.isna() & column.notna()
+            if bad.any():
+                row = bad.idxmax()
+                raise DataError(
+                    f"{self.name}: non-numeric value {str(column[row])!r} in numeric column "
+                    f"{name!r} at row {row + 1}."
+                )
+            chunk[name] = numbers.astype(np.float64)
+        return chunk
 
     def _read_schema(self):
         if self.kind == "parquet":
@@ -150,37 +252,81 @@ class TableReader:
             except (pa.ArrowInvalid, OSError) as exc:
                 raise DataError(f"{self.name}: not a readable Parquet file ({exc}).") from None
             return list(schema.names), dict(zip(schema.names, schema.types, strict=True))
-        reader = self._open_csv(self.column_types)
-        schema = reader.schema
-        reader.close()
-        names = list(schema.names)
+        head = self._head_lines()
+        names = next(
+            csv.reader(io.StringIO(head.decode(errors="replace")), delimiter=self.delimiter), []
+        )
+        if not names:
+            raise DataError(f"{self.name} is empty: expected a header line and data rows.")
         duplicated = sorted({n for n in names if names.count(n) > 1})
         if duplicated:
             raise DataError(f"{self.name}: duplicated column name(s) {_names(duplicated)}.")
-        if len(names) == 1 and self.delimiter not in names[0]:
+        if len(names) == 1:
             for other in [",", ";", "\t", "|"]:
                 if other != self.delimiter and other in names[0]:
                     raise DataError(
                         f"{self.name}: the header has a single column {names[0]!r}: the "
                         f"file looks {other!r}-delimited; pass --delimiter {other!r}."
                     )
-        return names, dict(zip(schema.names, schema.types, strict=True))
+        sample = self._parse(io.BytesIO(head), chunksize=None)
+        types = {}
+        for name in names:
+            dtype = sample[name].dtype
+            if name in self.column_types:
+                types[name] = self.column_types[name]
+            elif pd.api.types.is_bool_dtype(dtype) or not pd.api.types.is_numeric_dtype(dtype):
+                types[name] = pa.string()
+            else:
+                types[name] = pa.from_numpy_dtype(dtype)
+        return names, types
+
+    def _parse(self, source, chunksize):
+        try:
+            return pd.read_csv(
+                source,
+                sep=self.delimiter,
+                dtype=self._pandas_types(),
+                chunksize=chunksize,
+                engine="c",
+                low_memory=False,  # one type per column and chunk
+                compression=None if not isinstance(source, str | Path) else "infer",
+            )
+        except (ValueError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+            raise self._csv_error(exc) from None
+
+    def _chunk_rows(self):
+        lines = max(1, self._head.count(b"\n"))
+        return max(1000, self.block_size * lines // max(1, len(self._head)))
+
+    def _iter_csv(self):
+        if self.path == STDIO:
+            source = io.BufferedReader(_Prefixed(self._head, self._stdin))
+        else:
+            source = str(self.path)
+        chunks = self._parse(source, self._chunk_rows())
+        offset = 0
+        checked_short_rows = False
+        with chunks:
+            while True:
+                try:
+                    chunk = next(chunks)
+                except StopIteration:
+                    return
+                except (ValueError, pd.errors.ParserError) as exc:
+                    raise self._csv_error(exc) from None
+                if chunk.empty:
+                    continue
+                chunk = self._numeric(chunk)
+                if not checked_short_rows and chunk.iloc[:, -1].isna().any():
+                    self._check_short_rows()  # a short row is padded with missing values
+                    checked_short_rows = True
+                yield chunk
+                offset += len(chunk)
 
     def __iter__(self):
         if self.kind == "parquet":
-            yield from self._iter_parquet()
-            return
-        reader = self._open_csv(self.column_types)
-        offset = 0
-        while True:
-            try:
-                batch = reader.read_next_batch()
-            except StopIteration:
-                break
-            except pa.ArrowInvalid as exc:
-                raise self._csv_error(exc, offset) from None
-            yield _to_pandas(batch, offset)
-            offset += batch.num_rows
+            return _prefetch(self._iter_parquet())
+        return _prefetch(self._iter_csv())
 
     def _iter_parquet(self):
         parquet = pq.ParquetFile(str(self.path))
@@ -198,62 +344,53 @@ class TableReader:
         """The whole table as one DataFrame (for fitting)."""
         chunks = list(self)
         if not chunks:
-            return _to_pandas(pa.RecordBatch.from_pylist([], schema=self._empty_schema()), 0)
-        return chunks[0] if len(chunks) == 1 else _concat(chunks)
+            return pd.DataFrame(
+                {
+                    name: pd.Series(dtype="float64" if pa.types.is_floating(t) else object)
+                    for name, t in self.arrow_types.items()
+                }
+            )
+        return chunks[0] if len(chunks) == 1 else pd.concat(chunks)
 
-    def _empty_schema(self):
-        return pa.schema([(n, self.column_types.get(n, pa.string())) for n in self.columns])
-
-    def _csv_error(self, exc, offset=0):
-        message = str(exc).splitlines()[0]
-        if message.startswith("Empty CSV file"):
+    # -------------------------------------------------------------------- errors
+    def _csv_error(self, exc):
+        message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        if isinstance(exc, pd.errors.EmptyDataError):
             return DataError(f"{self.name} is empty: expected a header line and data rows.")
         ragged = _RAGGED_ROW.search(message)
         if ragged:
-            expected, got = int(ragged.group(1)), int(ragged.group(2))
+            expected, line, got = (int(g) for g in ragged.groups())
             return DataError(
-                f"{self.name}: malformed CSV at {self._find_ragged_row(expected)}: expected "
-                f"{expected} fields like the header, got {got} (an unclosed quote or a "
-                "wrong delimiter?)."
+                f"{self.name}: malformed CSV at line {line}: expected {expected} fields like "
+                f"the header, got {got} (an unclosed quote or a wrong delimiter?)."
             )
-        match = _CONVERSION_ERROR.match(message)
-        if match:
-            header = next(self._text_rows(), [])
-            number = int(match.group(1))
-            column = header[number] if number < len(header) else f"#{number}"
-            where = self._find_value(column, match.group(2), offset)
+        quote = _UNCLOSED_QUOTE.search(message)
+        if quote:
             return DataError(
-                f"{self.name}: non-numeric value {match.group(2)!r} in numeric column "
-                f"{column!r}{where}."
+                f"{self.name}: malformed CSV: a quote opened at line {int(quote.group(1)) + 1} "
+                "is never closed."
             )
         return DataError(f"{self.name}: unreadable CSV ({message}).")
 
-    def _find_ragged_row(self, expected):
-        """``line N`` of the first row without ``expected`` fields, as Python's csv reads it."""
-        for number, row in enumerate(self._text_rows(), start=1):
-            if row and len(row) != expected:
-                return f"line {number}"
-        return "a row"
-
-    def _find_value(self, column, value, offset):
-        """`` at row N`` (1-based data row) of the first ``value`` in ``column`` from ``offset``."""
+    def _check_short_rows(self):
+        """Raise on the first row with fewer fields than the header (file paths only)."""
+        if self.path == STDIO:
+            return
         rows = self._text_rows()
-        header = next(rows, [])
-        if column not in header:
-            return ""
-        index = header.index(column)
-        for number, row in enumerate(rows, start=1):
-            if number > offset and index < len(row) and row[index].strip() == value:
-                return f" at row {number}"
-        return ""
+        expected = len(next(rows, []))
+        for number, row in enumerate(rows, start=2):
+            if row and len(row) < expected:
+                raise DataError(
+                    f"{self.name}: malformed CSV at line {number}: expected {expected} fields "
+                    f"like the header, got {len(row)} (an unclosed quote or a wrong delimiter?)."
+                )
 
     def _text_rows(self):
         """The file's rows as lists of strings, through Python's csv module (error paths only)."""
-        if self._source is not None:
-            stream = pa.BufferReader(self._source)
-        else:
-            stream = pa.input_stream(str(self.path), compression="detect")
-        with stream, io.TextIOWrapper(stream, errors="replace", newline="") as text:
+        with (
+            pa.input_stream(str(self.path), compression="detect") as stream,
+            io.TextIOWrapper(stream, errors="replace", newline="") as text,
+        ):
             yield from csv.reader(text, delimiter=self.delimiter)
 
 
@@ -278,24 +415,20 @@ def _to_pandas(batch, offset):
     return frame
 
 
-def _concat(chunks):
-    import pandas as pd
-
-    return pd.concat(chunks, copy=False)
-
-
 def _names(names):
     return ", ".join(repr(n) for n in names)
 
 
 # ----------------------------------------------------------------------------- output
-def check_output(output, inputs=(), *, force=False):
+def check_output(output, inputs=(), *, force=False, table=True):
     """Refuse an output that exists (unless ``force``) or that is one of the ``inputs``.
+
+    With ``table``, also refuse an extension that is not a table format.
 
     Examples
     --------
     >>> check_output("-")
-    >>> check_output(__file__, [__file__])
+    >>> check_output(__file__, [__file__], table=False)
     Traceback (most recent call last):
     ...
     ae_anomaly._io.UsageProblem: The output ... is also an input: choose another path.
@@ -310,6 +443,8 @@ def check_output(output, inputs=(), *, force=False):
             out.exists() and Path(path).exists() and out.samefile(path)
         ):
             raise UsageProblem(f"The output {str(output)!r} is also an input: choose another path.")
+    if table:
+        table_format(output)  # a known extension, before any work
     if out.is_dir():
         raise UsageProblem(f"The output {str(output)!r} is a directory.")
     if out.exists() and not force:

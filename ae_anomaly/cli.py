@@ -16,6 +16,7 @@ import time
 import warnings
 
 import click
+import torch
 
 from . import __version__
 from ._cli_report import Report, print_info
@@ -285,12 +286,21 @@ def _frame_chunks(frame):
 
 
 def _stream(chunks, writer, transform, report, schema, source):
-    """Apply ``transform`` chunk by chunk and write; returns the number of rows."""
-    for chunk in chunks:
-        schema.check_missing_values(chunk, source)
-        out = transform(chunk)
-        writer.write(out)
-        report.advance(out)
+    """Apply ``transform`` chunk by chunk and write.
+
+    The reader parses the next chunk in a background thread; torch scores on one thread,
+    so the two share the cores instead of fighting over them.
+    """
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        for chunk in chunks:
+            schema.check_missing_values(chunk, source)
+            out = transform(chunk)
+            writer.write(out)
+            report.advance(out)
+    finally:
+        torch.set_num_threads(threads)
     if report.rows == 0:
         raise DataError(f"{source} has a header but no data rows.")
 
@@ -319,7 +329,7 @@ def fit(data, output, force, model, settings, columns, exclude, ids, categorical
     Example:
         ae-anomaly fit train.csv -o model.skops --model denoising --set max_iter=50
     """
-    check_output(output, [data], force=force)
+    check_output(output, [data], force=force, table=False)
     source, frame, schema = _read_training_table(
         data, delimiter, columns, exclude, ids, categorical, impute
     )
@@ -403,7 +413,7 @@ def detect(data, output, force, model, settings, columns, exclude, ids, categori
     """
     check_output(output, [data], force=force)
     if save_model:
-        check_output(save_model, [data, output], force=force)
+        check_output(save_model, [data, output], force=force, table=False)
     if threshold is not None and contamination is not None:
         raise UsageFailure("--threshold and --contamination exclude each other: pass one.")
     if contamination is not None:

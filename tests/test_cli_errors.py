@@ -131,7 +131,8 @@ def test_non_numeric_value_at_fit_time_names_row_and_column(tmp_path):
     rows = "".join(f"{i},{i}.5\n" for i in range(1, 2000))
     path = write(tmp_path, "t.csv", "a,b\n" + rows + "2000,n/a?\n")
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(ae_anomaly._io, "BLOCK_SIZE", 4096)  # the first chunk looks numeric
+        patch.setattr(ae_anomaly._io, "_HEAD_BYTES", 4096)  # the types are learnt from 4 kB
+        patch.setattr(ae_anomaly._io, "BLOCK_SIZE", 4096)
         result = run("fit", path, "-o", tmp_path / "m.skops", *FAST)
     assert_error(result, 1, "'n/a?'", "column 'b'", "row 2000")
 

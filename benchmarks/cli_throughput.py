@@ -1,0 +1,176 @@
+"""How fast ``ae-anomaly score`` streams a big file, and whether its memory stays flat.
+
+Writes a numeric CSV of N x 30 (1,000,000 rows by default) and a Parquet copy in a
+temporary directory, fits a model on its first 20,000 rows with ``ae-anomaly fit``, then
+measures, each in a fresh subprocess:
+
+1. ``pandas.read_csv`` of the CSV alone (the reference), timed around the call;
+2. ``ae-anomaly score MODEL big.csv -o scores.csv`` (read + score + write), timed by the
+   CLI's own ``--json`` summary (model loaded -> last row written), and wall time of the
+   whole process (interpreter start and imports included);
+3. the same on the Parquet copy;
+4. the peak RSS (``ru_maxrss`` of that child, via ``os.wait4``) of ``score`` on N/10 rows
+   and on N rows: memory must be flat in the file size.
+
+Usage::
+
+    python benchmarks/cli_throughput.py                  # 1,000,000 x 30
+    python benchmarks/cli_throughput.py --rows 200000    # quicker
+
+Nothing is downloaded; the data are synthetic (30 columns from 5 latent factors + noise).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pa_csv
+import pyarrow.parquet as pq
+
+N_COLUMNS = 30
+RESULTS = Path(__file__).resolve().parent / "results" / "cli_throughput.json"
+
+
+def make_table(n_rows, seed=0):
+    """``n_rows`` x 30 floats (6 decimals) driven by 5 latent factors."""
+    rng = np.random.default_rng(seed)
+    mixing = rng.normal(size=(5, N_COLUMNS))
+    columns = {}
+    for start in range(0, n_rows, 250_000):  # in slices: the generator's memory stays small
+        n = min(250_000, n_rows - start)
+        values = rng.normal(size=(n, 5)) @ mixing + 0.1 * rng.normal(size=(n, N_COLUMNS))
+        for j in range(N_COLUMNS):
+            columns.setdefault(f"x{j:02d}", []).append(np.round(values[:, j], 6))
+    return pa.table({name: np.concatenate(parts) for name, parts in columns.items()})
+
+
+def measured(args):
+    """Run a command to completion; return (wall seconds, peak RSS MiB, stdout, stderr)."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        started = time.perf_counter()
+        process = subprocess.Popen(args, stdout=out, stderr=err)
+        _, status, usage = os.wait4(process.pid, 0)
+        wall = time.perf_counter() - started
+        process.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read().decode(), err.read().decode()
+    if process.returncode != 0:
+        raise RuntimeError(f"{' '.join(map(str, args))} failed:\n{stderr}")
+    return wall, usage.ru_maxrss / 1024, stdout, stderr
+
+
+PANDAS_CHILD = """
+import sys, time, pandas as pd
+started = time.perf_counter()
+frame = pd.read_csv(sys.argv[1])
+print(time.perf_counter() - started, len(frame))
+"""
+
+
+def cli(*args):
+    return [sys.executable, "-m", "ae_anomaly", *map(str, args)]
+
+
+def score_run(model, data, out):
+    wall, rss, _, stderr = measured(cli("score", model, data, "-o", out, "--force", "--json"))
+    summary = json.loads(stderr.strip().splitlines()[-1])
+    return summary, wall, rss
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--workdir", help="Where the data go (default: a temporary dir).")
+    parser.add_argument("--no-save", action="store_true", help=f"Do not write {RESULTS}.")
+    options = parser.parse_args(argv)
+    n_rows = options.rows
+
+    with tempfile.TemporaryDirectory(dir=options.workdir) as tmp:
+        tmp = Path(tmp)
+        big, small = tmp / "big.csv", tmp / "small.csv"
+        table = make_table(n_rows)
+        pa_csv.write_csv(table, big)
+        pa_csv.write_csv(table.slice(0, n_rows // 10), small)
+        pq.write_table(table, tmp / "big.parquet")
+        pa_csv.write_csv(table.slice(0, 20_000), tmp / "train.csv")
+        del table
+        size_mb = big.stat().st_size / 2**20
+        print(f"data: {n_rows:,} x {N_COLUMNS} CSV, {size_mb:.0f} MiB (+ Parquet copy)")
+
+        model = tmp / "model.skops"
+        measured(cli("fit", tmp / "train.csv", "-o", model, "--set", "max_iter=5"))
+
+        # 1. The reference: pandas.read_csv alone.
+        wall, pandas_rss, stdout, _ = measured([sys.executable, "-c", PANDAS_CHILD, big])
+        pandas_seconds = float(stdout.split()[0])
+        pandas_rate = n_rows / pandas_seconds
+        print(f"pandas.read_csv alone      : {pandas_seconds:6.2f} s  {pandas_rate:>10,.0f} rows/s")
+
+        # 2-3. ae-anomaly score on CSV and Parquet.
+        csv_summary, csv_wall, big_rss = score_run(model, big, tmp / "scores.csv")
+        csv_rate = csv_summary["rows_per_second"]
+        print(
+            f"ae-anomaly score CSV       : {csv_summary['seconds']:6.2f} s  {csv_rate:>10,.0f} "
+            f"rows/s = {csv_rate / pandas_rate:.0%} of pandas.read_csv "
+            f"(whole process incl. startup: {csv_wall:.2f} s, {n_rows / csv_wall:,.0f} rows/s "
+            f"= {n_rows / csv_wall / pandas_rate:.0%})"
+        )
+        pq_summary, pq_wall, _ = score_run(model, tmp / "big.parquet", tmp / "scores.parquet")
+        pq_rate = pq_summary["rows_per_second"]
+        print(
+            f"ae-anomaly score Parquet   : {pq_summary['seconds']:6.2f} s  {pq_rate:>10,.0f} "
+            f"rows/s = {pq_rate / pandas_rate:.0%} of pandas.read_csv "
+            f"(whole process: {pq_wall:.2f} s)"
+        )
+
+        # 4. Peak memory: N/10 rows vs N rows.
+        _, _, small_rss = score_run(model, small, tmp / "scores_small.csv")
+        ratio = big_rss / small_rss
+        print(
+            f"peak RSS of score          : {small_rss:.0f} MiB on {n_rows // 10:,} rows, "
+            f"{big_rss:.0f} MiB on {n_rows:,} rows: x{ratio:.2f} for 10x the rows "
+            f"(pandas.read_csv alone: {pandas_rss:.0f} MiB)"
+        )
+
+    results = {
+        "rows": n_rows,
+        "columns": N_COLUMNS,
+        "csv_mib": round(size_mb, 1),
+        "pandas_read_csv_seconds": round(pandas_seconds, 3),
+        "pandas_read_csv_rows_per_second": round(pandas_rate),
+        "score_csv_seconds": csv_summary["seconds"],
+        "score_csv_rows_per_second": csv_rate,
+        "score_csv_vs_pandas": round(csv_rate / pandas_rate, 3),
+        "score_csv_process_seconds": round(csv_wall, 3),
+        "score_parquet_seconds": pq_summary["seconds"],
+        "score_parquet_rows_per_second": pq_rate,
+        "peak_rss_mib_tenth": round(small_rss, 1),
+        "peak_rss_mib_full": round(big_rss, 1),
+        "peak_rss_ratio_10x_rows": round(ratio, 3),
+        "pandas_read_csv_peak_rss_mib": round(pandas_rss, 1),
+        "cpus": os.cpu_count(),
+    }
+    verdict = {
+        "csv >= 70% of pandas.read_csv": results["score_csv_vs_pandas"] >= 0.7,
+        "parquet faster than csv": pq_rate > csv_rate,
+        "10x rows -> <= 1.2x peak RSS": ratio <= 1.2,
+    }
+    print(json.dumps(verdict))
+    if not options.no_save:
+        RESULTS.parent.mkdir(exist_ok=True)
+        RESULTS.write_text(json.dumps({**results, "checks": verdict}, indent=1) + "\n")
+    return 0 if all(verdict.values()) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
