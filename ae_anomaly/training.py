@@ -92,7 +92,7 @@ def fit_module(
         unit="epoch",
         file=sys.stderr,
         disable=None if verbose else True,  # None: hidden when stderr is not a terminal
-        leave=False,
+        leave=True,  # the last line stays: epochs run and final losses
     )
     for epoch in bar:
         module.train()
