@@ -1,0 +1,96 @@
+"""The tabular benchmark harness: protocol, baselines, resumable runs, reports."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from benchmarks import report, tabular
+from benchmarks.baselines import PyODPCA, tabular_autoencoders
+from benchmarks.protocol import Dataset, split
+
+
+def test_split_follows_adbench_sizes_and_scaling():
+    rng = np.random.RandomState(0)
+    small_y = (rng.rand(200) < 0.1).astype(int)
+    X_train, X_test, y_train, y_test = split(rng.rand(200, 4), small_y, seed=1)
+    assert (len(X_train), len(X_test)) == (700, 300)  # bootstrapped up to 1,000 rows
+    assert X_train.min() == 0 and X_train.max() == 1  # MinMaxScaler fitted on train
+    assert abs(y_train.mean() - y_test.mean()) < 0.02  # stratified
+
+    big_y = (rng.rand(12_000) < 0.05).astype(int)
+    X_train, X_test, _, _ = split(rng.rand(12_000, 3), big_y, seed=1)
+    assert len(X_train) + len(X_test) == 10_000  # subsampled down to 10,000 rows
+
+    X = rng.rand(200, 4)
+    first, again = split(X, small_y, seed=2), split(X, small_y, seed=2)
+    np.testing.assert_array_equal(first[0], again[0])  # the seed alone fixes the draws
+
+
+def test_pyod_style_pca_matches_pyod():
+    pyod_pca = pytest.importorskip("pyod.models.pca")
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(300, 6))
+    X[:, 5] = X[:, 0] + X[:, 1]  # collinear: a zero variance direction
+    ours = PyODPCA().fit(X).decision_function(X[:20])
+    theirs = pyod_pca.PCA(svd_solver="full").fit(X).decision_function(X[:20])
+    np.testing.assert_allclose(ours, theirs, rtol=1e-6)
+
+
+def test_image_only_autoencoders_are_skipped():
+    names = {cls.__name__ for cls in tabular_autoencoders()}
+    assert {"Autoencoder", "DenoisingAutoencoder", "VariationalAutoencoder"} <= names
+    assert not any(name.startswith("Conv") for name in names)
+
+
+def test_published_check_reports_the_mean_difference():
+    results = pd.DataFrame(
+        {
+            "dataset": ["1_a", "1_a", "2_b", "2_b"],
+            "model": ["PCA", "IsolationForest"] * 2,
+            "family": "baseline",
+            "seed": 1,
+            "roc_auc": [0.70, 0.80, 0.90, 0.60],
+            "aucpr": 0.5,
+            "fit_s": 0.1,
+        }
+    )
+    published = pd.DataFrame(
+        {
+            "file": ["1_a.npz", "2_b.npz", "1_a.npz", "2_b.npz"],
+            "model": ["PCA", "PCA", "IForest", "IForest"],
+            "metric": "roc_auc",
+            "value": [0.68, 0.90, 0.80, 0.64],
+        }
+    )
+    table, differences = report.published_check(results, published)
+    assert differences["PCA"] == pytest.approx(0.01)
+    assert differences["IsolationForest"] == pytest.approx(-0.02)
+    assert list(table.index) == ["1_a", "2_b"]
+
+
+def test_quick_run_writes_tables_figures_and_resumes(tmp_path, capsys):
+    assert tabular.main(["--quick", "--out", str(tmp_path), "--no-progress"]) == 0
+    raw = pd.read_csv(tmp_path / "offline_quick_raw.csv")
+    models = set(raw["model"])
+    assert {"Autoencoder", "PCA", "IsolationForest"} <= models
+    assert len(raw) == 3 * len(models)  # three datasets, one seed, every model once
+    assert raw["roc_auc"].between(0, 1).all() and (raw["fit_s"] > 0).all()
+    # Each autoencoder beats a coin flip on the offline suite on average.
+    ours = raw[raw["family"] == "ae_anomaly"].groupby("model")["roc_auc"].mean()
+    assert (ours > 0.6).all(), ours
+    text = (tmp_path / "offline_quick.md").read_text()
+    assert "mean rank" in text and "± " in text
+    assert (tmp_path / "offline_quick_roc_box.png").stat().st_size > 0
+    assert (tmp_path / "offline_quick_time_vs_roc.png").stat().st_size > 0
+    assert "Autoencoder" in capsys.readouterr().out
+
+    # A second run finds every row done and measures nothing again.
+    tabular.main(["--quick", "--out", str(tmp_path), "--no-progress"])
+    assert len(pd.read_csv(tmp_path / "offline_quick_raw.csv")) == len(raw)
+
+
+def test_dataset_loads_npz(tmp_path):
+    path = tmp_path / "7_toy.npz"
+    np.savez(path, X=np.ones((5, 2)), y=np.array([0, 0, 0, 0, 1]))
+    X, y = Dataset("7_toy", path).load()
+    assert X.dtype == np.float64 and y.tolist() == [0, 0, 0, 0, 1]
