@@ -21,6 +21,7 @@ from queue import Full, Queue
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pa_compute
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
@@ -507,6 +508,7 @@ class TableWriter:
         self.kind, self.delimiter = table_format(self.path, delimiter)
         self._stack = contextlib.ExitStack()
         self._writer = None
+        self._schema = None
         self._sink = None
 
     def __enter__(self):
@@ -523,21 +525,34 @@ class TableWriter:
     def write(self, frame):
         """Append the rows of a DataFrame (the first call fixes the columns and their types)."""
         table = pa.Table.from_pandas(frame, preserve_index=False)
-        if self._writer is None:
+        if self._schema is None:
             self._schema = table.schema
             if self.kind == "parquet":
                 self._writer = pq.ParquetWriter(self._sink, table.schema)
-            else:  # a plain header (Arrow would quote every name), then Arrow's fast writer
+            else:  # a plain header: Arrow would quote every name
                 header = io.StringIO()
                 csv.writer(header, delimiter=self.delimiter, lineterminator="\n").writerow(
                     table.schema.names
                 )
                 self._sink.write(header.getvalue().encode())
-                options = pa_csv.WriteOptions(
-                    include_header=False, delimiter=self.delimiter, batch_size=65536
-                )
-                self._writer = pa_csv.CSVWriter(self._sink, table.schema, write_options=options)
-        self._writer.write_table(table.cast(self._schema))
+        table = table.cast(self._schema)
+        if self._writer is not None:
+            self._writer.write_table(table)
+            return
+        # Arrow quotes every text value unless told not to: quote only when a value needs it.
+        special = f'[{re.escape(self.delimiter)}"\\n\\r]'
+        needs_quotes = any(
+            pa_compute.any(pa_compute.match_substring_regex(column, special)).as_py()
+            for column in table.columns
+            if pa.types.is_string(column.type) or pa.types.is_large_string(column.type)
+        )
+        options = pa_csv.WriteOptions(
+            include_header=False,
+            delimiter=self.delimiter,
+            batch_size=65536,
+            quoting_style="needed" if needs_quotes else "none",
+        )
+        pa_csv.write_csv(table, self._sink, options)
 
     def __exit__(self, exc_type, exc, tb):
         try:
