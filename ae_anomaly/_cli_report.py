@@ -76,7 +76,8 @@ def print_info(metadata):
     estimator = metadata.get("estimator", {})
     schema = metadata.get("schema")
     training = metadata.get("training")
-    lines = [("model", f"{metadata.get('kind', '-')} ({estimator.get('class', '?')})")]
+    kind = metadata.get("kind") or _kind(estimator.get("class", ""))
+    lines = [("model", f"{kind} ({estimator.get('class', '?')})")]
     params = estimator.get("params", {})
     lines.append(("parameters", ", ".join(f"{k}={v!r}" for k, v in params.items())))
     if schema:
@@ -87,6 +88,8 @@ def print_info(metadata):
         lines.append(("missing values", schema["impute"] or "error (no imputation)"))
     elif estimator.get("feature_names_in"):
         lines.append(("features", ", ".join(estimator["feature_names_in"])))
+    elif estimator.get("n_features_in"):
+        lines.append(("features", f"{estimator['n_features_in']} (fitted on an array)"))
     if training:
         lines.append(
             (
@@ -115,3 +118,11 @@ def print_info(metadata):
     width = max(len(key) for key, _ in lines)
     for key, value in lines:
         click.echo(f"{key:<{width}}  {value}")
+
+
+def _kind(class_name):
+    """The CLI name of a saved estimator's class, when it is one of ours."""
+    from ._registry import autoencoders, type_name
+
+    names = {type_name(cls): name for name, cls in autoencoders().items()}
+    return names.get(class_name, "-")

@@ -7,6 +7,7 @@ import pytest
 from click.testing import CliRunner
 
 import ae_anomaly._io
+from ae_anomaly import Autoencoder, save
 from ae_anomaly.cli import cli
 
 FAST = ["--set", "max_iter=2", "--set", "random_state=0"]
@@ -141,3 +142,7 @@ def test_bad_model_files(data, tmp_path):
     not_a_model = write(tmp_path, "m.skops", "hello")
     assert_error(run("score", not_a_model, data), 1, "not an ae_anomaly model file")
     assert_error(run("info", not_a_model), 1, "not an ae_anomaly model file")
+    from_python = tmp_path / "python.skops"
+    save(Autoencoder(max_iter=1).fit(np.random.RandomState(0).normal(size=(30, 3))), from_python)
+    assert "autoencoder (ae_anomaly.autoencoder.Autoencoder)" in run("info", from_python).stdout
+    assert_error(run("score", from_python, data), 1, "without a column schema")
