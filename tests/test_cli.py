@@ -212,3 +212,15 @@ def test_python_m_entry_point():
         [sys.executable, "-m", "ae_anomaly", "--version"], capture_output=True, text=True
     )
     assert result.returncode == 0 and "0.1.0" in result.stdout
+
+
+def test_fit_from_stdin_and_quiet_progress_off_a_terminal(files, frame):
+    model = files / "stdin.skops"
+    text = (files / "num.csv").read_text()
+    fitted = run("fit", "-", "-o", model, "--id-col", "id", *FAST, "-v", input=text)
+    assert fitted.exit_code == 0, fitted.output
+    assert "Fitted autoencoder on 300 rows x 5 features" in fitted.stderr
+    scored = run("score", model, files / "num.csv", "-v", "-o", files / "s.csv")
+    assert scored.exit_code == 0, scored.output
+    assert scored.stderr.startswith("score: 300 rows in")  # a summary, no bar (not a tty)
+    assert "it/s" not in scored.stderr and "rows/s" not in scored.stderr
