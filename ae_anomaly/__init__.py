@@ -3,6 +3,7 @@
 from .autoencoder import Autoencoder
 from .contractive import ContractiveAutoencoder
 from .denoising import DenoisingAutoencoder
+from .onnx import export_onnx
 from .outofcore import fit_chunks
 from .persistence import load, save
 from .sparse import SparseAutoencoder
@@ -19,6 +20,7 @@ __all__ = [
     "StackedAutoencoder",
     "VariationalAutoencoder",
     "__version__",
+    "export_onnx",
     "fit_chunks",
     "load",
     "save",

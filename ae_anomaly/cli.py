@@ -20,6 +20,7 @@ import torch
 
 from . import __version__
 from ._cli_report import Report, print_info
+from ._cli_scaling import DataPath, check_single_table, fit_out_of_core, score_with_dask
 from ._io import STDIO, DataError, TableReader, TableWriter, UsageProblem, check_output
 from ._registry import autoencoders, cli_name
 from ._tabular import (
@@ -315,11 +316,17 @@ def _stream(chunks, writer, transform, report, schema, source):
 )
 @click.option("--force", is_flag=True, help="Overwrite an existing model file.")
 @fit_options
+@click.option(
+    "--chunksize",
+    type=click.IntRange(1),
+    metavar="N",
+    help="Train out of core: stream N rows at a time, never the whole file (numeric columns).",
+)
 @input_options
 @report_options
 @friendly_errors
 def fit(data, output, force, model, settings, columns, exclude, ids, categorical, impute,
-        delimiter, verbose, as_json):  # fmt: skip
+        chunksize, delimiter, verbose, as_json):  # fmt: skip
     """Fit an autoencoder on DATA (CSV, TSV, Parquet; - for CSV on stdin) and save it.
 
     Numeric columns are used as they are and other columns one-hot encoded; --id-col and
@@ -330,13 +337,34 @@ def fit(data, output, force, model, settings, columns, exclude, ids, categorical
     \b
     Example:
         ae-anomaly fit train.csv -o model.skops --model denoising --set max_iter=50
+        ae-anomaly fit big.parquet -o model.skops --chunksize 100000
     """
     check_output(output, [data], force=force, table=False)
-    source, frame, schema = _read_training_table(
-        data, delimiter, columns, exclude, ids, categorical, impute
-    )
-    pipeline, seconds, scores = _fit(model, settings, frame, schema, verbose)
-    metadata = _fit_metadata(model, source, frame, schema, pipeline, seconds, scores)
+    if chunksize:
+        estimator_class = autoencoders()[model]
+        params = parse_settings(estimator_class, settings)
+        source, n_rows, schema, pipeline, seconds, scores, flagged = fit_out_of_core(
+            estimator_class(**params),
+            data,
+            chunksize=chunksize,
+            delimiter=delimiter,
+            schema_options={
+                "columns": _split(columns),
+                "exclude": _split(exclude),
+                "ids": _split(ids),
+                "categorical": _split(categorical),
+                "impute": impute,
+            },
+        )
+        frame = range(n_rows)  # _fit_metadata and the summary only count the rows
+        metadata = _fit_metadata(model, source, frame, schema, pipeline, seconds, scores)
+        metadata["training"]["flagged"] = flagged  # over every row, not the score sample
+    else:
+        source, frame, schema = _read_training_table(
+            data, delimiter, columns, exclude, ids, categorical, impute
+        )
+        pipeline, seconds, scores = _fit(model, settings, frame, schema, verbose)
+        metadata = _fit_metadata(model, source, frame, schema, pipeline, seconds, scores)
     save(pipeline, output, metadata=metadata)
     summary = {
         "command": "fit",
@@ -356,15 +384,29 @@ def fit(data, output, force, model, settings, columns, exclude, ids, categorical
     context_settings=CONTEXT_SETTINGS, short_help="Score a table with a saved model (streamed)."
 )
 @click.argument("model_file", metavar="MODEL", type=click.Path(exists=True, dir_okay=False))
-@click.argument("data", type=click.Path(exists=True, dir_okay=False, allow_dash=True))
+@click.argument("data", type=DataPath())
 @output_options
 @threshold_options
 @click.option("--ignore-extra", is_flag=True, help="Ignore columns the model does not know.")
+@click.option(
+    "--engine",
+    type=click.Choice(["pandas", "dask"]),
+    default="pandas",
+    show_default=True,
+    help="dask: score Parquet files (a directory or a quoted glob) partition by partition "
+    "on a cluster, writing a directory of Parquet files (-o DIR).",
+)
+@click.option(
+    "--scheduler",
+    metavar="ADDRESS",
+    help="With --engine dask: a Dask scheduler, e.g. tcp://10.0.0.5:8786 (default: a local "
+    "cluster on this machine).",
+)
 @input_options
 @report_options
 @friendly_errors
 def score(model_file, data, output, force, threshold, contamination, explain, ignore_extra,
-          delimiter, verbose, as_json):  # fmt: skip
+          engine, scheduler, delimiter, verbose, as_json):  # fmt: skip
     """Score DATA with MODEL, streaming in chunks (constant memory for any file size).
 
     Writes the id columns, anomaly_score (the reconstruction error: higher = more
@@ -373,7 +415,23 @@ def score(model_file, data, output, force, threshold, contamination, explain, ig
     \b
     Example:
         ae-anomaly score model.skops new.parquet -o scores.parquet --explain 3
+        ae-anomaly score model.skops 'data/*.parquet' --engine dask -o scores/
     """
+    if engine == "dask":
+        pipeline, metadata, schema = _load_cli_model(model_file)
+        cut = _threshold(metadata, pipeline, threshold, contamination)
+        rows, files, workers = score_with_dask(
+            pipeline, schema, data, output, threshold=cut, explain=explain,
+            scheduler=scheduler, ignore_extra=ignore_extra,
+        )  # fmt: skip
+        summary = {"command": "score", "engine": "dask", "rows": rows, "files": files,
+                   "workers": workers, "threshold": cut, "output": output}  # fmt: skip
+        message = f"scored {rows:,} rows on {workers} Dask worker(s) into {output} ({files} files)"
+        click.echo(json.dumps(summary) if as_json else message, err=True)
+        return
+    if scheduler:
+        raise UsageFailure("--scheduler goes with --engine dask.")
+    check_single_table(data)
     check_output(output, [data, model_file], force=force)
     pipeline, metadata, schema = _load_cli_model(model_file)
     cut = _threshold(metadata, pipeline, threshold, contamination)
@@ -500,6 +558,39 @@ def info(model_file, as_json):
         click.echo(json.dumps(metadata))
     else:
         print_info(metadata)
+
+
+@cli.command(context_settings=CONTEXT_SETTINGS, short_help="Export a model to ONNX.")
+@click.argument("model_file", metavar="MODEL", type=click.Path(exists=True, dir_okay=False))
+@click.argument("output", type=click.Path(dir_okay=False))
+@click.option("--force", is_flag=True, help="Overwrite an existing file.")
+@click.option(
+    "--dtype",
+    type=click.Choice(["float64", "float32"]),
+    help="The graph's number type (default float64; float32 for convolutional models).",
+)
+@click.option("--no-reconstruction", is_flag=True, help="Output the score only.")
+@friendly_errors
+def export(model_file, output, force, dtype, no_reconstruction):
+    """Export MODEL to ONNX, to serve it without Python (e.g. with onnxruntime).
+
+    The graph's input X is the matrix of the model's numeric feature columns, in the order
+    `ae-anomaly info` lists them; the scaling and the score are inside. Its output score
+    is score_samples (higher = more normal): anomaly_score = -score, and a row is an
+    anomaly when score < offset (in the file's metadata). Models with one-hot encoded or
+    imputed columns cannot be exported.
+
+    \b
+    Example:
+        ae-anomaly export model.skops model.onnx
+    """
+    from .onnx import export_onnx
+    from .persistence import load_with_metadata
+
+    check_output(output, [model_file], force=force, table=False)
+    model, _ = load_with_metadata(model_file)
+    export_onnx(model, output, reconstruction=not no_reconstruction, dtype=dtype)
+    click.echo(f"wrote {output}", err=True)
 
 
 def main(argv=None):

@@ -112,3 +112,49 @@ def test_fit_partitions_streams_one_partition_at_a_time(client, data, monkeypatc
     assert [len(p) for p in iter_partitions(ddf)] == [1000] * 4
     with pytest.raises(TypeError, match="needs a Dask DataFrame"):
         fit_partitions(Autoencoder(), X)
+
+
+# ----------------------------------------------------------------------------- CLI
+def invoke(*args):
+    from click.testing import CliRunner
+
+    from ae_anomaly.cli import cli
+
+    return CliRunner().invoke(cli, [str(a) for a in args])
+
+
+def test_cli_score_engine_dask_equals_single_process(client, data, tmp_path):
+    X, folder = data
+    table = X.assign(id=np.arange(len(X)))
+    parts = tmp_path / "parts"
+    parts.mkdir()
+    for i in range(4):
+        table.iloc[i * 1000 : (i + 1) * 1000].to_parquet(parts / f"p{i}.parquet", index=False)
+    table.to_parquet(tmp_path / "all.parquet", index=False)
+    model = tmp_path / "m.skops"
+    fitted = invoke("fit", tmp_path / "all.parquet", "-o", model, "--id-col", "id",
+                    "--set", "max_iter=2")  # fmt: skip
+    assert fitted.exit_code == 0, fitted.output
+    single = tmp_path / "single.parquet"
+    assert (
+        invoke("score", model, tmp_path / "all.parquet", "-o", single, "--explain", 2).exit_code
+        == 0
+    )
+    # any scheduler address, unchanged: here the test's own cluster, on loopback
+    out = tmp_path / "scores"
+    result = invoke("score", model, str(parts / "*.parquet"), "--engine", "dask",
+                    "--scheduler", client.scheduler.address, "-o", out, "--explain", 2)  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "scored 4,000 rows on 2 Dask worker(s)" in result.output
+    files = sorted(out.glob("*.parquet"), key=_part_number)
+    assert len(files) == 4
+    distributed_scores = pd.concat(pd.read_parquet(f) for f in files).reset_index(drop=True)
+    pd.testing.assert_frame_equal(distributed_scores, pd.read_parquet(single))  # exactly
+
+    again = invoke("score", model, parts, "--engine", "dask", "--scheduler",
+                   client.scheduler.address, "-o", out)  # fmt: skip
+    assert again.exit_code == 2 and "is a directory" in again.output  # never overwritten
+    wrong = invoke("score", model, str(parts / "*.parquet"), "-o", tmp_path / "x.csv")
+    assert wrong.exit_code == 2 and "--engine dask" in wrong.output
+    stray = invoke("score", model, tmp_path / "all.parquet", "--scheduler", "tcp://127.0.0.1:1")
+    assert stray.exit_code == 2 and "--scheduler goes with --engine dask" in stray.output

@@ -172,3 +172,47 @@ def test_bad_inputs_give_clear_errors(task, tmp_path):
     text.write_text("a,b\n1,2\n3,oops\n")
     with pytest.raises(ValueError, match="'b'"):
         fit_chunks(Autoencoder(), text)
+
+
+# ----------------------------------------------------------------------------- CLI
+def invoke(*args):
+    from click.testing import CliRunner
+
+    from ae_anomaly.cli import cli
+
+    return CliRunner().invoke(cli, [str(a) for a in args])
+
+
+def test_cli_fit_chunksize_streams_the_file(task, tmp_path):
+    X = task[0].iloc[:900].assign(id=np.arange(900))
+    data = tmp_path / "train.csv"
+    X.to_csv(data, index=False)
+    model = tmp_path / "model.skops"
+    result = invoke("fit", data, "-o", model, "--chunksize", 200, "--id-col", "id",
+                    "--set", "max_iter=2")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "900 rows" in result.output
+    from ae_anomaly.persistence import load_with_metadata
+
+    pipeline, metadata = load_with_metadata(model)
+    estimator = pipeline[-1]
+    features = X.drop(columns="id")
+    # the scaler saw every row (one streaming pass), the network two epochs of 200-row chunks
+    np.testing.assert_allclose(estimator.scaler_.mean_, features.mean().to_numpy(), rtol=1e-12)
+    assert estimator.n_iter_ == 2 and metadata["training"]["rows"] == 900
+    flagged = int((-pipeline.score_samples(features) > metadata["threshold"]).sum())
+    assert metadata["training"]["flagged"] == flagged
+    scores = tmp_path / "scores.csv"
+    assert invoke("score", model, data, "-o", scores).exit_code == 0
+    written = pd.read_csv(scores)["anomaly_score"].to_numpy()
+    np.testing.assert_allclose(written, -pipeline.score_samples(features), rtol=1e-12)
+
+
+def test_cli_fit_chunksize_refuses_what_cannot_stream(tmp_path):
+    data = tmp_path / "mixed.csv"
+    pd.DataFrame({"a": [1.0, 2.0, 3.0], "b": ["x", "y", "x"]}).to_csv(data, index=False)
+    result = invoke("fit", data, "-o", tmp_path / "m.skops", "--chunksize", 2)
+    assert result.exit_code == 2
+    assert "numeric columns only" in result.output and "'b'" in result.output
+    result = invoke("fit", data, "-o", tmp_path / "m.skops", "--chunksize", 0)
+    assert result.exit_code == 2 and "--chunksize" in result.output

@@ -1,0 +1,148 @@
+"""ONNX export: the graph's scores against the estimator's, run by onnxruntime."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.datasets import load_digits
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+ort = pytest.importorskip("onnxruntime")
+onnx = pytest.importorskip("onnx")
+pytest.importorskip("onnxscript")
+
+import ae_anomaly  # noqa: E402
+from ae_anomaly import Autoencoder, export_onnx  # noqa: E402
+from ae_anomaly._base import BaseAutoencoder  # noqa: E402
+from ae_anomaly._tabular import CATEGORICAL, NUMERIC, Schema, build_pipeline  # noqa: E402
+from ae_anomaly.datasets import load_task  # noqa: E402
+
+pytestmark = pytest.mark.slow  # each export traces the model with torch.export: 3-20 s
+
+#: Every public estimator: a new one is checked (or shows up here failing) automatically.
+ESTIMATORS = sorted(
+    name
+    for name in ae_anomaly.__all__
+    if isinstance(getattr(ae_anomaly, name), type)
+    and issubclass(getattr(ae_anomaly, name), BaseAutoencoder)
+)
+#: ``max |score difference| / |score| <= 1e-5`` for every row: the acceptance bound.
+RTOL = 1e-5
+
+
+def real_data(name):
+    """Images (8x8 digits) for the convolutional models, breast cancer rows for the rest."""
+    if name.startswith("Conv"):
+        return load_digits().data[:400]  # convolutions train slowly: a few hundred images
+    return load_task("breast_cancer")[0]
+
+
+def run(path, X):
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    dtype = np.float32 if session.get_inputs()[0].type == "tensor(float)" else np.float64
+    return session.run(None, {"X": X.astype(dtype)})
+
+
+def max_relative(a, b):
+    return float(np.max(np.abs(a - b) / np.abs(b)))
+
+
+@pytest.mark.parametrize("name", ESTIMATORS)
+def test_onnx_scores_match_the_estimator(name, tmp_path):
+    X = real_data(name)
+    estimator = getattr(ae_anomaly, name)(max_iter=3, random_state=0).fit(X)
+    path = export_onnx(estimator, tmp_path / "model.onnx")
+    score, reconstruction = run(path, X)
+    expected = estimator.score_samples(X)
+    assert score.shape == expected.shape
+    assert max_relative(score, expected) <= RTOL
+    np.testing.assert_allclose(reconstruction, estimator.reconstruct(X), rtol=1e-4, atol=1e-4)
+    # a batch of one row runs too (the batch axis is dynamic)
+    assert max_relative(run(path, X[:1])[0], expected[:1]) <= RTOL
+
+
+def test_float64_graph_reproduces_scores_to_rounding(tmp_path):
+    X = load_task("breast_cancer")[0]
+    for scaling in ["robust", None]:
+        ae = Autoencoder(scaling=scaling, activation="tanh", max_iter=3, random_state=0).fit(X)
+        score, reconstruction = run(export_onnx(ae, tmp_path / f"{scaling}.onnx"), X)
+        assert max_relative(score, ae.score_samples(X)) <= 1e-12
+        np.testing.assert_allclose(reconstruction, ae.reconstruct(X), rtol=1e-12, atol=1e-9)
+
+
+def test_gelu_minmax_float32_and_score_only(tmp_path):
+    X = pd.DataFrame(load_task("wine")[0]).add_prefix("c")
+    ae = Autoencoder(activation="gelu", scaling="minmax", max_iter=5, random_state=0).fit(X)
+    expected = ae.score_samples(X)
+    # float64: GELU's erf runs in float32 (onnxruntime has no float64 Erf)
+    score, _ = run(export_onnx(ae, tmp_path / "f64.onnx"), X.to_numpy())
+    assert max_relative(score, expected) <= RTOL
+    path = export_onnx(ae, tmp_path / "f32.onnx", dtype="float32", reconstruction=False)
+    outputs = run(path, X.to_numpy())
+    assert len(outputs) == 1 and outputs[0].dtype == np.float32
+    assert max_relative(outputs[0], expected) <= RTOL
+    metadata = {p.key: p.value for p in onnx.load(path).metadata_props}
+    assert json.loads(metadata["feature_names"]) == list(X.columns)
+    assert float(metadata["offset"]) == ae.offset_
+    assert metadata["estimator"] == "Autoencoder" and metadata["dtype"] == "float32"
+    flagged = outputs[0] < float(metadata["offset"])
+    np.testing.assert_array_equal(np.where(flagged, -1, 1), ae.predict(X))
+
+
+def test_cli_style_numeric_pipeline_exports(tmp_path):
+    X = pd.DataFrame(load_task("breast_cancer")[0]).add_prefix("m")
+    schema = Schema(features={c: NUMERIC for c in ["m3", "m0", "m7"]}, ids=[])
+    pipeline = build_pipeline(schema, Autoencoder(max_iter=3, random_state=0)).fit(X)
+    path = export_onnx(pipeline, tmp_path / "pipeline.onnx")
+    metadata = {p.key: p.value for p in onnx.load(path).metadata_props}
+    assert json.loads(metadata["feature_names"]) == ["m3", "m0", "m7"]
+    score, _ = run(path, X[["m3", "m0", "m7"]].to_numpy())
+    assert max_relative(score, pipeline.score_samples(X)) <= 1e-12
+
+
+def test_what_cannot_be_exported_says_why(tmp_path):
+    X = pd.DataFrame({"a": [0.0, 1.0, 2.0, 3.0], "b": ["x", "y", "x", "y"]})
+    schema = Schema(features={"a": NUMERIC, "b": CATEGORICAL})
+    one_hot = build_pipeline(schema, Autoencoder(max_iter=1, random_state=0)).fit(X)
+    with pytest.raises(ValueError, match="'categorical' columns .*one-hot"):
+        export_onnx(one_hot, tmp_path / "x.onnx")
+    scaled = make_pipeline(StandardScaler(), Autoencoder(max_iter=1)).fit(X[["a"]].assign(c=1.0))
+    with pytest.raises(ValueError, match="Pipeline step StandardScaler"):
+        export_onnx(scaled, tmp_path / "x.onnx")
+    with pytest.raises(ValueError, match="needs an ae_anomaly autoencoder"):
+        export_onnx(StandardScaler().fit(X[["a"]]), tmp_path / "x.onnx")
+    with pytest.raises(ValueError, match="dtype must be one of"):
+        export_onnx(one_hot[-1], tmp_path / "x.onnx", dtype="float16")
+    if hasattr(ae_anomaly, "ConvAutoencoder"):
+        conv = ae_anomaly.ConvAutoencoder(max_iter=1, random_state=0).fit(load_digits().data[:50])
+        with pytest.raises(ValueError, match="cannot run in float64"):
+            export_onnx(conv, tmp_path / "x.onnx", dtype="float64")
+    assert not list(tmp_path.iterdir())  # nothing half-written
+
+
+def test_cli_export_matches_cli_scores(tmp_path):
+    from click.testing import CliRunner
+
+    from ae_anomaly.cli import cli
+
+    def invoke(*args):
+        return CliRunner().invoke(cli, [str(a) for a in args])
+
+    X = (
+        pd.DataFrame(load_task("wine")[0])
+        .add_prefix("w")
+        .assign(id=range(len(load_task("wine")[0])))
+    )
+    data, model, graph = tmp_path / "d.csv", tmp_path / "m.skops", tmp_path / "m.onnx"
+    X.to_csv(data, index=False)
+    assert invoke("fit", data, "-o", model, "--id-col", "id", "--set", "max_iter=3").exit_code == 0
+    result = invoke("export", model, graph)
+    assert result.exit_code == 0, result.output
+    assert invoke("score", model, data, "-o", tmp_path / "s.csv").exit_code == 0
+    expected = pd.read_csv(tmp_path / "s.csv")["anomaly_score"].to_numpy()
+    score, _ = run(graph, X.drop(columns="id").to_numpy())
+    assert max_relative(-score, expected) <= 1e-12  # anomaly_score is -score
+    refused = invoke("export", model, graph)
+    assert refused.exit_code == 2 and "already exists" in refused.output
