@@ -2,6 +2,7 @@
 
 from .autoencoder import Autoencoder
 from .contractive import ContractiveAutoencoder
+from .conv import ConvAutoencoder, ConvDenoisingAutoencoder, ConvVariationalAutoencoder
 from .denoising import DenoisingAutoencoder
 from .onnx import export_onnx
 from .outofcore import fit_chunks
@@ -15,6 +16,9 @@ __version__ = "0.1.0"
 __all__ = [
     "Autoencoder",
     "ContractiveAutoencoder",
+    "ConvAutoencoder",
+    "ConvDenoisingAutoencoder",
+    "ConvVariationalAutoencoder",
     "DenoisingAutoencoder",
     "SparseAutoencoder",
     "StackedAutoencoder",

@@ -1,0 +1,162 @@
+"""What the convolutional estimators share: image inputs, a conv network, image outputs."""
+
+from numbers import Integral
+
+import numpy as np
+
+from ._base import default_sizes
+from ._docs import COMMON_PARAMETERS
+from ._sklearn_compat import StrOptions
+from .conv_nets import ConvAutoencoderNet
+from .images import flat_image_shape, from_rows, global_minmax_scaler, image_layout, to_rows
+
+
+def _drop_entries(doc, names):
+    """Remove the numpydoc entries ``names`` from a parameter block."""
+    kept, skip = [], False
+    for line in doc.splitlines(keepends=True):
+        if line and not line[0].isspace():
+            skip = line.split(" :")[0] in names
+        if not skip:
+            kept.append(line)
+    return "".join(kept)
+
+
+CONV_PARAMETERS = """\
+image_shape : tuple of 3 int or None, default=None
+    ``(C, H, W)`` of the images. Needed for 2-D input of flattened pixels (channels
+    first), unless the rows are square grayscale images; 3-D ``(n, H, W)`` and 4-D
+    ``(n, H, W, C)`` or ``(n, C, H, W)`` arrays carry their own shape.
+channels : tuple of int, default=(32, 64)
+    Output channels of the encoder's 3x3 stride-2 convolutions (each halves H and W;
+    images are zero-padded to a multiple of ``2 ** len(channels)``). The decoder mirrors
+    them with 4x4 stride-2 transposed convolutions.
+hidden_layer_sizes : tuple of int or None, default=None
+    Widths of dense layers between the flattened convolutional features and the code
+    (mirrored in the decoder). None means none.
+scaling : {"global", "standard", "robust", "minmax"} or None, default="global"
+    "global" maps the smallest and largest pixel value of the training images to 0 and
+    1 (e.g. divides uint8 images by 255), the same map for every pixel; the others are
+    the per-pixel scalers of the MLP models.
+"""
+_SHARED = _drop_entries(COMMON_PARAMETERS, {"hidden_layer_sizes", "scaling"})
+
+CONV_ATTRIBUTES = """\
+image_shape_ : tuple of 3 int
+    ``(C, H, W)`` of the training images.
+input_layout_ : {"flat", "hw", "hwc", "chw"}
+    The layout of the training input; :meth:`inverse_transform` returns that layout.
+"""
+
+
+class _ConvMixin:
+    """Image inputs and a convolutional network for an autoencoder estimator."""
+
+    _conv_constraints: dict = {
+        "image_shape": [None, tuple],
+        "channels": [tuple],
+        "scaling": [StrOptions({"global", "standard", "robust", "minmax"}), None],
+    }
+    _net = ConvAutoencoderNet
+    #: Images keep the plain per-pixel reconstruction error (per-pixel anomaly maps).
+    _error_statistics = False
+
+    # --------------------------------------------------------------- template hooks
+    def _validate_input(self, X, *, reset):
+        if reset:
+            _check_int_tuple("image_shape", self.image_shape, length=3)
+            _check_int_tuple("channels", self.channels)
+        layout, chw = image_layout(X, self.image_shape if reset else self.image_shape_)
+        if layout is not None:
+            X = to_rows(X, layout)
+        X = super()._validate_input(X, reset=reset)
+        if reset:
+            self.image_shape_ = chw or flat_image_shape(X.shape[1], self.image_shape)
+            self.input_layout_ = layout or "flat"
+        return X
+
+    def _default_sizes(self, n_features):
+        return (), default_sizes(n_features)[1]
+
+    def _make_scaler(self, X):
+        if self.scaling == "global":
+            return global_minmax_scaler(X)
+        return super()._make_scaler(X)
+
+    def _build_module(self, n_features):
+        return self._net(
+            self.image_shape_,
+            tuple(self.channels),
+            self.hidden_layer_sizes_,
+            self.n_components_,
+            activation=self.activation,
+            dropout=self.dropout,
+        )
+
+    # --------------------------------------------------------------- image outputs
+    def _like(self, rows, X):
+        """``rows`` in the layout of the input ``X``."""
+        layout, _ = image_layout(X, self.image_shape_)
+        return from_rows(rows, layout, self.image_shape_)
+
+    def reconstruct(self, X):
+        """Reconstruct images through the autoencoder, in the input's layout and units.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or an array of images
+
+        Returns
+        -------
+        X_hat : ndarray of float, shaped like ``X``
+        """
+        return self._like(super().reconstruct(X), X)
+
+    def inverse_transform(self, X):
+        """Decode codes to images, in the training input's layout and units.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_components_)
+
+        Returns
+        -------
+        images : ndarray
+            Shaped like the training input: rows, ``(n, H, W)``, ``(n, H, W, C)`` or
+            ``(n, C, H, W)``.
+        """
+        return from_rows(super().inverse_transform(X), self.input_layout_, self.image_shape_)
+
+    def feature_scores(self, X):
+        """Per-pixel squared reconstruction errors (after scaling): anomaly maps.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or an array of images
+
+        Returns
+        -------
+        maps : ndarray of shape (n_samples, H, W)
+            Errors averaged over the channels. Each map's mean is the negated
+            :meth:`score_samples`.
+        """
+        errors = np.asarray(super().feature_scores(X))
+        return errors.reshape(-1, *self.image_shape_).mean(axis=1)
+
+
+def _check_int_tuple(name, value, length=None):
+    if value is None and length is not None:
+        return
+    ok = all(isinstance(v, Integral) and v > 0 for v in value)
+    if not ok or (length is not None and len(value) != length):
+        what = f"{length} positive integers" if length else "positive integers"
+        raise ValueError(f"{name} must be a tuple of {what}, got {value!r}.")
+
+
+def _denoise(model, X):
+    out = model.reconstruct(X)
+    dtype = getattr(X, "dtype", None)
+    if dtype is not None and np.issubdtype(dtype, np.integer):
+        info = np.iinfo(dtype)
+        out = np.clip(np.rint(out), info.min, info.max).astype(dtype)
+    return out

@@ -1,0 +1,148 @@
+"""Image inputs for the convolutional models: layouts, flattening and back.
+
+The estimators hold images as 2-D rows of flattened pixels in channels-first order, so
+that they fit scikit-learn's 2-D world (pipelines, scalers, ``n_features_in_``). This
+module maps the accepted input forms to those rows and back:
+
+- ``"flat"``: ``(n, C*H*W)`` rows with a known ``image_shape=(C, H, W)``,
+- ``"hw"``: ``(n, H, W)`` grayscale images,
+- ``"hwc"``: ``(n, H, W, C)`` channels-last images,
+- ``"chw"``: ``(n, C, H, W)`` channels-first images.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from sklearn.preprocessing import MinMaxScaler
+
+_CHANNELS = (1, 3, 4)
+
+
+def _shape_of(X):
+    if isinstance(X, np.ndarray) or hasattr(X, "iloc"):  # arrays and pandas objects
+        return X.shape
+    try:  # lists, array-likes that only implement __array__
+        return np.asarray(X).shape
+    except (TypeError, ValueError):  # ragged or not numeric: validation will say why
+        return ()
+
+
+def image_layout(X, image_shape=None):
+    """The layout of ``X`` and its ``(C, H, W)``, or ``(None, None)`` when ``X`` is not 3-D/4-D.
+
+    Parameters
+    ----------
+    X : array-like
+    image_shape : tuple of 3 int or None
+        ``(C, H, W)`` when known; it decides between ``"hwc"`` and ``"chw"`` for 4-D
+        arrays, and must match the images given.
+
+    Returns
+    -------
+    layout : {"hw", "hwc", "chw"} or None
+    chw : tuple of 3 int or None
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> image_layout(np.zeros((5, 32, 32, 3)))
+    ('hwc', (3, 32, 32))
+    >>> image_layout(np.zeros((5, 28, 28)))
+    ('hw', (1, 28, 28))
+    """
+    shape = _shape_of(X)
+    if len(shape) == 3:
+        layout, chw = "hw", (1, *shape[1:])
+    elif len(shape) == 4:
+        a, c = shape[1], shape[3]
+        if image_shape is not None and tuple(shape[1:]) == tuple(image_shape):
+            layout = "chw"
+        elif image_shape is not None and tuple(shape[1:]) == tuple(image_shape)[1:] + (
+            image_shape[0],
+        ):
+            layout = "hwc"
+        elif c in _CHANNELS and a not in _CHANNELS:
+            layout = "hwc"
+        elif a in _CHANNELS and c not in _CHANNELS:
+            layout = "chw"
+        else:
+            raise ValueError(
+                f"Cannot tell whether images of shape {shape[1:]} are (H, W, C) or (C, H, W); "
+                "pass image_shape=(C, H, W)."
+            )
+        chw = (c, shape[1], shape[2]) if layout == "hwc" else tuple(shape[1:])
+    else:
+        return None, None
+    if image_shape is not None and tuple(chw) != tuple(image_shape):
+        raise ValueError(
+            f"Images of shape (C, H, W)={chw} do not match image_shape={tuple(image_shape)}."
+        )
+    return layout, tuple(int(s) for s in chw)
+
+
+def flat_image_shape(n_features, image_shape=None):
+    """``(C, H, W)`` of rows with ``n_features`` pixels: ``image_shape``, or square grayscale.
+
+    Examples
+    --------
+    >>> flat_image_shape(784)
+    (1, 28, 28)
+    >>> flat_image_shape(3072, (3, 32, 32))
+    (3, 32, 32)
+    """
+    if image_shape is not None:
+        if math.prod(image_shape) != n_features:
+            raise ValueError(
+                f"image_shape={tuple(image_shape)} holds {math.prod(image_shape)} pixels, "
+                f"but the rows have {n_features} columns."
+            )
+        return tuple(int(s) for s in image_shape)
+    side = math.isqrt(n_features)
+    if side * side != n_features:
+        raise ValueError(
+            f"Cannot read rows of {n_features} columns as images: {n_features} is not a "
+            "square number of grayscale pixels. Pass image_shape=(C, H, W), or give the "
+            "images as a 3-D (n, H, W) or 4-D (n, H, W, C) / (n, C, H, W) array."
+        )
+    return (1, side, side)
+
+
+def to_rows(X, layout):
+    """Flatten images of the given layout to ``(n, C*H*W)`` rows in channels-first order."""
+    X = np.asarray(X)
+    if layout == "hwc":
+        X = X.transpose(0, 3, 1, 2)
+    return X.reshape(X.shape[0], -1)
+
+
+def from_rows(rows, layout, chw):
+    """Inverse of :func:`to_rows`: rows back to images of the given layout (or rows)."""
+    if layout in (None, "flat"):
+        return rows
+    images = rows.reshape(rows.shape[0], *chw)
+    if layout == "hw":
+        return images[:, 0]
+    if layout == "hwc":
+        return images.transpose(0, 2, 3, 1)
+    return images
+
+
+def global_minmax_scaler(X):
+    """A ``MinMaxScaler`` mapping the smallest and largest value of all of ``X`` to 0 and 1.
+
+    Unlike a per-pixel scaler, every pixel gets the same affine map, so a pixel that is
+    (nearly) constant in the training images, like an MNIST border, is not blown up.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> scaler = global_minmax_scaler(np.array([[0.0, 10.0], [5.0, 255.0]]))
+    >>> scaler.transform(np.array([[255.0, 0.0]]))
+    array([[1., 0.]])
+    """
+    X = np.asarray(X, dtype=np.float64)
+    n_features = X.shape[1]
+    lo, hi = float(X.min()), float(X.max())
+    return MinMaxScaler().fit(np.array([np.full(n_features, lo), np.full(n_features, hi)]))

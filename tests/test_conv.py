@@ -1,0 +1,173 @@
+"""Convolutional autoencoders: sklearn checks, every input form, shapes, dtypes, maps."""
+
+import numpy as np
+import pytest
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import FunctionTransformer
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from ae_anomaly import (
+    ConvAutoencoder,
+    ConvDenoisingAutoencoder,
+    ConvVariationalAutoencoder,
+    load,
+    save,
+)
+from ae_anomaly.conv import EXPECTED_FAILED_CHECKS
+
+
+def _expected(estimator):
+    return EXPECTED_FAILED_CHECKS
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+@parametrize_with_checks(
+    [ConvAutoencoder(channels=(2,), max_iter=2)], expected_failed_checks=_expected
+)
+def test_sklearn_compatible_estimator(estimator, check):
+    check(estimator)
+
+
+@pytest.mark.slow
+@pytest.mark.filterwarnings("ignore::UserWarning")
+@parametrize_with_checks(
+    [
+        ConvDenoisingAutoencoder(channels=(2,), max_iter=2),
+        ConvVariationalAutoencoder(channels=(2,), max_iter=2),
+    ],
+    expected_failed_checks=_expected,
+)
+def test_sklearn_compatible_conv_variants(estimator, check):
+    check(estimator)
+
+
+def _images(n=48, h=8, w=8, c=None, seed=0):
+    """Dark noisy images with a bright bar: uint8, (n, H, W) or (n, H, W, C)."""
+    rng = np.random.RandomState(seed)
+    shape = (n, h, w) if c is None else (n, h, w, c)
+    images = rng.uniform(0, 40, size=shape)
+    images[:, 2:4] += 150
+    return images.astype(np.uint8)
+
+
+SMALL = dict(channels=(4, 8), n_components=4, max_iter=3, random_state=0)
+
+FORMS = {
+    "hw uint8": lambda: _images(),
+    "hwc uint8": lambda: _images(c=3),
+    "chw float": lambda: _images(c=3).transpose(0, 3, 1, 2) / 255.0,
+    "flat float": lambda: _images(c=3).transpose(0, 3, 1, 2).reshape(48, -1) / 255.0,
+}
+
+
+@pytest.mark.parametrize("form", FORMS)
+def test_every_input_form_round_trips(form):
+    X = FORMS[form]()
+    image_shape = (3, 8, 8) if form == "flat float" else None
+    model = ConvAutoencoder(image_shape=image_shape, **SMALL).fit(X)
+    assert model.image_shape_ == ((1, 8, 8) if form == "hw uint8" else (3, 8, 8))
+    assert model.n_features_in_ == int(np.prod(model.image_shape_))
+    rebuilt = model.reconstruct(X[:5])
+    assert rebuilt.shape == X[:5].shape and rebuilt.dtype == np.float64
+    assert model.transform(X[:5]).shape == (5, 4)
+    assert model.inverse_transform(model.transform(X[:5])).shape == X[:5].shape
+    maps = model.feature_scores(X[:5])
+    assert maps.shape == (5, 8, 8)
+    np.testing.assert_allclose(maps.mean(axis=(1, 2)), -model.score_samples(X[:5]))
+    assert model.predict(X[:5]).shape == (5,)
+
+
+def test_layouts_give_the_same_model():
+    hwc = _images(c=3)
+    chw = hwc.transpose(0, 3, 1, 2)
+    flat = chw.reshape(len(chw), -1)
+    a = ConvAutoencoder(**SMALL).fit(hwc)
+    b = ConvAutoencoder(**SMALL).fit(chw)
+    c = ConvAutoencoder(image_shape=(3, 8, 8), **SMALL).fit(flat)
+    np.testing.assert_allclose(a.score_samples(hwc), b.score_samples(chw))
+    np.testing.assert_allclose(a.score_samples(hwc), c.score_samples(flat))
+    # A model fitted on one layout scores the others.
+    np.testing.assert_allclose(a.score_samples(chw), a.score_samples(flat))
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.float32])
+def test_denoise_keeps_shape_dtype_and_units(dtype):
+    X = _images(c=3).astype(dtype)
+    model = ConvDenoisingAutoencoder(**SMALL).fit(X)
+    clean = model.denoise(X[:4])
+    assert clean.shape == X[:4].shape
+    assert clean.dtype == (np.uint8 if dtype == np.uint8 else np.float64)
+    # The reconstruction in the input's units, rounded and clipped for integer images.
+    expected = model.reconstruct(X[:4])
+    if dtype == np.uint8:
+        expected = np.clip(np.rint(expected), 0, 255).astype(np.uint8)
+    np.testing.assert_array_equal(clean, expected)
+
+
+def test_conv_denoiser_learns_to_remove_noise():
+    rng = np.random.RandomState(0)
+    clean = np.zeros((200, 1, 8, 8))
+    clean[:, :, 2:6, 2:6] = rng.uniform(0.5, 1.0, size=(200, 1, 1, 1))  # squares
+    model = ConvDenoisingAutoencoder(
+        noise_level=0.3, channels=(8,), n_components=8, max_iter=60, batch_size=32,
+        random_state=0,
+    ).fit(clean)  # fmt: skip
+    noisy = clean + 0.3 * rng.standard_normal(clean.shape)
+    assert ((model.denoise(noisy) - clean) ** 2).mean() < 0.3 * ((noisy - clean) ** 2).mean()
+
+
+def test_salt_pepper_noise_is_accepted_and_checked():
+    X = _images()
+    ConvDenoisingAutoencoder(noise="salt_pepper", noise_level=0.1, **SMALL).fit(X)
+    with pytest.raises(ValueError, match="below 1"):
+        ConvDenoisingAutoencoder(noise="salt_pepper", noise_level=1.0, **SMALL).fit(X)
+
+
+def test_error_maps_localize_a_defect():
+    X = _images(n=96)
+    model = ConvAutoencoder(channels=(8, 16), n_components=8, max_iter=40, random_state=0)
+    model.fit(X)
+    defect = X[:1].copy()
+    defect[0, 5:7, 5:7] = 255  # a bright spot where training images are dark
+    maps = model.feature_scores(defect)[0]
+    row, col = np.unravel_index(np.argmax(maps), maps.shape)
+    assert 4 <= row <= 7 and 4 <= col <= 7
+    assert model.score_samples(defect)[0] < model.score_samples(X).min()
+
+
+def test_vae_samples_and_traversal_come_in_the_training_layout():
+    X = _images(c=3)
+    vae = ConvVariationalAutoencoder(**SMALL).fit(X)
+    assert vae.sample(3, random_state=0).shape == (3, 8, 8, 3)
+    assert vae.latent_traversal(X[:1], 0, [-2, 0, 2]).shape == (3, 8, 8, 3)
+
+
+def test_works_in_a_pipeline_on_flat_rows():
+    X = _images().reshape(48, -1)
+    pipe = make_pipeline(
+        FunctionTransformer(lambda a: a / 255.0), ConvAutoencoder(image_shape=(1, 8, 8), **SMALL)
+    )
+    assert pipe.fit(X).score_samples(X).shape == (48,)
+
+
+def test_bad_shapes_are_named():
+    with pytest.raises(ValueError, match="not a square number"):
+        ConvAutoencoder(**SMALL).fit(np.zeros((10, 12)))
+    with pytest.raises(ValueError, match="image_shape=.* holds 48 pixels"):
+        ConvAutoencoder(image_shape=(3, 4, 4), **SMALL).fit(np.zeros((10, 12)))
+    with pytest.raises(ValueError, match="Cannot tell whether"):
+        ConvAutoencoder(**SMALL).fit(np.zeros((10, 3, 5, 3)))
+    with pytest.raises(ValueError, match="3 positive integers"):
+        ConvAutoencoder(image_shape=(8, 8), **SMALL).fit(np.zeros((10, 64)))
+    model = ConvAutoencoder(**SMALL).fit(_images())
+    with pytest.raises(ValueError, match=r"do not match image_shape=\(1, 8, 8\)"):
+        model.score_samples(np.zeros((2, 6, 6)))
+
+
+def test_model_file_round_trip(tmp_path):
+    X = _images(c=3)
+    model = ConvVariationalAutoencoder(**SMALL).fit(X)
+    save(model, tmp_path / "conv.skops")
+    loaded = load(tmp_path / "conv.skops")
+    np.testing.assert_allclose(loaded.score_samples(X), model.score_samples(X))
+    assert loaded.reconstruct(X[:2]).shape == (2, 8, 8, 3)
