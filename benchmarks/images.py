@@ -1,0 +1,232 @@
+"""One-class image benchmark (Deep SVDD protocol, Ruff et al., ICML 2018), offline.
+
+For each data set and each class: train on (a subsample of) that class's training
+images, score the test images, and report the ROC-AUC of "normal class vs every other
+class". Also the industrial solar-cell set elpv: train on defect-free cells (y == 0) of a
+random 70% split, score the held-out defect-free cells against the defective ones
+(y >= 2; y == 1 is left out as uncertain), and draw per-pixel error heatmaps.
+
+Pixels are scaled to [0, 1] (no global contrast normalization); every model sees the same
+inputs. Detectors: ConvAutoencoder, ConvVariationalAutoencoder, ConvDenoisingAutoencoder,
+the MLP Autoencoder, PCA reconstruction error and IsolationForest on raw pixels.
+
+Run: ``python -m benchmarks.images`` (see ``--help``; ``--quick`` is a smoke run).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+from sklearn.decomposition import PCA
+from sklearn.ensemble import IsolationForest
+from sklearn.metrics import roc_auc_score
+
+from ae_anomaly import (
+    Autoencoder,
+    ConvAutoencoder,
+    ConvDenoisingAutoencoder,
+    ConvVariationalAutoencoder,
+)
+from benchmarks.image_data import downsample, load, markdown_table, stratified_subset, to_unit
+
+RESULTS = Path(__file__).resolve().parent / "results"
+# Published mean AUROC (%) of the Deep SVDD paper (Ruff et al., 2018, Table 1).
+ANCHORS = {
+    "mnist": {"Deep SVDD (one-class)": 94.8, "DCAE": 92.4, "KDE": 81.4, "IF": 92.3},
+    "cifar10": {"Deep SVDD (one-class)": 64.8, "DCAE": 59.4, "KDE": 61.1, "IF": 55.5},
+}
+
+
+class PCADetector:
+    """Reconstruction error of PCA with ``n_components`` components."""
+
+    def __init__(self, n_components, random_state=None):
+        self.pca = PCA(n_components=n_components, random_state=random_state)
+
+    def fit(self, X):
+        self.pca.fit(X)
+        return self
+
+    def score_samples(self, X):
+        return -((X - self.pca.inverse_transform(self.pca.transform(X))) ** 2).mean(axis=1)
+
+
+def detectors(code, max_iter, seed, channels=(32, 64)):
+    """``{name: unfitted detector}``; each takes (n, C*H*W) rows in [0, 1]."""
+    common = dict(
+        n_components=code, max_iter=max_iter, batch_size=64, random_state=seed, device="cpu"
+    )
+    conv = dict(channels=tuple(channels), **common)
+    return {
+        "ConvAutoencoder": ConvAutoencoder(**conv),
+        "ConvVAE": ConvVariationalAutoencoder(**conv),
+        "ConvDAE": ConvDenoisingAutoencoder(noise_level=0.1, **conv),
+        "MLP Autoencoder": Autoencoder(hidden_layer_sizes=(256,), scaling=None, **common),
+        "PCA": PCADetector(code, random_state=seed),
+        "IsolationForest": IsolationForest(n_estimators=100, random_state=seed),
+    }
+
+
+def run_task(X_train, X_test, is_anomaly, image_shape, args, seed, only=None):
+    """Fit every detector on ``X_train`` and return ``[(name, auroc, seconds, model)]``."""
+    rows = []
+    code = args.code or (32 if image_shape[1] <= 28 else 64)
+    flat_train = X_train.reshape(len(X_train), -1)
+    flat_test = X_test.reshape(len(X_test), -1)
+    for name, model in detectors(code, args.max_iter, seed, args.channels).items():
+        if only and name not in only:
+            continue
+        if hasattr(model, "image_shape"):
+            model.set_params(image_shape=image_shape)
+        start = time.perf_counter()
+        model.fit(flat_train)
+        seconds = time.perf_counter() - start
+        auroc = roc_auc_score(is_anomaly, -model.score_samples(flat_test))
+        rows.append((name, auroc, seconds, model))
+    return rows
+
+
+def one_class(name, args):
+    X, y, is_test = load(name)
+    X = to_unit(X)
+    test = np.flatnonzero(is_test)[stratified_subset(y[is_test], args.n_test, 0)]
+    records = []
+    for cls in args.classes:
+        train = np.flatnonzero(~is_test & (y == cls))
+        for seed in args.seeds:
+            pick = np.random.RandomState(seed).permutation(train)[: args.n_train]
+            rows = run_task(X[pick], X[test], y[test] != cls, X.shape[1:], args, seed, args.models)
+            for model, auroc, seconds, _ in rows:
+                records.append(
+                    dict(
+                        dataset=name,
+                        normal_class=cls,
+                        model=model,
+                        seed=seed,
+                        auroc=auroc,
+                        fit_seconds=seconds,
+                        n_train=len(pick),
+                        n_test=len(test),
+                    )  # fmt: skip
+                )
+                print(f"{name} class {cls} seed {seed} {model:16s} AUROC {auroc:.3f} "
+                      f"({seconds:.0f} s)", file=sys.stderr, flush=True)  # fmt: skip
+        if args.progress:  # keep what is done if the run is stopped
+            pd.DataFrame(records).to_csv(args.progress, index=False)
+    return records
+
+
+def elpv(args, figure=None):
+    X, y, _ = load("elpv")
+    X = downsample(to_unit(X), args.elpv_factor)
+    rng = np.random.RandomState(0)
+    ok = rng.permutation(np.flatnonzero(y == 0))
+    n_fit = int(0.7 * len(ok))
+    held_out = np.concatenate([ok[n_fit:], np.flatnonzero(y >= 2)])
+    if args.quick:
+        held_out = rng.permutation(held_out)[: args.n_test]
+    records, best = [], None
+    for seed in args.seeds:
+        pick = np.random.RandomState(seed).permutation(ok[:n_fit])[: args.n_train]
+        rows = run_task(
+            X[pick], X[held_out], y[held_out] >= 2, X.shape[1:], args, seed, args.models
+        )
+        for model, auroc, seconds, fitted in rows:
+            records.append(
+                dict(
+                    dataset="elpv",
+                    normal_class=0,
+                    model=model,
+                    seed=seed,
+                    auroc=auroc,
+                    fit_seconds=seconds,
+                    n_train=len(pick),
+                    n_test=len(held_out),
+                )  # fmt: skip
+            )
+            print(f"elpv seed {seed} {model:16s} AUROC {auroc:.3f} ({seconds:.0f} s)",
+                  file=sys.stderr, flush=True)  # fmt: skip
+            if model == "ConvAutoencoder" and best is None:
+                best = fitted
+    if figure is not None and best is not None:
+        from ae_anomaly.plotting import plot_error_heatmaps
+
+        defective = held_out[y[held_out] == 3][:4]
+        normal = held_out[y[held_out] == 0][:2]
+        shown = np.concatenate([normal, defective])
+        plot_error_heatmaps(
+            best, X[shown].reshape(len(shown), -1), titles=[f"y={y[i]}" for i in shown],
+            path=figure,
+        )  # fmt: skip
+    return records
+
+
+def markdown(df, command):
+    lines = [f"Command: `{command}`", ""]
+    for name, part in df.groupby("dataset", sort=False):
+        table = part.groupby(["model", "normal_class"])["auroc"].mean().unstack() * 100
+        if name != "elpv":
+            table["mean"] = table.mean(axis=1)
+        table = table.sort_values(table.columns[-1], ascending=False)
+        n_seeds = part["seed"].nunique()
+        lines += [
+            f"### {name} (n_train={part['n_train'].iloc[0]} per class, "
+            f"n_test={part['n_test'].iloc[0]}, {n_seeds} seed(s); AUROC %)",
+            "",
+            markdown_table(table),
+            "",
+        ]
+        for anchor, value in ANCHORS.get(name, {}).items():
+            lines.append(f"- published {anchor}: {value}")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--datasets", nargs="+", default=["mnist", "fashion_mnist", "cifar10"])
+    parser.add_argument("--classes", nargs="+", type=int, default=list(range(10)))
+    parser.add_argument("--seeds", nargs="+", type=int, default=[0])
+    parser.add_argument("--n-train", type=int, default=1000, help="training images per class")
+    parser.add_argument("--n-test", type=int, default=2000, help="stratified test subset; 0=all")
+    parser.add_argument("--max-iter", type=int, default=30, help="epochs of the autoencoders")
+    parser.add_argument("--channels", nargs="+", type=int, default=[32, 64])
+    parser.add_argument("--code", type=int, default=0, help="code size (0: 32, 64 above 28 px)")
+    parser.add_argument("--elpv", action="store_true", help="also run the elpv solar cells")
+    parser.add_argument("--elpv-factor", type=int, default=2, help="elpv downsampling factor")
+    parser.add_argument("--models", nargs="+", help="run only these detectors")
+    parser.add_argument("--progress", type=Path, help="CSV rewritten after each class")
+    parser.add_argument("--quick", action="store_true", help="tiny smoke run")
+    parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--tag", default="images", help="output file stem")
+    parser.add_argument("--threads", type=int, default=1)
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.datasets, args.classes, args.n_train, args.n_test = ["mnist"], [0], 100, 200
+        args.max_iter, args.elpv_factor, args.channels = 2, 8, [4, 8]
+    torch.set_num_threads(args.threads)
+    warnings.filterwarnings("ignore", category=UserWarning)
+    warnings.filterwarnings("ignore", message=".*maximum iterations.*")
+    args.out.mkdir(parents=True, exist_ok=True)
+    records = []
+    for name in args.datasets:
+        records += one_class(name, args)
+    if args.elpv:
+        records += elpv(args, figure=args.out / f"{args.tag}_elpv_heatmaps.png")
+    df = pd.DataFrame(records)
+    command = "python -m benchmarks.images " + " ".join(argv if argv else sys.argv[1:])
+    df.to_csv(args.out / f"{args.tag}.csv", index=False)
+    (args.out / f"{args.tag}.md").write_text(markdown(df, command.strip()))
+    print(markdown(df, command.strip()))
+    return df
+
+
+if __name__ == "__main__":
+    main()
