@@ -44,10 +44,10 @@ def default_sizes(n_features):
 
     The code has ``ceil(sqrt(n_features))`` units (strictly fewer than ``n_features`` when
     there are two features or more) and one hidden layer of ``n_features // 2`` units,
-    clipped to [32, 256], on each side of it.
+    clipped to [64, 256], on each side of it.
     """
     n_components = max(1, min(n_features - 1, math.ceil(math.sqrt(n_features))))
-    hidden = (int(np.clip(n_features // 2, 32, 256)),)
+    hidden = (int(np.clip(n_features // 2, 64, 256)),)
     return hidden, n_components
 
 
@@ -120,6 +120,13 @@ class BaseAutoencoder(
         "verbose": ["verbose"],
     }
 
+    #: True: score with the two-part error of :meth:`score_samples` (per-feature standardized
+    #: reconstruction error + standardized code distance); False: plain reconstruction error.
+    _error_statistics = True
+
+    #: The batch size that ``batch_size="auto"`` stands for.
+    _auto_batch_size = 1024
+
     #: True when the training objective itself keeps the network from copying its input
     #: (noise, a KL term, a sparsity or contractive penalty): no identity warning then.
     _regularized = False
@@ -132,9 +139,9 @@ class BaseAutoencoder(
         activation="relu",
         dropout=0.0,
         scaling="standard",
-        max_iter=100,
+        max_iter=20,
         batch_size="auto",
-        learning_rate_init=1e-3,
+        learning_rate_init=1e-2,
         alpha=0.0,
         early_stopping=True,
         validation_fraction=0.1,
@@ -208,6 +215,7 @@ class BaseAutoencoder(
         X_scaled = self._scale(X)
         X_train, X_val = self._validation_split(X_scaled)
         self._train(X_train, X_val, max_iter=self.max_iter, warn=True)
+        self._fit_error_statistics(X_scaled)
         self._set_offset(self._score_scaled(X_scaled))
         return self
 
@@ -244,6 +252,7 @@ class BaseAutoencoder(
                 self.scaler_ = self._check_prefitted_scaler(scaler)
         X_scaled = self._scale(X)
         self._train(X_scaled, None, max_iter=1, warn=False)
+        self._fit_error_statistics(X_scaled)
         self._set_offset(self._score_scaled(X_scaled))
         return self
 
@@ -318,7 +327,7 @@ class BaseAutoencoder(
     def _train(self, X_train, X_val, *, max_iter, warn):
         seed = self._draw_seed()
         device = self.device_
-        batch_size = 256 if self.batch_size == "auto" else self.batch_size
+        batch_size = self._auto_batch_size if self.batch_size == "auto" else self.batch_size
         module = self.module_.to(TRAIN_DTYPE)
         try:
             with seeded(seed, device):
@@ -333,7 +342,7 @@ class BaseAutoencoder(
                     X_val=None
                     if X_val is None
                     else torch.tensor(X_val, dtype=TRAIN_DTYPE, device=device),
-                    val_fn=self._anomaly_error,
+                    val_fn=self._reconstruction_error,
                     tol=self.tol,
                     n_iter_no_change=self.n_iter_no_change,
                     verbose=bool(self.verbose),
@@ -400,9 +409,56 @@ class BaseAutoencoder(
         return X if self.scaler_ is None else self.scaler_.inverse_transform(X)
 
     # ------------------------------------------------------------------------- scoring
+    def _reconstruction_error(self, module, X):
+        """Per-sample mean squared reconstruction error of scaled inputs (early stopping)."""
+        return reconstruction_error(module(X), X)
+
+    def _fit_error_statistics(self, X_scaled):
+        """Fit the scales of the two-part score on the training rows (see score_samples).
+
+        ``error_scale_`` is each feature's mean squared reconstruction error, ``code_mean_``
+        and ``code_scale_`` the mean and variance of each code unit; each scale is floored
+        at 1e-3 times its average, so that a column reconstructed exactly cannot blow up
+        the score.
+        """
+        self.error_scale_ = self.code_mean_ = self.code_scale_ = None
+        if not self._error_statistics:
+            return
+
+        def parts(module, x):
+            code = module.encode(x)
+            return torch.cat([(module.decode(code) - x).pow(2), code], dim=1)
+
+        stats = predict_batches(parts, self.module_, X_scaled)
+        errors, codes = stats[:, : X_scaled.shape[1]], stats[:, X_scaled.shape[1] :]
+        error_scale, code_scale = errors.mean(axis=0), codes.var(axis=0)
+        tiny = np.finfo(np.float64).tiny
+        self.error_scale_ = error_scale + 1e-3 * error_scale.mean() + tiny
+        self.code_mean_ = codes.mean(axis=0)
+        self.code_scale_ = code_scale + 1e-3 * code_scale.mean() + tiny
+
+    def _error_parts(self, module, X):
+        """``(per-feature errors, per-sample code distance)`` of scaled inputs ``X``.
+
+        Without fitted statistics (while training, or for models whose
+        ``_error_statistics`` is False) these are the plain squared errors and zeros.
+        """
+        stats = self.__dict__.get("error_scale_")
+        if stats is None:
+            return (module(X) - X).pow(2), torch.zeros(X.shape[0], dtype=X.dtype, device=X.device)
+
+        def constant(values):
+            return torch.as_tensor(values, dtype=X.dtype, device=X.device)
+
+        code = module.encode(X)
+        errors = (module.decode(code) - X).pow(2) / constant(self.error_scale_)
+        distance = (code - constant(self.code_mean_)).pow(2) / constant(self.code_scale_)
+        return errors, distance.mean(dim=1)
+
     def _anomaly_error(self, module, X):
         """Per-sample anomaly error of scaled inputs (the negated score)."""
-        return reconstruction_error(module(X), X)
+        errors, distance = self._error_parts(module, X)
+        return errors.flatten(1).mean(dim=1) + distance
 
     def _score_scaled(self, X_scaled):
         return -predict_batches(self._anomaly_error, self.module_, X_scaled)
@@ -412,10 +468,20 @@ class BaseAutoencoder(
         return self._validate_input(X, reset=False)
 
     def score_samples(self, X):
-        """Opposite of the reconstruction error: the higher, the more normal.
+        """Opposite of the anomaly error: the higher, the more normal.
 
-        The error is the mean squared difference between a row and its reconstruction,
-        measured after the estimator's internal scaling.
+        The error has two parts, both measured after the estimator's internal scaling and
+        both about 1 on average over the training rows:
+
+        - off the learned manifold: the squared difference between a row and its
+          reconstruction, each column divided by its mean on the training rows, averaged
+          over the columns (the Q or SPE statistic of PCA monitoring);
+        - along it: the squared distance of the row's code from the mean code, each unit
+          divided by its variance on the training rows, averaged over the units (Hotelling's
+          T^2 on the code).
+
+        A ReLU network extrapolates linearly, so it can reconstruct rows lying far out along
+        the manifold as well as typical ones; the second part still flags them.
 
         Parameters
         ----------
@@ -518,7 +584,10 @@ class BaseAutoencoder(
         return self._unscale(predict_batches(lambda module, x: module(x), self.module_, X_scaled))
 
     def feature_scores(self, X):
-        """Per-feature squared reconstruction errors (after scaling): which columns are off.
+        """Per-feature share of the anomaly error (after scaling): which columns are off.
+
+        Each column's squared reconstruction error divided by its mean on the training
+        rows, plus an equal share of the code distance (see :meth:`score_samples`).
 
         Parameters
         ----------
@@ -531,7 +600,12 @@ class BaseAutoencoder(
             Each row's mean is the negated :meth:`score_samples`.
         """
         X_scaled = self._scale(self._checked(X))
-        errors = predict_batches(lambda module, x: (module(x) - x).pow(2), self.module_, X_scaled)
+
+        def shares(module, x):
+            errors, distance = self._error_parts(module, x)
+            return errors + distance[:, None]
+
+        errors = predict_batches(shares, self.module_, X_scaled)
         names = getattr(self, "feature_names_in_", None)
         if names is None:
             return errors

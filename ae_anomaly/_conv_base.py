@@ -60,6 +60,7 @@ class _ConvMixin:
     _net = ConvAutoencoderNet
     #: Images keep the plain per-pixel reconstruction error (per-pixel anomaly maps).
     _error_statistics = False
+    _auto_batch_size = 256
 
     # --------------------------------------------------------------- template hooks
     def _validate_input(self, X, *, reset):

@@ -5,7 +5,7 @@ hidden_layer_sizes : tuple of int or None, default=None
     Widths of the encoder's hidden layers between the input and the code; the decoder
     mirrors them. ``()`` gives a shallow (single code layer) autoencoder. None sizes
     the network from ``n_features``: one hidden layer of ``n_features // 2`` units,
-    clipped to [32, 256].
+    clipped to [64, 256].
 n_components : int or None, default=None
     Size of the code (bottleneck), as in PCA. None uses ``ceil(sqrt(n_features))``,
     kept below ``n_features``.
@@ -17,12 +17,16 @@ scaling : {"standard", "robust", "minmax"} or None, default="standard"
     How inputs are scaled inside the estimator before the network sees them
     (``StandardScaler``, ``RobustScaler`` or ``MinMaxScaler``); None feeds raw values.
     Reconstruction errors, and so scores, are measured in the scaled space.
-max_iter : int, default=100
-    Maximum number of epochs.
+max_iter : int, default=20
+    Maximum number of epochs (100 for the convolutional models). The short default
+    budget is deliberate: on training data holding unlabeled outliers, a network
+    trained for long learns to reconstruct them too (measured in benchmarks/README.md),
+    so a default fit may stop with a ``ConvergenceWarning``.
 batch_size : int or "auto", default="auto"
-    Mini-batch size; "auto" is 256. Smaller datasets train with one (partial) batch.
-learning_rate_init : float, default=1e-3
-    Adam's learning rate.
+    Mini-batch size; "auto" is 1024 (256 for the convolutional models). Smaller
+    datasets train with one (partial) batch.
+learning_rate_init : float, default=1e-2
+    Adam's learning rate (1e-3 for the convolutional models).
 alpha : float, default=0.0
     L2 penalty (Adam's weight decay).
 early_stopping : bool, default=True
@@ -59,6 +63,12 @@ scaler_ : StandardScaler, RobustScaler, MinMaxScaler or None
     The fitted input scaler.
 offset_ : float
     Threshold on ``score_samples``: ``decision_function = score_samples - offset_``.
+error_scale_ : ndarray of shape (n_features_in_,)
+    Mean squared reconstruction error of each (scaled) column on the training rows,
+    floored: divides that column's error in ``score_samples``.
+code_mean_, code_scale_ : ndarray of shape (n_components_,)
+    Mean and (floored) variance of each code unit on the training rows: standardize
+    the code distance in ``score_samples``.
 hidden_layer_sizes_ : tuple of int
     The hidden layer widths used.
 n_components_ : int
