@@ -204,3 +204,16 @@ def test_save_is_atomic(tmp_path, X, monkeypatch):
         save(Autoencoder(max_iter=1).fit(X), path)  # fails half-way: nothing replaced
     assert path.read_text() == "previous"
     assert [p.name for p in tmp_path.iterdir()] == ["model.skops"]
+
+
+def test_image_models_round_trip(tmp_path):
+    from sklearn.datasets import load_digits
+
+    images = load_digits().data[:100].reshape(-1, 8, 8)
+    image_models = {n: c for n, c in autoencoders().items() if n.startswith("conv")}
+    assert image_models
+    for name, cls in image_models.items():
+        model = cls(max_iter=1, random_state=0).fit(images)
+        save(model, tmp_path / f"{name}.skops")
+        loaded = load(tmp_path / f"{name}.skops")
+        np.testing.assert_array_equal(loaded.score_samples(images), model.score_samples(images))
