@@ -114,20 +114,28 @@ def _prefetch(chunks, depth=1):
     stop = threading.Event()
     done = object()
 
+    def hand_over(item):
+        """Put ``item`` in the queue unless the consumer has stopped; False if it has."""
+        while not stop.is_set():
+            try:
+                queue.put(item, timeout=0.1)
+                return True
+            except Full:
+                continue
+        return False
+
     def produce():
         try:
             for chunk in chunks:
-                while not stop.is_set():
-                    try:
-                        queue.put((chunk, None), timeout=0.1)
-                        break
-                    except Full:
-                        continue
-                if stop.is_set():
+                if not hand_over((chunk, None)):
                     return
-            queue.put((done, None))
+            hand_over((done, None))
         except BaseException as exc:  # handed to the consumer, raised there
-            queue.put((done, exc))
+            hand_over((done, exc))
+        finally:
+            close = getattr(chunks, "close", None)
+            if close is not None:
+                close()
 
     thread = threading.Thread(target=produce, daemon=True)
     thread.start()
@@ -140,7 +148,7 @@ def _prefetch(chunks, depth=1):
                 return
             yield chunk
     finally:
-        stop.set()
+        stop.set()  # the producer stops at its next hand-over, whatever the consumer did
         thread.join()
 
 

@@ -7,6 +7,7 @@ import pytest
 from click.testing import CliRunner
 
 import ae_anomaly._io
+import ae_anomaly.cli
 from ae_anomaly import Autoencoder, save
 from ae_anomaly.cli import cli
 
@@ -146,3 +147,25 @@ def test_bad_model_files(data, tmp_path):
     save(Autoencoder(max_iter=1).fit(np.random.RandomState(0).normal(size=(30, 3))), from_python)
     assert "autoencoder (ae_anomaly.autoencoder.Autoencoder)" in run("info", from_python).stdout
     assert_error(run("score", from_python, data), 1, "without a column schema")
+
+
+def test_interrupted_run_leaves_no_output(model, tmp_path, monkeypatch):
+    rows = "".join(f"{i},1.0,2.0,3.0\n" for i in range(1, 4000))
+    data = write(tmp_path, "big.csv", "id,amount,age,score\n" + rows)
+    monkeypatch.setattr(ae_anomaly._io, "BLOCK_SIZE", 512)  # chunks of 1,000 rows
+    calls = []
+    real = ae_anomaly.cli.score_chunk
+
+    def interrupted(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 3:  # Ctrl-C after two chunks were written
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(ae_anomaly.cli, "score_chunk", interrupted)
+    out = tmp_path / "scores.csv"
+    result = run("score", model, data, "-o", out)
+    assert result.exit_code == 1 and "Aborted" in result.stderr
+    assert len(calls) == 3
+    assert not out.exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
