@@ -25,7 +25,8 @@ from sklearn.utils import check_random_state
 from ._base import _SCALERS, BaseAutoencoder
 from ._io import BLOCK_SIZE, PARQUET_SUFFIXES, TableReader
 
-#: ``offset_`` comes from a uniform sample of max(chunksize, this) training scores.
+#: The score's statistics and ``offset_`` come from a uniform sample of
+#: ``max(chunksize, OFFSET_MIN_SAMPLE)`` training rows (all of them on smaller data).
 OFFSET_MIN_SAMPLE = 10_000
 #: Scalers whose ``partial_fit`` gives exactly the scaler fitted on all the data at once.
 _STREAMING_SCALERS = ("standard", "minmax")
@@ -78,9 +79,10 @@ def fit_chunks(estimator, source, *, chunksize=65_536, epochs=None, columns=None
        sample of ``chunksize`` rows.
     2. Each epoch calls ``estimator.partial_fit`` on every chunk in turn (rows are shuffled
        within a chunk, not across chunks: shuffle a sorted file first).
-    3. A last pass scores every row; ``offset_`` is set from those scores as :meth:`fit`
-       does, from a uniform sample of ``max(chunksize, 10_000)`` of them (all of them on
-       smaller data), so that memory stays flat in the number of rows.
+    3. A last pass draws a uniform sample of ``max(chunksize, OFFSET_MIN_SAMPLE)`` rows
+       (every row of smaller data); what :meth:`fit` computes from all training rows after
+       training (the score's error statistics, then ``offset_``) is computed from it, by
+       the estimator's own methods, so that memory stays flat in the number of rows.
 
     Any fitted state is discarded first, as ``fit`` does.
 
@@ -162,10 +164,13 @@ def fit_chunks(estimator, source, *, chunksize=65_536, epochs=None, columns=None
     estimator.best_loss_ = best
     estimator.n_iter_ = len(losses)
 
-    scores = _Reservoir(max(chunksize, OFFSET_MIN_SAMPLE), rng)
+    sample = _Reservoir(max(chunksize, OFFSET_MIN_SAMPLE), rng)
     for chunk in chunks():
-        scores.add(estimator.score_samples(chunk))
-    estimator._set_offset(scores.sample)
+        sample.add(estimator._validate_input(chunk, reset=False))
+    X_scaled = estimator._scale(sample.sample)
+    if hasattr(estimator, "_fit_error_statistics"):  # the score's scales, as fit sets them
+        estimator._fit_error_statistics(X_scaled)
+    estimator._set_offset(estimator._score_scaled(X_scaled))
     return estimator
 
 

@@ -8,11 +8,11 @@ import pytest
 from scipy.stats import spearmanr
 from sklearn.metrics import roc_auc_score
 
-from ae_anomaly import Autoencoder, VariationalAutoencoder, fit_chunks
+from ae_anomaly import Autoencoder, VariationalAutoencoder, fit_chunks, outofcore
 from ae_anomaly.datasets import make_synthetic
 from ae_anomaly.outofcore import iter_chunks
 
-PARAMS = {"max_iter": 8, "early_stopping": False, "random_state": 0}
+PARAMS = {"max_iter": 15, "batch_size": 250, "early_stopping": False, "random_state": 0}
 
 
 @pytest.fixture(scope="module")
@@ -46,35 +46,43 @@ def test_out_of_core_fit_is_close_to_in_memory_fit(task, parquet_file, monkeypat
     in_memory = Autoencoder(**PARAMS).fit(X)
     streamed = Autoencoder(**PARAMS)
     trained_on = record_rows(monkeypatch, streamed, "partial_fit")
-    scored = record_rows(monkeypatch, streamed, "score_samples")
+    sampled = record_rows(monkeypatch, streamed, "_score_scaled")
     fit_chunks(streamed, parquet_file, chunksize=500, epochs=PARAMS["max_iter"])
 
-    # never more than one chunk at a time, and every row of every epoch went through
+    # training never sees more than one chunk at a time, and sees every row of every epoch
     assert max(trained_on) == 500 and sum(trained_on) == PARAMS["max_iter"] * len(X)
-    assert max(scored) == 500 and sum(scored) == len(X)
+    # the last pass keeps a uniform sample of max(chunksize, OFFSET_MIN_SAMPLE) rows (here
+    # all 1,500) for the score's statistics and offset_; each partial_fit scores its chunk
+    assert sampled[-1] == len(X) and max(sampled[:-1]) == 500
     # the one streaming pass gives exactly the scaler of the whole data
     np.testing.assert_allclose(streamed.scaler_.mean_, in_memory.scaler_.mean_, rtol=1e-12)
     np.testing.assert_allclose(streamed.scaler_.scale_, in_memory.scaler_.scale_, rtol=1e-12)
-    # Tolerance: the two fits see the rows in different orders, so weights differ; their
-    # scores must rank rows alike (Spearman >= 0.99), differ by <= 5% (median relative),
-    # detect as well (ROC AUC within 0.01) and put the threshold within 5%.
-    a, b = in_memory.score_samples(X), streamed.score_samples(X)
-    assert spearmanr(a, b).statistic >= 0.99
-    assert np.median(np.abs(a - b) / np.abs(a)) <= 0.05
+    # the same chunks from memory give the same model exactly: reading changes nothing
+    from_memory = fit_chunks(Autoencoder(**PARAMS), X, chunksize=500, epochs=PARAMS["max_iter"])
+    b = streamed.score_samples(X)
+    np.testing.assert_array_equal(from_memory.score_samples(X), b)
+    # Tolerance against fit(): the two see the rows in different batches and orders, so
+    # their weights, and the code-distance part of the score, differ. Required: the same
+    # ranking up to Spearman >= 0.95, detection within 0.01 ROC AUC, median relative score
+    # difference <= 15%, threshold within 10%.
+    a = in_memory.score_samples(X)
+    assert spearmanr(a, b).statistic >= 0.95
     assert abs(roc_auc_score(y, -a) - roc_auc_score(y, -b)) <= 0.01
-    assert streamed.offset_ == pytest.approx(in_memory.offset_, rel=0.05)
+    assert np.median(np.abs(a - b) / np.abs(a)) <= 0.15
+    assert streamed.offset_ == pytest.approx(in_memory.offset_, rel=0.10)
     assert list(streamed.feature_names_in_) == list(X.columns)
     assert streamed.n_iter_ == len(streamed.loss_curve_) == PARAMS["max_iter"]
 
 
 @pytest.mark.slow  # tracemalloc slows training down: about a minute
-def test_memory_is_flat_in_the_number_of_rows(tmp_path):
+def test_memory_is_flat_in_the_number_of_rows(tmp_path, monkeypatch):
     """Peak Python-tracked memory (NumPy and pandas buffers) of a streaming fit does not
     grow with the file: 4x the rows, the same peak, a fraction of the data's size."""
     chunksize = 500
+    monkeypatch.setattr(outofcore, "OFFSET_MIN_SAMPLE", 2000)  # rows sampled for offset_
     fit_chunks(Autoencoder(), np.zeros((50, 10)), chunksize=10, epochs=1)  # imports, caches
     peaks, sizes = [], []
-    for n_rows in (12_000, 48_000):  # both above the 10,000 scores sampled for offset_
+    for n_rows in (12_000, 48_000):
         X = pd.DataFrame(np.random.RandomState(0).normal(size=(n_rows, 10))).add_prefix("f")
         path = tmp_path / f"{n_rows}.parquet"
         X.to_parquet(path, row_group_size=5_000)
