@@ -296,8 +296,13 @@ class BaseAutoencoder(
         self.scaler_ = self._make_scaler(X)
         with seeded(self._draw_seed(), self.device_):
             self.module_ = self._build_module(n_features).to(self.device_, SCORE_DTYPE)
+        # fused: one kernel per step instead of one per parameter tensor, about 30% less
+        # time per step for these small networks on a CPU (benchmarks/README.md)
         self._optimizer = torch.optim.Adam(
-            self.module_.parameters(), lr=self.learning_rate_init, weight_decay=self.alpha
+            self.module_.parameters(),
+            lr=self.learning_rate_init,
+            weight_decay=self.alpha,
+            fused=True,
         )
         self.loss_curve_ = []
         self.validation_loss_curve_ = [] if self.early_stopping else None
