@@ -23,7 +23,7 @@ def to_markdown(frame, floatfmt=".3f"):
 
     header = [str(frame.index.name or ""), *map(str, frame.columns)]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    for index, row in frame.iterrows():
+    for index, *row in frame.astype(object).itertuples():
         lines.append("| " + " | ".join([str(index), *map(cell, row)]) + " |")
     return "\n".join(lines)
 
