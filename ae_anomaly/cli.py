@@ -81,7 +81,8 @@ def cli(ctx):
     Or do both on one file:
         ae-anomaly detect data.csv --explain 3 > scores.csv
 
-    anomaly_score in the outputs is the reconstruction error: higher = more anomalous.
+    anomaly_score in the outputs is -score_samples, the model's anomaly error:
+    higher = more anomalous.
     """
     ctx.with_resource(warnings.catch_warnings())
     warnings.simplefilter("default")
@@ -409,7 +410,7 @@ def score(model_file, data, output, force, threshold, contamination, explain, ig
           engine, scheduler, delimiter, verbose, as_json):  # fmt: skip
     """Score DATA with MODEL, streaming in chunks (constant memory for any file size).
 
-    Writes the id columns, anomaly_score (the reconstruction error: higher = more
+    Writes the id columns, anomaly_score (-score_samples, the anomaly error: higher = more
     anomalous) and is_anomaly (1 when anomaly_score is above the threshold).
 
     \b
