@@ -2,7 +2,10 @@
 
 Examples
 --------
-The full table on ADBench's classical datasets (about 20 minutes on 2 cores)::
+The full table on ADBench's classical datasets (25 minutes of wall time on a 2-core
+machine shared with other jobs, one process per seed: ``--seeds 1`` etc. with the same
+``--out``, run one after the other, or in parallel into separate folders whose raw files
+are then concatenated)::
 
     python -m benchmarks.tabular --data-dir ../shared/data/adbench
 
