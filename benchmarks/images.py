@@ -61,8 +61,9 @@ class PCADetector:
 def detectors(code, max_iter, seed, channels=(32, 64)):
     """``{name: unfitted detector}``; each takes (n, C*H*W) rows in [0, 1]."""
     common = dict(
-        n_components=code, max_iter=max_iter, batch_size=64, random_state=seed, device="cpu"
-    )
+        n_components=code, max_iter=max_iter, batch_size=64, learning_rate_init=1e-3,
+        random_state=seed, device="cpu",
+    )  # fmt: skip
     conv = dict(channels=tuple(channels), **common)
     return {
         "ConvAutoencoder": ConvAutoencoder(**conv),

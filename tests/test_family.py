@@ -27,6 +27,10 @@ def test_sklearn_compatible_estimator(estimator, check):
     check(estimator)
 
 
+#: The training levers these tests were calibrated with, independent of the defaults.
+LEVERS = dict(batch_size=256, learning_rate_init=1e-3)
+
+
 @pytest.fixture
 def data():
     rng = np.random.RandomState(0)
@@ -35,7 +39,7 @@ def data():
 
 
 def test_l1_penalty_makes_codes_sparse(data):
-    params = dict(n_components=16, max_iter=60, early_stopping=False, random_state=0)
+    params = dict(n_components=16, max_iter=60, early_stopping=False, random_state=0, **LEVERS)
     on = SparseAutoencoder(sparsity_weight=0.5, **params).fit(data).transform(data)
     off = SparseAutoencoder(sparsity_weight=0.0, **params).fit(data).transform(data)
     # Switching the penalty off changes the codes: much larger activations, fewer zeros.
@@ -44,7 +48,14 @@ def test_l1_penalty_makes_codes_sparse(data):
 
 
 def test_kl_penalty_pulls_mean_activation_to_target(data):
-    params = dict(sparsity="kl", sparsity_target=0.05, n_components=16, max_iter=60, random_state=0)
+    params = dict(
+        sparsity="kl",
+        sparsity_target=0.05,
+        n_components=16,
+        max_iter=60,
+        random_state=0,
+        **LEVERS,
+    )
     on = SparseAutoencoder(sparsity_weight=1.0, **params).fit(data).transform(data)
     off = SparseAutoencoder(sparsity_weight=0.0, **params).fit(data).transform(data)
     # Switching the penalty off leaves the sigmoid code far from the target activation.
@@ -89,7 +100,7 @@ def test_jacobian_matches_finite_differences_for_deep_encoder():
 
 
 def test_contractive_penalty_shrinks_jacobian(data):
-    params = dict(n_components=6, max_iter=60, early_stopping=False, random_state=0)
+    params = dict(n_components=6, max_iter=60, early_stopping=False, random_state=0, **LEVERS)
     on = ContractiveAutoencoder(contraction=1.0, **params).fit(data)
     off = ContractiveAutoencoder(contraction=0.0, **params).fit(data)
     assert on.jacobian_norm(data).mean() < 0.5 * off.jacobian_norm(data).mean()
@@ -98,7 +109,7 @@ def test_contractive_penalty_shrinks_jacobian(data):
 
 def test_stacked_pretrains_each_layer_then_fine_tunes(data):
     model = StackedAutoencoder(
-        hidden_layer_sizes=(12, 8), n_components=3, max_iter=20, random_state=0
+        hidden_layer_sizes=(12, 8), n_components=3, max_iter=20, random_state=0, **LEVERS
     ).fit(data)
     assert len(model.pretrain_loss_curves_) == 3
     assert len(model.pretrain_validation_loss_curves_) == 3
@@ -110,7 +121,12 @@ def test_stacked_pretrains_each_layer_then_fine_tunes(data):
 
 def test_stacked_pretraining_gives_a_better_start_than_random(data):
     params = dict(
-        hidden_layer_sizes=(12, 8), n_components=3, max_iter=30, batch_size=32, random_state=0
+        hidden_layer_sizes=(12, 8),
+        n_components=3,
+        max_iter=30,
+        batch_size=32,
+        learning_rate_init=1e-3,
+        random_state=0,
     )
     stacked = StackedAutoencoder(**params).fit(data)
     plain = Autoencoder(**params).fit(data)
@@ -121,7 +137,7 @@ def test_stacked_pretraining_gives_a_better_start_than_random(data):
 
 
 def test_stacked_partial_fit_pretrains_once(data):
-    model = StackedAutoencoder(hidden_layer_sizes=(6,), n_components=3, random_state=0)
+    model = StackedAutoencoder(hidden_layer_sizes=(6,), n_components=3, random_state=0, **LEVERS)
     model.partial_fit(data)
     assert model.pretrain_n_iter_ == [1, 1]
     model.partial_fit(data)
