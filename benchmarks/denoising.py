@@ -22,6 +22,7 @@ Run: ``python -m benchmarks.denoising`` (see ``--help``; ``--quick`` is a smoke 
 from __future__ import annotations
 
 import argparse
+import shlex
 import sys
 import time
 import warnings
@@ -191,7 +192,7 @@ def main(argv=None):
         records += part
         figure(examples, args.out / f"{args.tag}_{name}.png")
     df = pd.DataFrame(records)
-    command = ("python -m benchmarks.denoising " + " ".join(argv or sys.argv[1:])).strip()
+    command = ("python -m benchmarks.denoising " + shlex.join(argv or sys.argv[1:])).strip()
     df.to_csv(args.out / f"{args.tag}.csv", index=False)
     (args.out / f"{args.tag}.md").write_text(markdown(df, command))
     print(markdown(df, command))

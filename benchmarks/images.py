@@ -16,6 +16,7 @@ Run: ``python -m benchmarks.images`` (see ``--help``; ``--quick`` is a smoke run
 from __future__ import annotations
 
 import argparse
+import shlex
 import sys
 import time
 import warnings
@@ -222,7 +223,7 @@ def main(argv=None):
     if args.elpv:
         records += elpv(args, figure=args.out / f"{args.tag}_elpv_heatmaps.png")
     df = pd.DataFrame(records)
-    command = "python -m benchmarks.images " + " ".join(argv if argv else sys.argv[1:])
+    command = "python -m benchmarks.images " + shlex.join(argv if argv else sys.argv[1:])
     df.to_csv(args.out / f"{args.tag}.csv", index=False)
     (args.out / f"{args.tag}.md").write_text(markdown(df, command.strip()))
     print(markdown(df, command.strip()))
