@@ -700,8 +700,11 @@ class BaseAutoencoder(
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     def _restore_optimizer(self, saved_state):
+        # The class name comes from the file: only the optimizer we create is accepted.
+        if saved_state["class"] != "Adam":
+            raise ValueError(f"Unsupported optimizer {saved_state['class']!r} in saved state.")
         params = list(self.module_.parameters())
-        optimizer = getattr(torch.optim, saved_state["class"])(params)
+        optimizer = torch.optim.Adam(params)
         optimizer.load_state_dict({"param_groups": saved_state["param_groups"], "state": {}})
         # Set directly rather than through load_state_dict, which would cast Adam's moments
         # to the resting float64: they keep the dtype they were trained in.
