@@ -195,14 +195,6 @@ Examples
         self.image_shape = image_shape
         self.channels = channels
 
-    def _initialize(self, X):
-        if self.noise == "salt_pepper" and self.noise_level >= 1:
-            raise ValueError(
-                f"noise_level={self.noise_level} corrupts every pixel; with "
-                "noise='salt_pepper' it is a share of the pixels and must be below 1."
-            )
-        super()._initialize(X)
-
     def denoise(self, X):
         """Return the denoised images, in the input's shape, dtype and units.
 

@@ -102,10 +102,10 @@ array([-1])
         self.noise_level = noise_level
 
     def _initialize(self, X):
-        if self.noise == "masking" and self.noise_level >= 1:
+        if self.noise != "gaussian" and self.noise_level >= 1:
             raise ValueError(
-                f"noise_level={self.noise_level} masks every input; with noise='masking' it "
-                "is a probability and must be below 1."
+                f"noise_level={self.noise_level} masks every input; with noise={self.noise!r} "
+                "it is the share of inputs corrupted and must be below 1."
             )
         super()._initialize(X)
 
