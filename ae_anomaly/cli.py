@@ -14,6 +14,8 @@ import json
 import sys
 import time
 import warnings
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 
 import click
 import torch
@@ -39,6 +41,8 @@ from .persistence import ModelFileError, load_with_metadata, save
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 #: Rows per chunk when scoring a table already in memory (``detect``).
 FRAME_CHUNK = 65536
+#: Chunks scored at once while streaming (each with one torch thread).
+SCORING_THREADS = 2
 
 
 class UsageFailure(click.ClickException):
@@ -288,23 +292,42 @@ def _frame_chunks(frame):
 
 
 def _stream(chunks, writer, transform, report, schema, source):
-    """Apply ``transform`` chunk by chunk and write.
+    """Apply ``transform`` chunk by chunk and write, in the input's order.
 
-    The reader parses the next chunk in a background thread; torch scores on one thread,
-    so the two share the cores instead of fighting over them.
+    The reader parses ahead in a background thread and two worker threads transform two
+    chunks at once, each running torch on one thread: parsing and scoring both release
+    the GIL, so every core stays busy. At most ``SCORING_THREADS`` chunks are in flight,
+    so memory stays flat; errors surface in the input's order.
     """
+
+    def work(chunk):
+        schema.check_missing_values(chunk, source)
+        return transform(chunk)
+
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        for chunk in chunks:
-            schema.check_missing_values(chunk, source)
-            out = transform(chunk)
-            writer.write(out)
-            report.advance(out)
+        with ThreadPoolExecutor(SCORING_THREADS, thread_name_prefix="ae-score") as pool:
+            pending = deque()
+            try:
+                for chunk in chunks:
+                    pending.append(pool.submit(work, chunk))
+                    if len(pending) >= SCORING_THREADS:
+                        _write(pending.popleft().result(), writer, report)
+                while pending:
+                    _write(pending.popleft().result(), writer, report)
+            finally:
+                for future in pending:  # after an error: drop the work not started yet
+                    future.cancel()
     finally:
         torch.set_num_threads(threads)
     if report.rows == 0:
         raise DataError(f"{source} has a header but no data rows.")
+
+
+def _write(out, writer, report):
+    writer.write(out)
+    report.advance(out)
 
 
 # ------------------------------------------------------------------------ commands

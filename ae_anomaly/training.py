@@ -142,16 +142,43 @@ def fit_module(
     return history
 
 
-def predict_batches(fn, module, X, batch_size=65536):
-    """Apply ``fn(module, x_batch)`` to ``X`` in large batches, in eval and inference mode.
+#: Elements per inference batch on a CPU: activations of a few layers then stay in the
+#: cache. Scoring 300k x 30 rows took 0.34 s with 2,048-row batches against 0.48 s with
+#: 65,536-row batches (float64, one thread, this project's 2-core CI machine).
+CPU_BATCH_ELEMENTS = 1 << 16
+#: Rows per inference batch on a GPU, where large batches pay.
+GPU_BATCH_ROWS = 1 << 16
+
+
+def inference_batch_size(X, device):
+    """Rows per batch for :func:`predict_batches`: cache-sized on a CPU, large on a GPU.
+
+    Examples
+    --------
+    >>> import numpy as np, torch
+    >>> inference_batch_size(np.zeros((10, 30)), torch.device("cpu"))
+    2184
+    >>> inference_batch_size(np.zeros((10, 1, 28, 28)), torch.device("cpu"))
+    128
+    """
+    if torch.device(device).type != "cpu":
+        return GPU_BATCH_ROWS
+    row_size = math.prod(X.shape[1:]) or 1
+    return max(128, CPU_BATCH_ELEMENTS // row_size)
+
+
+def predict_batches(fn, module, X, batch_size=None):
+    """Apply ``fn(module, x_batch)`` to ``X`` batch by batch, in eval and inference mode.
 
     ``X`` may be a tensor (the result stays a tensor on its device) or a NumPy array (it is
     moved to the module's device and dtype batch by batch; the result is a NumPy array).
+    ``batch_size`` defaults to :func:`inference_batch_size`.
     """
     was_training = module.training
     module.eval()
     param = next(module.parameters())
     as_numpy = isinstance(X, np.ndarray)
+    batch_size = batch_size or inference_batch_size(X, param.device)
     outputs = []
     with torch.inference_mode():
         for start in range(0, X.shape[0], batch_size):

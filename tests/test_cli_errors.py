@@ -167,6 +167,6 @@ def test_interrupted_run_leaves_no_output(model, tmp_path, monkeypatch):
     out = tmp_path / "scores.csv"
     result = run("score", model, data, "-o", out)
     assert result.exit_code == 1 and "Aborted" in result.stderr
-    assert len(calls) == 3
+    assert len(calls) <= 2 + ae_anomaly.cli.SCORING_THREADS  # stopped with the chunks in flight
     assert not out.exists()
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
