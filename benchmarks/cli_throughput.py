@@ -4,7 +4,9 @@ Writes a numeric CSV of N x 30 (1,000,000 rows by default) and a Parquet copy in
 temporary directory, fits a model on its first 20,000 rows with ``ae-anomaly fit``, then
 measures, each in a fresh subprocess:
 
-1. ``pandas.read_csv`` of the CSV alone (the reference), timed around the call;
+1. ``pandas.read_csv`` of the CSV alone (the reference), timed around the call, and
+   ``pandas.read_csv(chunksize=65536)`` (what streaming in pandas costs: since pandas 3.1 a
+   whole-file read parses on several threads, a chunked one on one);
 2. ``ae-anomaly score MODEL big.csv -o scores.csv`` (read + score + write), timed by the
    CLI's own ``--json`` summary (model loaded -> last row written), and wall time of the
    whole process (interpreter start and imports included);
@@ -70,10 +72,19 @@ def measured(args):
 
 
 PANDAS_CHILD = """
-import sys, time, pandas as pd
-started = time.perf_counter()
+import resource, sys, time, pandas as pd
+
+def cpu():
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+started, cpu_started = time.perf_counter(), cpu()
 frame = pd.read_csv(sys.argv[1])
-print(time.perf_counter() - started, len(frame))
+print(time.perf_counter() - started, cpu() - cpu_started, len(frame))
+del frame
+started, cpu_started = time.perf_counter(), cpu()
+rows = sum(len(chunk) for chunk in pd.read_csv(sys.argv[1], chunksize=65536))
+print(time.perf_counter() - started, cpu() - cpu_started, rows)
 """
 
 
@@ -110,18 +121,29 @@ def main(argv=None):
         model = tmp / "model.skops"
         measured(cli("fit", tmp / "train.csv", "-o", model, "--set", "max_iter=5"))
 
-        # 1. The reference: pandas.read_csv alone.
+        # 1. The reference: pandas.read_csv alone (since pandas 3.1 it parses a whole file
+        #    on several threads), and pandas.read_csv in chunks, as a streaming reader must.
         wall, pandas_rss, stdout, _ = measured([sys.executable, "-c", PANDAS_CHILD, big])
-        pandas_seconds = float(stdout.split()[0])
-        pandas_rate = n_rows / pandas_seconds
-        print(f"pandas.read_csv alone      : {pandas_seconds:6.2f} s  {pandas_rate:>10,.0f} rows/s")
+        (pandas_seconds, pandas_cpu, _), (chunked_seconds, chunked_cpu, _) = (
+            map(float, line.split()) for line in stdout.splitlines()
+        )
+        pandas_rate, chunked_rate = n_rows / pandas_seconds, n_rows / chunked_seconds
+        print(
+            f"pandas.read_csv alone      : {pandas_seconds:6.2f} s  {pandas_rate:>10,.0f} rows/s "
+            f"({pandas_cpu:.2f} CPU-s: {pandas_cpu / pandas_seconds:.1f} cores busy)"
+        )
+        print(
+            f"pandas.read_csv(chunksize=): {chunked_seconds:6.2f} s  {chunked_rate:>10,.0f} rows/s "
+            f"({chunked_cpu:.2f} CPU-s)"
+        )
 
         # 2-3. ae-anomaly score on CSV and Parquet.
         csv_summary, csv_wall, big_rss = score_run(model, big, tmp / "scores.csv")
         csv_rate = csv_summary["rows_per_second"]
         print(
             f"ae-anomaly score CSV       : {csv_summary['seconds']:6.2f} s  {csv_rate:>10,.0f} "
-            f"rows/s = {csv_rate / pandas_rate:.0%} of pandas.read_csv "
+            f"rows/s = {csv_rate / pandas_rate:.0%} of pandas.read_csv, "
+            f"{csv_rate / chunked_rate:.0%} of its chunked read "
             f"(whole process incl. startup: {csv_wall:.2f} s, {n_rows / csv_wall:,.0f} rows/s "
             f"= {n_rows / csv_wall / pandas_rate:.0%})"
         )
@@ -148,6 +170,10 @@ def main(argv=None):
         "csv_mib": round(size_mb, 1),
         "pandas_read_csv_seconds": round(pandas_seconds, 3),
         "pandas_read_csv_rows_per_second": round(pandas_rate),
+        "pandas_read_csv_cpu_seconds": round(pandas_cpu, 3),
+        "pandas_chunked_read_csv_seconds": round(chunked_seconds, 3),
+        "pandas_chunked_read_csv_rows_per_second": round(chunked_rate),
+        "score_csv_vs_pandas_chunked": round(csv_rate / chunked_rate, 3),
         "score_csv_seconds": csv_summary["seconds"],
         "score_csv_rows_per_second": csv_rate,
         "score_csv_vs_pandas": round(csv_rate / pandas_rate, 3),
