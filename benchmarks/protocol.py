@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import random
 import time
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,6 +43,20 @@ class Dataset:
             with np.load(self.path, allow_pickle=False) as data:
                 X, y = data["X"], data["y"]
         return np.asarray(X, dtype=np.float64), np.asarray(y).astype(int).ravel()
+
+    def shape(self):
+        """``(n_rows, n_features)`` of ``X``, read from the ``.npz`` header when possible."""
+        if self.path is not None:
+            with zipfile.ZipFile(self.path) as archive, archive.open("X.npy") as handle:
+                version = np.lib.format.read_magic(handle)
+                if version == (1, 0):
+                    header = np.lib.format.read_array_header_1_0(handle)
+                else:
+                    header = np.lib.format.read_array_header_2_0(handle)
+            shape = header[0]
+        else:
+            shape = self.load()[0].shape
+        return shape[0], int(np.prod(shape[1:], dtype=int))
 
 
 def adbench_suite(data_dir):

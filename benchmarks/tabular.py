@@ -2,19 +2,27 @@
 
 Examples
 --------
-The full table on ADBench's classical datasets (25 minutes of wall time on a 2-core
-machine shared with other jobs, one process per seed: ``--seeds 1`` etc. with the same
-``--out``, run one after the other, or in parallel into separate folders whose raw files
-are then concatenated)::
+The full table on ADBench's classical datasets, in one command::
 
     python -m benchmarks.tabular --data-dir ../shared/data/adbench
+
+It runs every (dataset, model, seed) task, 36 x 8 x 3 = 864 fits, in ``--jobs`` worker
+processes (default: one per core), each on one thread (torch and the BLAS / OpenMP pools),
+the costliest tasks first. Estimated at about 7 minutes of wall time on 2 cores
+(``--jobs 2``) with other jobs using about one of them, from fresh, about 800 s of fits in
+all: ContractiveAutoencoder's 430 s (325 s of it on InternetAds) are the bulk; a machine as
+busy as a load of 10 on 2 cores makes it several times longer.
 
 The offline suite made from scikit-learn's bundled datasets, one seed (the test's run)::
 
     python -m benchmarks.tabular --quick --out /tmp/quick
 
-Rows are appended to ``<out>/<suite>_raw.csv`` as soon as they are measured; a rerun skips
-the (dataset, model, seed, params) rows already there, so an interrupted run resumes.
+Rows are appended to ``<out>/<suite>_raw.csv`` as soon as they are measured (by this
+process, as the workers hand them back); a rerun skips the (dataset, model, seed, params)
+rows already there, so an interrupted run resumes. Each row is the same whatever
+``--jobs`` is: the protocol seeds numpy's and Python's global RNGs before the split and
+before each fit, and the estimators seed torch from ``random_state``, in whichever process
+runs the task.
 """
 
 from __future__ import annotations
@@ -22,9 +30,15 @@ from __future__ import annotations
 import argparse
 import csv
 import hashlib
+import importlib
+import multiprocessing
 import os
 import platform
 import sys
+import threading
+import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 import pandas as pd
@@ -33,13 +47,35 @@ from tqdm.auto import tqdm
 
 from . import report
 from .baselines import detectors
-from .protocol import SEEDS, adbench_suite, evaluate, offline_suite, split
+from .protocol import (
+    MAX_ROWS,
+    MIN_ROWS,
+    SEEDS,
+    TEST_SIZE,
+    adbench_suite,
+    evaluate,
+    offline_suite,
+    split,
+)
 
 RESULTS = Path(__file__).parent / "results"
 ANCHORS = "measured_anchors.csv"
 #: PyOD rows of ``measured_anchors.csv`` and the names they take in our tables.
 ANCHOR_MODELS = {"AutoEncoder_pyod": "PyOD-AutoEncoder", "VAE_pyod": "PyOD-VAE"}
 QUICK_DATASETS = 3
+TRAIN_FRACTION = 1 - TEST_SIZE
+#: Cost of a fit relative to ``Autoencoder``'s, for scheduling (``task_cost``); from the
+#: summed fit seconds of a full run (the contractive one grows faster with the features).
+MODEL_COST = {"ContractiveAutoencoder": 4.0, "StackedAutoencoder": 2.5}
+#: Thread-count variables of OpenMP, OpenBLAS, MKL and friends, set to 1 for the workers.
+THREAD_VARIABLES = (
+    "OMP_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "BLIS_NUM_THREADS",
+    "VECLIB_MAXIMUM_THREADS",
+    "NUMEXPR_NUM_THREADS",
+)
 FIELDS = (
     "dataset",
     "model",
@@ -100,27 +136,210 @@ def anchor_rows(data_dir, datasets, seeds):
     )
 
 
-def run(datasets, models, seeds, raw_path, *, progress=True):
+def limit_threads():
+    """One thread for torch and for the BLAS / OpenMP pools of numpy, scipy, scikit-learn.
+
+    Every detector is timed single-threaded (small networks: threads cost more than they
+    give). It also matters for the time itself: with
+    OpenBLAS's default of one thread per core, each BLAS call synchronizes its threads, and
+    on a machine whose cores are busy (other jobs, or the other workers of ``--jobs``) a
+    thread waits for one that is descheduled: PCA's full SVD on InternetAds took 110 s per
+    fit that way against 1.4 s on one thread.
+    """
+    torch.set_num_threads(1)
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # the environment variables set by ``_pool`` then do it
+        return
+    threadpool_limits(limits=1)
+
+
+def task_cost(dataset, model):
+    """Rough relative cost of one fit, to start the longest tasks first.
+
+    The rows the protocol fits on (bootstrapped to 1,000, subsampled to 10,000, 70% of
+    them) times the features, plus a constant for the per-epoch overhead of small tables;
+    the contractive and stacked autoencoders cost a few times more than the others.
+    """
+    n_rows, n_features = dataset.shape()
+    rows = TRAIN_FRACTION * min(max(n_rows, MIN_ROWS), MAX_ROWS)
+    return MODEL_COST.get(model, 1.0) * rows * (n_features + 32)
+
+
+# Per worker process: the detectors by name (rebuilt there: they hold lambdas, which do
+# not pickle) and the last (dataset, seed) split, reused by the next task on it.
+_WORKER = {"detectors": None, "split": (None, None)}
+
+
+def _init_worker(include_pyod, parent=None):
+    limit_threads()
+    if parent is not None:
+        threading.Thread(target=_exit_with, args=(parent,), daemon=True).start()
+    _WORKER["detectors"] = {m.name: m for m in detectors(include_pyod=include_pyod)}
+    _WORKER["split"] = (None, None)
+
+
+def _exit_with(parent):
+    """End this worker once ``parent`` is gone (killed), rather than idle as an orphan."""
+    while os.getppid() == parent:
+        time.sleep(1.0)
+    os._exit(1)
+
+
+def _measure(dataset, model_name, seed, key):
+    """One (dataset, model, seed) row, measured as the sequential protocol does.
+
+    :func:`protocol.split` and :func:`protocol.evaluate` seed numpy's and Python's global
+    RNGs themselves, and the estimators seed torch from ``random_state``, so a row does
+    not depend on which process runs it nor on what that process ran before.
+    """
+    model = _WORKER["detectors"][model_name]
+    cached_key, cached = _WORKER["split"]
+    if cached_key != (dataset, seed):
+        cached = split(*dataset.load(), seed)
+        _WORKER["split"] = ((dataset, seed), cached)
+    X_train, X_test, _, y_test = cached
+    row = evaluate(model.build(seed), X_train, X_test, y_test, seed)
+    row.update(
+        dataset=dataset.name,
+        model=model_name,
+        family=model.family,
+        seed=seed,
+        n_train=len(X_train),
+        n_test=len(X_test),
+        n_features=X_train.shape[1],
+        params=key,
+        source="measured",
+    )
+    return row
+
+
+def _importable(function):
+    """``function`` from this module imported by its name, which workers can unpickle.
+
+    Run as ``python -m benchmarks.tabular`` (or through :mod:`runpy`) this module is
+    ``__main__``, whose functions a spawned worker may not find by that name.
+    """
+    name = __spec__.name if __spec__ is not None else __name__
+    return getattr(importlib.import_module(name), function.__name__)
+
+
+@contextmanager
+def _pool(jobs, include_pyod):
+    """A pool of ``jobs`` fresh (spawned) worker processes, each on one thread."""
+    # Read by numpy's and torch's thread pools when a worker imports them (threadpoolctl,
+    # in the initializer, does it again where it is installed).
+    saved = {name: os.environ.get(name) for name in THREAD_VARIABLES}
+    os.environ.update(dict.fromkeys(THREAD_VARIABLES, "1"))
+    try:
+        executor = ProcessPoolExecutor(
+            max_workers=jobs,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_importable(_init_worker),
+            initargs=(include_pyod, os.getpid()),
+        )
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+    try:
+        yield executor
+    except BaseException:
+        # A task failed or the run was interrupted: the rows already appended stay, the
+        # queued tasks are dropped and the running ones stopped rather than waited for.
+        processes = list((getattr(executor, "_processes", None) or {}).values())
+        executor.shutdown(wait=False, cancel_futures=True)
+        for process in processes:
+            process.terminate()
+        raise
+    executor.shutdown(wait=True)
+
+
+@contextmanager
+def _one_thread():
+    """:func:`limit_threads` for a while in this process; the thread counts restored after."""
+    threads = torch.get_num_threads()
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        limits = nullcontext()
+    else:
+        limits = threadpool_limits(limits=1)
+    torch.set_num_threads(1)
+    try:
+        with limits:
+            yield
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _results(jobs, include_pyod, tasks):
+    """Yield the row of every ``(dataset, model name, seed, key)`` task as it finishes."""
+    jobs = min(jobs, len(tasks))
+    if jobs <= 1:  # in this process, one task after the other
+        with _one_thread():
+            _WORKER["detectors"] = {m.name: m for m in detectors(include_pyod=include_pyod)}
+            try:
+                for task in tasks:
+                    yield _measure(*task)
+            finally:
+                _WORKER["split"] = (None, None)
+        return
+    with _pool(jobs, include_pyod) as executor:
+        measure = _importable(_measure)
+        futures = {executor.submit(measure, *task): task for task in tasks}
+        for future in as_completed(futures):
+            try:
+                row = future.result()
+            except Exception as error:  # the rows appended so far are kept
+                dataset, model, seed, _ = futures[future]
+                raise RuntimeError(f"{model} on {dataset.name}, seed {seed}: {error}") from error
+            yield row
+
+
+def run(datasets, models, seeds, raw_path, *, progress=True, jobs=1):
     """Measure every (dataset, seed, model) not yet in ``raw_path``, appending rows to it.
+
+    Parameters
+    ----------
+    jobs : int, default=1
+        Worker processes. With 1, the tasks run in this process; otherwise in a pool of
+        spawned processes, the most costly tasks (:func:`task_cost`) first. Each row is
+        the same either way, and this process appends each one to ``raw_path`` as soon as
+        it arrives.
 
     Returns
     -------
     pandas.DataFrame
-        Every row of the results file for these datasets, models and seeds.
+        Every row of the results file for these datasets, models and seeds, in suite
+        order (datasets, then models, then seeds), whatever order they finished in.
     """
     keys = {m.name: params_key(m) for m in models}
     done = read_done(raw_path)
     have = set(zip(done["dataset"], done["model"], done["seed"], done["params"], strict=True))
-    todo = [
-        (ds, seed, [m for m in models if (ds.name, m.name, seed, keys[m.name]) not in have])
+    tasks = [
+        (ds, m.name, seed, keys[m.name])
         for ds in datasets
         for seed in seeds
+        for m in models
+        if (ds.name, m.name, seed, keys[m.name]) not in have
     ]
-    todo = [(ds, seed, ms) for ds, seed, ms in todo if ms]
+    if jobs > 1:
+        # The costliest (dataset, seed) groups first, so that the pool does not end on one
+        # long task; within a group the costliest model first. A worker reuses the split
+        # of its previous task when it is on the same (dataset, seed).
+        cost = {(ds, m): task_cost(ds, m) for ds, m, _, _ in tasks}
+        group = {}
+        for ds, m, seed, _ in tasks:
+            group[ds, seed] = group.get((ds, seed), 0.0) + cost[ds, m]
+        tasks.sort(key=lambda t: (-group[t[0], t[2]], t[0].name, t[2], -cost[t[0], t[1]]))
+    include_pyod = any(m.family == "pyod" for m in models)
     raw_path.parent.mkdir(parents=True, exist_ok=True)
     new_file = not raw_path.exists() or raw_path.stat().st_size == 0
     bar = tqdm(
-        total=sum(len(ms) for _, _, ms in todo),
+        total=len(tasks),
         desc="benchmark",
         unit="fit",
         disable=not progress,
@@ -130,46 +349,49 @@ def run(datasets, models, seeds, raw_path, *, progress=True):
         writer = csv.DictWriter(handle, fieldnames=FIELDS)
         if new_file:
             writer.writeheader()
-        loaded = None
-        for ds, seed, pending in todo:
-            if loaded is None or loaded[0] != ds.name:
-                loaded = (ds.name, ds.load())
-            X_train, X_test, _, y_test = split(*loaded[1], seed)
-            for model in pending:
-                bar.set_postfix_str(f"{ds.name} seed {seed} {model.name}", refresh=False)
-                row = evaluate(model.build(seed), X_train, X_test, y_test, seed)
-                row.update(
-                    dataset=ds.name,
-                    model=model.name,
-                    family=model.family,
-                    seed=seed,
-                    n_train=len(X_train),
-                    n_test=len(X_test),
-                    n_features=X_train.shape[1],
-                    params=keys[model.name],
-                    source="measured",
-                )
-                writer.writerow(row)
-                handle.flush()
-                bar.update()
+            handle.flush()
+        for row in _results(jobs, include_pyod, tasks):
+            writer.writerow(row)
+            handle.flush()
+            bar.set_postfix_str(
+                f"{row['dataset']} seed {row['seed']} {row['model']} done", refresh=False
+            )
+            bar.update()
     bar.close()
     results = read_done(raw_path)
     current = results["params"].eq(results["model"].map(keys))
     wanted = results["dataset"].isin([ds.name for ds in datasets]) & results["seed"].isin(seeds)
-    return results[current & wanted].drop_duplicates(["dataset", "model", "seed"], keep="last")
+    results = results[current & wanted].drop_duplicates(["dataset", "model", "seed"], keep="last")
+    order = {
+        "dataset": {ds.name: i for i, ds in enumerate(datasets)},
+        "model": {m.name: i for i, m in enumerate(models)},
+    }
+    return results.sort_values(
+        ["dataset", "model", "seed"],
+        key=lambda column: column.map(order[column.name]) if column.name in order else column,
+        kind="stable",
+    ).reset_index(drop=True)
 
 
-def machine():
-    """One line naming the machine and library versions, for the report."""
+def machine(jobs=None):
+    """One line naming the machine and library versions, for the report.
+
+    ``jobs``: the worker processes of :func:`run` (each on one thread); when None, the
+    torch threads of this process instead.
+    """
     import sklearn
 
     import ae_anomaly
 
+    if jobs is None:
+        processes = f"torch {torch.__version__} ({torch.get_num_threads()} threads)"
+    else:
+        workers = f"{jobs} worker processes" if jobs > 1 else "one process"
+        processes = f"{workers} of one thread, torch {torch.__version__}"
     return (
         f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-        f"torch {torch.__version__} ({torch.get_num_threads()} threads), "
-        f"scikit-learn {sklearn.__version__}, ae_anomaly {ae_anomaly.__version__}, "
-        f"Python {platform.python_version()}"
+        f"{processes}, scikit-learn {sklearn.__version__}, "
+        f"ae_anomaly {ae_anomaly.__version__}, Python {platform.python_version()}"
     )
 
 
@@ -203,12 +425,20 @@ def parse_args(argv=None):
     )
     parser.add_argument("--fresh", action="store_true", help="Discard earlier results first.")
     parser.add_argument("--no-progress", action="store_true", help="Hide the progress bar.")
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="Worker processes, one thread each (default: the number of cores, "
+        f"{os.cpu_count()} here); 1 runs in this process. The rows do not depend on it.",
+    )
     return parser.parse_args(argv)
 
 
 def main(argv=None):
     args = parse_args(argv)
-    torch.set_num_threads(1)  # small networks: threads cost more than they give
+    if args.jobs < 1:
+        raise SystemExit(f"--jobs must be at least 1, got {args.jobs}.")
     seeds = [int(s) for s in args.seeds.split(",")]
     if args.data_dir is None:
         suite, datasets = "offline", offline_suite()
@@ -230,14 +460,14 @@ def main(argv=None):
     raw_path = args.out / f"{suite}_raw.csv"
     if args.fresh and raw_path.exists():
         raw_path.unlink()
-    results = run(datasets, models, seeds, raw_path, progress=not args.no_progress)
+    results = run(datasets, models, seeds, raw_path, progress=not args.no_progress, jobs=args.jobs)
     if pyod == "anchors":
         anchors = anchor_rows(args.data_dir, [ds.name for ds in datasets], seeds)
         results = pd.concat([results, anchors], ignore_index=True)
     published = None
     if args.data_dir is not None and (args.data_dir / report.PUBLISHED).exists():
         published = pd.read_csv(args.data_dir / report.PUBLISHED)
-    text = report.write(results, args.out, suite, published=published, machine=machine())
+    text = report.write(results, args.out, suite, published=published, machine=machine(args.jobs))
     print(text)
     return 0
 

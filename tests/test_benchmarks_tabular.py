@@ -5,8 +5,8 @@ import pandas as pd
 import pytest
 
 from benchmarks import report, tabular
-from benchmarks.baselines import PyODPCA, tabular_autoencoders
-from benchmarks.protocol import Dataset, split
+from benchmarks.baselines import PyODPCA, detectors, tabular_autoencoders
+from benchmarks.protocol import Dataset, adbench_suite, split
 
 
 def test_split_follows_adbench_sizes_and_scaling():
@@ -69,7 +69,7 @@ def test_published_check_reports_the_mean_difference():
 
 
 def test_quick_run_writes_tables_figures_and_resumes(tmp_path, capsys):
-    assert tabular.main(["--quick", "--out", str(tmp_path), "--no-progress"]) == 0
+    assert tabular.main(["--quick", "--out", str(tmp_path), "--no-progress", "--jobs", "2"]) == 0
     raw = pd.read_csv(tmp_path / "offline_quick_raw.csv")
     models = set(raw["model"])
     assert {"Autoencoder", "PCA", "IsolationForest"} <= models
@@ -89,8 +89,66 @@ def test_quick_run_writes_tables_figures_and_resumes(tmp_path, capsys):
     assert len(pd.read_csv(tmp_path / "offline_quick_raw.csv")) == len(raw)
 
 
+def test_worker_processes_give_the_rows_of_the_sequential_run(tmp_path):
+    # The offline suite's three smallest datasets, seed 1, every model: in this process
+    # (--jobs 1), then in two spawned workers that take the tasks in another order.
+    rows = {}
+    for jobs in (1, 2):
+        out = tmp_path / f"jobs{jobs}"
+        tabular.main(["--quick", "--out", str(out), "--no-progress", "--jobs", str(jobs)])
+        raw = pd.read_csv(out / "offline_quick_raw.csv")
+        rows[jobs] = raw.drop(columns=["fit_s", "score_s"]).sort_values(
+            ["dataset", "model", "seed"], ignore_index=True
+        )
+    assert len(rows[1]) == 3 * rows[1]["model"].nunique()
+    pd.testing.assert_frame_equal(rows[1], rows[2], check_exact=True)
+
+
+def test_tasks_are_scheduled_costliest_first(tmp_path, monkeypatch):
+    order = []
+
+    def fake_results(jobs, include_pyod, tasks):
+        for dataset, model, seed, key in tasks:
+            order.append((dataset.name, model, seed))
+            yield {
+                "dataset": dataset.name,
+                "model": model,
+                "family": "baseline",
+                "seed": seed,
+                "roc_auc": 0.5,
+                "aucpr": 0.5,
+                "fit_s": 0.1,
+                "score_s": 0.1,
+                "n_train": 1,
+                "n_test": 1,
+                "n_features": 1,
+                "params": key,
+                "source": "measured",
+            }
+
+    monkeypatch.setattr(tabular, "_results", fake_results)
+    for name, shape in (("1_narrow", (2_000, 3)), ("2_wide", (2_000, 300))):
+        np.savez(tmp_path / f"{name}.npz", X=np.zeros(shape), y=np.zeros(shape[0]))
+    models = [m for m in detectors(include_pyod=False) if m.name in ("PCA", "Autoencoder")]
+    datasets = adbench_suite(tmp_path)
+    raw_path = tmp_path / "out" / "raw.csv"
+    results = tabular.run(datasets, models, [1, 2], raw_path, progress=False, jobs=2)
+    # The wide dataset first, seed by seed; the narrow one after it.
+    assert [(d, s) for d, _, s in order[::2]] == [
+        ("2_wide", 1),
+        ("2_wide", 2),
+        ("1_narrow", 1),
+        ("1_narrow", 2),
+    ]
+    # Rows come back in suite order whatever order they finished in.
+    assert list(results["dataset"]) == ["1_narrow"] * 4 + ["2_wide"] * 4
+    assert list(results["model"][:2]) == [models[0].name] * 2
+    assert len(pd.read_csv(raw_path)) == 8
+
+
 def test_dataset_loads_npz(tmp_path):
     path = tmp_path / "7_toy.npz"
     np.savez(path, X=np.ones((5, 2)), y=np.array([0, 0, 0, 0, 1]))
     X, y = Dataset("7_toy", path).load()
     assert X.dtype == np.float64 and y.tolist() == [0, 0, 0, 0, 1]
+    assert Dataset("7_toy", path).shape() == (5, 2)  # from the header, without loading
