@@ -16,7 +16,8 @@ class ContractiveAutoencoder(BaseAutoencoder):
 
 The training loss is the reconstruction error plus ``contraction`` times the squared
 Frobenius norm of the encoder's Jacobian ``||dh/dx||_F^2`` at each training row. The
-Jacobian is exact, computed by reverse-mode autodiff vectorized over the batch (one
+penalty is exact: in closed form for the default one-hidden-layer encoder (ReLU, tanh,
+logistic or identity), otherwise by reverse-mode autodiff vectorized over the batch (one
 backward pass per code unit), for any depth and activation. The penalty flattens the
 code around the data, so the code may be overcomplete without a warning.
 
@@ -35,10 +36,11 @@ DenoisingAutoencoder : Robustness to finite input noise instead of infinitesimal
 
 Notes
 -----
-The Jacobian takes one vectorized backward pass per code unit, so an epoch costs more
-than a plain autoencoder's, growing with ``n_components``: measured on the CPU (5,000 rows
-x 30 columns, one hidden layer of 64 units, one thread) 2.4 times at 4 code units and 5.1
-times at 16. :meth:`jacobian_norm` gives the penalty per row after training.
+With one hidden layer the penalty costs one ``hidden x hidden`` matrix per batch: on
+InternetAds (1,555 columns) a 1,024-row training step took 100 ms against 76 ms without
+the penalty. Deeper encoders take one vectorized backward pass per code unit, so an
+epoch costs more, growing with ``n_components`` and the columns (2,300 ms for that
+step). :meth:`jacobian_norm` gives the penalty per row after training.
 
 References
 ----------
@@ -111,7 +113,7 @@ array([-1])
     def _training_loss(self, module, X, generator):
         loss = reconstruction_error(module(X), X)
         if self.contraction > 0:
-            loss = loss + self.contraction * jacobian_frobenius(module.encode, X)
+            loss = loss + self.contraction * jacobian_frobenius(module.encoder, X)
         return loss
 
     def jacobian_norm(self, X):
@@ -128,7 +130,7 @@ array([-1])
         X_scaled = self._scale(self._checked(X))
         # inference_mode would forbid the autodiff that the Jacobian needs.
         return predict_batches(
-            _no_inference(lambda module, x: jacobian_frobenius(module.encode, x)),
+            _no_inference(lambda module, x: jacobian_frobenius(module.encoder, x)),
             self.module_,
             X_scaled,
         )

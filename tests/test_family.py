@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 import torch
 from sklearn.utils.estimator_checks import parametrize_with_checks
+from torch import nn
 
 from ae_anomaly import (
     Autoencoder,
@@ -97,6 +98,23 @@ def test_jacobian_matches_finite_differences_for_deep_encoder():
     ]
     numeric = torch.stack(columns, dim=2).pow(2).sum(dim=(1, 2))
     assert torch.allclose(jacobian_frobenius(encoder, x), numeric, rtol=1e-6)
+
+
+@pytest.mark.parametrize("activation", [nn.ReLU, nn.Tanh, nn.Sigmoid, nn.Identity])
+def test_one_hidden_layer_jacobian_closed_form_matches_autodiff(activation):
+    torch.manual_seed(0)
+    encoder = nn.Sequential(nn.Linear(9, 6), activation(), nn.Linear(6, 3)).double()
+    x = torch.randn(11, 9, dtype=torch.float64)
+    autodiff = jacobian_frobenius(lambda rows: encoder(rows), x)  # not a Sequential
+    closed = jacobian_frobenius(encoder, x)
+    assert torch.allclose(closed, autodiff, rtol=1e-10)
+    params = list(encoder.parameters())
+    grads = [
+        torch.autograd.grad(v.sum(), params, allow_unused=True, materialize_grads=True)
+        for v in (closed, autodiff)
+    ]
+    for g_closed, g_auto in zip(*grads, strict=True):
+        assert torch.allclose(g_closed, g_auto, rtol=1e-8, atol=1e-12)
 
 
 def test_contractive_penalty_shrinks_jacobian(data):
