@@ -36,6 +36,9 @@ from .training import fit_module, predict_batches
 TRAIN_DTYPE = torch.float32
 SCORE_DTYPE = torch.float64
 
+#: MAD * 1.4826 estimates the standard deviation of normally distributed values.
+_MAD_TO_SD = 1.4826
+
 _SCALERS = {"standard": StandardScaler, "robust": RobustScaler, "minmax": MinMaxScaler}
 
 
@@ -115,6 +118,7 @@ class BaseAutoencoder(
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
         "contamination": [StrOptions({"auto"}), Interval(Real, 0, 0.5, closed="right")],
+        "score_statistics": [StrOptions({"median", "mean"})],
         "device": [StrOptions({"auto", "cpu", "cuda"})],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
@@ -148,6 +152,7 @@ class BaseAutoencoder(
         n_iter_no_change=10,
         tol=1e-4,
         contamination="auto",
+        score_statistics="median",
         device="auto",
         random_state=None,
         verbose=0,
@@ -166,6 +171,7 @@ class BaseAutoencoder(
         self.n_iter_no_change = n_iter_no_change
         self.tol = tol
         self.contamination = contamination
+        self.score_statistics = score_statistics
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
@@ -421,10 +427,16 @@ class BaseAutoencoder(
     def _fit_error_statistics(self, X_scaled):
         """Fit the scales of the two-part score on the training rows (see score_samples).
 
-        ``error_scale_`` is each feature's mean squared reconstruction error, ``code_mean_``
-        and ``code_scale_`` the mean and variance of each code unit; each scale is floored
-        at 1e-3 times its average, so that a column reconstructed exactly cannot blow up
-        the score.
+        With ``score_statistics="median"``, ``error_scale_`` starts as each feature's median
+        squared reconstruction error, ``code_mean_`` is each code unit's median and
+        ``code_scale_`` starts as its squared MAD (scaled to a standard deviation; the
+        standard deviation itself for a unit whose MAD is 0, e.g. a sparse code); each
+        scale is floored at 1e-3 times its average, so that a column reconstructed exactly
+        cannot blow up the score; then each part's scales are multiplied by that part's
+        median over the training rows, so that both parts have median 1 there. Medians let
+        the unlabeled outliers of the training rows barely move the scales. With "mean":
+        the mean squared error, the mean and the variance, floored the same way, and no
+        rescaling (each part then averages about 1 over the training rows).
         """
         self.error_scale_ = self.code_mean_ = self.code_scale_ = None
         if not self._error_statistics:
@@ -436,11 +448,30 @@ class BaseAutoencoder(
 
         stats = predict_batches(parts, self.module_, X_scaled)
         errors, codes = stats[:, : X_scaled.shape[1]], stats[:, X_scaled.shape[1] :]
-        error_scale, code_scale = errors.mean(axis=0), codes.var(axis=0)
+        robust = self.score_statistics == "median"
+        if robust:
+            error_scale = np.median(errors, axis=0)
+            code_mean = np.median(codes, axis=0)
+            spread = _MAD_TO_SD * np.median(np.abs(codes - code_mean), axis=0)
+            # a unit that is constant on most rows (e.g. a sparse ReLU code) has MAD 0
+            spread = np.where(spread > 0, spread, codes.std(axis=0))
+            code_scale = spread**2
+        else:
+            error_scale, code_mean, code_scale = (
+                errors.mean(axis=0),
+                codes.mean(axis=0),
+                codes.var(axis=0),
+            )
         tiny = np.finfo(np.float64).tiny
-        self.error_scale_ = error_scale + 1e-3 * error_scale.mean() + tiny
-        self.code_mean_ = codes.mean(axis=0)
-        self.code_scale_ = code_scale + 1e-3 * code_scale.mean() + tiny
+        error_scale = error_scale + 1e-3 * error_scale.mean() + tiny
+        code_scale = code_scale + 1e-3 * code_scale.mean() + tiny
+        if robust:
+            error_scale = error_scale * _positive_median((errors / error_scale).mean(axis=1))
+            distance = ((codes - code_mean) ** 2 / code_scale).mean(axis=1)
+            code_scale = code_scale * _positive_median(distance)
+        self.error_scale_ = error_scale
+        self.code_mean_ = code_mean
+        self.code_scale_ = code_scale
 
     def _error_parts(self, module, X):
         """``(per-feature errors, per-sample code distance)`` of scaled inputs ``X``.
@@ -476,14 +507,19 @@ class BaseAutoencoder(
         """Opposite of the anomaly error: the higher, the more normal.
 
         The error has two parts, both measured after the estimator's internal scaling and
-        both about 1 on average over the training rows:
+        both about 1 for a typical training row (with the default
+        ``score_statistics="median"``, each part has median 1 over the training rows):
 
         - off the learned manifold: the squared difference between a row and its
-          reconstruction, each column divided by its mean on the training rows, averaged
-          over the columns (the Q or SPE statistic of PCA monitoring);
-        - along it: the squared distance of the row's code from the mean code, each unit
-          divided by its variance on the training rows, averaged over the units (Hotelling's
-          T^2 on the code).
+          reconstruction, each column divided by its typical value on the training rows
+          (median; "mean": mean), averaged over the columns (the Q or SPE statistic of PCA
+          monitoring);
+        - along it: the squared distance of the row's code from the central code (median;
+          "mean": mean), each unit divided by its spread on the training rows (squared MAD;
+          "mean": variance), averaged over the units (Hotelling's T^2 on the code).
+
+        Medians and MADs keep the scales from being inflated by the unlabeled outliers of
+        the training data.
 
         A ReLU network extrapolates linearly, so it can reconstruct rows lying far out along
         the manifold as well as typical ones; the second part still flags them.
@@ -591,8 +627,9 @@ class BaseAutoencoder(
     def feature_scores(self, X):
         """Per-feature share of the anomaly error (after scaling): which columns are off.
 
-        Each column's squared reconstruction error divided by its mean on the training
-        rows, plus an equal share of the code distance (see :meth:`score_samples`).
+        Each column's squared reconstruction error divided by its scale from the training
+        rows (``error_scale_``), plus an equal share of the code distance (see
+        :meth:`score_samples`).
 
         Parameters
         ----------
@@ -723,6 +760,12 @@ def _to_numpy(tensors):
 
 def _to_torch(arrays):
     return {name: torch.from_numpy(np.array(a)) for name, a in arrays.items()}
+
+
+def _positive_median(values):
+    """Median of ``values``, or 1 when it is not a positive finite number (nothing to rescale)."""
+    median = float(np.median(values))
+    return median if math.isfinite(median) and median > 0 else 1.0
 
 
 def _is_number(value):

@@ -46,6 +46,15 @@ contamination : "auto" or float in (0, 0.5], default="auto"
     errors of the training rows: a row is an outlier when its error exceeds
     Q3 + 1.5 IQR. For normally distributed errors this flags 0.7% of clean rows, for
     exponentially distributed ones about 5%.
+score_statistics : {"median", "mean"}, default="median"
+    Statistics of the training rows that standardize the two parts of the anomaly
+    error (see ``score_samples``). "median": each column's median squared
+    reconstruction error, each code unit's median and MAD (its standard deviation when
+    the MAD is 0, as for a sparse code), then each part rescaled to
+    median 1 over the training rows; the unlabeled outliers of the training data barely
+    move them. "mean": the mean squared error, the mean and the variance (each part
+    then averages about 1 over the training rows).
+    Unused by the convolutional models, which score with the plain pixel error.
 device : {"auto", "cpu", "cuda"}, default="auto"
     Where the network runs; "auto" picks CUDA when available. Resolved in ``fit``.
 random_state : int, RandomState instance or None, default=None
@@ -64,11 +73,15 @@ scaler_ : StandardScaler, RobustScaler, MinMaxScaler or None
 offset_ : float
     Threshold on ``score_samples``: ``decision_function = score_samples - offset_``.
 error_scale_ : ndarray of shape (n_features_in_,)
-    Mean squared reconstruction error of each (scaled) column on the training rows,
-    floored: divides that column's error in ``score_samples``.
+    Median (``score_statistics="mean"``: mean) squared reconstruction error of each
+    (scaled) column on the training rows, floored (and, for "median", rescaled so that
+    the reconstruction part has median 1 on them): divides that column's error in
+    ``score_samples``.
 code_mean_, code_scale_ : ndarray of shape (n_components_,)
-    Mean and (floored) variance of each code unit on the training rows: standardize
-    the code distance in ``score_samples``.
+    Median and squared MAD (``score_statistics="mean"``: mean and variance) of each
+    code unit on the training rows, the scale floored (and, for "median", rescaled so
+    that the code part has median 1 on them): standardize the code distance in
+    ``score_samples``.
 hidden_layer_sizes_ : tuple of int
     The hidden layer widths used.
 n_components_ : int
