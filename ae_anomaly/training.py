@@ -97,15 +97,17 @@ def fit_module(
     for epoch in bar:
         module.train()
         order = torch.randperm(n_samples, generator=generator, device=generator.device)
-        total = torch.zeros((), device=X.device, dtype=X.dtype)
+        batch_losses = []
         for start in range(0, n_samples, batch_size):
             batch = X[order[start : start + batch_size]]
-            loss = loss_fn(module, batch, generator).sum()
+            loss = loss_fn(module, batch, generator).mean()
             optimizer.zero_grad(set_to_none=True)
-            (loss / batch.shape[0]).backward()
+            loss.backward()
             optimizer.step()
-            total += loss.detach()
-        epoch_loss = total.item() / n_samples
+            batch_losses.append(loss.detach())
+        sizes = torch.full((len(batch_losses),), float(batch_size), dtype=X.dtype)
+        sizes[-1] = n_samples - batch_size * (len(batch_losses) - 1)
+        epoch_loss = float(torch.stack(batch_losses) @ sizes.to(X.device)) / n_samples
         if not math.isfinite(epoch_loss):
             raise TrainingDivergedError(
                 f"Training diverged: the loss became {epoch_loss} at epoch {epoch + 1}. "
