@@ -185,13 +185,13 @@ def test_default_network_is_sized_from_n_features(data):
 
 
 def test_vae_kl_term_is_on():
-    # beta=0 turns the KL term off; with the default beta=1 the posterior must be pulled
+    # beta=0 turns the KL term off; with beta=1 (the ELBO) the posterior must be pulled
     # close to the prior N(0, I). A VAE whose KL term is silently zeroed fails this.
     rng = np.random.RandomState(0)
     z = rng.normal(size=(300, 2))
     X = np.hstack([z, np.tanh(z) @ rng.normal(size=(2, 6))])
     params = {"max_iter": 60, "early_stopping": False, "random_state": 0}
-    with_kl = VariationalAutoencoder(**params).fit(X)
+    with_kl = VariationalAutoencoder(beta=1.0, **params).fit(X)
     without_kl = VariationalAutoencoder(beta=0.0, **params).fit(X)
     kl_on, kl_off = with_kl.kl_divergence(X).mean(), without_kl.kl_divergence(X).mean()
     assert kl_on < 0.5 * kl_off, (kl_on, kl_off)
