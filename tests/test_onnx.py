@@ -65,10 +65,13 @@ def test_onnx_scores_match_the_estimator(name, tmp_path):
 
 def test_float64_graph_reproduces_scores_to_rounding(tmp_path):
     X = load_task("breast_cancer")[0]
-    for scaling in ["robust", None]:
+    # Unscaled, the inputs reach 4,000 and the scores 1.5e8 (a code unit with a tiny MAD):
+    # float64 sums of such magnitudes round to about 2e-11 relative (measured); scaled,
+    # the graph agrees to 1e-15.
+    for scaling, rtol in [("robust", 1e-12), (None, 1e-10)]:
         ae = Autoencoder(scaling=scaling, activation="tanh", max_iter=3, random_state=0).fit(X)
         score, reconstruction = run(export_onnx(ae, tmp_path / f"{scaling}.onnx"), X)
-        assert max_relative(score, ae.score_samples(X)) <= 1e-12
+        assert max_relative(score, ae.score_samples(X)) <= rtol
         np.testing.assert_allclose(reconstruction, ae.reconstruct(X), rtol=1e-12, atol=1e-9)
 
 
