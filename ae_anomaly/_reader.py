@@ -27,6 +27,8 @@ _RAGGED_ROW = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
 _UNCLOSED_QUOTE = re.compile(r"EOF inside string starting at row (\d+)")
 #: Bytes read ahead to learn the columns, their types and the typical row length.
 _HEAD_BYTES = 1 << 20
+#: How long a consumer that stops waits for the reading thread to notice.
+_JOIN_SECONDS = 5.0
 
 
 def _binary_stdin():
@@ -99,7 +101,9 @@ def _prefetch(chunks, depth=1):
             yield chunk
     finally:
         stop.set()  # the producer stops at its next hand-over, whatever the consumer did
-        thread.join()
+        # Bounded: after an error or a signal the producer may be blocked reading a pipe
+        # that never delivers; it is a daemon thread and goes with the process.
+        thread.join(timeout=_JOIN_SECONDS)
 
 
 class TableReader:

@@ -9,8 +9,11 @@ file, 2 bad usage (options, paths, an existing output without ``--force``).
 from __future__ import annotations
 
 import ast
+import contextlib
 import functools
 import json
+import os
+import signal
 import sys
 import time
 import warnings
@@ -618,8 +621,29 @@ def export(model_file, output, force, dtype, no_reconstruction):
 
 
 def main(argv=None):
-    """Console entry point (``ae-anomaly``, ``python -m ae_anomaly``)."""
-    return cli.main(args=argv, prog_name="ae-anomaly")
+    """Console entry point (``ae-anomaly``, ``python -m ae_anomaly``).
+
+    SIGTERM (``kill``, ``timeout``, a scheduler stopping the job) unwinds like Ctrl-C, so
+    the temporary file of an output being written is removed rather than left behind.
+    """
+    signal.signal(signal.SIGTERM, _terminated)
+    try:
+        return cli.main(args=argv, prog_name="ae-anomaly")
+    except _Terminated as stop:  # the outputs are cleaned up by now
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(Exception):
+                stream.flush()
+        # Skip the interpreter's shutdown: a reading thread blocked on stdin holds its lock,
+        # and closing stdin under it would abort the process.
+        os._exit(stop.code)
+
+
+class _Terminated(SystemExit):
+    """Raised by the SIGTERM handler; unwinds every ``with`` block like Ctrl-C does."""
+
+
+def _terminated(signum, frame):
+    raise _Terminated(128 + signum)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,6 +1,11 @@
 """Bad input at the command line: one clear line on stderr, a non-zero exit, no traceback,
 and no partial output file."""
 
+import signal
+import subprocess
+import sys
+import time
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -170,3 +175,27 @@ def test_interrupted_run_leaves_no_output(model, tmp_path, monkeypatch):
     assert len(calls) <= 2 + ae_anomaly.cli.SCORING_THREADS  # stopped with the chunks in flight
     assert not out.exists()
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
+def test_sigterm_mid_run_removes_the_partial_output(model, tmp_path):
+    # A scheduler or `timeout` stops the job with SIGTERM while `score` waits for more
+    # rows on stdin: the temporary output must go, and no output appear.
+    out = tmp_path / "scores.csv"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "ae_anomaly", "score", str(model), "-", "-o", str(out)],
+        stdin=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    rows = "".join(f"{i},0.1,0.2,0.3\n" for i in range(120_000))  # > the 1 MiB head
+    process.stdin.write(("id,amount,age,score\n" + rows).encode())
+    process.stdin.flush()
+    deadline = time.monotonic() + 60
+    while not list(tmp_path.glob(".scores.csv.*.part")) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert list(tmp_path.glob(".scores.csv.*.part")), "the output was never started"
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=60) == 128 + signal.SIGTERM
+    process.stdin.close()
+    process.stderr.close()
+    assert not out.exists()
+    assert not list(tmp_path.glob(".scores.csv*"))
