@@ -36,6 +36,9 @@ from .training import fit_module, predict_batches
 TRAIN_DTYPE = torch.float32
 SCORE_DTYPE = torch.float64
 
+#: Parameters added after models were first saved, with the value that reproduces what
+#: those models did: a model loaded from an older file gets it.
+_PARAMETERS_ADDED = {"score_statistics": "mean"}
 #: MAD * 1.4826 estimates the standard deviation of normally distributed values.
 _MAD_TO_SD = 1.4826
 
@@ -719,6 +722,8 @@ class BaseAutoencoder(
     def __setstate__(self, state):
         state = dict(state)
         module_state = state.pop("_module_state", None)
+        for name, value in _PARAMETERS_ADDED.items():  # a model saved before they existed
+            state.setdefault(name, value)
         super().__setstate__(state)
         if module_state is None:
             return

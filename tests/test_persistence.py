@@ -217,3 +217,19 @@ def test_image_models_round_trip(tmp_path):
         save(model, tmp_path / f"{name}.skops")
         loaded = load(tmp_path / f"{name}.skops")
         np.testing.assert_array_equal(loaded.score_samples(images), model.score_samples(images))
+
+
+def test_model_saved_before_score_statistics_existed_keeps_its_behaviour(X):
+    # Files written before the parameter existed hold no score_statistics: they get "mean",
+    # what they computed, so get_params, clone and partial_fit work and scores are unchanged.
+    model = Autoencoder(score_statistics="mean", max_iter=2, random_state=0).fit(X)
+    state = model.__getstate__()
+    del state["score_statistics"]
+    old = Autoencoder.__new__(Autoencoder)
+    old.__setstate__(state)
+    assert old.get_params()["score_statistics"] == "mean"
+    np.testing.assert_array_equal(old.score_samples(X), model.score_samples(X))
+    current = pickle.loads(pickle.dumps(model))  # restored the same way, parameter and all
+    np.testing.assert_array_equal(
+        old.partial_fit(X).error_scale_, current.partial_fit(X).error_scale_
+    )
