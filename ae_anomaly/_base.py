@@ -26,6 +26,7 @@ from sklearn.preprocessing import MinMaxScaler, RobustScaler, StandardScaler
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
+from ._scoring import error_statistics
 from ._sklearn_compat import Interval, StrOptions, _fit_context
 from .losses import reconstruction_error
 from .nets import ACTIVATIONS, AutoencoderNet
@@ -39,8 +40,6 @@ SCORE_DTYPE = torch.float64
 #: Parameters added after models were first saved, with the value that reproduces what
 #: those models did: a model loaded from an older file gets it.
 _PARAMETERS_ADDED = {"score_statistics": "mean"}
-#: MAD * 1.4826 estimates the standard deviation of normally distributed values.
-_MAD_TO_SD = 1.4826
 
 _SCALERS = {"standard": StandardScaler, "robust": RobustScaler, "minmax": MinMaxScaler}
 
@@ -428,19 +427,9 @@ class BaseAutoencoder(
         return reconstruction_error(module(X), X)
 
     def _fit_error_statistics(self, X_scaled):
-        """Fit the scales of the two-part score on the training rows (see score_samples).
-
-        With ``score_statistics="median"``, ``error_scale_`` starts as each feature's median
-        squared reconstruction error, ``code_mean_`` is each code unit's median and
-        ``code_scale_`` starts as its squared MAD (scaled to a standard deviation; the
-        standard deviation itself for a unit whose MAD is 0, e.g. a sparse code); each
-        scale is floored at 1e-3 times its average, so that a column reconstructed exactly
-        cannot blow up the score; then each part's scales are multiplied by that part's
-        median over the training rows, so that both parts have median 1 there. Medians let
-        the unlabeled outliers of the training rows barely move the scales. With "mean":
-        the mean squared error, the mean and the variance, floored the same way, and no
-        rescaling (each part then averages about 1 over the training rows).
-        """
+        """Fit the scales of the two-part score on the training rows (see score_samples):
+        ``error_scale_``, ``code_mean_`` and ``code_scale_`` by
+        :func:`~ae_anomaly._scoring.error_statistics` with ``score_statistics``."""
         self.error_scale_ = self.code_mean_ = self.code_scale_ = None
         if not self._error_statistics:
             return
@@ -451,30 +440,9 @@ class BaseAutoencoder(
 
         stats = predict_batches(parts, self.module_, X_scaled)
         errors, codes = stats[:, : X_scaled.shape[1]], stats[:, X_scaled.shape[1] :]
-        robust = self.score_statistics == "median"
-        if robust:
-            error_scale = np.median(errors, axis=0)
-            code_mean = np.median(codes, axis=0)
-            spread = _MAD_TO_SD * np.median(np.abs(codes - code_mean), axis=0)
-            # a unit that is constant on most rows (e.g. a sparse ReLU code) has MAD 0
-            spread = np.where(spread > 0, spread, codes.std(axis=0))
-            code_scale = spread**2
-        else:
-            error_scale, code_mean, code_scale = (
-                errors.mean(axis=0),
-                codes.mean(axis=0),
-                codes.var(axis=0),
-            )
-        tiny = np.finfo(np.float64).tiny
-        error_scale = error_scale + 1e-3 * error_scale.mean() + tiny
-        code_scale = code_scale + 1e-3 * code_scale.mean() + tiny
-        if robust:
-            error_scale = error_scale * _positive_median((errors / error_scale).mean(axis=1))
-            distance = ((codes - code_mean) ** 2 / code_scale).mean(axis=1)
-            code_scale = code_scale * _positive_median(distance)
-        self.error_scale_ = error_scale
-        self.code_mean_ = code_mean
-        self.code_scale_ = code_scale
+        self.error_scale_, self.code_mean_, self.code_scale_ = error_statistics(
+            errors, codes, self.score_statistics
+        )
 
     def _error_parts(self, module, X):
         """``(per-feature errors, per-sample code distance)`` of scaled inputs ``X``.
@@ -765,12 +733,6 @@ def _to_numpy(tensors):
 
 def _to_torch(arrays):
     return {name: torch.from_numpy(np.array(a)) for name, a in arrays.items()}
-
-
-def _positive_median(values):
-    """Median of ``values``, or 1 when it is not a positive finite number (nothing to rescale)."""
-    median = float(np.median(values))
-    return median if math.isfinite(median) and median > 0 else 1.0
 
 
 def _is_number(value):
