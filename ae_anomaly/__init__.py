@@ -1,15 +1,15 @@
 """ae_anomaly: autoencoders for anomaly detection and denoising, as scikit-learn estimators."""
 
-from .autoencoder import Autoencoder
-from .contractive import ContractiveAutoencoder
-from .conv import ConvAutoencoder, ConvDenoisingAutoencoder, ConvVariationalAutoencoder
-from .denoising import DenoisingAutoencoder
-from .onnx import export_onnx
-from .outofcore import fit_chunks
+from .models.autoencoder import Autoencoder
+from .models.contractive import ContractiveAutoencoder
+from .models.conv import ConvAutoencoder, ConvDenoisingAutoencoder, ConvVariationalAutoencoder
+from .models.denoising import DenoisingAutoencoder
+from .models.sparse import SparseAutoencoder
+from .models.stacked import StackedAutoencoder
+from .models.variational import VariationalAutoencoder
 from .persistence import load, save
-from .sparse import SparseAutoencoder
-from .stacked import StackedAutoencoder
-from .variational import VariationalAutoencoder
+from .scale.onnx import export_onnx
+from .scale.outofcore import fit_chunks
 
 __version__ = "0.1.0"
 

@@ -25,8 +25,8 @@ import numpy as np
 import sklearn
 import torch
 
-from ._io import atomic_path
-from ._registry import public_estimators, type_name
+from .models.registry import public_estimators, type_name
+from .tables.writer import atomic_path
 
 
 def _skops_io():
@@ -52,7 +52,7 @@ def trusted_types():
 
     Examples
     --------
-    >>> "ae_anomaly.autoencoder.Autoencoder" in trusted_types()
+    >>> "ae_anomaly.models.autoencoder.Autoencoder" in trusted_types()
     True
     """
     return sorted({type_name(cls) for cls in public_estimators()} | set(_EXTRA_TRUSTED))
@@ -199,10 +199,51 @@ def read_metadata(path):
     return _header(_read_bytes(path), path)
 
 
+#: Modules that held the estimators before the package was grouped into subpackages
+#: (files written then name them): ``ae_anomaly.autoencoder`` -> ``ae_anomaly.models...``.
+_LEGACY_MODULES = {
+    f"ae_anomaly.{name}": f"ae_anomaly.models.{name}"
+    for name in ("autoencoder", "contractive", "conv", "denoising", "sparse", "stacked",
+                 "variational")
+}  # fmt: skip
+
+
+def _upgrade_legacy_names(data):
+    """The archive with pre-0.2 module names of our estimators renamed to today's."""
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        schema = archive.read("schema.json")
+        if not any(old.encode() in schema for old in _LEGACY_MODULES):
+            return data
+        tree = json.loads(schema)
+
+        def rename(node):
+            if isinstance(node, dict):
+                module = node.get("__module__")
+                if module in _LEGACY_MODULES:
+                    node["__module__"] = _LEGACY_MODULES[module]
+                for value in node.values():
+                    rename(value)
+            elif isinstance(node, list):
+                for value in node:
+                    rename(value)
+
+        rename(tree)
+        out = io.BytesIO()
+        with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as upgraded:
+            for item in archive.infolist():
+                content = json.dumps(tree) if item.filename == "schema.json" else archive.read(item)
+                upgraded.writestr(item, content)
+    return out.getvalue()
+
+
 def load_with_metadata(path):
     """``(model, header)`` of a model file; see :func:`load`."""
     data = _read_bytes(path)
     header = _header(data, path)
+    try:
+        data = _upgrade_legacy_names(data)
+    except (zipfile.BadZipFile, zlib.error, EOFError, KeyError, json.JSONDecodeError):
+        raise ModelFileError(f"{str(path)!r} is corrupted or truncated.") from None
     name = repr(str(path))
     allowed = trusted_types()
     try:

@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 
-from .images import flat_image_shape, from_rows, image_layout, to_rows
+from .models.images import flat_image_shape, from_rows, image_layout, to_rows
 
 
 def _pyplot():

@@ -19,7 +19,7 @@ from sklearn.ensemble import IsolationForest
 from sklearn.preprocessing import StandardScaler
 
 import ae_anomaly
-from ae_anomaly._base import BaseAutoencoder
+from ae_anomaly.models.base import BaseAutoencoder
 
 
 class Detector:

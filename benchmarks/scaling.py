@@ -133,7 +133,7 @@ def inference(model, X, folder):
     import onnxruntime as ort
 
     from ae_anomaly import export_onnx
-    from ae_anomaly.onnx import ScoringGraph
+    from ae_anomaly.scale.onnx import ScoringGraph
 
     path = export_onnx(model, folder / "model.onnx", reconstruction=False)
     options = ort.SessionOptions()

@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from ae_anomaly import Autoencoder, DenoisingAutoencoder, VariationalAutoencoder
-from ae_anomaly.training import TrainingDivergedError
+from ae_anomaly.nn.training import TrainingDivergedError
 
 FAST = {"max_iter": 5, "random_state": 0}
 

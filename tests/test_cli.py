@@ -7,10 +7,10 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-import ae_anomaly._formats
+import ae_anomaly.tables.formats
 from ae_anomaly import Autoencoder, load
-from ae_anomaly._registry import autoencoders
 from ae_anomaly.cli import cli
+from ae_anomaly.models.registry import autoencoders
 
 FEATURES = ["a", "b", "c", "d", "e"]
 FAST = ["--set", "max_iter=3", "--set", "random_state=0"]
@@ -91,7 +91,7 @@ def test_parquet_input_and_chunked_reading_give_the_same_scores(files, monkeypat
     model = fit_model(files)
     whole = run("score", model, files / "num.csv").stdout
     assert run("score", model, files / "num.parquet").stdout == whole
-    monkeypatch.setattr(ae_anomaly._formats, "BLOCK_SIZE", 1024)  # ~20 rows per chunk
+    monkeypatch.setattr(ae_anomaly.tables.formats, "BLOCK_SIZE", 1024)  # ~20 rows per chunk
     chunked = read_stdout(run("score", model, files / "num.csv").stdout)
     # Float64 scoring: a row's score moves at most by an ulp with the size of its chunk.
     np.testing.assert_allclose(

@@ -11,9 +11,9 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-import ae_anomaly._formats
-import ae_anomaly._reader
-import ae_anomaly.cli
+import ae_anomaly.cli.app
+import ae_anomaly.tables.formats
+import ae_anomaly.tables.reader
 from ae_anomaly import Autoencoder, save
 from ae_anomaly.cli import cli
 
@@ -72,7 +72,7 @@ def test_non_numeric_value_gives_row_and_column(model, tmp_path, monkeypatch):
     rows = "".join(f"{i},1.0,2.0,3.0\n" for i in range(1, 200))
     bad = write(tmp_path, "bad.csv", "id,amount,age,score\n" + rows + "200,1.0,oops,3.0\n")
     assert_error(run("score", model, bad), 1, "'oops'", "column 'age'", "row 200")
-    monkeypatch.setattr(ae_anomaly._formats, "BLOCK_SIZE", 512)  # the bad value in a later chunk
+    monkeypatch.setattr(ae_anomaly.tables.formats, "BLOCK_SIZE", 512)  # bad value later
     out = tmp_path / "scores.csv"
     assert_error(run("score", model, bad, "-o", out), 1, "'oops'", "column 'age'", "row 200")
     assert not out.exists()  # atomic: no partial output
@@ -83,7 +83,7 @@ def test_failed_run_leaves_an_existing_output_untouched(model, tmp_path, monkeyp
     out = write(tmp_path, "scores.csv", "previous results\n")
     rows = "".join(f"{i},1.0,2.0,3.0\n" for i in range(1, 200))
     bad = write(tmp_path, "bad.csv", "id,amount,age,score\n" + rows + "200,,2.0,3.0\n")
-    monkeypatch.setattr(ae_anomaly._formats, "BLOCK_SIZE", 512)
+    monkeypatch.setattr(ae_anomaly.tables.formats, "BLOCK_SIZE", 512)
     result = run("score", model, bad, "-o", out, "--force")
     assert_error(result, 1, "missing value in column 'amount' at row 200", "--impute")
     assert out.read_text() == "previous results\n"
@@ -139,8 +139,8 @@ def test_non_numeric_value_at_fit_time_names_row_and_column(tmp_path):
     rows = "".join(f"{i},{i}.5\n" for i in range(1, 2000))
     path = write(tmp_path, "t.csv", "a,b\n" + rows + "2000,n/a?\n")
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(ae_anomaly._reader, "_HEAD_BYTES", 4096)  # the types are learnt from 4 kB
-        patch.setattr(ae_anomaly._formats, "BLOCK_SIZE", 4096)
+        patch.setattr(ae_anomaly.tables.reader, "_HEAD_BYTES", 4096)  # types from 4 kB
+        patch.setattr(ae_anomaly.tables.formats, "BLOCK_SIZE", 4096)
         result = run("fit", path, "-o", tmp_path / "m.skops", *FAST)
     assert_error(result, 1, "'n/a?'", "column 'b'", "row 2000")
 
@@ -151,16 +151,17 @@ def test_bad_model_files(data, tmp_path):
     assert_error(run("info", not_a_model), 1, "not an ae_anomaly model file")
     from_python = tmp_path / "python.skops"
     save(Autoencoder(max_iter=1).fit(np.random.RandomState(0).normal(size=(30, 3))), from_python)
-    assert "autoencoder (ae_anomaly.autoencoder.Autoencoder)" in run("info", from_python).stdout
+    described = run("info", from_python).stdout
+    assert "autoencoder (ae_anomaly.models.autoencoder.Autoencoder)" in described
     assert_error(run("score", from_python, data), 1, "without a column schema")
 
 
 def test_interrupted_run_leaves_no_output(model, tmp_path, monkeypatch):
     rows = "".join(f"{i},1.0,2.0,3.0\n" for i in range(1, 4000))
     data = write(tmp_path, "big.csv", "id,amount,age,score\n" + rows)
-    monkeypatch.setattr(ae_anomaly._formats, "BLOCK_SIZE", 512)  # chunks of 1,000 rows
+    monkeypatch.setattr(ae_anomaly.tables.formats, "BLOCK_SIZE", 512)  # chunks of 1,000 rows
     calls = []
-    real = ae_anomaly.cli.score_chunk
+    real = ae_anomaly.cli.app.score_chunk
 
     def interrupted(*args, **kwargs):
         calls.append(1)
@@ -168,11 +169,11 @@ def test_interrupted_run_leaves_no_output(model, tmp_path, monkeypatch):
             raise KeyboardInterrupt
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(ae_anomaly.cli, "score_chunk", interrupted)
+    monkeypatch.setattr(ae_anomaly.cli.app, "score_chunk", interrupted)
     out = tmp_path / "scores.csv"
     result = run("score", model, data, "-o", out)
     assert result.exit_code == 1 and "Aborted" in result.stderr
-    assert len(calls) <= 2 + ae_anomaly.cli.SCORING_THREADS  # stopped with the chunks in flight
+    assert len(calls) <= 2 + ae_anomaly.cli.app.SCORING_THREADS  # stopped with the chunks in flight
     assert not out.exists()
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
 

@@ -13,7 +13,7 @@ from ae_anomaly import (
     load,
     save,
 )
-from ae_anomaly.conv import EXPECTED_FAILED_CHECKS
+from ae_anomaly.models.conv import EXPECTED_FAILED_CHECKS
 
 
 def _expected(estimator):

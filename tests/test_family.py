@@ -12,7 +12,7 @@ from ae_anomaly import (
     SparseAutoencoder,
     StackedAutoencoder,
 )
-from ae_anomaly.losses import jacobian_frobenius, kl_sparsity
+from ae_anomaly.nn.losses import jacobian_frobenius, kl_sparsity
 
 
 @pytest.mark.filterwarnings("ignore::UserWarning")

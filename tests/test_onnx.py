@@ -15,9 +15,9 @@ pytest.importorskip("onnxscript")
 
 import ae_anomaly  # noqa: E402
 from ae_anomaly import Autoencoder, export_onnx  # noqa: E402
-from ae_anomaly._base import BaseAutoencoder  # noqa: E402
-from ae_anomaly._tabular import CATEGORICAL, NUMERIC, Schema, build_pipeline  # noqa: E402
 from ae_anomaly.datasets import load_task  # noqa: E402
+from ae_anomaly.models.base import BaseAutoencoder  # noqa: E402
+from ae_anomaly.tables.schema import CATEGORICAL, NUMERIC, Schema, build_pipeline  # noqa: E402
 
 pytestmark = pytest.mark.slow  # each export traces the model with torch.export: 3-20 s
 

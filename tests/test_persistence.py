@@ -15,8 +15,8 @@ import torch
 from click.testing import CliRunner
 
 from ae_anomaly import Autoencoder, load, save
-from ae_anomaly._registry import autoencoders
 from ae_anomaly.cli import cli
+from ae_anomaly.models.registry import autoencoders
 from ae_anomaly.persistence import HEADER, ModelFileError, read_metadata
 
 TABULAR = [cls for name, cls in autoencoders().items() if not name.startswith("conv")]
@@ -82,7 +82,7 @@ def test_header_records_versions_and_schema(saved):
     meta = read_metadata(saved)
     assert meta["format_version"] == 1
     assert {"ae_anomaly", "scikit-learn", "torch", "numpy", "skops"} <= set(meta["versions"])
-    assert meta["estimator"]["class"] == "ae_anomaly.autoencoder.Autoencoder"
+    assert meta["estimator"]["class"] == "ae_anomaly.models.autoencoder.Autoencoder"
     assert meta["estimator"]["n_features_in"] == 6
     assert meta["estimator"]["params"]["max_iter"] == 2
 
@@ -233,3 +233,20 @@ def test_model_saved_before_score_statistics_existed_keeps_its_behaviour(X):
     np.testing.assert_array_equal(
         old.partial_fit(X).error_scale_, current.partial_fit(X).error_scale_
     )
+
+
+def test_files_from_before_the_subpackages_still_load(tmp_path):
+    """Files written when the estimators lived in ``ae_anomaly.autoencoder`` etc. load."""
+    X = np.random.RandomState(0).normal(size=(40, 3))
+    model = Autoencoder(max_iter=1, random_state=0).fit(X)
+    path = tmp_path / "old.skops"
+    save(model, path)
+    old = tmp_path / "legacy.skops"
+    with zipfile.ZipFile(path) as src, zipfile.ZipFile(old, "w") as dst:
+        for item in src.infolist():
+            content = src.read(item)
+            if item.filename == "schema.json":
+                content = content.replace(b"ae_anomaly.models.", b"ae_anomaly.")
+                assert b"ae_anomaly.autoencoder" in content
+            dst.writestr(item, content)
+    np.testing.assert_array_equal(load(old).score_samples(X), model.score_samples(X))

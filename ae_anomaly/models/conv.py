@@ -5,11 +5,11 @@ image inputs (``_validate_input``), both from :class:`_ConvMixin`: the objective
 training loop and the scoring are inherited unchanged.
 """
 
-from ._base import BaseAutoencoder
+from ..nn.conv_nets import ConvVariationalNet
 from ._conv_base import _SHARED, CONV_ATTRIBUTES, CONV_PARAMETERS, _ConvMixin, _denoise
 from ._docs import COMMON_ATTRIBUTES
 from ._sklearn_compat import StrOptions
-from .conv_nets import ConvVariationalNet
+from .base import BaseAutoencoder
 from .denoising import DenoisingAutoencoder
 from .variational import VariationalAutoencoder
 

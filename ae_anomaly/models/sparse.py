@@ -4,10 +4,10 @@ from numbers import Real
 
 from torch import nn
 
-from ._base import BaseAutoencoder
+from ..nn.losses import kl_sparsity, l1_activity, reconstruction_error
 from ._docs import COMMON_ATTRIBUTES, COMMON_PARAMETERS
 from ._sklearn_compat import Interval, StrOptions
-from .losses import kl_sparsity, l1_activity, reconstruction_error
+from .base import BaseAutoencoder
 
 
 class SparseAutoencoder(BaseAutoencoder):

@@ -1,4 +1,4 @@
-"""Table formats and the two kinds of errors of the CLI's I/O (see :mod:`ae_anomaly._io`)."""
+"""Table formats and the two kinds of errors of table I/O (see :mod:`ae_anomaly.tables`)."""
 
 from __future__ import annotations
 

@@ -20,8 +20,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from . import _formats
-from ._formats import STDIO, DataError, table_format
+from . import formats as _formats
+from .formats import STDIO, DataError, table_format
 
 _RAGGED_ROW = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
 _UNCLOSED_QUOTE = re.compile(r"EOF inside string starting at row (\d+)")

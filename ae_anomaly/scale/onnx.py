@@ -29,8 +29,8 @@ from sklearn.preprocessing import (
 from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
-from ._base import BaseAutoencoder
-from ._io import atomic_path
+from ..models.base import BaseAutoencoder
+from ..tables.writer import atomic_path
 
 #: The name of the graph's input and outputs.
 INPUT, SCORE, RECONSTRUCTION = "X", "score", "reconstruction"
@@ -270,7 +270,7 @@ def _is_identity(step):
 
 
 def _metadata(estimator, feature_names, dtype):
-    from . import __version__
+    from .. import __version__
 
     params = {k: v for k, v in estimator.get_params().items() if _is_plain(v)}
     return {

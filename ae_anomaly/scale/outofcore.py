@@ -2,7 +2,7 @@
 
 :func:`fit_chunks` makes one streaming pass to fit the input scaler (``StandardScaler`` and
 ``MinMaxScaler`` with their own ``partial_fit``, so the result is that of the whole data),
-then trains with :meth:`~ae_anomaly._base.BaseAutoencoder.partial_fit`, one chunk at a time,
+then trains with :meth:`~ae_anomaly.models.base.BaseAutoencoder.partial_fit`, one chunk at a time,
 epoch after epoch, and a last pass sets ``offset_`` from the training scores. Sources are a
 CSV/TSV/Parquet file, a directory of Parquet files, a glob pattern, a list of those, a Dask
 DataFrame (one partition at a time) or an in-memory array.
@@ -10,64 +10,21 @@ DataFrame (one partition at a time) or an in-memory array.
 
 from __future__ import annotations
 
-import glob
 import math
-import sys
 import warnings
-from pathlib import Path
 
 import numpy as np
-import pandas as pd
-import pyarrow as pa
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 
-from ._base import _SCALERS, BaseAutoencoder
-from ._io import BLOCK_SIZE, PARQUET_SUFFIXES, TableReader
+from ..models.base import _SCALERS, BaseAutoencoder
+from ..tables.sources import Reservoir, check_chunksize, iter_chunks
 
 #: The score's statistics and ``offset_`` come from a uniform sample of
 #: ``max(chunksize, OFFSET_MIN_SAMPLE)`` training rows (all of them on smaller data).
 OFFSET_MIN_SAMPLE = 10_000
 #: Scalers whose ``partial_fit`` gives exactly the scaler fitted on all the data at once.
 _STREAMING_SCALERS = ("standard", "minmax")
-
-
-def iter_chunks(source, *, chunksize, columns=None):
-    """Yield the rows of ``source`` as DataFrames of ``chunksize`` rows (the last may be fewer).
-
-    Only one chunk, plus at most one block of the underlying reader, is in memory at a time.
-
-    Parameters
-    ----------
-    source : path, glob pattern, list of paths, Dask DataFrame, DataFrame, ndarray or callable
-        A CSV/TSV/Parquet file (by extension), a directory (its ``*.parquet`` files, in
-        sorted order, searched recursively), a glob pattern such as ``"data/*.parquet"``,
-        a list of those, a ``dask.dataframe.DataFrame`` (computed one partition at a time),
-        an in-memory table, or a function returning a new iterator of tables at each call.
-    chunksize : int
-        Rows per chunk.
-    columns : list of str, optional
-        The columns to keep, in this order; default all.
-
-    Yields
-    ------
-    chunk : DataFrame of shape (<= chunksize, n_columns)
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> [len(chunk) for chunk in iter_chunks(np.zeros((10, 2)), chunksize=4)]
-    [4, 4, 2]
-    """
-    chunksize = _check_chunksize(chunksize)
-    frames = _rechunk(_frames(source, chunksize), chunksize)
-    for chunk in frames:
-        if columns is not None:
-            missing = [c for c in columns if c not in chunk.columns]
-            if missing:
-                raise ValueError(f"Column(s) {missing} not found; the data has {list(chunk)}.")
-            chunk = chunk[list(columns)]
-        yield chunk
 
 
 def fit_chunks(estimator, source, *, chunksize=65_536, epochs=None, columns=None):
@@ -126,7 +83,7 @@ def fit_chunks(estimator, source, *, chunksize=65_536, epochs=None, columns=None
         raise TypeError(
             f"fit_chunks needs an ae_anomaly autoencoder, got {type(estimator).__name__}."
         )
-    chunksize = _check_chunksize(chunksize)
+    chunksize = check_chunksize(chunksize)
     if epochs is not None and (not isinstance(epochs, int | np.integer) or epochs < 1):
         raise ValueError(f"epochs must be a positive integer, got {epochs!r}.")
 
@@ -164,7 +121,7 @@ def fit_chunks(estimator, source, *, chunksize=65_536, epochs=None, columns=None
     estimator.best_loss_ = best
     estimator.n_iter_ = len(losses)
 
-    sample = _Reservoir(max(chunksize, OFFSET_MIN_SAMPLE), rng)
+    sample = Reservoir(max(chunksize, OFFSET_MIN_SAMPLE), rng)
     for chunk in chunks():
         sample.add(estimator._validate_input(chunk, reset=False))
     X_scaled = estimator._scale(sample.sample)
@@ -175,14 +132,6 @@ def fit_chunks(estimator, source, *, chunksize=65_536, epochs=None, columns=None
 
 
 # ----------------------------------------------------------------------------- internals
-def _check_chunksize(chunksize):
-    if not isinstance(chunksize, int | np.integer) or isinstance(chunksize, bool):
-        raise TypeError(f"chunksize must be an integer, got {chunksize!r}.")
-    if chunksize < 1:
-        raise ValueError(f"chunksize must be at least 1, got {chunksize}.")
-    return int(chunksize)
-
-
 def _discard_fitted_state(estimator):
     """Delete the fitted attributes (``name_``), so ``partial_fit`` starts over."""
     for name in [k for k in vars(estimator) if k.endswith("_") and not k.startswith("_")]:
@@ -196,7 +145,7 @@ def _stream_scaler(estimator, chunks, chunksize, rng):
         and type(estimator)._make_scaler is BaseAutoencoder._make_scaler
     )
     scaler = _SCALERS[estimator.scaling]() if exact else None
-    sample = _Reservoir(chunksize, rng)
+    sample = Reservoir(chunksize, rng)
     n_rows = 0
     for chunk in chunks:
         X = estimator._validate_input(chunk, reset=True)  # clear errors: names, NaN rows
@@ -212,104 +161,3 @@ def _stream_scaler(estimator, chunks, chunksize, rng):
     return estimator._make_scaler(sample.sample)
 
 
-class _Reservoir:
-    """A uniform sample without replacement of at most ``size`` rows of a stream.
-
-    Every row gets a random key and the ``size`` smallest keys are kept ("bottom-k"
-    sampling), so memory is one sample plus the chunk being added.
-    """
-
-    def __init__(self, size, rng):
-        self.size, self.rng = size, rng
-        self.sample, self._keys = None, None
-
-    def add(self, rows):
-        keys = self.rng.random(len(rows))
-        if self.sample is not None:
-            rows = np.concatenate([self.sample, rows])
-            keys = np.concatenate([self._keys, keys])
-        if len(rows) > self.size:
-            keep = np.sort(np.argpartition(keys, self.size)[: self.size])
-            rows, keys = rows[keep], keys[keep]
-        self.sample, self._keys = rows, keys
-
-
-def _frames(source, chunksize):
-    """DataFrames of any size from ``source`` (see :func:`iter_chunks`)."""
-    if callable(source):
-        for frame in source():
-            yield frame if isinstance(frame, pd.DataFrame) else pd.DataFrame(frame)
-        return
-    if isinstance(source, pd.DataFrame):
-        yield source
-        return
-    if isinstance(source, np.ndarray):
-        yield pd.DataFrame(np.atleast_2d(source) if source.ndim == 1 else source)
-        return
-    dask = sys.modules.get("dask")  # a Dask collection implies dask is imported
-    if dask is not None and dask.is_dask_collection(source):
-        from .dask import iter_partitions
-
-        yield from iter_partitions(source)
-        return
-    paths = _expand_paths(source)
-    first_columns = None
-    for path in paths:
-        reader = TableReader(path)
-        # about one chunk of float64 per block, so the reader holds no more than a chunk
-        reader.block_size = int(np.clip(chunksize * 8 * len(reader.columns), 1 << 16, BLOCK_SIZE))
-        if first_columns is None:
-            first_columns = reader.columns
-        elif reader.columns != first_columns:
-            raise ValueError(
-                f"{path} has columns {reader.columns}, but {paths[0]} has {first_columns}."
-            )
-        # numbers stay numbers; text in a column becomes an error that names the rows
-        types = {
-            name: pa.float64()
-            for name, arrow_type in reader.arrow_types.items()
-            if not (pa.types.is_floating(arrow_type) or pa.types.is_integer(arrow_type))
-        }
-        yield from reader.with_types(types) if types else reader
-
-
-def _expand_paths(source):
-    """The files of a path, directory, glob pattern or list of those, in a stable order."""
-    if isinstance(source, str | Path):
-        source = [source]
-    paths = []
-    for item in source:
-        item = str(item)
-        if Path(item).is_dir():
-            found = sorted(
-                str(p) for p in Path(item).rglob("*") if p.suffix.lower() in PARQUET_SUFFIXES
-            )
-            if not found:
-                raise FileNotFoundError(f"No Parquet file (*.parquet, *.pq) in {item}.")
-        elif glob.has_magic(item):
-            found = sorted(glob.glob(item, recursive=True))
-            if not found:
-                raise FileNotFoundError(f"No file matches {item!r}.")
-        elif Path(item).is_file():
-            found = [item]
-        else:
-            raise FileNotFoundError(f"No such file or directory: {item!r}.")
-        paths.extend(found)
-    return paths
-
-
-def _rechunk(frames, chunksize):
-    """Regroup DataFrames of any sizes into chunks of exactly ``chunksize`` rows."""
-    pending, n_pending = [], 0
-    for frame in frames:
-        start = 0
-        while start < len(frame):
-            piece = frame.iloc[start : start + chunksize - n_pending]
-            start += len(piece)
-            pending.append(piece)
-            n_pending += len(piece)
-            if n_pending == chunksize:
-                yield pending[0] if len(pending) == 1 else pd.concat(pending)
-                pending, n_pending = [], 0
-    if pending:
-        yield pending[0] if len(pending) == 1 else pd.concat(pending)

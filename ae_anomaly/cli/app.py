@@ -1,7 +1,7 @@
 """``ae-anomaly``: fit, score, detect and denoise CSV/TSV/Parquet files from the shell.
 
-A thin layer: reading and writing live in :mod:`ae_anomaly._io`, columns and pipelines in
-:mod:`ae_anomaly._tabular`, model files in :mod:`ae_anomaly.persistence`. Data goes to
+A thin layer: reading and writing live in :mod:`ae_anomaly.tables.writer`, columns and pipelines in
+:mod:`ae_anomaly.tables.schema`, model files in :mod:`ae_anomaly.persistence`. Data goes to
 stdout (or ``-o``), diagnostics to stderr. Exit status: 0 success, 1 bad data or model
 file, 2 bad usage (options, paths, an existing output without ``--force``).
 """
@@ -23,12 +23,10 @@ from concurrent.futures import ThreadPoolExecutor
 import click
 import torch
 
-from . import __version__
-from ._cli_report import Report, print_info
-from ._cli_scaling import DataPath, check_single_table, fit_out_of_core, score_with_dask
-from ._io import STDIO, DataError, TableReader, TableWriter, UsageProblem, check_output
-from ._registry import autoencoders, cli_name
-from ._tabular import (
+from .. import __version__
+from ..models.registry import autoencoders, cli_name
+from ..persistence import ModelFileError, load_with_metadata, save
+from ..tables.schema import (
     SCORE,
     Schema,
     build_pipeline,
@@ -39,7 +37,9 @@ from ._tabular import (
     score_chunk,
     training_quantiles,
 )
-from .persistence import ModelFileError, load_with_metadata, save
+from ..tables.writer import STDIO, DataError, TableReader, TableWriter, UsageProblem, check_output
+from .report import Report, print_info
+from .scaling import DataPath, check_single_table, fit_out_of_core, score_with_dask
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 #: Rows per chunk when scoring a table already in memory (``detect``).
@@ -578,7 +578,7 @@ def info(model_file, as_json):
     Example:
         ae-anomaly info model.skops
     """
-    from .persistence import read_metadata
+    from ..persistence import read_metadata
 
     metadata = read_metadata(model_file)
     if as_json:
@@ -611,8 +611,8 @@ def export(model_file, output, force, dtype, no_reconstruction):
     Example:
         ae-anomaly export model.skops model.onnx
     """
-    from .onnx import export_onnx
-    from .persistence import load_with_metadata
+    from ..persistence import load_with_metadata
+    from ..scale.onnx import export_onnx
 
     check_output(output, [model_file], force=force, table=False)
     model, _ = load_with_metadata(model_file)

@@ -12,9 +12,10 @@ from pathlib import Path
 import click
 import numpy as np
 
-from ._io import STDIO, DataError, TableReader, UsageProblem
-from ._tabular import SCORE, Schema, build_pipeline, prepare, score_chunk
-from .outofcore import OFFSET_MIN_SAMPLE, _expand_paths, _Reservoir, fit_chunks
+from ..scale.outofcore import OFFSET_MIN_SAMPLE, fit_chunks
+from ..tables.schema import SCORE, Schema, build_pipeline, prepare, score_chunk
+from ..tables.sources import Reservoir, expand_paths
+from ..tables.writer import STDIO, DataError, TableReader, UsageProblem
 
 
 class DataPath(click.Path):
@@ -89,7 +90,7 @@ def fit_out_of_core(estimator, data, *, chunksize, delimiter, schema_options):
     fit_chunks(estimator, transformed, chunksize=chunksize)
     seconds = time.perf_counter() - started
     threshold = -float(estimator.offset_)
-    sample = _Reservoir(max(chunksize, OFFSET_MIN_SAMPLE), np.random.default_rng(0))
+    sample = Reservoir(max(chunksize, OFFSET_MIN_SAMPLE), np.random.default_rng(0))
     n_rows = flagged = 0
     for X in transformed():
         scores = -estimator.score_samples(X)
@@ -106,14 +107,14 @@ def score_with_dask(pipeline, schema, data, output, *, threshold, explain, sched
 
     Returns ``(rows, files written, workers)``.
     """
-    from .dask import open_client, score_parquet
+    from ..scale.dask import open_client, score_parquet
 
     if output is None or output == STDIO:
         raise UsageProblem("--engine dask writes a directory of Parquet files: pass -o DIR.")
     if Path(output).exists():
         raise UsageProblem(f"{output!r} already exists: choose a new directory.")
     try:
-        paths = _expand_paths(data)
+        paths = expand_paths(data)
     except FileNotFoundError as exc:
         raise UsageProblem(str(exc)) from None
     not_parquet = [p for p in paths if Path(p).suffix.lower() not in (".parquet", ".pq")]

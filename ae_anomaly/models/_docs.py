@@ -67,7 +67,7 @@ verbose : int, default=0
 
 COMMON_ATTRIBUTES = """\
 module_ : torch.nn.Module
-    The trained network (see :mod:`ae_anomaly.nets`).
+    The trained network (see :mod:`ae_anomaly.nn.nets`).
 scaler_ : StandardScaler, RobustScaler, MinMaxScaler or None
     The fitted input scaler.
 offset_ : float

@@ -5,12 +5,12 @@ from numbers import Integral
 import torch
 from torch import nn
 
-from ._base import SCORE_DTYPE, TRAIN_DTYPE, BaseAutoencoder, seeded
+from ..nn.losses import reconstruction_error
+from ..nn.nets import ACTIVATIONS
+from ..nn.training import fit_module, predict_batches
 from ._docs import COMMON_ATTRIBUTES, COMMON_PARAMETERS
 from ._sklearn_compat import Interval
-from .losses import reconstruction_error
-from .nets import ACTIVATIONS
-from .training import fit_module, predict_batches
+from .base import SCORE_DTYPE, TRAIN_DTYPE, BaseAutoencoder, seeded
 
 
 class ShallowAutoencoder(nn.Module):

@@ -1,7 +1,7 @@
 """The undercomplete (vanilla, multilayer/deep) autoencoder."""
 
-from ._base import BaseAutoencoder
 from ._docs import COMMON_ATTRIBUTES, COMMON_PARAMETERS
+from .base import BaseAutoencoder
 
 
 class Autoencoder(BaseAutoencoder):

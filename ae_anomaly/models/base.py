@@ -1,8 +1,9 @@
 """The estimator template every autoencoder shares.
 
-``fit`` = validate -> scale -> build the network -> train (:func:`ae_anomaly.training.fit_module`)
--> set ``offset_``. A variant overrides :meth:`BaseAutoencoder._build_module` and/or
-:meth:`BaseAutoencoder._training_loss`; it never touches the loop or the scoring methods.
+``fit`` = validate -> scale -> build the network -> train
+(:func:`ae_anomaly.nn.training.fit_module`) -> set ``offset_``. A variant overrides
+:meth:`BaseAutoencoder._build_module` and/or :meth:`BaseAutoencoder._training_loss`;
+it never touches the loop or the scoring methods.
 """
 
 from __future__ import annotations
@@ -26,11 +27,11 @@ from sklearn.preprocessing import MinMaxScaler, RobustScaler, StandardScaler
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
-from ._scoring import error_statistics
+from ..nn.losses import reconstruction_error
+from ..nn.nets import ACTIVATIONS, AutoencoderNet
+from ..nn.training import fit_module, predict_batches
 from ._sklearn_compat import Interval, StrOptions, _fit_context
-from .losses import reconstruction_error
-from .nets import ACTIVATIONS, AutoencoderNet
-from .training import fit_module, predict_batches
+from .scoring import error_statistics
 
 #: Networks train in float32 (fast) and score in float64, so that a row's score does not
 #: depend on which other rows share its batch (float32 matmuls differ by an ulp or so).
@@ -429,7 +430,7 @@ class BaseAutoencoder(
     def _fit_error_statistics(self, X_scaled):
         """Fit the scales of the two-part score on the training rows (see score_samples):
         ``error_scale_``, ``code_mean_`` and ``code_scale_`` by
-        :func:`~ae_anomaly._scoring.error_statistics` with ``score_statistics``."""
+        :func:`~ae_anomaly.models.scoring.error_statistics` with ``score_statistics``."""
         self.error_scale_ = self.code_mean_ = self.code_scale_ = None
         if not self._error_statistics:
             return

@@ -16,7 +16,7 @@ from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import OneHotEncoder
 
-from ._formats import DataError
+from .formats import DataError
 
 NUMERIC, CATEGORICAL = "numeric", "categorical"
 #: Output column names of ``score``: nobody can misread the direction of the score.
@@ -38,7 +38,7 @@ class Schema:
     >>> schema.check_columns(["id", "amt", "country"], "new.csv")
     Traceback (most recent call last):
     ...
-    ae_anomaly._formats.DataError: new.csv: missing column(s) 'amount' ... unknown ... 'amt' ...
+    ae_anomaly.tables.formats.DataError: new.csv: missing column(s) 'amount' ... 'amt' ...
     """
 
     features: dict = field(default_factory=dict)

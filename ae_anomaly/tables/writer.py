@@ -1,7 +1,7 @@
 """Tables in and out: CSV/TSV/Parquet read in chunks, outputs written atomically.
 
-Reading lives in :mod:`ae_anomaly._reader` (re-exported here), formats and errors in
-:mod:`ae_anomaly._formats`; this module writes: :func:`check_output`, :func:`atomic_path`
+Reading lives in :mod:`ae_anomaly.tables.reader` (re-exported here), formats and errors in
+:mod:`ae_anomaly.tables.formats`; this module writes: :func:`check_output`, :func:`atomic_path`
 and :class:`TableWriter`.
 """
 
@@ -21,7 +21,7 @@ import pyarrow.compute as pa_compute
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
-from ._formats import (
+from .formats import (
     BLOCK_SIZE,
     COMPRESSION_SUFFIXES,
     PARQUET_SUFFIXES,
@@ -31,7 +31,7 @@ from ._formats import (
     UsageProblem,
     table_format,
 )
-from ._reader import TableReader
+from .reader import TableReader
 
 __all__ = [
     "BLOCK_SIZE",
@@ -60,7 +60,7 @@ def check_output(output, inputs=(), *, force=False, table=True):
     >>> check_output(__file__, [__file__], table=False)
     Traceback (most recent call last):
     ...
-    ae_anomaly._formats.UsageProblem: The output ... is also an input: choose another path.
+    ae_anomaly.tables.formats.UsageProblem: The output ... is also an input: choose another path.
     """
     if output is None or output == STDIO:
         return

@@ -5,12 +5,12 @@ from numbers import Real
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
-from ._base import BaseAutoencoder
+from ..nn.losses import gaussian_nll, kl_standard_normal
+from ..nn.nets import VariationalNet
+from ..nn.training import predict_batches
 from ._docs import COMMON_ATTRIBUTES, COMMON_PARAMETERS
 from ._sklearn_compat import Interval
-from .losses import gaussian_nll, kl_standard_normal
-from .nets import VariationalNet
-from .training import predict_batches
+from .base import BaseAutoencoder
 
 
 class VariationalAutoencoder(BaseAutoencoder):

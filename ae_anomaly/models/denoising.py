@@ -2,10 +2,10 @@
 
 from numbers import Real
 
-from ._base import BaseAutoencoder
+from ..nn.losses import corrupt, reconstruction_error
 from ._docs import COMMON_ATTRIBUTES, COMMON_PARAMETERS
 from ._sklearn_compat import Interval, StrOptions
-from .losses import corrupt, reconstruction_error
+from .base import BaseAutoencoder
 
 
 class DenoisingAutoencoder(BaseAutoencoder):

@@ -1,7 +1,7 @@
 """Pure PyTorch convolutional autoencoder networks (no scikit-learn here).
 
 They take and return the estimators' flattened rows ``(n, C*H*W)`` (channels first) and
-expose the same ``encode`` / ``decode`` / ``forward`` as :mod:`ae_anomaly.nets`, so the
+expose the same ``encode`` / ``decode`` / ``forward`` as :mod:`ae_anomaly.nn.nets`, so the
 estimators' training objectives and scoring work on them unchanged. Any ``H, W`` works:
 images are zero-padded at the bottom and right to a multiple of ``2 ** len(channels)``
 and the reconstruction is cropped back.
@@ -107,7 +107,7 @@ class ConvAutoencoderNet(nn.Module):
 class ConvVariationalNet(nn.Module):
     """A convolutional Gaussian VAE: the encoder's head gives ``mu`` and ``log sigma^2``.
 
-    Same interface as :class:`ae_anomaly.nets.VariationalNet` (``posterior``,
+    Same interface as :class:`ae_anomaly.nn.nets.VariationalNet` (``posterior``,
     ``reparameterize``); ``forward`` decodes the posterior mean.
     """
 

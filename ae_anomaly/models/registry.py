@@ -10,7 +10,7 @@ import re
 
 from sklearn.base import BaseEstimator
 
-from ._base import BaseAutoencoder
+from .base import BaseAutoencoder
 
 
 def type_name(cls):

@@ -4,11 +4,11 @@ from numbers import Real
 
 import torch
 
-from ._base import BaseAutoencoder
+from ..nn.losses import jacobian_frobenius, reconstruction_error
+from ..nn.training import predict_batches
 from ._docs import COMMON_ATTRIBUTES, COMMON_PARAMETERS
 from ._sklearn_compat import Interval
-from .losses import jacobian_frobenius, reconstruction_error
-from .training import predict_batches
+from .base import BaseAutoencoder
 
 
 class ContractiveAutoencoder(BaseAutoencoder):

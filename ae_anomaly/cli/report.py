@@ -9,7 +9,7 @@ import time
 import click
 from tqdm.auto import tqdm
 
-from ._tabular import FLAG
+from ..tables.schema import FLAG
 
 
 class Report:
@@ -122,7 +122,7 @@ def print_info(metadata):
 
 def _kind(class_name):
     """The CLI name of a saved estimator's class, when it is one of ours."""
-    from ._registry import autoencoders, type_name
+    from ..models.registry import autoencoders, type_name
 
     names = {type_name(cls): name for name, cls in autoencoders().items()}
     return names.get(class_name, "-")

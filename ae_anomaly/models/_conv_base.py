@@ -4,10 +4,10 @@ from numbers import Integral
 
 import numpy as np
 
-from ._base import default_sizes
+from ..nn.conv_nets import ConvAutoencoderNet
 from ._docs import COMMON_PARAMETERS
 from ._sklearn_compat import StrOptions
-from .conv_nets import ConvAutoencoderNet
+from .base import default_sizes
 from .images import flat_image_shape, from_rows, global_minmax_scaler, image_layout, to_rows
 
 

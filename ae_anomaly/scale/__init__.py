@@ -1,0 +1,1 @@
+"""Beyond one in-memory fit: out-of-core training, Dask, ONNX export."""

@@ -1,0 +1,261 @@
+"""Score and train on Dask DataFrames: a cluster's data never has to fit on one machine.
+
+Needs the optional extra ``pip install "ae-anomaly[dask]"``. The fitted model is shipped to
+the workers once (``Client.scatter(..., broadcast=True)``, or a single graph key without a
+distributed client) and every partition is scored where it lives; a row's score is the
+same as with the model's own ``score_samples`` in one process. Training streams the
+partitions through ``partial_fit`` (:func:`fit_partitions`) without collecting them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+try:
+    import dask
+    import dask.dataframe as dd
+except ImportError as exc:  # pragma: no cover - depends on the environment
+    raise ImportError(
+        'ae_anomaly.dask needs Dask: pip install "ae-anomaly[dask]" '
+        "(or dask[dataframe] and distributed)."
+    ) from exc
+
+from ..tables.sources import expand_paths, iter_partitions
+
+__all__ = [
+    "apply_model",
+    "fit_partitions",
+    "iter_partitions",
+    "open_client",
+    "score_parquet",
+    "ship",
+]
+
+
+def _current_client():
+    """The active ``distributed.Client``, or None (Dask's local scheduler is then used)."""
+    try:
+        from distributed import get_client
+    except ImportError:
+        return None
+    try:
+        return get_client()
+    except ValueError:
+        return None
+
+
+def ship(model, client=None):
+    """Send ``model`` to the workers once; return a handle tasks can take as an argument.
+
+    With a distributed client (``client`` or the current one) the model is scattered to
+    every worker and a ``Future`` is returned; otherwise a ``Delayed`` that the local
+    scheduler computes once. Either way the model is serialized once per worker, not once
+    per partition.
+
+    Parameters
+    ----------
+    model : fitted estimator or Pipeline
+    client : distributed.Client, optional
+
+    Returns
+    -------
+    handle : distributed.Future or dask.delayed.Delayed
+    """
+    client = client or _current_client()
+    if client is None:
+        return dask.delayed(model, pure=False)
+    return client.scatter(model, broadcast=True, hash=False)
+
+
+def apply_model(model, ddf, method="score_samples", *, columns=None, client=None):
+    """Call ``model.<method>`` on every partition of ``ddf``: a lazy Dask Series.
+
+    Parameters
+    ----------
+    model : fitted estimator or Pipeline
+        Anything with ``method`` returning one value per row (``score_samples``,
+        ``decision_function``, ``predict``).
+    ddf : dask.dataframe.DataFrame
+    method : str, default="score_samples"
+    columns : list of str, optional
+        The columns passed to the model; default its ``feature_names_in_`` when it has
+        them, else every column.
+    client : distributed.Client, optional
+        Where to ship the model; default the current client, if any.
+
+    Returns
+    -------
+    result : dask.dataframe.Series
+        Named ``method``, with ``ddf``'s index and partitions.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd, dask.dataframe as dd
+    >>> from ae_anomaly import Autoencoder
+    >>> X = pd.DataFrame(np.random.RandomState(0).normal(size=(300, 3)), columns=list("abc"))
+    >>> ae = Autoencoder(max_iter=5, random_state=0).fit(X)
+    >>> scores = apply_model(ae, dd.from_pandas(X, npartitions=3)).compute()
+    >>> bool(np.array_equal(scores.to_numpy(), ae.score_samples(X)))
+    True
+    """
+    if not hasattr(model, method):
+        raise AttributeError(f"{type(model).__name__} has no method {method!r}.")
+    columns = _model_columns(model, ddf, columns)
+    dtype = np.int64 if method == "predict" else np.float64
+    return ddf.map_partitions(
+        _apply_partition,
+        ship(model, client),
+        method,
+        columns,
+        meta=pd.Series([], dtype=dtype, name=method),
+    )
+
+
+def _apply_partition(frame, model, method, columns):
+    values = getattr(model, method)(frame[columns])
+    return pd.Series(np.asarray(values), index=frame.index, name=method)
+
+
+def _model_columns(model, ddf, columns):
+    if columns is None:
+        names = getattr(model, "feature_names_in_", None)
+        columns = list(ddf.columns) if names is None else list(names)
+    missing = [c for c in columns if c not in ddf.columns]
+    if missing:
+        raise ValueError(f"Column(s) {missing} not found; the data has {list(ddf.columns)}.")
+    return list(columns)
+
+
+def score_parquet(model, inputs, output_dir, *, transform=None, meta=None, client=None):
+    """Score Parquet files partition by partition; write one Parquet file per partition.
+
+    ``output_dir`` appears complete or not at all: the files are written to a temporary
+    directory beside it, renamed into place at the end.
+
+    Parameters
+    ----------
+    model : fitted estimator or Pipeline
+    inputs : str, path or list
+        A Parquet file, directory or glob pattern such as ``"data/*.parquet"``.
+    output_dir : str or path
+        Must not exist yet.
+    transform : callable ``(model, frame) -> DataFrame``, optional
+        Builds each output partition; default one ``score_samples`` column.
+    meta : DataFrame, optional
+        An empty frame with ``transform``'s output columns and dtypes (required with it).
+    client : distributed.Client, optional
+        Default the current client, if any (see :func:`open_client`).
+
+    Returns
+    -------
+    n_rows : int
+        Rows written.
+    """
+    output_dir = Path(output_dir)
+    if output_dir.exists():
+        raise FileExistsError(f"{str(output_dir)!r} already exists.")
+    ddf = dd.read_parquet(_parquet_inputs(inputs))
+    if transform is None:
+        columns = _model_columns(model, ddf, None)
+        result = apply_model(model, ddf, columns=columns, client=client).to_frame()
+    else:
+        if meta is None:
+            raise ValueError("score_parquet needs meta= with transform=.")
+        result = ddf.map_partitions(_transform_partition, ship(model, client), transform, meta=meta)
+    parent = output_dir.resolve().parent
+    tmp = Path(tempfile.mkdtemp(prefix=f".{output_dir.name}.", dir=parent))
+    try:
+        result.to_parquet(tmp, write_index=False)
+        n_rows = sum(_parquet_rows(p) for p in tmp.glob("*.parquet"))
+        os.replace(tmp, output_dir)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return n_rows
+
+
+def _transform_partition(frame, model, transform):
+    return transform(model, frame)
+
+
+def _parquet_rows(path):
+    import pyarrow.parquet as pq
+
+    return pq.ParquetFile(path).metadata.num_rows
+
+
+def _parquet_inputs(inputs):
+    """Dask's ``read_parquet`` takes a path, a directory or a list; expand glob patterns."""
+    return expand_paths(inputs)
+
+
+def fit_partitions(estimator, ddf, *, epochs=None, chunksize=65_536, columns=None):
+    """Train ``estimator`` by streaming the partitions of ``ddf`` through ``partial_fit``.
+
+    Partitions are computed where they live and brought over one at a time (a partition
+    larger than ``chunksize`` is split), so the dataframe is never collected: this is
+    :func:`ae_anomaly.fit_chunks` with a Dask DataFrame as its source.
+
+    Parameters
+    ----------
+    estimator : BaseAutoencoder
+    ddf : dask.dataframe.DataFrame
+    epochs, chunksize, columns
+        As in :func:`ae_anomaly.fit_chunks`.
+
+    Returns
+    -------
+    estimator : BaseAutoencoder
+        Fitted in place.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd, dask.dataframe as dd
+    >>> from ae_anomaly import Autoencoder
+    >>> X = pd.DataFrame(np.random.RandomState(0).normal(size=(600, 3)), columns=list("abc"))
+    >>> ae = fit_partitions(Autoencoder(random_state=0), dd.from_pandas(X, npartitions=3),
+    ...                     epochs=2)
+    >>> ae.n_iter_, list(ae.feature_names_in_)
+    (2, ['a', 'b', 'c'])
+    """
+    from .outofcore import fit_chunks
+
+    if not dask.is_dask_collection(ddf):
+        raise TypeError(f"fit_partitions needs a Dask DataFrame, got {type(ddf).__name__}.")
+    return fit_chunks(estimator, ddf, chunksize=chunksize, epochs=epochs, columns=columns)
+
+
+@contextlib.contextmanager
+def open_client(scheduler=None, **cluster_kwargs):
+    """A ``distributed.Client`` for a scheduler address, or for a new ``LocalCluster``.
+
+    Parameters
+    ----------
+    scheduler : str, optional
+        An address such as ``"tcp://10.0.0.5:8786"`` (used as it is); default: start a
+        ``LocalCluster`` on this machine, closed on exit.
+    **cluster_kwargs
+        Passed to ``LocalCluster`` (e.g. ``n_workers``, ``threads_per_worker``).
+
+    Yields
+    ------
+    client : distributed.Client
+    """
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise ImportError('A cluster needs distributed: pip install "ae-anomaly[dask]".') from exc
+    if scheduler is not None:
+        with Client(scheduler) as client:
+            yield client
+        return
+    cluster_kwargs.setdefault("dashboard_address", None)
+    with LocalCluster(**cluster_kwargs) as cluster, Client(cluster) as client:
+        yield client

@@ -1,0 +1,1 @@
+"""Tables in and out: formats, chunked reading, atomic writing, column schemas."""
