@@ -1,0 +1,152 @@
+"""A detector for mixed tables in one line, and which original column makes a row anomalous.
+
+:func:`make_table_pipeline` puts a :class:`~ae_anomaly.tables.encoder.TableEncoder` before
+a detector; :func:`feature_scores_by_column` splits each row's anomaly error into one share
+per *original* column plus the code-distance term, ``_code_distance``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from sklearn.pipeline import Pipeline
+
+from .encoder import TableEncoder
+
+#: Name of the share of the anomaly error that is the code's distance from the training codes.
+CODE_DISTANCE = "_code_distance"
+
+
+def make_table_pipeline(detector, **encoder_options):
+    """``Pipeline([("table", TableEncoder(**encoder_options)), ("detector", detector)])``.
+
+    The encoder hands the detector a DataFrame (``set_output(transform="pandas")``), so the
+    detector's errors and :meth:`feature_scores` name the encoded columns.
+
+    Parameters
+    ----------
+    detector : estimator
+        An :mod:`ae_anomaly` detector (e.g. ``Autoencoder()``).
+    **encoder_options
+        Parameters of :class:`~ae_anomaly.tables.encoder.TableEncoder` (``id_cols``,
+        ``impute``, ``decimal``, ``keep_default_na``...).
+
+    Returns
+    -------
+    pipeline : Pipeline
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from ae_anomaly import Autoencoder
+    >>> rng = np.random.default_rng(0)
+    >>> frame = pd.DataFrame({"amount": rng.normal(size=60),
+    ...                       "region": rng.choice(["EU", "NA"], size=60),
+    ...                       "id": [f"t{i}" for i in range(60)]})
+    >>> pipeline = make_table_pipeline(Autoencoder(max_iter=2, random_state=0),
+    ...                                id_cols=["id"], keep_default_na=False).fit(frame)
+    >>> pipeline.score_samples(frame).shape
+    (60,)
+    """
+    encoder = TableEncoder(**encoder_options).set_output(transform="pandas")
+    return Pipeline([("table", encoder), ("detector", detector)])
+
+
+def feature_scores_by_column(pipeline, X):
+    """Each row's anomaly error split into shares per original column and ``_code_distance``.
+
+    The detector's anomaly error of a row (minus its ``score_samples``) is the mean of its
+    per-encoded-column reconstruction errors plus the distance of its code from the
+    training codes (see :meth:`ae_anomaly.Autoencoder.score_samples`). Here:
+
+    - ``_code_distance`` is that distance's exact share of the error;
+    - the rest, the reconstruction part, is split over the original columns in proportion
+      to the **mean** error of each one's encoded columns: a number's one column, a
+      category's indicator columns (its ``<unseen>`` column included), a date's features.
+      A column's weight is thus one column's worth whatever it encodes to: a 10-level
+      category does not weigh 11 times a number. (A category moved from one level to
+      another shows up in two of its indicators: its mean is diluted by its number of
+      levels, the price of not letting wide columns dominate every explanation.)
+
+    The detector's :meth:`feature_scores` adds an equal share of the code distance to
+    every encoded column; it is taken off here, not smeared over the columns.
+
+    Parameters
+    ----------
+    pipeline : Pipeline
+        A fitted pipeline whose steps before the last end with a ``TableEncoder`` (e.g.
+        from :func:`make_table_pipeline`) and whose last step has ``feature_scores``.
+    X : DataFrame
+
+    Returns
+    -------
+    shares : DataFrame of shape (n_samples, n_columns + 1)
+        With ``X``'s index; one column per feature column, then ``_code_distance``. Each
+        row sums to 1. A row whose error is infinite shares it among the columns whose
+        error is infinite.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from ae_anomaly import Autoencoder
+    >>> rng = np.random.default_rng(0)
+    >>> frame = pd.DataFrame(rng.normal(size=(200, 3)), columns=["a", "b", "c"])
+    >>> frame["size"] = pd.cut(frame["a"], 3, labels=["S", "M", "L"]).astype(str)
+    >>> pipeline = make_table_pipeline(Autoencoder(max_iter=5, random_state=0)).fit(frame)
+    >>> odd = frame.iloc[:1].assign(c=8.0)
+    >>> shares = feature_scores_by_column(pipeline, odd)
+    >>> list(shares.columns), str(shares.iloc[0].idxmax())
+    (['a', 'b', 'c', 'size', '_code_distance'], 'c')
+    """
+    encoder, detector = _encoder(pipeline), pipeline[-1]
+    if not hasattr(detector, "feature_scores"):
+        raise TypeError(f"{type(detector).__name__} has no feature_scores method.")
+    encoded = pipeline[:-1].transform(X)
+    scores = np.asarray(detector.feature_scores(encoded), dtype=np.float64)
+    total = -np.asarray(detector.score_samples(encoded), dtype=np.float64)
+    distance = _code_distance(detector, encoded)
+    with np.errstate(invalid="ignore", over="ignore"):
+        # feature_scores = errors + c (c equal over the columns) and total = mean(errors) + d
+        added = scores.mean(axis=1) - (total - distance)
+        errors = np.clip(scores - added[:, None], 0.0, None)
+        groups = np.column_stack(
+            [errors[:, idx].mean(axis=1) for idx in encoder.feature_groups_.values()]
+        )
+        recon_share = np.clip((total - distance) / total, 0.0, 1.0)
+        weights = groups / groups.sum(axis=1, keepdims=True)
+        shares = np.column_stack([weights * recon_share[:, None], 1.0 - recon_share])
+    names = [*encoder.feature_groups_, CODE_DISTANCE]
+    shares = _infinite_rows(shares, np.column_stack([groups, distance]))
+    index = X.index if isinstance(X, pd.DataFrame) else None
+    return pd.DataFrame(shares, columns=names, index=index)
+
+
+def _encoder(pipeline):
+    steps = pipeline[:-1] if isinstance(pipeline, Pipeline) else None
+    encoder = steps[-1] if steps is not None and len(steps) else None
+    if not isinstance(encoder, TableEncoder):
+        raise TypeError(
+            "feature_scores_by_column needs a Pipeline whose step before the detector is a "
+            "TableEncoder (see make_table_pipeline)."
+        )
+    return encoder
+
+
+def _code_distance(detector, encoded):
+    """Per-row mean squared standardized distance of the code from the training codes."""
+    code_mean = getattr(detector, "code_mean_", None)
+    if code_mean is None:  # a detector scoring the reconstruction error alone
+        return np.zeros(len(encoded))
+    codes = np.asarray(detector.transform(encoded), dtype=np.float64)
+    with np.errstate(over="ignore", invalid="ignore"):
+        return ((codes - code_mean) ** 2 / detector.code_scale_).mean(axis=1)
+
+
+def _infinite_rows(shares, parts):
+    """Rows whose error overflowed: equal shares to the parts that are infinite (or NaN)."""
+    broken = ~np.isfinite(shares).all(axis=1)
+    if broken.any():
+        culprits = ~np.isfinite(parts[broken])
+        culprits[~culprits.any(axis=1)] = True
+        shares[broken] = culprits / culprits.sum(axis=1, keepdims=True)
+    return shares

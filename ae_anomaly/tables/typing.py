@@ -1,0 +1,413 @@
+"""What each column of a table holds: numbers, categories, booleans or dates.
+
+:func:`classify_columns` types the columns of a DataFrame sample (strings as read from a
+CSV, or the typed columns of a Parquet file, decimals included); the ``parse_*`` functions
+turn one column into numbers with the same rules, and return a mask of the cells that do
+not fit. :class:`ae_anomaly.tables.encoder.TableEncoder` uses both, at fit and at
+transform time, so a typo is caught the same way in the training and the scored data.
+
+The rules, in order, for a column that no option names:
+
+1. a numeric, decimal or missing-only column is **numeric**; a bool column **boolean**;
+   a datetime column (or one of ``datetime.date`` objects) **datetime**;
+2. text cells: all ``true``/``false`` or ``yes``/``no`` (any case): **boolean** (1/0);
+3. cells that read as numbers (``decimal``, ``thousands``, a ``%`` suffix: ``12.3%`` is
+   0.123): **numeric**; when at least :data:`MIN_TYPED_FRACTION` of them do, the others are
+   typos (``1O5``, ``1.66x``): an error naming row, column and value, or, with
+   ``coerce=True``, a :class:`CoercedValueWarning` and those cells become missing;
+4. ISO dates (``2024-05-31``, ``2024-05-31T13:45:00+02:00``): **datetime**, with the same
+   rule for the few cells that are not;
+5. anything else is **categorical**, unless it has a different value on every row: then it
+   looks like an id or free text and is refused (pass it as an id column, or as
+   ``categorical`` to force it).
+
+Missing cells: ``NaN``/``None``/``NaT``, and the strings of ``na_values`` and, with
+``keep_default_na=True`` (the default, as in :func:`pandas.read_csv`), pandas' own list
+(:data:`DEFAULT_NA_VALUES`: ``"NA"``, ``"None"``, ``"null"``, ``"N/A"``, ``""``...). Pass
+``keep_default_na=False`` to keep a region called ``"NA"`` as a category.
+
+Rows in messages are the DataFrame's index labels.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import decimal as _decimal
+import math
+import re
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .formats import DataError
+
+NUMERIC, CATEGORICAL, BOOLEAN, DATETIME = "numeric", "categorical", "boolean", "datetime"
+KINDS = (NUMERIC, CATEGORICAL, BOOLEAN, DATETIME)
+#: pandas' default missing-value strings (``pandas.read_csv``'s ``keep_default_na``).
+DEFAULT_NA_VALUES = frozenset(
+    ["", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND",
+     "1.#QNAN", "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null"]
+)  # fmt: skip
+#: A text column is numeric (or datetime) when at least this share of its cells parse;
+#: the other cells are then typos, reported by row.
+MIN_TYPED_FRACTION = 0.9
+TRUE_WORDS, FALSE_WORDS = frozenset({"true", "yes"}), frozenset({"false", "no"})
+_SPECIAL_NUMBERS = re.compile(r"[+-]?(inf|infinity|nan)", re.IGNORECASE)
+_ISO_DATE = re.compile(
+    r"\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}(:?\d{2})?)?"
+)
+_EPOCH = pd.Timestamp("1970-01-01", tz="UTC")
+
+
+class CoercedValueWarning(UserWarning):
+    """Cells that do not fit their column's type were read as missing (``coerce=True``)."""
+
+
+@dataclass(frozen=True)
+class ParseOptions:
+    """How text cells are read; the parameters of :func:`classify_columns`.
+
+    Examples
+    --------
+    >>> options = ParseOptions(decimal=",", thousands=".")
+    >>> parse_numbers(pd.Series(["1.234,5", "3,14", "12%"]), options)[0].tolist()
+    [1234.5, 3.14, nan]
+    >>> sorted(ParseOptions(keep_default_na=False, na_values=["?"]).missing_strings("x"))
+    ['?']
+    """
+
+    decimal: str = "."
+    thousands: str | None = None
+    na_values: object = None
+    keep_default_na: bool = True
+    coerce: bool = False
+    date_format: str | None = None
+
+    def __post_init__(self):
+        if len(self.decimal) != 1 or (self.thousands is not None and len(self.thousands) != 1):
+            raise ValueError("decimal and thousands must be single characters.")
+        if self.decimal == self.thousands:
+            raise ValueError(f"decimal and thousands are both {self.decimal!r}.")
+
+    def missing_strings(self, column):
+        """The strings that mean "missing" in ``column`` (pandas' ``na_values`` rules)."""
+        extra = self.na_values
+        if isinstance(extra, dict):
+            extra = extra.get(column, ())
+        if extra is None:
+            extra = ()
+        elif isinstance(extra, str):
+            extra = (extra,)
+        base = DEFAULT_NA_VALUES if self.keep_default_na else frozenset()
+        return base | {str(v) for v in extra}
+
+    def number_pattern(self):
+        d = re.escape(self.decimal)
+        digits = r"\d+"
+        if self.thousands is not None:
+            digits = rf"(?:\d{{1,3}}(?:{re.escape(self.thousands)}\d{{3}})+|\d+)"
+        return re.compile(rf"[+-]?(?:{digits}(?:{d}\d*)?|{d}\d+)(?:[eE][+-]?\d+)?")
+
+
+@dataclass(frozen=True)
+class ColumnType:
+    """The type of one column: ``kind`` in :data:`KINDS`; ``percent`` for numbers read
+    from ``12.3%`` cells (stored as fractions)."""
+
+    kind: str
+    percent: bool = False
+
+
+def missing_mask(series, options):
+    """True where a cell is missing: NaN/None/NaT or one of the column's NA strings."""
+    missing = np.array(series.isna(), dtype=bool)
+    if _is_text(series.dtype):
+        strings = options.missing_strings(series.name)
+        if strings:
+            missing |= series.isin(list(strings)).to_numpy()
+    return missing
+
+
+def parse_numbers(series, options, *, percent=None):
+    """``(values, bad, percent)``: the cells as floats, NaN where missing or ``bad``.
+
+    ``bad`` marks the cells present but not numbers. ``percent=None`` decides from the
+    cells (most end with ``%``): in a percent column the cells without ``%`` are bad, in
+    another the cells with ``%`` are.
+    """
+    dtype = series.dtype
+    if _is_number_dtype(dtype):
+        values = pd.to_numeric(series, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+        return values, np.zeros(len(series), dtype=bool), bool(percent)
+    present = ~missing_mask(series, options)
+    values = np.full(len(series), np.nan)
+    bad = np.zeros(len(series), dtype=bool)
+    positions = np.flatnonzero(present)
+    cells = series.iloc[positions]
+    is_object = np.zeros(len(cells), dtype=bool)
+    if dtype == object:
+        is_object = cells.map(_is_number_object).to_numpy(dtype=bool)
+    text = cells[~is_object].astype(str).str.strip()
+    is_pct = np.array(text.str.endswith("%"), dtype=bool)
+    if percent is None:
+        percent = bool(is_pct.sum() * 2 > len(cells))
+    body = text.str.removesuffix("%").str.rstrip()
+    pattern = options.number_pattern()
+    ok = np.array(body.str.fullmatch(pattern) | body.str.fullmatch(_SPECIAL_NUMBERS), bool)
+    ok &= is_pct == percent
+    if options.thousands is not None:
+        body = body.str.replace(options.thousands, "", regex=False)
+    body = body.str.replace(options.decimal, ".", regex=False)
+    parsed = pd.to_numeric(body.where(ok, "nan"), errors="coerce").to_numpy(dtype=np.float64)
+    if percent:
+        parsed = parsed / 100.0
+    text_positions = positions[~is_object]
+    values[text_positions] = np.where(ok, parsed, np.nan)
+    bad[text_positions] = ~ok
+    object_positions = positions[is_object]
+    values[object_positions] = [float(v) for v in cells[is_object]]
+    bad[object_positions] = percent  # a plain number in a column of percentages
+    values[bad] = np.nan
+    return values, bad, percent
+
+
+def parse_booleans(series, options):
+    """``(values, bad)``: 1.0 for true/yes, 0.0 for false/no, NaN where missing or bad."""
+    present = ~missing_mask(series, options)
+    values = np.full(len(series), np.nan)
+    bad = np.zeros(len(series), dtype=bool)
+    for position, cell in zip(np.flatnonzero(present), series.iloc[present], strict=True):
+        if isinstance(cell, (bool, np.bool_)):
+            values[position] = float(cell)
+            continue
+        word = str(cell).strip().lower()
+        if word in TRUE_WORDS or word in FALSE_WORDS:
+            values[position] = float(word in TRUE_WORDS)
+        elif isinstance(cell, (int, float, np.integer, np.floating)) and cell in (0, 1):
+            values[position] = float(cell)
+        else:
+            bad[position] = True
+    return values, bad
+
+
+def parse_datetimes(series, options):
+    """``(timestamps, bad)``: the cells as UTC timestamps (NaT where missing or bad).
+
+    Naive times are taken as UTC. Text is read as ISO 8601, or with ``date_format``.
+    """
+    dtype = series.dtype
+    if isinstance(dtype, pd.DatetimeTZDtype):
+        return series.dt.tz_convert("UTC"), np.zeros(len(series), dtype=bool)
+    if pd.api.types.is_datetime64_dtype(dtype):
+        return series.dt.tz_localize("UTC"), np.zeros(len(series), dtype=bool)
+    present = ~missing_mask(series, options)
+    stamps = np.full(len(series), pd.NaT, dtype=object)
+    positions = np.flatnonzero(present)
+    cells = series.iloc[positions]
+    is_date = cells.map(lambda v: isinstance(v, (_dt.date, pd.Timestamp))).to_numpy(dtype=bool)
+    stamps[positions[is_date]] = [pd.Timestamp(v) for v in cells[is_date]]
+    text = cells[~is_date].astype(str).str.strip()
+    fmt = options.date_format or "ISO8601"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # pandas' "could not infer format"
+        parsed = pd.to_datetime(text, utc=True, format=fmt, errors="coerce")
+    if options.date_format is None:  # ISO: no bare numbers ("2024" is not a date)
+        parsed = parsed.where(text.str.fullmatch(_ISO_DATE).to_numpy(dtype=bool))
+    stamps[positions[~is_date]] = list(parsed)
+    stamps = pd.to_datetime(pd.Series(stamps, index=series.index), utc=True, errors="coerce")
+    bad = present & stamps.isna().to_numpy()
+    return stamps, bad
+
+
+def epoch_seconds(stamps):
+    """Seconds since 1970-01-01 UTC of UTC timestamps (NaN for NaT)."""
+    return ((stamps - _EPOCH) / pd.Timedelta(seconds=1)).to_numpy(dtype=np.float64)
+
+
+def category_labels(series, options):
+    """The cells as category labels (strings; None where missing).
+
+    Numbers become text, integral floats without ``.0`` (``3.0`` -> ``"3"``), so a column
+    read as integers in one file and as floats in another has the same categories.
+    """
+    missing = missing_mask(series, options)
+    labels = np.empty(len(series), dtype=object)
+    for position, cell in enumerate(series.array):
+        if missing[position]:
+            labels[position] = None
+        elif isinstance(cell, (float, np.floating)) and math.isfinite(cell) and cell == int(cell):
+            labels[position] = str(int(cell))
+        else:
+            labels[position] = str(cell)
+    return labels
+
+
+def check_cells(series, bad, kind, options, *, values=None):
+    """Raise on the ``bad`` cells of a column, or with ``coerce`` warn (and set ``values``
+    there to NaN). The message names the first one's row and value and the count."""
+    if not bad.any():
+        return values
+    name, n_bad = series.name, int(bad.sum())
+    first = int(np.flatnonzero(bad)[0])
+    where = f"row {series.index[first]!r}: {series.iloc[first]!r}"
+    others = f" and {n_bad - 1} more" if n_bad > 1 else ""
+    what = {NUMERIC: "a number", BOOLEAN: "true/false", DATETIME: "a date"}[kind]
+    if options.coerce:
+        warnings.warn(
+            f"column {name!r}: {n_bad} cell(s) not {what} read as missing ({where}{others}).",
+            CoercedValueWarning,
+            stacklevel=3,
+        )
+        if values is not None:
+            values = values.copy()
+            values[bad] = np.nan
+        return values
+    hint = ""
+    if kind == DATETIME and options.date_format is None:
+        hint = " or pass date_format (--date-format) for non-ISO dates,"
+    elif kind == NUMERIC:
+        hint = " check decimal/thousands (--decimal/--thousands),"
+    raise DataError(
+        f"column {name!r} is {kind} but {where} is not {what}{others}; fix the data,{hint} "
+        "pass coerce=True (--coerce) to read such cells as missing, or declare the column "
+        "categorical."
+    )
+
+
+def classify_column(series, options, *, kind=None):
+    """The :class:`ColumnType` of one column (``kind`` forces it), by the module's rules.
+
+    Raises :class:`~ae_anomaly.tables.formats.DataError` for the few cells of a numeric or
+    date column that are not numbers or dates (a warning with ``coerce``) and for an
+    id-like text column.
+
+    Examples
+    --------
+    >>> options = ParseOptions()
+    >>> classify_column(pd.Series(["1.5", "2", "12"], name="x"), options).kind
+    'numeric'
+    >>> classify_column(pd.Series(["yes", "no", "no"], name="x"), options).kind
+    'boolean'
+    >>> classify_column(pd.Series(["2024-05-31", "2024-06-01"], name="d"), options).kind
+    'datetime'
+    >>> classify_column(pd.Series(["a", "b", "a"], name="x"), options).kind
+    'categorical'
+    >>> classify_column(pd.Series(["1O5", *map(str, range(31))], name="x"), options)
+    Traceback (most recent call last):
+    ...
+    ae_anomaly.tables.formats.DataError: column 'x' is numeric but row 0: '1O5' is not ...
+    """
+    dtype = series.dtype
+    if kind == CATEGORICAL:
+        return ColumnType(CATEGORICAL)
+    if kind == NUMERIC or (kind is None and (_is_number_dtype(dtype) or series.isna().all())):
+        values, bad, percent = parse_numbers(series, options)
+        check_cells(series, bad, NUMERIC, options)
+        return ColumnType(NUMERIC, percent=percent)
+    if kind == BOOLEAN or (kind is None and pd.api.types.is_bool_dtype(dtype)):
+        check_cells(series, parse_booleans(series, options)[1], BOOLEAN, options)
+        return ColumnType(BOOLEAN)
+    if kind == DATETIME or (kind is None and pd.api.types.is_datetime64_any_dtype(dtype)):
+        check_cells(series, parse_datetimes(series, options)[1], DATETIME, options)
+        return ColumnType(DATETIME)
+    present = ~missing_mask(series, options)
+    n_present = int(present.sum())
+    if n_present == 0:  # nothing but missing values
+        return ColumnType(NUMERIC)
+    if not parse_booleans(series, options)[1].any():
+        return ColumnType(BOOLEAN)
+    values, bad, percent = parse_numbers(series, options)
+    if (~bad[present]).mean() >= MIN_TYPED_FRACTION:
+        check_cells(series, bad, NUMERIC, options)
+        return ColumnType(NUMERIC, percent=percent)
+    bad = parse_datetimes(series, options)[1]
+    if (~bad[present]).mean() >= MIN_TYPED_FRACTION:
+        check_cells(series, bad, DATETIME, options)
+        return ColumnType(DATETIME)
+    labels = category_labels(series, options)[present]
+    if n_present >= 2 and len(set(labels)) == n_present:
+        raise DataError(
+            f"column {series.name!r} has a different value on each of its {n_present} rows "
+            f"(e.g. {labels[0]!r}): it looks like an id or free text; pass it as an id "
+            "column (id_cols / --id-col) to keep it out of the features, or declare it "
+            "categorical to encode it anyway."
+        )
+    return ColumnType(CATEGORICAL)
+
+
+def classify_columns(
+    frame,
+    *,
+    categorical=(),
+    numeric=(),
+    date_cols=(),
+    boolean=(),
+    id_cols=(),
+    options=None,
+):
+    """``{column: ColumnType}`` for every column of ``frame`` not in ``id_cols``.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        A sample of the table (e.g. its first chunk), as read: text or typed columns.
+    categorical, numeric, date_cols, boolean : sequence of str, default=()
+        Columns whose type is forced (the others are detected).
+    id_cols : sequence of str, default=()
+        Columns left out (never parsed nor refused).
+    options : ParseOptions, default=None
+        How text is read (``ParseOptions()``: ``.`` decimals, pandas' missing strings).
+
+    Returns
+    -------
+    types : dict of str to ColumnType
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({"id": ["a1", "a2", "a3"], "price": ["1,5", "2", "3,25"],
+    ...                       "paid": ["yes", "no", "yes"], "region": ["NA", "EU", "NA"]})
+    >>> options = ParseOptions(decimal=",", keep_default_na=False)
+    >>> types = classify_columns(frame, id_cols=["id"], options=options)
+    >>> {name: t.kind for name, t in types.items()}
+    {'price': 'numeric', 'paid': 'boolean', 'region': 'categorical'}
+    """
+    options = ParseOptions() if options is None else options
+    forced = {}
+    for kind, names in [
+        (CATEGORICAL, categorical),
+        (NUMERIC, numeric),
+        (DATETIME, date_cols),
+        (BOOLEAN, boolean),
+        ("id", id_cols),
+    ]:
+        for name in names:
+            if name not in frame.columns:
+                raise DataError(
+                    f"no column named {name!r} (given as {kind}); the columns are "
+                    f"{', '.join(repr(c) for c in frame.columns)}."
+                )
+            if forced.get(name, kind) != kind:
+                raise DataError(f"column {name!r} is given as both {forced[name]} and {kind}.")
+            forced[name] = kind
+    return {
+        name: classify_column(frame[name], options, kind=forced.get(name))
+        for name in frame.columns
+        if forced.get(name) != "id"
+    }
+
+
+def _is_text(dtype):
+    return dtype == object or pd.api.types.is_string_dtype(dtype)
+
+
+def _is_number_dtype(dtype):
+    """Numbers (including Arrow decimals), not booleans."""
+    return pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype)
+
+
+def _is_number_object(value):
+    return isinstance(
+        value, (int, float, _decimal.Decimal, np.integer, np.floating)
+    ) and not isinstance(value, (bool, np.bool_))
