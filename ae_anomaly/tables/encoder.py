@@ -92,6 +92,9 @@ class TableEncoder(TransformerMixin, BaseEstimator):
         None), ``categories`` (categorical) and ``parts`` (datetime features).
     feature_groups_ : dict of str to list of int
         For each feature column, the indices of its output columns.
+    feature_means_ : ndarray of shape (n_features_out,)
+        Mean of each output column over the training rows: a typical row (used by
+        :func:`~ae_anomaly.tables.pipeline.feature_scores_by_column`).
     n_features_in_ : int
     feature_names_in_ : ndarray of str
         Defined when ``X`` is a DataFrame with string column names.
@@ -185,6 +188,25 @@ class TableEncoder(TransformerMixin, BaseEstimator):
         -------
         self : TableEncoder
         """
+        self._fit(X)
+        return self
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit_transform(self, X, y=None):
+        """``fit(X).transform(X)``, parsing ``X`` once.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+        y : Ignored
+
+        Returns
+        -------
+        X_encoded : ndarray of shape (n_samples, n_features_out)
+        """
+        return self._fit(X)
+
+    def _fit(self, X):
         frame = self._frame(X, reset=True)
         options = self._options()
         types = classify_columns(
@@ -198,7 +220,7 @@ class TableEncoder(TransformerMixin, BaseEstimator):
         )
         if not types:
             raise ValueError("No feature columns: every column is an id column.")
-        self.columns_, self.feature_groups_, names = {}, {}, []
+        self.columns_, self.feature_groups_, names, blocks = {}, {}, [], []
         for name, column_type in types.items():
             spec = {"kind": column_type.kind, "percent": column_type.percent, "fill": None}
             self.columns_[name] = spec  # _column reads the kind and the percent flag
@@ -206,8 +228,11 @@ class TableEncoder(TransformerMixin, BaseEstimator):
             spec.update(self._learn(frame[name], values, column_type.kind))
             self.feature_groups_[name] = list(range(len(names), len(names) + len(spec["names"])))
             names.extend(spec.pop("names"))
+            blocks.append(self._encode(frame[name], values, spec))
         self._names_out = np.asarray(_unique(names), dtype=object)
-        return self
+        encoded = np.column_stack(blocks)
+        self.feature_means_ = encoded.mean(axis=0)
+        return encoded
 
     def transform(self, X):
         """The float matrix of ``X``: one block of columns per feature column.

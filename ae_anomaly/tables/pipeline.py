@@ -55,21 +55,24 @@ def make_table_pipeline(detector, **encoder_options):
 def feature_scores_by_column(pipeline, X):
     """Each row's anomaly error split into shares per original column and ``_code_distance``.
 
-    The detector's anomaly error of a row (minus its ``score_samples``) is the mean of its
-    per-encoded-column reconstruction errors plus the distance of its code from the
+    The detector's anomaly error of a row (minus its ``score_samples``) is a reconstruction
+    part (the mean of its per-encoded-column errors) plus the distance of its code from the
     training codes (see :meth:`ae_anomaly.Autoencoder.score_samples`). Here:
 
-    - ``_code_distance`` is that distance's exact share of the error;
-    - the rest, the reconstruction part, is split over the original columns in proportion
-      to the **mean** error of each one's encoded columns: a number's one column, a
-      category's indicator columns (its ``<unseen>`` column included), a date's features.
-      A column's weight is thus one column's worth whatever it encodes to: a 10-level
-      category does not weigh 11 times a number. (A category moved from one level to
-      another shows up in two of its indicators: its mean is diluted by its number of
-      levels, the price of not letting wide columns dominate every explanation.)
+    - ``_code_distance`` is that distance's exact share of the error, reported on its own
+      (the detector's :meth:`feature_scores` adds an equal part of it to every encoded
+      column; it is not smeared over the columns here);
+    - the reconstruction part is split over the original columns in proportion to how
+      much of it goes away when that column alone is replaced by its typical encoding
+      (``TableEncoder.feature_means_``: a number's training mean, a category's training
+      frequencies, a date's mean features) -- occlusion. Each column is replaced as one
+      block, so a 10-level category weighs one column, not 11; and a planted extreme value
+      in one column, which pushes the code off and so spoils the reconstruction of other
+      columns too, is charged to the column that caused it. Rows where no single column
+      lowers the error share it by each column's mean encoded error (from
+      ``feature_scores``, less the code-distance part).
 
-    The detector's :meth:`feature_scores` adds an equal share of the code distance to
-    every encoded column; it is taken off here, not smeared over the columns.
+    It costs two passes of the detector per original column.
 
     Parameters
     ----------
@@ -82,8 +85,8 @@ def feature_scores_by_column(pipeline, X):
     -------
     shares : DataFrame of shape (n_samples, n_columns + 1)
         With ``X``'s index; one column per feature column, then ``_code_distance``. Each
-        row sums to 1. A row whose error is infinite shares it among the columns whose
-        error is infinite.
+        row sums to 1. A row whose error is infinite is shared among the columns whose
+        occlusion makes it finite.
 
     Examples
     --------
@@ -102,23 +105,51 @@ def feature_scores_by_column(pipeline, X):
     if not hasattr(detector, "feature_scores"):
         raise TypeError(f"{type(detector).__name__} has no feature_scores method.")
     encoded = pipeline[:-1].transform(X)
-    scores = np.asarray(detector.feature_scores(encoded), dtype=np.float64)
-    total = -np.asarray(detector.score_samples(encoded), dtype=np.float64)
-    distance = _code_distance(detector, encoded)
+    total, distance = _error_parts(detector, encoded)
+    groups = list(encoder.feature_groups_.values())
     with np.errstate(invalid="ignore", over="ignore"):
-        # feature_scores = errors + c (c equal over the columns) and total = mean(errors) + d
-        added = scores.mean(axis=1) - (total - distance)
-        errors = np.clip(scores - added[:, None], 0.0, None)
-        groups = np.column_stack(
-            [errors[:, idx].mean(axis=1) for idx in encoder.feature_groups_.values()]
+        recon = total - distance
+        drops = np.column_stack(
+            [recon - _reconstruction_part(detector, encoded, idx, encoder) for idx in groups]
         )
-        recon_share = np.clip((total - distance) / total, 0.0, 1.0)
-        weights = groups / groups.sum(axis=1, keepdims=True)
+        drops = np.where(np.isnan(drops), 0.0, np.clip(drops, 0.0, None))
+        fallback = ~(drops.sum(axis=1) > 0)
+        if fallback.any():
+            drops[fallback] = _mean_errors(detector, encoded, distance, groups)[fallback]
+        weights = drops / drops.sum(axis=1, keepdims=True)
+        recon_share = np.clip(recon / total, 0.0, 1.0)
         shares = np.column_stack([weights * recon_share[:, None], 1.0 - recon_share])
+    shares = _infinite_rows(shares, drops, distance)
     names = [*encoder.feature_groups_, CODE_DISTANCE]
-    shares = _infinite_rows(shares, np.column_stack([groups, distance]))
     index = X.index if isinstance(X, pd.DataFrame) else None
     return pd.DataFrame(shares, columns=names, index=index)
+
+
+def _error_parts(detector, encoded):
+    """``(anomaly error, code distance)`` per row."""
+    total = -np.asarray(detector.score_samples(encoded), dtype=np.float64)
+    return total, _code_distance(detector, encoded)
+
+
+def _reconstruction_part(detector, encoded, idx, encoder):
+    """The reconstruction part of the error with columns ``idx`` set to their typical value."""
+    occluded = encoded.copy()
+    if isinstance(occluded, pd.DataFrame):
+        occluded.iloc[:, idx] = encoder.feature_means_[idx]
+    else:
+        occluded[:, idx] = encoder.feature_means_[idx]
+    total, distance = _error_parts(detector, occluded)
+    return total - distance
+
+
+def _mean_errors(detector, encoded, distance, groups):
+    """Each column's mean encoded error, less the code distance ``feature_scores`` adds."""
+    scores = np.asarray(detector.feature_scores(encoded), dtype=np.float64)
+    total = -np.asarray(detector.score_samples(encoded), dtype=np.float64)
+    # feature_scores = errors + c, c equal over the columns, and total = mean(errors) + d
+    added = scores.mean(axis=1) - (total - distance)
+    errors = np.clip(scores - added[:, None], 0.0, None)
+    return np.column_stack([errors[:, idx].mean(axis=1) for idx in groups])
 
 
 def _encoder(pipeline):
@@ -142,11 +173,11 @@ def _code_distance(detector, encoded):
         return ((codes - code_mean) ** 2 / detector.code_scale_).mean(axis=1)
 
 
-def _infinite_rows(shares, parts):
+def _infinite_rows(shares, drops, distance):
     """Rows whose error overflowed: equal shares to the parts that are infinite (or NaN)."""
     broken = ~np.isfinite(shares).all(axis=1)
     if broken.any():
-        culprits = ~np.isfinite(parts[broken])
+        culprits = ~np.isfinite(np.column_stack([drops, distance])[broken])
         culprits[~culprits.any(axis=1)] = True
         shares[broken] = culprits / culprits.sum(axis=1, keepdims=True)
     return shares

@@ -147,7 +147,7 @@ def parse_numbers(series, options, *, percent=None):
     positions = np.flatnonzero(present)
     cells = series.iloc[positions]
     is_object = np.zeros(len(cells), dtype=bool)
-    if dtype == object:
+    if pd.api.types.is_object_dtype(dtype):
         is_object = cells.map(_is_number_object).to_numpy(dtype=bool)
     text = cells[~is_object].astype(str).str.strip()
     is_pct = np.array(text.str.endswith("%"), dtype=bool)
@@ -399,7 +399,7 @@ def classify_columns(
 
 
 def _is_text(dtype):
-    return dtype == object or pd.api.types.is_string_dtype(dtype)
+    return pd.api.types.is_object_dtype(dtype) or pd.api.types.is_string_dtype(dtype)
 
 
 def _is_number_dtype(dtype):
