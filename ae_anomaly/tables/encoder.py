@@ -23,6 +23,7 @@ from collections import Counter
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
@@ -35,6 +36,7 @@ from .typing import (
     NUMERIC,
     ParseOptions,
     category_labels,
+    cell_repr,
     check_cells,
     classify_columns,
     epoch_seconds,
@@ -308,15 +310,24 @@ class TableEncoder(TransformerMixin, BaseEstimator):
             if not all(isinstance(c, str) for c in X.columns):
                 frame = X.set_axis(names, axis=1)
         else:
+            if sp.issparse(X):
+                raise TypeError("Sparse input is not supported: pass a DataFrame or a 2-D array.")
             array = np.asarray(X, dtype=object) if not hasattr(X, "shape") else np.asarray(X)
             if array.ndim != 2:
-                raise ValueError(f"Expected a 2-D table (a DataFrame), got {array.ndim}-D input.")
+                raise ValueError(
+                    f"Expected a 2-D table (a DataFrame), got {array.ndim}-D input. Reshape "
+                    "your data with array.reshape(-1, 1) for one column."
+                )
+            if np.iscomplexobj(array):
+                raise ValueError("Complex data not supported.")
             frame = pd.DataFrame(array, columns=[f"x{i}" for i in range(array.shape[1])])
         if reset:
             if len(frame) == 0:
                 raise ValueError("Found array with 0 sample(s) while a minimum of 1 is required.")
             if frame.shape[1] == 0:
-                raise ValueError("0 feature(s) (shape=(n, 0)) while a minimum of 1 is required.")
+                raise ValueError(
+                    f"0 feature(s) (shape=({len(frame)}, 0)) while a minimum of 1 is required."
+                )
             self.n_features_in_ = frame.shape[1]
             if isinstance(X, pd.DataFrame) and all(isinstance(c, str) for c in X.columns):
                 self.feature_names_in_ = np.asarray(X.columns, dtype=object)
@@ -412,7 +423,8 @@ class TableEncoder(TransformerMixin, BaseEstimator):
         if spec["fill"] is None:
             first = int(np.flatnonzero(missing)[0])
             raise DataError(
-                f"missing value in column {series.name!r} at row {series.index[first]!r} "
+                f"missing value (empty, NA or NaN) in column {series.name!r} at row "
+                f"{cell_repr(series.index[first])} "
                 f"({int(missing.sum())} missing); pass impute='median' or 'most_frequent' "
                 "(--impute) when fitting, or drop those rows."
             )
@@ -449,7 +461,8 @@ def _check_magnitude(series, values):
     if bad.any():
         first = int(np.flatnonzero(bad)[0])
         raise DataError(
-            f"column {series.name!r} has {series.iloc[first]!r} at row {series.index[first]!r}"
+            f"column {series.name!r} has {cell_repr(series.iloc[first])} at row "
+            f"{cell_repr(series.index[first])}"
             f" ({int(bad.sum())} value(s) infinite or beyond {MAX_ABS:.0e}): a model cannot "
             "be fitted on it; fix or drop those rows, or rescale the column."
         )
@@ -468,7 +481,8 @@ def _warn_unseen(series, unseen):
         first = int(np.flatnonzero(unseen)[0])
         warnings.warn(
             f"column {series.name!r}: {int(unseen.sum())} row(s) with a category not seen in "
-            f"fitting (first: {series.iloc[first]!r} at row {series.index[first]!r}); "
+            f"fitting (first: {cell_repr(series.iloc[first])} at row "
+            f"{cell_repr(series.index[first])}); "
             f"encoded as {series.name}_{UNSEEN}, which adds to their anomaly score.",
             UnseenCategoryWarning,
             stacklevel=4,

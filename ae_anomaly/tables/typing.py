@@ -251,7 +251,7 @@ def check_cells(series, bad, kind, options, *, values=None):
         return values
     name, n_bad = series.name, int(bad.sum())
     first = int(np.flatnonzero(bad)[0])
-    where = f"row {series.index[first]!r}: {series.iloc[first]!r}"
+    where = f"row {cell_repr(series.index[first])}: {cell_repr(series.iloc[first])}"
     others = f" and {n_bad - 1} more" if n_bad > 1 else ""
     what = {NUMERIC: "a number", BOOLEAN: "true/false", DATETIME: "a date"}[kind]
     if options.coerce:
@@ -396,6 +396,11 @@ def classify_columns(
         for name in frame.columns
         if forced.get(name) != "id"
     }
+
+
+def cell_repr(value):
+    """``repr`` of a cell or an index label, NumPy scalars as Python ones (``inf``, ``3``)."""
+    return repr(value.item() if isinstance(value, np.generic) else value)
 
 
 def _is_text(dtype):
