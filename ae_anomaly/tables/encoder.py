@@ -422,11 +422,19 @@ class TableEncoder(TransformerMixin, BaseEstimator):
             return values
         if spec["fill"] is None:
             first = int(np.flatnonzero(missing)[0])
+            cell, hint = series.iloc[first], ""
+            what = "(empty or NaN)"
+            if isinstance(cell, str) and cell:
+                what = f"{cell_repr(cell)}"
+                hint = (
+                    f"; if {cell_repr(cell)} is a value, not a missing one, pass "
+                    "keep_default_na=False (--keep-default-na false) or set na_values"
+                )
             raise DataError(
-                f"missing value (empty, NA or NaN) in column {series.name!r} at row "
-                f"{cell_repr(series.index[first])} "
-                f"({int(missing.sum())} missing); pass impute='median' or 'most_frequent' "
-                "(--impute) when fitting, or drop those rows."
+                f"missing value {what} in column {series.name!r} at row "
+                f"{cell_repr(series.index[first])} ({int(missing.sum())} missing){hint}; "
+                "to fill missing values pass impute='median' or 'most_frequent' (--impute) "
+                "when fitting, or drop those rows."
             )
         values = np.array(values, dtype=object if spec["kind"] == CATEGORICAL else float)
         values[missing] = spec["fill"]

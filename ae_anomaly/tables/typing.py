@@ -139,7 +139,7 @@ def parse_numbers(series, options, *, percent=None):
     """
     dtype = series.dtype
     if _is_number_dtype(dtype):
-        values = pd.to_numeric(series, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+        values = series.to_numpy(dtype=np.float64, na_value=np.nan)
         return values, np.zeros(len(series), dtype=bool), bool(percent)
     present = ~missing_mask(series, options)
     values = np.full(len(series), np.nan)
