@@ -85,8 +85,9 @@ def feature_scores_by_column(pipeline, X):
     -------
     shares : DataFrame of shape (n_samples, n_columns + 1)
         With ``X``'s index; one column per feature column, then ``_code_distance``. Each
-        row sums to 1. A row whose error is infinite is shared among the columns whose
-        occlusion makes it finite.
+        row sums to 1. A row whose error overflows (infinite or NaN) is shared equally among
+        the columns whose occlusion makes it finite, and ``_code_distance`` when the code
+        distance overflows too.
 
     Examples
     --------
@@ -107,11 +108,10 @@ def feature_scores_by_column(pipeline, X):
     encoded = pipeline[:-1].transform(X)
     total, distance = _error_parts(detector, encoded)
     groups = list(encoder.feature_groups_.values())
+    occluded = [_error_parts(detector, _occlude(encoded, idx, encoder)) for idx in groups]
     with np.errstate(invalid="ignore", over="ignore"):
         recon = total - distance
-        drops = np.column_stack(
-            [recon - _reconstruction_part(detector, encoded, idx, encoder) for idx in groups]
-        )
+        drops = np.column_stack([recon - (t - d) for t, d in occluded])
         drops = np.where(np.isnan(drops), 0.0, np.clip(drops, 0.0, None))
         fallback = ~(drops.sum(axis=1) > 0)
         if fallback.any():
@@ -119,7 +119,13 @@ def feature_scores_by_column(pipeline, X):
         weights = drops / drops.sum(axis=1, keepdims=True)
         recon_share = np.clip(recon / total, 0.0, 1.0)
         shares = np.column_stack([weights * recon_share[:, None], 1.0 - recon_share])
-    shares = _infinite_rows(shares, drops, distance)
+    # an error that overflowed goes to the columns whose occlusion makes it finite
+    broken = ~np.isfinite(shares).all(axis=1)
+    if broken.any():
+        culprits = np.column_stack([np.isfinite(t) for t, _ in occluded] + [~np.isfinite(distance)])
+        culprits = culprits[broken]
+        culprits[~culprits.any(axis=1)] = True
+        shares[broken] = culprits / culprits.sum(axis=1, keepdims=True)
     names = [*encoder.feature_groups_, CODE_DISTANCE]
     index = X.index if isinstance(X, pd.DataFrame) else None
     return pd.DataFrame(shares, columns=names, index=index)
@@ -131,15 +137,14 @@ def _error_parts(detector, encoded):
     return total, _code_distance(detector, encoded)
 
 
-def _reconstruction_part(detector, encoded, idx, encoder):
-    """The reconstruction part of the error with columns ``idx`` set to their typical value."""
+def _occlude(encoded, idx, encoder):
+    """``encoded`` with columns ``idx`` set to their typical (training mean) value."""
     occluded = encoded.copy()
     if isinstance(occluded, pd.DataFrame):
         occluded.iloc[:, idx] = encoder.feature_means_[idx]
     else:
         occluded[:, idx] = encoder.feature_means_[idx]
-    total, distance = _error_parts(detector, occluded)
-    return total - distance
+    return occluded
 
 
 def _mean_errors(detector, encoded, distance, groups):
@@ -171,13 +176,3 @@ def _code_distance(detector, encoded):
     codes = np.asarray(detector.transform(encoded), dtype=np.float64)
     with np.errstate(over="ignore", invalid="ignore"):
         return ((codes - code_mean) ** 2 / detector.code_scale_).mean(axis=1)
-
-
-def _infinite_rows(shares, drops, distance):
-    """Rows whose error overflowed: equal shares to the parts that are infinite (or NaN)."""
-    broken = ~np.isfinite(shares).all(axis=1)
-    if broken.any():
-        culprits = ~np.isfinite(np.column_stack([drops, distance])[broken])
-        culprits[~culprits.any(axis=1)] = True
-        shares[broken] = culprits / culprits.sum(axis=1, keepdims=True)
-    return shares

@@ -10,16 +10,17 @@ The rules, in order, for a column that no option names:
 
 1. a numeric, decimal or missing-only column is **numeric**; a bool column **boolean**;
    a datetime column (or one of ``datetime.date`` objects) **datetime**;
-2. text cells: all ``true``/``false`` or ``yes``/``no`` (any case): **boolean** (1/0);
-3. cells that read as numbers (``decimal``, ``thousands``, a ``%`` suffix: ``12.3%`` is
+2. cells that read as numbers (``decimal``, ``thousands``, a ``%`` suffix: ``12.3%`` is
    0.123): **numeric**; when at least :data:`MIN_TYPED_FRACTION` of them do, the others are
    typos (``1O5``, ``1.66x``): an error naming row, column and value, or, with
    ``coerce=True``, a :class:`CoercedValueWarning` and those cells become missing;
+3. all ``true``/``false`` or ``yes``/``no`` (any case) or Python bools: **boolean** (1/0);
 4. ISO dates (``2024-05-31``, ``2024-05-31T13:45:00+02:00``): **datetime**, with the same
    rule for the few cells that are not;
 5. anything else is **categorical**, unless it has a different value on every row: then it
    looks like an id or free text and is refused (pass it as an id column, or as
-   ``categorical`` to force it).
+   ``categorical`` to force it) -- or, when most of its cells are numbers (dates), it is
+   numeric (datetime) with the others reported as in 2.
 
 Missing cells: ``NaN``/``None``/``NaT``, and the strings of ``na_values`` and, with
 ``keep_default_na=True`` (the default, as in :func:`pandas.read_csv`), pandas' own list
@@ -316,18 +317,23 @@ def classify_column(series, options, *, kind=None):
     n_present = int(present.sum())
     if n_present == 0:  # nothing but missing values
         return ColumnType(NUMERIC)
+    number_bad, percent = parse_numbers(series, options)[1:]
+    if (~number_bad[present]).mean() >= MIN_TYPED_FRACTION:
+        check_cells(series, number_bad, NUMERIC, options)
+        return ColumnType(NUMERIC, percent=percent)
     if not parse_booleans(series, options)[1].any():
         return ColumnType(BOOLEAN)
-    values, bad, percent = parse_numbers(series, options)
-    if (~bad[present]).mean() >= MIN_TYPED_FRACTION:
-        check_cells(series, bad, NUMERIC, options)
-        return ColumnType(NUMERIC, percent=percent)
-    bad = parse_datetimes(series, options)[1]
-    if (~bad[present]).mean() >= MIN_TYPED_FRACTION:
-        check_cells(series, bad, DATETIME, options)
+    date_bad = parse_datetimes(series, options)[1]
+    if (~date_bad[present]).mean() >= MIN_TYPED_FRACTION:
+        check_cells(series, date_bad, DATETIME, options)
         return ColumnType(DATETIME)
     labels = category_labels(series, options)[present]
     if n_present >= 2 and len(set(labels)) == n_present:
+        # refused as categories: if most cells are numbers or dates, the others are the news
+        for kind, bad in [(NUMERIC, number_bad), (DATETIME, date_bad)]:
+            if (~bad[present]).mean() > 0.5:
+                check_cells(series, bad, kind, options)  # raises, or warns with coerce
+                return ColumnType(kind, percent=percent and kind == NUMERIC)
         raise DataError(
             f"column {series.name!r} has a different value on each of its {n_present} rows "
             f"(e.g. {labels[0]!r}): it looks like an id or free text; pass it as an id "
