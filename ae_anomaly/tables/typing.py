@@ -179,17 +179,25 @@ def parse_booleans(series, options):
     present = ~missing_mask(series, options)
     values = np.full(len(series), np.nan)
     bad = np.zeros(len(series), dtype=bool)
-    for position, cell in zip(np.flatnonzero(present), series.iloc[present], strict=True):
-        if isinstance(cell, (bool, np.bool_)):
-            values[position] = float(cell)
-            continue
-        word = str(cell).strip().lower()
-        if word in TRUE_WORDS or word in FALSE_WORDS:
-            values[position] = float(word in TRUE_WORDS)
-        elif isinstance(cell, (int, float, np.integer, np.floating)) and cell in (0, 1):
-            values[position] = float(cell)
-        else:
-            bad[position] = True
+    if pd.api.types.is_bool_dtype(series.dtype):
+        values[present] = series[present].to_numpy(dtype=np.float64)
+        return values, bad
+    positions = np.flatnonzero(present)
+    cells = series.iloc[positions]
+    is_object = np.zeros(len(cells), dtype=bool)
+    if pd.api.types.is_object_dtype(series.dtype):  # Python bools, numbers 0/1, text
+        is_object = np.array([not isinstance(v, str) for v in cells], dtype=bool)
+        for position, cell in zip(positions[is_object], cells[is_object], strict=True):
+            if isinstance(cell, (bool, np.bool_)) or (_is_number_object(cell) and cell in (0, 1)):
+                values[position] = float(cell)
+            else:
+                bad[position] = True
+    words = cells[~is_object].astype(str).str.strip().str.lower()
+    true = np.array(words.isin(TRUE_WORDS), dtype=bool)
+    false = np.array(words.isin(FALSE_WORDS), dtype=bool)
+    text_positions = positions[~is_object]
+    values[text_positions] = np.where(true, 1.0, np.where(false, 0.0, np.nan))
+    bad[text_positions] = ~(true | false)
     return values, bad
 
 
@@ -204,21 +212,24 @@ def parse_datetimes(series, options):
     if pd.api.types.is_datetime64_dtype(dtype):
         return series.dt.tz_localize("UTC"), np.zeros(len(series), dtype=bool)
     present = ~missing_mask(series, options)
-    stamps = np.full(len(series), pd.NaT, dtype=object)
+    stamps = pd.Series(pd.NaT, index=series.index, dtype="datetime64[us, UTC]")
     positions = np.flatnonzero(present)
     cells = series.iloc[positions]
-    is_date = cells.map(lambda v: isinstance(v, (_dt.date, pd.Timestamp))).to_numpy(dtype=bool)
-    stamps[positions[is_date]] = [pd.Timestamp(v) for v in cells[is_date]]
+    is_date = np.zeros(len(cells), dtype=bool)
+    if pd.api.types.is_object_dtype(dtype):
+        is_date = np.array([isinstance(v, (_dt.date, pd.Timestamp)) for v in cells], dtype=bool)
+    if is_date.any():
+        dates = pd.to_datetime([pd.Timestamp(v) for v in cells[is_date]], utc=True)
+        stamps.iloc[positions[is_date]] = dates.as_unit("us")
     text = cells[~is_date].astype(str).str.strip()
     fmt = options.date_format or "ISO8601"
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # pandas' "could not infer format"
         parsed = pd.to_datetime(text, utc=True, format=fmt, errors="coerce")
     if options.date_format is None:  # ISO: no bare numbers ("2024" is not a date)
-        parsed = parsed.where(text.str.fullmatch(_ISO_DATE).to_numpy(dtype=bool))
-    stamps[positions[~is_date]] = list(parsed)
-    stamps = pd.to_datetime(pd.Series(stamps, index=series.index), utc=True, errors="coerce")
-    bad = present & stamps.isna().to_numpy()
+        parsed = parsed.where(np.array(text.str.fullmatch(_ISO_DATE), dtype=bool))
+    stamps.iloc[positions[~is_date]] = parsed.dt.as_unit("us").to_numpy()
+    bad = present & np.array(stamps.isna(), dtype=bool)
     return stamps, bad
 
 
@@ -234,15 +245,18 @@ def category_labels(series, options):
     read as integers in one file and as floats in another has the same categories.
     """
     missing = missing_mask(series, options)
-    labels = np.empty(len(series), dtype=object)
-    for position, cell in enumerate(series.array):
-        if missing[position]:
-            labels[position] = None
-        elif isinstance(cell, (float, np.floating)) and math.isfinite(cell) and cell == int(cell):
-            labels[position] = str(int(cell))
-        else:
-            labels[position] = str(cell)
+    if _is_text(series.dtype) and not pd.api.types.is_object_dtype(series.dtype):
+        labels = np.array(series.astype(object), dtype=object)  # strings already
+    else:
+        labels = np.array([_label(cell) for cell in series.array], dtype=object)
+    labels[missing] = None
     return labels
+
+
+def _label(cell):
+    if isinstance(cell, (float, np.floating)) and math.isfinite(cell) and cell == int(cell):
+        return str(int(cell))
+    return str(cell)
 
 
 def check_cells(series, bad, kind, options, *, values=None):
