@@ -372,6 +372,21 @@ def test_clone_params_pickle_and_set_output():
     assert isinstance(pipeline.fit(frame)[:-1].transform(frame), pd.DataFrame)
 
 
+@pytest.mark.xfail(
+    strict=False,
+    reason="issue 12 case 9: ae_anomaly.persistence must trust "
+    "ae_anomaly.tables.encoder.TableEncoder (its state is plain data) -- wiring at merge",
+)
+def test_case9_a_table_pipeline_saves_and_loads(tmp_path):
+    import ae_anomaly
+
+    frame = small_table()
+    pipeline = make_table_pipeline(Autoencoder(**FAST), categorical=["region"]).fit(frame)
+    ae_anomaly.save(pipeline, tmp_path / "model.skops")
+    loaded = ae_anomaly.load(tmp_path / "model.skops")
+    np.testing.assert_array_equal(loaded.score_samples(frame), pipeline.score_samples(frame))
+
+
 def test_forced_kinds_and_unknown_names():
     frame = small_table()
     with pytest.raises(DataError, match=r"no column named 'nope' \(given as numeric\)"):
