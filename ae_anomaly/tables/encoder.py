@@ -43,6 +43,7 @@ from .typing import (
     parse_booleans,
     parse_datetimes,
     parse_numbers,
+    user_stacklevel,
 )
 
 #: Training values beyond this magnitude are refused: the detectors standardise each column
@@ -493,7 +494,7 @@ def _warn_unseen(series, unseen):
             f"{cell_repr(series.index[first])}); "
             f"encoded as {series.name}_{UNSEEN}, which adds to their anomaly score.",
             UnseenCategoryWarning,
-            stacklevel=4,
+            stacklevel=user_stacklevel(),
         )
 
 

@@ -36,6 +36,7 @@ import datetime as _dt
 import decimal as _decimal
 import math
 import re
+import sys
 import warnings
 from dataclasses import dataclass
 
@@ -273,7 +274,7 @@ def check_cells(series, bad, kind, options, *, values=None):
         warnings.warn(
             f"column {name!r}: {n_bad} cell(s) not {what} read as missing ({where}{others}).",
             CoercedValueWarning,
-            stacklevel=3,
+            stacklevel=user_stacklevel(),
         )
         if values is not None:
             values = values.copy()
@@ -416,6 +417,17 @@ def classify_columns(
         for name in frame.columns
         if forced.get(name) != "id"
     }
+
+
+def user_stacklevel():
+    """The ``stacklevel`` of a warning that points at the first caller outside
+    ae_anomaly, scikit-learn and pandas (the user's line)."""
+    level, frame = 2, sys._getframe(2)
+    while frame is not None and frame.f_globals.get("__name__", "").startswith(
+        ("ae_anomaly.", "sklearn.", "pandas.")
+    ):
+        frame, level = frame.f_back, level + 1
+    return level
 
 
 def cell_repr(value):
