@@ -8,8 +8,9 @@ import pytest
 from scipy.stats import spearmanr
 from sklearn.metrics import roc_auc_score
 
-from ae_anomaly import Autoencoder, VariationalAutoencoder, fit_chunks, outofcore
+from ae_anomaly import Autoencoder, VariationalAutoencoder, fit_chunks
 from ae_anomaly.datasets import make_synthetic
+from ae_anomaly.scale import outofcore
 from ae_anomaly.tables.sources import iter_chunks
 
 PARAMS = {"max_iter": 15, "batch_size": 250, "early_stopping": False, "random_state": 0}
