@@ -230,13 +230,16 @@ def _fit_streamed(estimator, source, chunksize, delimiter, verbose, schema_optio
         )
     reader = TableReader(source, delimiter=delimiter)
     schema = Schema.infer(reader.arrow_types, **schema_options)
-    if schema.categorical or schema.impute:
-        needs = "{impute}"
-        if schema.categorical:
-            needs = f"categorical column(s) {', '.join(map(literal, schema.categorical))}"
+    if schema.categorical:
         raise ParameterError(
-            "{chunksize} trains on numeric columns only, without {impute}; this table needs "
-            f"{needs}: {{exclude}} those columns, or fit without {{chunksize}}."
+            "{chunksize} trains on numeric columns only; categorical column(s) "
+            f"{', '.join(map(literal, schema.categorical))}: {{exclude}} them, or fit without "
+            "{chunksize}."
+        )
+    if schema.impute:
+        raise ParameterError(
+            "{chunksize} cannot impute (the statistics need every row first): fit without "
+            "{impute}, or without {chunksize}."
         )
     reader = reader.with_types(schema.arrow_types())
     progress = _Passes(verbose, type(estimator).__name__)
