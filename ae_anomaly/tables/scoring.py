@@ -148,13 +148,13 @@ def denoise_table(model, source, output=None, *, delimiter=None, ignore_extra=Fa
 
     Examples
     --------
-    >>> import numpy as np, pandas as pd
-    >>> from ae_anomaly import Autoencoder
-    >>> from ae_anomaly.tables.fitting import fit_table
-    >>> frame = pd.DataFrame(np.random.RandomState(0).normal(size=(200, 3)), columns=list("abc"))
-    >>> model = fit_table(Autoencoder(max_iter=2, random_state=0), frame)
-    >>> denoise_table(model, frame).frame.shape
-    (200, 3)
+    >>> import pandas as pd
+    >>> from ae_anomaly.tables.api import fit_table, make_estimator
+    >>> noisy = pd.DataFrame({"id": ["a", "b", "c", "d"], "x": [0.0, 1.0, 2.0, 3.1]})
+    >>> model = fit_table(make_estimator("denoising", ["max_iter=2"]), noisy, ids=["id"])
+    >>> clean = denoise_table(model, noisy).frame
+    >>> list(clean.columns), list(clean["id"])
+    (['id', 'x'], ['a', 'b', 'c', 'd'])
     """
     model = model if isinstance(model, TableModel) else TableModel.load(model)
     pipeline, schema = model.pipeline, model.schema
