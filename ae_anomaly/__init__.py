@@ -1,31 +1,41 @@
-"""ae_anomaly: autoencoders for anomaly detection and denoising, as scikit-learn estimators."""
+"""ae_anomaly: autoencoders for anomaly detection and denoising, as scikit-learn estimators.
 
-from .models.autoencoder import Autoencoder
-from .models.contractive import ContractiveAutoencoder
-from .models.conv import ConvAutoencoder, ConvDenoisingAutoencoder, ConvVariationalAutoencoder
-from .models.denoising import DenoisingAutoencoder
-from .models.sparse import SparseAutoencoder
-from .models.stacked import StackedAutoencoder
-from .models.variational import VariationalAutoencoder
-from .persistence import load, save
-from .scale.onnx import export_onnx
-from .scale.outofcore import fit_chunks
+The public names are imported on first use (PEP 562), so ``import ae_anomaly`` and
+``ae-anomaly --help`` do not pay for torch and scikit-learn.
+"""
+
+import importlib
 
 __version__ = "0.1.0"
 
-__all__ = [
-    "Autoencoder",
-    "ContractiveAutoencoder",
-    "ConvAutoencoder",
-    "ConvDenoisingAutoencoder",
-    "ConvVariationalAutoencoder",
-    "DenoisingAutoencoder",
-    "SparseAutoencoder",
-    "StackedAutoencoder",
-    "VariationalAutoencoder",
-    "__version__",
-    "export_onnx",
-    "fit_chunks",
-    "load",
-    "save",
-]
+#: Public name -> the module that defines it.
+_EXPORTS = {
+    "Autoencoder": ".models.autoencoder",
+    "ContractiveAutoencoder": ".models.contractive",
+    "ConvAutoencoder": ".models.conv",
+    "ConvDenoisingAutoencoder": ".models.conv",
+    "ConvVariationalAutoencoder": ".models.conv",
+    "DenoisingAutoencoder": ".models.denoising",
+    "SparseAutoencoder": ".models.sparse",
+    "StackedAutoencoder": ".models.stacked",
+    "VariationalAutoencoder": ".models.variational",
+    "export_onnx": ".scale.onnx",
+    "fit_chunks": ".scale.outofcore",
+    "load": ".persistence",
+    "save": ".persistence",
+}
+
+__all__ = sorted([*_EXPORTS, "__version__"])
+
+
+def __getattr__(name):
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted({*globals(), *__all__})

@@ -22,10 +22,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
-import sklearn
-import torch
 
-from .models.registry import public_estimators, type_name
 from .tables.writer import atomic_path
 
 
@@ -55,11 +52,15 @@ def trusted_types():
     >>> "ae_anomaly.models.autoencoder.Autoencoder" in trusted_types()
     True
     """
+    from .models.registry import public_estimators, type_name  # torch: not for read_metadata
     return sorted({type_name(cls) for cls in public_estimators()} | set(_EXTRA_TRUSTED))
 
 
 def versions():
     """The versions that matter for reading a model back."""
+    import sklearn
+    import torch
+
     from . import __version__
 
     return {
@@ -87,6 +88,7 @@ def _json_safe(value):
 
 def describe(model):
     """The header fields derived from a fitted estimator or pipeline."""
+    from .models.registry import type_name
     final = model.steps[-1][1] if hasattr(model, "steps") else model
     names = getattr(model, "feature_names_in_", None)
     info = {

@@ -11,9 +11,9 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-import ae_anomaly.cli.app
 import ae_anomaly.tables.formats
 import ae_anomaly.tables.reader
+import ae_anomaly.tables.scoring
 from ae_anomaly import Autoencoder, save
 from ae_anomaly.cli import cli
 
@@ -161,7 +161,7 @@ def test_interrupted_run_leaves_no_output(model, tmp_path, monkeypatch):
     data = write(tmp_path, "big.csv", "id,amount,age,score\n" + rows)
     monkeypatch.setattr(ae_anomaly.tables.formats, "BLOCK_SIZE", 512)  # chunks of 1,000 rows
     calls = []
-    real = ae_anomaly.cli.app.score_chunk
+    real = ae_anomaly.tables.scoring.score_chunk
 
     def interrupted(*args, **kwargs):
         calls.append(1)
@@ -169,11 +169,12 @@ def test_interrupted_run_leaves_no_output(model, tmp_path, monkeypatch):
             raise KeyboardInterrupt
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(ae_anomaly.cli.app, "score_chunk", interrupted)
+    monkeypatch.setattr(ae_anomaly.tables.scoring, "score_chunk", interrupted)
     out = tmp_path / "scores.csv"
     result = run("score", model, data, "-o", out)
     assert result.exit_code == 1 and "Aborted" in result.stderr
-    assert len(calls) <= 2 + ae_anomaly.cli.app.SCORING_THREADS  # stopped with the chunks in flight
+    # stopped with the chunks in flight
+    assert len(calls) <= 2 + ae_anomaly.tables.scoring.SCORING_THREADS
     assert not out.exists()
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
 

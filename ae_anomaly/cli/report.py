@@ -7,19 +7,17 @@ import sys
 import time
 
 import click
-from tqdm.auto import tqdm
 
-from ..tables.schema import FLAG
+from .options import kind_of
 
 
 class Report:
-    """Counts rows and anomalies of a streamed command; a progress bar with ``-v``."""
+    """A progress bar of rows written (with ``-v``) and the summary of a streamed command."""
 
-    def __init__(self, command, verbose, *, threshold=None, total=None):
+    def __init__(self, command, verbose, *, total=None):
+        from tqdm.auto import tqdm
+
         self.command = command
-        self.threshold = threshold
-        self.rows = 0
-        self.anomalies = 0
         self.verbose = verbose
         self.started = time.perf_counter()
         self.bar = tqdm(
@@ -33,42 +31,72 @@ class Report:
         )
 
     def advance(self, out):
-        self.rows += len(out)
-        if FLAG in out:
-            self.anomalies += int(out[FLAG].sum())
         self.bar.update(len(out))
 
-    def finish(self, as_json, output):
+    def finish(self, result, as_json, output):
+        """Summarize a :class:`~ae_anomaly.tables.scoring.TableResult`."""
         self.bar.close()
         seconds = time.perf_counter() - self.started
-        summary = {"command": self.command, "rows": self.rows}
-        if self.threshold is not None:
-            summary.update(anomalies=self.anomalies, threshold=self.threshold)
+        summary = {"command": self.command, "rows": result.rows}
+        if result.threshold is not None:
+            summary.update(anomalies=result.anomalies or 0, threshold=result.threshold)
         summary.update(
             seconds=round(seconds, 3),
-            rows_per_second=round(self.rows / seconds) if seconds > 0 else None,
+            rows_per_second=round(result.rows / seconds) if seconds > 0 else None,
             output=output or "-",
         )
         if as_json:
             click.echo(json.dumps(summary), err=True)
         elif self.verbose:
-            text = f"{self.command}: {self.rows:,} rows in {seconds:.1f} s"
-            if self.threshold is not None:
-                text += f", {self.anomalies:,} anomalies (anomaly_score > {self.threshold:.6g})"
+            text = f"{self.command}: {result.rows:,} rows in {seconds:.1f} s"
+            if result.threshold is not None:
+                text += (f", {summary['anomalies']:,} anomalies (anomaly_score > "
+                         f"{result.threshold:.6g})")  # fmt: skip
             click.echo(text, err=True)
 
-    @staticmethod
-    def finish_fit(summary, as_json):
-        if as_json:
-            click.echo(json.dumps(summary), err=True)
-            return
-        click.echo(
-            f"Fitted {summary['model']} on {summary['rows']:,} rows x {summary['features']} "
-            f"features in {summary['seconds']:.1f} s ({summary['epochs']} epochs); threshold "
-            f"anomaly_score > {summary['threshold']:.6g} flags {summary['flagged']:,} training "
-            f"rows. Saved {summary['output']}.",
-            err=True,
-        )
+
+def finish_fit(model, output, as_json):
+    """``ae-anomaly fit``'s summary of a :class:`~ae_anomaly.tables.fitting.TableModel`."""
+    training = model.metadata["training"]
+    summary = {
+        "command": "fit",
+        "model": model.metadata["kind"],
+        "rows": training["rows"],
+        "features": len(model.schema.features),
+        "epochs": training["n_iter"],
+        "seconds": training["seconds"],
+        "threshold": model.metadata["threshold"],
+        "flagged": training["flagged"],
+        "output": output,
+    }
+    if as_json:
+        click.echo(json.dumps(summary), err=True)
+        return
+    click.echo(
+        f"Fitted {summary['model']} on {summary['rows']:,} rows x {summary['features']} "
+        f"features in {summary['seconds']:.1f} s ({summary['epochs']} epochs); threshold "
+        f"anomaly_score > {summary['threshold']:.6g} flags {summary['flagged']:,} training "
+        f"rows. Saved {summary['output']}.",
+        err=True,
+    )
+
+
+def finish_dask(result, output, as_json):
+    """``ae-anomaly score --engine dask``'s summary of a :class:`DaskResult`."""
+    summary = {
+        "command": "score",
+        "engine": "dask",
+        "rows": result.rows,
+        "files": result.files,
+        "workers": result.workers,
+        "threshold": result.threshold,
+        "output": output,
+    }
+    message = (
+        f"scored {result.rows:,} rows on {result.workers} Dask worker(s) into {output} "
+        f"({result.files} files)"
+    )
+    click.echo(json.dumps(summary) if as_json else message, err=True)
 
 
 def print_info(metadata):
@@ -76,7 +104,7 @@ def print_info(metadata):
     estimator = metadata.get("estimator", {})
     schema = metadata.get("schema")
     training = metadata.get("training")
-    kind = metadata.get("kind") or _kind(estimator.get("class", ""))
+    kind = metadata.get("kind") or kind_of(estimator.get("class", ""))
     lines = [("model", f"{kind} ({estimator.get('class', '?')})")]
     params = estimator.get("params", {})
     lines.append(("parameters", ", ".join(f"{k}={v!r}" for k, v in params.items())))
@@ -118,11 +146,3 @@ def print_info(metadata):
     width = max(len(key) for key, _ in lines)
     for key, value in lines:
         click.echo(f"{key:<{width}}  {value}")
-
-
-def _kind(class_name):
-    """The CLI name of a saved estimator's class, when it is one of ours."""
-    from ..models.registry import autoencoders, type_name
-
-    names = {type_name(cls): name for name, cls in autoencoders().items()}
-    return names.get(class_name, "-")

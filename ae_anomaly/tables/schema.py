@@ -1,4 +1,4 @@
-"""From a table's columns to a fitted pipeline and back: what the CLI does with data.
+"""From a table's columns to a fitted pipeline and back, chunk by chunk.
 
 A :class:`Schema` says which columns are numeric features, categorical features (one-hot
 encoded inside the saved pipeline), ids (copied to the outputs) or ignored. The pipeline
@@ -16,13 +16,12 @@ from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import OneHotEncoder
 
-from .formats import DataError
+from .errors import Phrased, TableError, escape, literal
+from .thresholds import anomaly_scores
 
 NUMERIC, CATEGORICAL = "numeric", "categorical"
 #: Output column names of ``score``: nobody can misread the direction of the score.
 SCORE, FLAG = "anomaly_score", "is_anomaly"
-#: Training-score quantiles kept in a model file for ``score --contamination``.
-N_QUANTILES = 1001
 #: A categorical column with more distinct values than this gets a warning.
 MAX_CATEGORIES = 100
 
@@ -38,7 +37,7 @@ class Schema:
     >>> schema.check_columns(["id", "amt", "country"], "new.csv")
     Traceback (most recent call last):
     ...
-    ae_anomaly.tables.formats.DataError: new.csv: missing column(s) 'amount' ... 'amt' ...
+    ae_anomaly.tables.errors.TableError: new.csv: missing column(s) 'amount' ... 'amt' ...
     """
 
     features: dict = field(default_factory=dict)
@@ -50,21 +49,18 @@ class Schema:
     def infer(cls, arrow_types, *, columns=(), exclude=(), ids=(), categorical=(), impute=None):
         """The schema of a table: numbers are numeric, every other type categorical."""
         names = list(arrow_types)
-        for option, given in [
-            ("--columns", columns),
-            ("--exclude", exclude),
-            ("--id-col", ids),
-            ("--categorical", categorical),
-        ]:
-            unknown = [c for c in given if c not in arrow_types]
+        given = {"columns": columns, "exclude": exclude, "ids": ids, "categorical": categorical}
+        for param, chosen in given.items():
+            unknown = [c for c in chosen if c not in arrow_types]
             if unknown:
-                raise DataError(
-                    f"{option}: no column named {_names(unknown)}; the columns are {_names(names)}."
+                raise TableError(
+                    f"{{{param}}}: no column named {_names(unknown)}; the columns are "
+                    f"{_names(names)}."
                 )
         chosen = list(columns) or [c for c in names if c not in set(ids)]
         chosen = [c for c in chosen if c not in set(exclude) and c not in set(ids)]
         if not chosen:
-            raise DataError("No feature columns left to fit on (check --columns/--exclude).")
+            raise TableError("No feature columns left to fit on (check {columns}/{exclude}).")
         features = {}
         for name in chosen:
             arrow_type = arrow_types[name]
@@ -108,10 +104,10 @@ class Schema:
         if extra:
             parts.append(
                 f"unknown column(s) {_names(extra)} the model was not fitted with "
-                "(pass --ignore-extra to ignore them)"
+                "(pass {ignore_extra=True} to ignore them)"
             )
         hint = " (renamed?)" if missing and extra else ""
-        raise DataError(f"{source}: {'; '.join(parts)}{hint}.")
+        raise TableError(f"{escape(source)}: {'; '.join(parts)}{hint}.")
 
     def check_missing_values(self, frame, source):
         """Name the first missing value of a feature column (unless the model imputes)."""
@@ -121,10 +117,10 @@ class Schema:
         if missing.any():
             row, col = (int(i[0]) for i in np.nonzero(missing))
             column = list(self.features)[col]
-            raise DataError(
-                f"{source}: missing value in column {column!r} at row {frame.index[row] + 1} "
-                f"({int(missing.sum())} missing in this chunk); pass --impute median or "
-                "--impute most_frequent when fitting."
+            raise TableError(
+                f"{escape(source)}: missing value in column {literal(column)} at row "
+                f"{frame.index[row] + 1} ({int(missing.sum())} missing in this chunk); pass "
+                "{impute=median} or {impute=most_frequent} when fitting."
             )
 
 
@@ -165,32 +161,44 @@ def prepare(frame, schema):
     return features
 
 
+class ColumnWarning(Phrased, UserWarning):
+    """A column that is probably not what the schema makes of it (names its parameters)."""
+
+
+def with_types(frame, types):
+    """``frame`` with the column types a :class:`TableReader` reading it as ``types`` gives.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> with_types(pd.DataFrame({"a": [1, 2], "b": [3, 4]}), {"a": pa.float64()}).dtypes.a
+    dtype('float64')
+    """
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    for name, arrow_type in types.items():
+        if name in table.column_names:
+            index = table.schema.get_field_index(name)
+            try:
+                table = table.set_column(index, name, table.column(index).cast(arrow_type))
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+                raise TableError(
+                    f"column {literal(name)} holds {table.column(index).type} values, not "
+                    f"{arrow_type}."
+                ) from None
+    out = table.to_pandas()
+    out.index = frame.index
+    return out
+
+
 def categorical_warnings(frame, schema):
     """Warnings for categorical columns that look like ids or free text."""
     for column in schema.categorical:
         n_unique = frame[column].nunique()
         if n_unique > MAX_CATEGORIES:
-            yield (
-                f"categorical column {column!r} has {n_unique} distinct values; if it is an "
-                "id or free text, pass --id-col or --exclude."
+            yield ColumnWarning(
+                f"categorical column {literal(column)} has {n_unique} distinct values; if it "
+                "is an id or free text, list it in {ids} or {exclude}."
             )
-
-
-def training_quantiles(scores):
-    """``N_QUANTILES`` evenly spaced quantiles of the training anomaly scores."""
-    return [float(q) for q in np.quantile(scores, np.linspace(0, 1, N_QUANTILES))]
-
-
-def contamination_threshold(quantiles, contamination):
-    """The anomaly-score threshold flagging ``contamination`` of the training rows.
-
-    Examples
-    --------
-    >>> contamination_threshold(list(np.linspace(0, 1, N_QUANTILES)), 0.1)
-    0.9
-    """
-    grid = np.linspace(0, 1, len(quantiles))
-    return float(np.round(np.interp(1 - contamination, grid, quantiles), 12))
 
 
 def _groups(pipeline, schema):
@@ -219,7 +227,7 @@ def score_chunk(pipeline, schema, frame, *, threshold, explain=0):
     """The ``score`` output of one chunk: ids, anomaly score, flag, top columns."""
     transformed = pipeline[:-1].transform(prepare(frame, schema))
     model = pipeline[-1]
-    scores = -model.score_samples(transformed)
+    scores = anomaly_scores(model, transformed)
     out = frame[schema.ids].copy()
     out[SCORE] = scores
     out[FLAG] = (scores > threshold).astype(np.int8)
@@ -262,4 +270,5 @@ def denoise_chunk(pipeline, schema, frame):
 
 
 def _names(names):
-    return ", ".join(repr(n) for n in names)
+    """Column names quoted for a message template."""
+    return ", ".join(literal(n) for n in names)

@@ -1,0 +1,267 @@
+"""The ``ae-anomaly`` commands: options -> one call to :mod:`ae_anomaly.tables.api` -> report.
+
+The library is imported inside each command, so that ``--help`` and ``--version`` load
+neither torch nor scikit-learn. Errors are turned into one-line messages that name this
+command line's flags by :mod:`.app`.
+"""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from .options import (
+    CONTEXT_SETTINGS,
+    DataPath,
+    fit_options,
+    input_options,
+    is_many_tables,
+    model_file_argument,
+    output_options,
+    report_options,
+    table_argument,
+    threshold_options,
+)
+from .report import Report, finish_dask, finish_fit, print_info
+
+
+class UsageFailure(click.ClickException):
+    """A one-line usage error (no usage banner) with exit status 2."""
+
+    exit_code = 2
+
+
+@click.command(context_settings=CONTEXT_SETTINGS,
+               short_help="Fit an autoencoder on a table and save it.")  # fmt: skip
+@table_argument
+@click.option(
+    "-o", "--output", required=True, type=click.Path(dir_okay=False), help="Model file to write."
+)
+@click.option("--force", is_flag=True, help="Overwrite an existing model file.")
+@fit_options
+@click.option(
+    "--chunksize",
+    type=click.IntRange(1),
+    metavar="N",
+    help="Train out of core: stream N rows at a time, never the whole file (numeric columns).",
+)
+@input_options
+@report_options
+def fit(data, output, force, model, settings, columns, exclude, ids, categorical, impute,
+        chunksize, delimiter, verbose, as_json):  # fmt: skip
+    """Fit an autoencoder on DATA (CSV, TSV, Parquet; - for CSV on stdin) and save it.
+
+    Numeric columns are used as they are and other columns one-hot encoded; --id-col and
+    --exclude columns are left out. The saved model holds the whole pipeline, the column
+    schema and the training summary (see `ae-anomaly info`). Runs are reproducible:
+    random_state defaults to 0.
+
+    \b
+    Example:
+        ae-anomaly fit train.csv -o model.skops --model denoising --set max_iter=50
+        ae-anomaly fit big.parquet -o model.skops --chunksize 100000
+    """
+    from ..tables.api import fit_table, make_estimator
+    from ..tables.writer import check_output
+
+    check_output(output, [data], force=force, table=False)
+    fitted = fit_table(
+        make_estimator(model, settings), data, kind=model, chunksize=chunksize,
+        delimiter=delimiter, verbose=verbose, columns=columns, exclude=exclude, ids=ids,
+        categorical=categorical, impute=impute,
+    )  # fmt: skip
+    fitted.save(output)
+    finish_fit(fitted, output, as_json)
+
+
+@click.command(context_settings=CONTEXT_SETTINGS,
+               short_help="Score a table with a saved model (streamed).")  # fmt: skip
+@model_file_argument
+@click.argument("data", type=DataPath())
+@output_options
+@threshold_options
+@click.option("--ignore-extra", is_flag=True, help="Ignore columns the model does not know.")
+@click.option(
+    "--engine",
+    type=click.Choice(["pandas", "dask"]),
+    default="pandas",
+    show_default=True,
+    help="dask: score Parquet files (a directory or a quoted glob) partition by partition "
+    "on a cluster, writing a directory of Parquet files (-o DIR).",
+)
+@click.option(
+    "--scheduler",
+    metavar="ADDRESS",
+    help="With --engine dask: a Dask scheduler, e.g. tcp://10.0.0.5:8786 (default: a local "
+    "cluster on this machine).",
+)
+@input_options
+@report_options
+def score(model_file, data, output, force, threshold, contamination, explain, ignore_extra,
+          engine, scheduler, delimiter, verbose, as_json):  # fmt: skip
+    """Score DATA with MODEL, streaming in chunks (constant memory for any file size).
+
+    Writes the id columns, anomaly_score (-score_samples, the anomaly error: higher = more
+    anomalous) and is_anomaly (1 when anomaly_score is above the threshold).
+
+    \b
+    Example:
+        ae-anomaly score model.skops new.parquet -o scores.parquet --explain 3
+        ae-anomaly score model.skops 'data/*.parquet' --engine dask -o scores/
+    """
+    if engine == "dask":
+        from ..tables.api import score_files_dask
+
+        result = score_files_dask(
+            model_file, data, output, threshold=threshold, contamination=contamination,
+            explain=explain, scheduler=scheduler, ignore_extra=ignore_extra,
+        )  # fmt: skip
+        finish_dask(result, output, as_json)
+        return
+    if scheduler:
+        raise UsageFailure("--scheduler goes with --engine dask.")
+    if is_many_tables(data):
+        raise UsageFailure(
+            f"{data!r} is a directory or a pattern: score it with --engine dask, or name one file."
+        )
+    from ..tables.api import score_table
+    from ..tables.writer import STDIO, check_output
+
+    check_output(output, [data, model_file], force=force)
+    report = Report("score", verbose)
+    result = score_table(
+        model_file, data, output or STDIO, threshold=threshold, contamination=contamination,
+        explain=explain, delimiter=delimiter, ignore_extra=ignore_extra, progress=report.advance,
+    )  # fmt: skip
+    report.finish(result, as_json, output)
+
+
+@click.command(context_settings=CONTEXT_SETTINGS, short_help="Fit and score one table in one go.")
+@table_argument
+@output_options
+@fit_options
+@threshold_options
+@click.option(
+    "--save-model", type=click.Path(dir_okay=False), help="Also save the fitted model here."
+)
+@input_options
+@report_options
+def detect(data, output, force, model, settings, columns, exclude, ids, categorical, impute,
+           threshold, contamination, explain, save_model, delimiter, verbose,
+           as_json):  # fmt: skip
+    """Fit on DATA and score the same rows: the one-liner.
+
+    --contamination here is the fraction of DATA's rows to flag (the estimator's
+    contamination parameter); by default outliers are the rows beyond Tukey's fence.
+
+    \b
+    Example:
+        ae-anomaly detect transactions.csv --id-col id --contamination 0.01 -o flagged.csv
+    """
+    from ..tables import api
+    from ..tables.writer import STDIO, check_output
+
+    check_output(output, [data], force=force)
+    if save_model:
+        check_output(save_model, [data, output], force=force, table=False)
+    api.check_one_threshold(threshold, contamination)
+    given = {} if contamination is None else {"contamination": contamination}
+    estimator = api.make_estimator(model, settings, **given)
+    table = api.read_table(
+        data, delimiter=delimiter, columns=columns, exclude=exclude, ids=ids,
+        categorical=categorical, impute=impute,
+    )  # fmt: skip
+    fitted = api.fit_table(estimator, table, kind=model, verbose=verbose)
+    if save_model:
+        fitted.save(save_model)
+    report = Report("detect", verbose, total=len(table.frame))
+    result = api.score_table(
+        fitted, table, output or STDIO, threshold=threshold, explain=explain,
+        delimiter=delimiter, progress=report.advance,
+    )  # fmt: skip
+    report.finish(result, as_json, output)
+
+
+@click.command(context_settings=CONTEXT_SETTINGS,
+               short_help="Replace feature values by reconstructions.")  # fmt: skip
+@model_file_argument
+@table_argument
+@output_options
+@click.option("--ignore-extra", is_flag=True, help="Ignore columns the model does not know.")
+@input_options
+@report_options
+def denoise(model_file, data, output, force, ignore_extra, delimiter, verbose, as_json):
+    """Write DATA with its feature columns replaced by MODEL's reconstructions.
+
+    Numbers come back in their own units; a categorical column gets its most likely
+    category. Id and ignored columns are copied unchanged.
+
+    \b
+    Example:
+        ae-anomaly denoise model.skops noisy.csv -o clean.csv
+    """
+    from ..tables.api import denoise_table
+    from ..tables.writer import STDIO, check_output
+
+    check_output(output, [data, model_file], force=force)
+    report = Report("denoise", verbose)
+    result = denoise_table(model_file, data, output or STDIO, delimiter=delimiter,
+                           ignore_extra=ignore_extra, progress=report.advance)  # fmt: skip
+    report.finish(result, as_json, output)
+
+
+@click.command(context_settings=CONTEXT_SETTINGS, short_help="Describe a saved model.")
+@model_file_argument
+@click.option("--json", "as_json", is_flag=True, help="Print the header as JSON.")
+def info(model_file, as_json):
+    """Describe MODEL: kind, parameters, columns, training summary, threshold, versions.
+
+    Reads the file's header only; no model code is loaded.
+
+    \b
+    Example:
+        ae-anomaly info model.skops
+    """
+    from ..persistence import read_metadata
+
+    metadata = read_metadata(model_file)
+    if as_json:
+        click.echo(json.dumps(metadata))
+    else:
+        print_info(metadata)
+
+
+@click.command(context_settings=CONTEXT_SETTINGS, short_help="Export a model to ONNX.")
+@model_file_argument
+@click.argument("output", type=click.Path(dir_okay=False))
+@click.option("--force", is_flag=True, help="Overwrite an existing file.")
+@click.option(
+    "--dtype",
+    type=click.Choice(["float64", "float32"]),
+    help="The graph's number type (default float64; float32 for convolutional models).",
+)
+@click.option("--no-reconstruction", is_flag=True, help="Output the score only.")
+def export(model_file, output, force, dtype, no_reconstruction):
+    """Export MODEL to ONNX, to serve it without Python (e.g. with onnxruntime).
+
+    The graph's input X is the matrix of the model's numeric feature columns, in the order
+    `ae-anomaly info` lists them; the scaling and the score are inside. Its output score
+    is score_samples (higher = more normal): anomaly_score = -score, and a row is an
+    anomaly when score < offset (in the file's metadata). Models with one-hot encoded or
+    imputed columns cannot be exported.
+
+    \b
+    Example:
+        ae-anomaly export model.skops model.onnx
+    """
+    from ..persistence import load
+    from ..scale.onnx import export_onnx
+    from ..tables.writer import check_output
+
+    check_output(output, [model_file], force=force, table=False)
+    export_onnx(load(model_file), output, reconstruction=not no_reconstruction, dtype=dtype)
+    click.echo(f"wrote {output}", err=True)
+
+
+COMMANDS = [fit, score, detect, denoise, info, export]

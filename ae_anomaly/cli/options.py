@@ -1,0 +1,161 @@
+"""Options shared by several ``ae-anomaly`` commands, as decorators (sqlite-utils' shape).
+
+Nothing here imports torch or scikit-learn: ``ae-anomaly --help`` stays fast. The ``--model``
+choices are the estimator names of ``ae_anomaly.__all__``, derived from the names alone.
+"""
+
+from __future__ import annotations
+
+import glob
+import re
+from pathlib import Path
+
+import click
+
+CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+def model_names():
+    """``--model`` choices: the exported ``*Autoencoder`` classes, as their CLI names.
+
+    Equal to ``list(ae_anomaly.models.registry.autoencoders())`` (a test checks it), without
+    importing a single estimator.
+
+    Examples
+    --------
+    >>> model_names()[:2]
+    ['autoencoder', 'contractive']
+    """
+    import ae_anomaly
+
+    return [kind_of(name) for name in ae_anomaly.__all__ if name.endswith("Autoencoder")]
+
+
+def kind_of(class_name):
+    """``"ae_anomaly.models.denoising.DenoisingAutoencoder"`` -> ``"denoising"``.
+
+    The rule of :func:`ae_anomaly.models.registry.cli_name`, applied to a name; ``"-"`` for
+    a class that ``ae_anomaly`` does not export.
+
+    Examples
+    --------
+    >>> kind_of("ConvVariationalAutoencoder"), kind_of("sklearn.ensemble.IsolationForest")
+    ('conv-variational', '-')
+    """
+    import ae_anomaly
+
+    name = class_name.rpartition(".")[2]
+    if name not in ae_anomaly.__all__ or not name.endswith("Autoencoder"):
+        return "-"
+    stem = name.removesuffix("Autoencoder") or name
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "-", stem).lower()
+
+
+def _split(ctx, param, values):
+    """``--columns a,b --columns c`` -> ``["a", "b", "c"]``."""
+    return [v.strip() for value in values for v in value.split(",") if v.strip()]
+
+
+class DataPath(click.Path):
+    """A table path as ``click.Path(exists=True)`` checks it, or a glob pattern (for Dask)."""
+
+    def __init__(self):
+        super().__init__(exists=True, dir_okay=True, allow_dash=True)
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, str) and glob.has_magic(value):
+            return value
+        return super().convert(value, param, ctx)
+
+
+def is_many_tables(data):
+    """A directory or a glob pattern: several files, for ``--engine dask``."""
+    return data != "-" and (glob.has_magic(data) or Path(data).is_dir())
+
+
+def _apply(command, options):
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def model_file_argument(command):
+    return click.argument(
+        "model_file", metavar="MODEL", type=click.Path(exists=True, dir_okay=False)
+    )(command)
+
+
+def table_argument(command):
+    return click.argument(
+        "data", type=click.Path(exists=True, dir_okay=False, allow_dash=True)
+    )(command)
+
+
+def input_options(command):
+    return click.option(
+        "--delimiter", metavar="CHAR", help="Field delimiter (default: from the extension)."
+    )(command)
+
+
+def output_options(command):
+    return _apply(command, [
+        click.option("-o", "--output", type=click.Path(dir_okay=False, allow_dash=True),
+                     help="Output file: .csv, .tsv or .parquet (.csv.gz ...). Default: CSV on "
+                     "stdout."),
+        click.option("--force", is_flag=True, help="Overwrite an existing output file."),
+    ])  # fmt: skip
+
+
+def report_options(command):
+    return _apply(command, [
+        click.option("-v", "--verbose", is_flag=True,
+                     help="Progress bars on stderr (on a terminal)."),
+        click.option("--json", "as_json", is_flag=True,
+                     help="Print a one-line JSON summary on stderr."),
+    ])  # fmt: skip
+
+
+def fit_options(command):
+    names = model_names()
+    return _apply(command, [
+        click.option("--model", type=click.Choice(names), default=names[0], show_default=True,
+                     help="Which autoencoder."),
+        click.option("--set", "settings", multiple=True, metavar="KEY=VALUE",
+                     help="An estimator parameter, e.g. --set max_iter=50 --set "
+                     "hidden_layer_sizes=64,16."),
+        click.option("--columns", multiple=True, callback=_split,
+                     help="Feature columns to use (default: all others)."),
+        click.option("--exclude", multiple=True, callback=_split, help="Columns to ignore."),
+        click.option("--id-col", "ids", multiple=True, callback=_split,
+                     help="Id columns, copied to outputs."),
+        click.option("--categorical", multiple=True, callback=_split,
+                     help="Treat these numeric-looking columns as categories."),
+        click.option("--impute", type=click.Choice(["median", "mean", "most_frequent"]),
+                     help="Fill missing values (default: a missing value is an error)."),
+    ])  # fmt: skip
+
+
+def threshold_options(command):
+    return _apply(command, [
+        click.option("--threshold", type=float,
+                     help="Flag rows whose anomaly_score is above this (default: the model's)."),
+        click.option("--contamination", type=click.FloatRange(0, 0.5, min_open=True),
+                     help="Flag this fraction of rows (as the training rows would be flagged)."),
+        click.option("--explain", type=click.IntRange(1), metavar="K",
+                     help="Add the K columns with the largest share of each row's error."),
+    ])  # fmt: skip
+
+
+#: How the command line spells the library's parameters (see ``ae_anomaly.tables.errors``).
+FLAGS = {
+    "settings": "--set",
+    "ids": "--id-col",
+    "kind": "--model",
+    "output": "-o",
+}
+
+
+def spell_flag(name, value):
+    """``threshold`` -> ``--threshold``; ``impute='median'`` -> ``--impute median``."""
+    flag = FLAGS.get(name, "--" + name.replace("_", "-"))
+    return flag if value in (None, "True") else f"{flag} {value}"

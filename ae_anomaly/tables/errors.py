@@ -1,0 +1,94 @@
+"""Errors of the tables layer that name parameters, so a front end can name its own options.
+
+The library speaks of parameters (``threshold``, ``impute='median'``); the command line of
+flags (``--threshold``, ``--impute median``). A message is written once, as a template whose
+``{name}`` and ``{name=value}`` fields are parameters: :func:`str` renders them the Python
+way, :meth:`Phrased.rephrase` with any spelling (the CLI passes its flags).
+"""
+
+from __future__ import annotations
+
+import re
+
+from .formats import DataError, UsageProblem
+
+_FIELD = re.compile(r"\{\{|\}\}|\{(\w+)(?:=([^{}]*))?\}")
+
+
+def escape(text):
+    """Text for a template, taken literally: braces doubled."""
+    return str(text).replace("{", "{{").replace("}", "}}")
+
+
+def literal(value):
+    """A value quoted for a template: its ``repr``, taken literally.
+
+    Examples
+    --------
+    >>> literal("a{b}")
+    "'a{{b}}'"
+    """
+    return escape(repr(value))
+
+
+def render(template, spell):
+    """Fill a template's fields: ``spell(name, value)``; ``value`` is None for ``{name}``.
+
+    Examples
+    --------
+    >>> render("{impute=median}, not {{braces}}", lambda name, value: f"<{name}:{value}>")
+    '<impute:median>, not {braces}'
+    """
+
+    def field(match):
+        if match[0] in ("{{", "}}"):
+            return match[0][0]
+        return spell(match[1], match[2])
+
+    return _FIELD.sub(field, template)
+
+
+def python_spelling(name, value):
+    """``{threshold}`` -> ``threshold``; ``{impute=median}`` -> ``impute='median'``."""
+    if value is None:
+        return name
+    return f"{name}={value}" if value in ("True", "False", "None") else f"{name}={value!r}"
+
+
+class Phrased:
+    """Mixin: an error whose message is a template naming parameters (see the module)."""
+
+    def __init__(self, template):
+        self.template = template
+        self.params = tuple(dict.fromkeys(m[1] for m in _FIELD.finditer(template) if m[1]))
+        super().__init__(render(template, python_spelling))
+
+    def rephrase(self, spell):
+        """The message with each parameter spelled by ``spell(name, value)``."""
+        return render(self.template, spell)
+
+
+class ParameterError(Phrased, UsageProblem):
+    """Parameters that cannot work together, or a value no parameter accepts.
+
+    Examples
+    --------
+    >>> error = ParameterError("{threshold} and {contamination} exclude each other: pass one.")
+    >>> str(error)
+    'threshold and contamination exclude each other: pass one.'
+    >>> error.rephrase(lambda name, value: "--" + name)
+    '--threshold and --contamination exclude each other: pass one.'
+    """
+
+
+class TableError(Phrased, DataError):
+    """The data does not fit: a column or a value, with a hint naming a parameter.
+
+    Examples
+    --------
+    >>> str(TableError("missing values in 'a'; pass {impute=median} when fitting."))
+    "missing values in 'a'; pass impute='median' when fitting."
+    """
+
+
+__all__ = ["ParameterError", "Phrased", "TableError", "escape", "literal", "render"]

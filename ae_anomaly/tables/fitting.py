@@ -1,0 +1,331 @@
+"""Fit an autoencoder on a table, in memory or streamed: :func:`read_table`, :func:`fit_table`.
+
+Both paths return a :class:`TableModel`: the pipeline ``ColumnTransformer -> estimator``,
+the table's :class:`~ae_anomaly.tables.schema.Schema` and one :class:`TrainingSummary`,
+which is what ``ae-anomaly fit`` saves in the model file's header.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+import time
+import warnings
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from .errors import ParameterError, literal
+from .formats import STDIO, DataError
+from .reader import TableReader
+from .schema import Schema, build_pipeline, categorical_warnings, prepare, with_types
+from .sources import Reservoir
+from .thresholds import anomaly_scores, decision_threshold, training_quantiles
+
+#: A streamed fit keeps the quantiles of a uniform sample of this many training scores
+#: (or of one chunk, when chunks are larger).
+QUANTILE_SAMPLE = 10_000
+
+
+@dataclass
+class Table:
+    """A table read into memory: its name (for messages), its rows and its schema."""
+
+    name: str
+    frame: pd.DataFrame
+    schema: Schema
+
+
+@dataclass
+class TrainingSummary:
+    """What a fit on a table did: rows, time, epochs, losses, flagged rows, score quantiles."""
+
+    source: str
+    rows: int
+    seconds: float
+    n_iter: int
+    best_loss: float
+    final_loss: float | None
+    flagged: int
+    score_quantiles: list = field(repr=False)
+
+    def to_json(self):
+        return asdict(self)
+
+
+@dataclass
+class TableModel:
+    """A fitted pipeline with the schema of its table and, once fitted here, its summary.
+
+    Attributes
+    ----------
+    pipeline : Pipeline
+        ``ColumnTransformer -> estimator``: takes the table's feature columns.
+    schema : Schema
+    metadata : dict
+        The model file's header fields: ``kind``, ``schema``, ``threshold``, ``training``.
+    """
+
+    pipeline: object
+    schema: Schema
+    metadata: dict = field(default_factory=dict)
+
+    @property
+    def quantiles(self):
+        """Quantiles of the training anomaly scores, when the model was fitted on a table."""
+        return self.metadata.get("training", {}).get("score_quantiles")
+
+    def threshold(self, *, threshold=None, contamination=None):
+        """The anomaly-score cut (see :func:`~ae_anomaly.tables.thresholds.decision_threshold`)."""
+        return decision_threshold(
+            self.pipeline, threshold=threshold, contamination=contamination,
+            quantiles=self.quantiles,
+        )  # fmt: skip
+
+    def save(self, path):
+        """Save the pipeline with its schema and summary in the header (atomically)."""
+        from ..persistence import save
+
+        save(self.pipeline, path, metadata=self.metadata)
+
+    @classmethod
+    def load(cls, path):
+        """Load a model saved by :meth:`save` (``ae-anomaly fit``); never runs code."""
+        from ..persistence import ModelFileError, load_with_metadata
+
+        pipeline, metadata = load_with_metadata(path)
+        if "schema" not in metadata:
+            raise ModelFileError(
+                f"{str(path)!r} was saved without a column schema (by ae_anomaly.save): scoring "
+                "a table needs a model fitted on a table (fit_table, `ae-anomaly fit`)."
+            )
+        return cls(pipeline, Schema.from_json(metadata["schema"]), metadata)
+
+
+def read_table(source, *, delimiter=None, columns=(), exclude=(), ids=(), categorical=(),
+               impute=None):  # fmt: skip
+    """Read a table into memory and infer its schema.
+
+    Parameters
+    ----------
+    source : path, ``"-"`` (CSV on stdin) or DataFrame
+        A CSV/TSV/Parquet file, by extension.
+    delimiter : str, optional
+        Overrides the extension's.
+    columns, exclude, ids, categorical : list of str
+        Feature columns (default: all but ``ids``), columns to leave out, id columns
+        (copied to outputs), numeric-looking columns to one-hot encode.
+    impute : {"median", "mean", "most_frequent"}, optional
+        Fill missing values; by default a missing value is an error.
+
+    Returns
+    -------
+    table : Table
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> table = read_table(pd.DataFrame({"id": ["a", "b"], "x": [1, 2]}), ids=["id"])
+    >>> table.schema.features, table.frame["x"].dtype
+    ({'x': 'numeric'}, dtype('float64'))
+    """
+    options = {"columns": columns, "exclude": exclude, "ids": ids, "categorical": categorical,
+               "impute": impute}  # fmt: skip
+    if isinstance(source, pd.DataFrame):
+        import pyarrow as pa
+
+        arrow = pa.Schema.from_pandas(source, preserve_index=False)
+        schema = Schema.infer({f.name: f.type for f in arrow}, **options)
+        name, frame = "the table", with_types(source, schema.arrow_types())
+    else:
+        reader = TableReader(source, delimiter=delimiter)
+        schema = Schema.infer(reader.arrow_types, **options)
+        reader = reader.with_types(schema.arrow_types())
+        name, frame = reader.name, reader.read_all()
+    if len(frame) == 0:
+        raise DataError(f"{name} has a header but no data rows.")
+    schema.check_missing_values(frame, name)
+    for warning in categorical_warnings(frame, schema):
+        warnings.warn(warning, stacklevel=2)
+    return Table(name, frame, schema)
+
+
+def fit_table(estimator, source, *, kind=None, chunksize=None, delimiter=None, verbose=False,
+              **schema_options):  # fmt: skip
+    """Fit ``ColumnTransformer -> estimator`` on a table, in memory or streamed in chunks.
+
+    Parameters
+    ----------
+    estimator : BaseAutoencoder
+        Fitted in place.
+    source : Table, DataFrame, path or ``"-"``
+        What :func:`read_table` reads (a :class:`Table` is used as it is).
+    kind : str, optional
+        The estimator's name for the header (default: from its class, e.g. ``"denoising"``).
+    chunksize : int, optional
+        Train out of core with :func:`ae_anomaly.fit_chunks`, reading ``chunksize`` rows at
+        a time and never the whole file (numeric features only, no imputation).
+    delimiter : str, optional
+    verbose : bool, default=False
+        Progress on stderr (on a terminal): the training epochs, or the passes over the file.
+    **schema_options
+        ``columns``, ``exclude``, ``ids``, ``categorical``, ``impute``: see :func:`read_table`.
+
+    Returns
+    -------
+    model : TableModel
+        Its ``metadata["training"]`` is the :class:`TrainingSummary` of either path.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from ae_anomaly import Autoencoder
+    >>> frame = pd.DataFrame(np.random.RandomState(0).normal(size=(200, 3)), columns=list("abc"))
+    >>> model = fit_table(Autoencoder(max_iter=2, random_state=0), frame)
+    >>> model.metadata["training"]["rows"], model.metadata["kind"]
+    (200, 'autoencoder')
+    """
+    if chunksize is None:
+        table = source if isinstance(source, Table) else read_table(
+            source, delimiter=delimiter, **schema_options
+        )  # fmt: skip
+        pipeline, summary = _fit_in_memory(estimator, table, verbose)
+        schema = table.schema
+    else:
+        schema, pipeline, summary = _fit_streamed(
+            estimator, source, chunksize, delimiter, verbose, schema_options
+        )
+    if kind is None:
+        from ..models.registry import cli_name
+
+        kind = cli_name(type(estimator))
+    metadata = {
+        "kind": kind,
+        "schema": schema.to_json(),
+        "threshold": decision_threshold(pipeline),
+        "training": summary.to_json(),
+    }
+    return TableModel(pipeline, schema, metadata)
+
+
+def _fit_in_memory(estimator, table, verbose):
+    features = prepare(table.frame, table.schema)
+    pipeline = build_pipeline(table.schema, estimator)
+    started = time.perf_counter()
+    with _verbosity(estimator, verbose):
+        pipeline.fit(features)
+    seconds = time.perf_counter() - started
+    scores = anomaly_scores(pipeline, features)
+    flagged = int((scores > decision_threshold(pipeline)).sum())
+    return pipeline, _summary(pipeline, table.name, seconds, scores, len(scores), flagged)
+
+
+def _fit_streamed(estimator, source, chunksize, delimiter, verbose, schema_options):
+    from .. import fit_chunks
+
+    if isinstance(source, Table | pd.DataFrame) or str(source) == STDIO:
+        raise ParameterError(
+            "{chunksize} streams a file, read once per epoch: not stdin or a table in memory."
+        )
+    reader = TableReader(source, delimiter=delimiter)
+    schema = Schema.infer(reader.arrow_types, **schema_options)
+    if schema.categorical:
+        raise ParameterError(
+            "{chunksize} trains on numeric columns only; categorical column(s) "
+            f"{', '.join(map(literal, schema.categorical))}: {{exclude}} them, or fit without "
+            "{chunksize}."
+        )
+    if schema.impute:
+        raise ParameterError(
+            "{chunksize} cannot impute (the statistics need every row first): fit without "
+            "{impute}, or without {chunksize}."
+        )
+    reader = reader.with_types(schema.arrow_types())
+    progress = _Passes(verbose, type(estimator).__name__)
+
+    def chunks():
+        for chunk in reader:
+            schema.check_missing_values(chunk, reader.name)
+            yield prepare(chunk, schema)
+
+    first = next(chunks(), None)
+    if first is None:
+        raise DataError(f"{reader.name} has a header but no data rows.")
+    pipeline = build_pipeline(schema, estimator)
+    columns = pipeline[0].fit(first)  # numeric passthrough: nothing is learned from rows
+
+    def transformed():
+        return progress.count(columns.transform(chunk) for chunk in chunks())
+
+    with progress:
+        started = time.perf_counter()
+        fit_chunks(estimator, transformed, chunksize=chunksize)
+        seconds = time.perf_counter() - started
+        cut = decision_threshold(estimator)
+        sample = Reservoir(max(chunksize, QUANTILE_SAMPLE), np.random.default_rng(0))
+        n_rows = flagged = 0
+        for X in transformed():
+            scores = anomaly_scores(estimator, X)
+            sample.add(scores)
+            n_rows += len(scores)
+            flagged += int((scores > cut).sum())
+    summary = _summary(pipeline, reader.name, seconds, sample.sample, n_rows, flagged)
+    return schema, pipeline, summary
+
+
+def _summary(pipeline, source, seconds, scores, n_rows, flagged):
+    """The training summary: the fitted fields of the model header, plus the table's."""
+    from ..persistence import describe
+
+    fitted = describe(pipeline)
+    return TrainingSummary(
+        source=source, rows=int(n_rows), seconds=round(seconds, 3), n_iter=fitted["n_iter"],
+        best_loss=fitted["best_loss"], final_loss=fitted["final_loss"], flagged=flagged,
+        score_quantiles=training_quantiles(scores),
+    )  # fmt: skip
+
+
+@contextlib.contextmanager
+def _verbosity(estimator, verbose):
+    """``verbose=1`` on a quiet estimator for the duration of the block only."""
+    if not verbose or estimator.verbose:
+        yield
+        return
+    estimator.set_params(verbose=1)
+    try:
+        yield
+    finally:
+        estimator.set_params(verbose=0)
+
+
+class _Passes:
+    """A progress bar of rows read, one pass over the file after another (``verbose``)."""
+
+    def __init__(self, verbose, name):
+        self.verbose, self.name, self.passes, self.bar = verbose, name, 0, None
+
+    def __enter__(self):
+        if self.verbose:
+            from tqdm.auto import tqdm
+
+            self.bar = tqdm(unit=" rows", unit_scale=True, file=sys.stderr, leave=False,
+                            disable=None, desc=self.name)  # fmt: skip
+        return self
+
+    def count(self, chunks):
+        self.passes += 1
+        if self.bar is not None:
+            self.bar.set_description(f"{self.name}: pass {self.passes}")
+        for chunk in chunks:
+            if self.bar is not None:
+                self.bar.update(len(chunk))
+            yield chunk
+
+    def __exit__(self, *exc):
+        if self.bar is not None:
+            self.bar.close()
+        return False
+
+
+__all__ = ["QUANTILE_SAMPLE", "Table", "TableModel", "TrainingSummary", "fit_table", "read_table"]

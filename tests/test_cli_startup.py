@@ -1,0 +1,71 @@
+"""``ae-anomaly --help``, ``--version`` and ``info`` start without torch or scikit-learn."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import ae_anomaly
+from ae_anomaly.cli.options import kind_of, model_names
+from ae_anomaly.models.registry import autoencoders, cli_name, public_estimators, type_name
+
+ROOT = Path(__file__).resolve().parents[1]
+
+PROBE = """
+import json, sys
+from ae_anomaly.cli import main
+try:
+    main(sys.argv[1:])
+except SystemExit as stop:
+    code = stop.code
+heavy = [name for name in ("torch", "sklearn", "skops") if name in sys.modules]
+sys.stderr.write("\\nPROBE " + json.dumps({"code": code, "heavy": heavy}) + "\\n")
+"""
+
+
+def probe(*args):
+    """Run the CLI in a fresh interpreter; its exit code and the heavy modules it imported."""
+    result = subprocess.run(
+        [sys.executable, "-c", PROBE, *map(str, args)],
+        capture_output=True, text=True, cwd=ROOT, timeout=120,
+    )  # fmt: skip
+    line = [row for row in result.stderr.splitlines() if row.startswith("PROBE ")]
+    assert line, result.stderr
+    return result.stdout, json.loads(line[-1].removeprefix("PROBE "))
+
+
+@pytest.mark.parametrize("args", [["--help"], ["-h"], ["--version"], ["fit", "--help"]])
+def test_help_and_version_import_neither_torch_nor_sklearn(args):
+    stdout, seen = probe(*args)
+    assert seen == {"code": 0, "heavy": []}, seen
+    assert "ae-anomaly" in stdout or "0.1.0" in stdout
+
+
+def test_info_reads_the_header_without_torch(tmp_path):
+    path = tmp_path / "model.skops"
+    X = np.random.RandomState(0).normal(size=(40, 3))
+    ae_anomaly.save(ae_anomaly.Autoencoder(max_iter=1, random_state=0).fit(X), path)
+    stdout, seen = probe("info", path)
+    assert seen["code"] == 0 and "torch" not in seen["heavy"], seen
+    assert "autoencoder (ae_anomaly.models.autoencoder.Autoencoder)" in stdout
+
+
+def test_model_choices_derived_without_imports_equal_the_registry():
+    assert model_names() == list(autoencoders())
+    for cls in public_estimators():
+        expected = cli_name(cls) if cls in autoencoders().values() else "-"
+        assert kind_of(type_name(cls)) == expected
+
+
+def test_lazy_exports_keep_the_public_names():
+    assert ae_anomaly.__version__ == "0.1.0"
+    for name in ae_anomaly.__all__:
+        assert getattr(ae_anomaly, name) is not None
+        assert name in dir(ae_anomaly)
+    from ae_anomaly import Autoencoder, fit_chunks  # noqa: F401
+
+    with pytest.raises(AttributeError, match="no attribute 'Nope'"):
+        ae_anomaly.Nope  # noqa: B018
