@@ -389,9 +389,9 @@ def test_case9_a_table_pipeline_saves_and_loads(tmp_path):
 
 def test_forced_kinds_and_unknown_names():
     frame = small_table()
-    with pytest.raises(DataError, match=r"no column named 'nope' \(given as numeric\)"):
+    with pytest.raises(DataError, match=r"no column named 'nope' \(given in numeric\)"):
         TableEncoder(numeric=["nope"]).fit(frame)
-    with pytest.raises(DataError, match="given as both categorical and numeric"):
+    with pytest.raises(DataError, match="given in both categorical and numeric"):
         TableEncoder(categorical=["amount"], numeric=["amount"]).fit(frame)
     encoder = TableEncoder(categorical=["region"]).fit(frame)
     with pytest.raises(DataError, match=r"missing column\(s\) 'region'"):

@@ -28,7 +28,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from ..models._sklearn_compat import StrOptions, _fit_context
-from .formats import DataError
+from .errors import TableError, escape
 from .typing import (
     BOOLEAN,
     CATEGORICAL,
@@ -342,9 +342,9 @@ class TableEncoder(TransformerMixin, BaseEstimator):
             )
         missing = [c for c in self.columns_ if c not in frame.columns]
         if missing:
-            raise DataError(
-                f"missing column(s) {', '.join(map(repr, missing))} that the encoder was "
-                "fitted with."
+            raise TableError(
+                f"missing column(s) {escape(', '.join(map(repr, missing)))} that the encoder "
+                "was fitted with."
             )
         return frame
 
@@ -426,16 +426,16 @@ class TableEncoder(TransformerMixin, BaseEstimator):
             cell, hint = series.iloc[first], ""
             what = "(empty or NaN)"
             if isinstance(cell, str) and cell:
-                what = f"{cell_repr(cell)}"
+                what = escape(repr(cell))
                 hint = (
-                    f"; if {cell_repr(cell)} is a value, not a missing one, pass "
-                    "keep_default_na=False (--keep-default-na false) or set na_values"
+                    f"; if {what} is a value, not a missing one, pass {{keep_default_na=False}} "
+                    "or set {na_values}"
                 )
-            raise DataError(
-                f"missing value {what} in column {series.name!r} at row "
-                f"{cell_repr(series.index[first])} ({int(missing.sum())} missing){hint}; "
-                "to fill missing values pass impute='median' or 'most_frequent' (--impute) "
-                "when fitting, or drop those rows."
+            raise TableError(
+                f"missing value {what} in column {escape(repr(series.name))} at row "
+                f"{escape(cell_repr(series.index[first]))} ({int(missing.sum())} missing){hint}; "
+                "to fill missing values pass {impute=median} or {impute=most_frequent} when "
+                "fitting, or drop those rows."
             )
         values = np.array(values, dtype=object if spec["kind"] == CATEGORICAL else float)
         values[missing] = spec["fill"]
@@ -469,9 +469,9 @@ def _check_magnitude(series, values):
         bad = np.isinf(values) | (np.abs(values) > MAX_ABS)
     if bad.any():
         first = int(np.flatnonzero(bad)[0])
-        raise DataError(
-            f"column {series.name!r} has {cell_repr(series.iloc[first])} at row "
-            f"{cell_repr(series.index[first])}"
+        raise TableError(
+            f"column {escape(repr(series.name))} has {escape(cell_repr(series.iloc[first]))} at "
+            f"row {escape(cell_repr(series.index[first]))}"
             f" ({int(bad.sum())} value(s) infinite or beyond {MAX_ABS:.0e}): a model cannot "
             "be fitted on it; fix or drop those rows, or rescale the column."
         )
@@ -479,9 +479,9 @@ def _check_magnitude(series, values):
 
 def _check_not_empty(series, n_present):
     if n_present == 0:
-        raise DataError(
-            f"column {series.name!r} has no values (all {len(series)} missing): exclude it "
-            "or pass it as an id column."
+        raise TableError(
+            f"column {escape(repr(series.name))} has no values (all {len(series)} missing): "
+            "exclude it or pass it in {id_cols}."
         )
 
 

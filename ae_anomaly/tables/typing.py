@@ -43,7 +43,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .formats import DataError
+from .errors import TableError, escape
 
 NUMERIC, CATEGORICAL, BOOLEAN, DATETIME = "numeric", "categorical", "boolean", "datetime"
 KINDS = (NUMERIC, CATEGORICAL, BOOLEAN, DATETIME)
@@ -282,22 +282,22 @@ def check_cells(series, bad, kind, options, *, values=None):
         return values
     hint = ""
     if kind == DATETIME and options.date_format is None:
-        hint = " or pass date_format (--date-format) for non-ISO dates,"
+        hint = " or pass {date_format} for non-ISO dates,"
     elif kind == NUMERIC:
-        hint = " check decimal/thousands (--decimal/--thousands),"
-    raise DataError(
-        f"column {name!r} is {kind} but {where} is not {what}{others}; fix the data,{hint} "
-        "pass coerce=True (--coerce) to read such cells as missing, or declare the column "
-        "categorical."
+        hint = " check {decimal} and {thousands},"
+    raise TableError(
+        f"column {escape(repr(name))} is {kind} but {escape(where)} is not {what}{others}; "
+        f"fix the data,{hint} pass {{coerce=True}} to read such cells as missing, or list the "
+        "column in {categorical}."
     )
 
 
 def classify_column(series, options, *, kind=None):
     """The :class:`ColumnType` of one column (``kind`` forces it), by the module's rules.
 
-    Raises :class:`~ae_anomaly.tables.formats.DataError` for the few cells of a numeric or
-    date column that are not numbers or dates (a warning with ``coerce``) and for an
-    id-like text column.
+    Raises :class:`~ae_anomaly.tables.errors.TableError` (a ``DataError``) for the few
+    cells of a numeric or date column that are not numbers or dates (a warning with
+    ``coerce``) and for an id-like text column.
 
     Examples
     --------
@@ -313,7 +313,7 @@ def classify_column(series, options, *, kind=None):
     >>> classify_column(pd.Series(["1O5", *map(str, range(31))], name="x"), options)
     Traceback (most recent call last):
     ...
-    ae_anomaly.tables.formats.DataError: column 'x' is numeric but row 0: '1O5' is not ...
+    ae_anomaly.tables.errors.TableError: column 'x' is numeric but row 0: '1O5' is not ...
     """
     dtype = series.dtype
     if kind == CATEGORICAL:
@@ -349,11 +349,11 @@ def classify_column(series, options, *, kind=None):
             if (~bad[present]).mean() > 0.5:
                 check_cells(series, bad, kind, options)  # raises, or warns with coerce
                 return ColumnType(kind, percent=percent and kind == NUMERIC)
-        raise DataError(
-            f"column {series.name!r} has a different value on each of its {n_present} rows "
-            f"(e.g. {labels[0]!r}): it looks like an id or free text; pass it as an id "
-            "column (id_cols / --id-col) to keep it out of the features, or declare it "
-            "categorical to encode it anyway."
+        raise TableError(
+            f"column {escape(repr(series.name))} has a different value on each of its "
+            f"{n_present} rows (e.g. {escape(repr(labels[0]))}): it looks like an id or free "
+            "text; pass it in {id_cols} to keep it out of the features, or in {categorical} "
+            "to encode it anyway."
         )
     return ColumnType(CATEGORICAL)
 
@@ -396,26 +396,31 @@ def classify_columns(
     """
     options = ParseOptions() if options is None else options
     forced = {}
-    for kind, names in [
-        (CATEGORICAL, categorical),
-        (NUMERIC, numeric),
-        (DATETIME, date_cols),
-        (BOOLEAN, boolean),
-        ("id", id_cols),
+    for param, names in [
+        ("categorical", categorical),
+        ("numeric", numeric),
+        ("date_cols", date_cols),
+        ("boolean", boolean),
+        ("id_cols", id_cols),
     ]:
         for name in names:
             if name not in frame.columns:
-                raise DataError(
-                    f"no column named {name!r} (given as {kind}); the columns are "
-                    f"{', '.join(repr(c) for c in frame.columns)}."
+                raise TableError(
+                    f"no column named {escape(repr(name))} (given in {{{param}}}); the columns "
+                    f"are {escape(', '.join(repr(c) for c in frame.columns))}."
                 )
-            if forced.get(name, kind) != kind:
-                raise DataError(f"column {name!r} is given as both {forced[name]} and {kind}.")
-            forced[name] = kind
+            if forced.get(name, param) != param:
+                raise TableError(
+                    f"column {escape(repr(name))} is given in both {{{forced[name]}}} and "
+                    f"{{{param}}}."
+                )
+            forced[name] = param
+    kinds = {"categorical": CATEGORICAL, "numeric": NUMERIC, "date_cols": DATETIME}
+    kinds["boolean"] = BOOLEAN
     return {
-        name: classify_column(frame[name], options, kind=forced.get(name))
+        name: classify_column(frame[name], options, kind=kinds.get(forced.get(name)))
         for name in frame.columns
-        if forced.get(name) != "id"
+        if forced.get(name) != "id_cols"
     }
 
 
