@@ -29,7 +29,7 @@ from sklearn.utils import check_random_state
 
 from ..nn.losses import reconstruction_error
 from ..nn.nets import ACTIVATIONS, mlp_autoencoder
-from ..nn.training import fit_epochs, make_optimizer, seeded, shuffled_batches
+from ..nn.training import fit_epochs, make_optimizer, predict_batches, seeded, shuffled_batches
 from ._sklearn_compat import Interval, StrOptions, _fit_context
 from ._state import SCORE_DTYPE, TRAIN_DTYPE, _NetworkStateMixin, scoring_copy
 from ._validation import (
@@ -301,6 +301,21 @@ class BaseAutoencoder(
         self._train(batches, max_iter=max_iter, stop_early=not fixed, warn=not fixed)
         self._calibrate(self._scale(calibration))
         return self
+
+    # Defined on this class, not a mixin, so that set_output(transform="pandas") wraps it.
+    def transform(self, X):
+        """Encode ``X`` to its latent codes (for the VAE: the posterior mean).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        codes : ndarray of shape (n_samples, n_components_)
+        """
+        X_scaled = self._scale(self._checked(X))
+        return predict_batches(lambda module, x: module.encode(x), self.module_, X_scaled)
 
     # ------------------------------------------------------------------------- internals
     def _fit_input(self, X):

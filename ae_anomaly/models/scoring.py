@@ -230,20 +230,6 @@ class _ScoringMixin:
         """
         return float(np.mean(self.score_samples(X)))
 
-    def transform(self, X):
-        """Encode ``X`` to its latent codes (for the VAE: the posterior mean).
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-
-        Returns
-        -------
-        codes : ndarray of shape (n_samples, n_components_)
-        """
-        X_scaled = self._scale(self._checked(X))
-        return predict_batches(lambda module, x: module.encode(x), self.module_, X_scaled)
-
     def inverse_transform(self, X):
         """Decode latent codes back to the input space, in the original units.
 
