@@ -375,16 +375,38 @@ class BaseAutoencoder(
         return X[order[n_val:]], X[order[:n_val]]
 
     def _train(self, batches, *, max_iter, X_val=None, stop_early=True, warn=True):
-        """Train the network with :func:`~ae_anomaly.nn.training.fit_epochs` on
-        ``batches(generator)`` (one epoch's tensors); then refresh ``module_``."""
-        seed = self._draw_seed()
+        """Train the network on ``batches(generator)`` (one epoch's tensors); then refresh
+        ``module_``, the float64 scoring copy, and extend the curves."""
         module, optimizer = self._training_state()
+        history = self._fit_epochs(
+            module,
+            optimizer,
+            batches,
+            self._training_loss,
+            max_iter=max_iter,
+            X_val=X_val,
+            stop_early=stop_early,
+            warn=warn,
+        )
+        self.module_ = scoring_copy(module)
+        self.loss_curve_.extend(history.loss)
+        if self.validation_loss_curve_ is not None:
+            self.validation_loss_curve_.extend(history.validation_loss)
+        self.best_loss_ = min(self.best_loss_, history.best_loss)
+        self.n_iter_ += history.n_iter
+
+    def _fit_epochs(
+        self, module, optimizer, batches, loss_fn, *, max_iter, X_val, stop_early, warn, desc=None
+    ):
+        """:func:`~ae_anomaly.nn.training.fit_epochs` with this estimator's settings, a
+        fresh seed (shuffling, noise, dropout) and ``batches(generator)`` as its batches."""
+        seed = self._draw_seed()
         generator = torch.Generator(device=self.device_).manual_seed(seed)
         with seeded(seed, self.device_):
-            history = fit_epochs(
+            return fit_epochs(
                 module,
                 lambda: batches(generator),
-                self._training_loss,
+                loss_fn,
                 optimizer=optimizer,
                 max_iter=max_iter,
                 generator=generator,
@@ -394,14 +416,8 @@ class BaseAutoencoder(
                 n_iter_no_change=self.n_iter_no_change if stop_early else None,
                 convergence_warning=ConvergenceWarning if warn else None,
                 verbose=bool(self.verbose),
-                desc=type(self).__name__,
+                desc=desc or type(self).__name__,
             )
-        self.module_ = scoring_copy(module)
-        self.loss_curve_.extend(history.loss)
-        if self.validation_loss_curve_ is not None:
-            self.validation_loss_curve_.extend(history.validation_loss)
-        self.best_loss_ = min(self.best_loss_, history.best_loss)
-        self.n_iter_ += history.n_iter
 
     # ------------------------------------------------------------------------- input
     def _validate_input(self, X, *, reset):

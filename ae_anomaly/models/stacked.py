@@ -7,7 +7,7 @@ from torch import nn
 
 from ..nn.losses import reconstruction_error
 from ..nn.nets import ACTIVATIONS, AutoencoderNet
-from ..nn.training import fit_epochs, make_optimizer, predict_batches, seeded
+from ..nn.training import make_optimizer, predict_batches
 from ._docs import COMMON_ATTRIBUTES, COMMON_PARAMETERS
 from ._sklearn_compat import Interval
 from .base import BaseAutoencoder
@@ -162,25 +162,17 @@ array([-1])
         module, _ = self._training_state()
         below = []
         for i, stage in enumerate(self._stages(module)):
-            seed = self._draw_seed()
-            generator = torch.Generator(device=self.device_).manual_seed(seed)
-            with seeded(seed, self.device_):
-                history = fit_epochs(
-                    stage,
-                    _encoded(batches, tuple(below), generator),
-                    lambda m, x, generator: _error(m, x),
-                    optimizer=make_optimizer(
-                        stage.parameters(), self.learning_rate_init, self.alpha
-                    ),
-                    max_iter=max_iter,
-                    generator=generator,
-                    X_val=X_val,
-                    val_fn=_error,
-                    tol=self.tol,
-                    n_iter_no_change=self.n_iter_no_change if stop_early else None,
-                    verbose=bool(self.verbose),
-                    desc=f"{type(self).__name__} layer {i + 1}",
-                )
+            history = self._fit_epochs(
+                stage,
+                make_optimizer(stage.parameters(), self.learning_rate_init, self.alpha),
+                _encoded(batches, tuple(below)),
+                lambda m, x, generator: _error(m, x),
+                max_iter=max_iter,
+                X_val=X_val,
+                stop_early=stop_early,
+                warn=False,
+                desc=f"{type(self).__name__} layer {i + 1}",
+            )
             self.pretrain_loss_curves_.append(history.loss)
             if X_val is not None:
                 self.pretrain_validation_loss_curves_.append(history.validation_loss)
@@ -194,9 +186,9 @@ def _error(module, x):
     return reconstruction_error(module(x), x)
 
 
-def _encoded(batches, stages, generator):
-    """``batches()`` for a stage: the rows of ``batches(generator)`` encoded by ``stages``."""
-    return lambda: (_encode(stages, x) for x in batches(generator))
+def _encoded(batches, stages):
+    """A stage's ``batches(generator)``: the rows of ``batches`` encoded by ``stages``."""
+    return lambda generator: (_encode(stages, x) for x in batches(generator))
 
 
 @torch.no_grad()
