@@ -337,6 +337,7 @@ class BaseAutoencoder(
         self._optimizer = make_optimizer(
             self._training_module.parameters(), self.learning_rate_init, self.alpha
         )
+        self.__dict__.pop("_optimizer_state", None)  # a loaded model's, now stale
         self.loss_curve_ = []
         self.validation_loss_curve_ = [] if self.early_stopping else None
         self.best_loss_ = math.inf
