@@ -171,3 +171,14 @@ def test_model_file_round_trip(tmp_path):
     loaded = load(tmp_path / "conv.skops")
     np.testing.assert_allclose(loaded.score_samples(X), model.score_samples(X))
     assert loaded.reconstruct(X[:2]).shape == (2, 8, 8, 3)
+
+
+@pytest.mark.parametrize(
+    "cls", [ConvAutoencoder, ConvDenoisingAutoencoder, ConvVariationalAutoencoder]
+)
+def test_no_score_statistics_parameter(cls):
+    # images score with the plain per-pixel error: the parameter would do nothing
+    assert "score_statistics" not in cls().get_params()
+    assert "score_statistics :" not in cls.__doc__
+    model = cls(channels=(2,), max_iter=1, random_state=0).fit(np.random.RandomState(0).rand(8, 16))
+    assert model.error_scale_ is None and model.image_shape_ == (1, 4, 4)

@@ -197,11 +197,12 @@ def _parquet_inputs(inputs):
 
 
 def fit_partitions(estimator, ddf, *, epochs=None, chunksize=65_536, columns=None):
-    """Train ``estimator`` by streaming the partitions of ``ddf`` through ``partial_fit``.
+    """Train ``estimator`` by streaming the partitions of ``ddf`` through its epoch driver.
 
     Partitions are computed where they live and brought over one at a time (a partition
     larger than ``chunksize`` is split), so the dataframe is never collected: this is
-    :func:`ae_anomaly.fit_chunks` with a Dask DataFrame as its source.
+    :func:`ae_anomaly.fit_chunks` with a Dask DataFrame as its source (the estimator's
+    ``fit_stream``: the same training step, stopping rule and warning as ``fit``).
 
     Parameters
     ----------
