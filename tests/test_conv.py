@@ -1,10 +1,9 @@
-"""Convolutional autoencoders: sklearn checks, every input form, shapes, dtypes, maps."""
+"""Convolutional autoencoders: input forms, shapes, dtypes, maps (checks: test_estimator_checks)."""
 
 import numpy as np
 import pytest
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
-from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from ae_anomaly import (
     ConvAutoencoder,
@@ -13,32 +12,6 @@ from ae_anomaly import (
     load,
     save,
 )
-from ae_anomaly.models.conv import EXPECTED_FAILED_CHECKS
-
-
-def _expected(estimator):
-    return EXPECTED_FAILED_CHECKS
-
-
-@pytest.mark.filterwarnings("ignore::UserWarning")
-@parametrize_with_checks(
-    [ConvAutoencoder(channels=(2,), max_iter=2)], expected_failed_checks=_expected
-)
-def test_sklearn_compatible_estimator(estimator, check):
-    check(estimator)
-
-
-@pytest.mark.slow
-@pytest.mark.filterwarnings("ignore::UserWarning")
-@parametrize_with_checks(
-    [
-        ConvDenoisingAutoencoder(channels=(2,), max_iter=2),
-        ConvVariationalAutoencoder(channels=(2,), max_iter=2),
-    ],
-    expected_failed_checks=_expected,
-)
-def test_sklearn_compatible_conv_variants(estimator, check):
-    check(estimator)
 
 
 def _images(n=48, h=8, w=8, c=None, seed=0):
