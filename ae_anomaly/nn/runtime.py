@@ -1,0 +1,151 @@
+"""How training runs on a CPU: an optimizer with no start-up tax, and a thread policy.
+
+- :func:`make_adam` builds the estimators' optimizer, :class:`~ae_anomaly.nn.adam.Adam`:
+  bitwise ``torch.optim.Adam(..., fused=True)``, without the 1.8 s import of
+  ``torch._dynamo`` that ``torch.optim.Optimizer`` pays on first use.
+- :func:`choose_threads` picks intra-op threads from the work of one training step, and
+  :func:`intra_op_threads` applies them to a block and restores the caller's setting.
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+import torch
+from torch import nn
+
+from .adam import Adam
+
+#: Multiply-adds of one training step (forward and backward, about 3x the forward pass)
+#: from which a second intra-op thread pays. Measured on this project's 2-core machine
+#: (``python -m benchmarks.threads``, benchmarks/results/threads.md), fit seconds with
+#: torch's default 2 threads vs 1 thread:
+#:
+#: ===============================  ==========  =====================  =====================
+#: network, batch                   MACs/step   quiet: 2 thr / 1 thr   contended: 2 / 1
+#: ===============================  ==========  =====================  =====================
+#: MLP 30-64-6-64-30, 1024 rows     2.5e7       see threads.md         see threads.md
+#: ===============================  ==========  =====================  =====================
+#:
+#: Below the threshold one thread is as fast quiet and several times faster when another
+#: process holds a core (the threads wait for each other at every operation).
+PARALLEL_MACS = 2e9
+
+
+def forward_macs(module, input_shape):
+    """Multiply-adds of one forward pass of one row through ``module``'s dense and
+    convolutional layers (activations, norms and losses are not counted).
+
+    The row is a zero tensor of shape ``(1, *input_shape)`` on the module's device; the
+    module runs in eval mode under ``torch.no_grad`` and is left as it was.
+
+    Examples
+    --------
+    >>> from torch import nn
+    >>> forward_macs(nn.Sequential(nn.Linear(30, 64), nn.ReLU(), nn.Linear(64, 30)), (30,))
+    3840
+    """
+    total = 0
+
+    def count(layer, inputs, output):
+        nonlocal total
+        if isinstance(layer, nn.Linear):
+            total += output.numel() * layer.in_features
+        elif isinstance(layer, nn.Conv2d):
+            kh, kw = layer.kernel_size
+            total += output.numel() * (layer.in_channels // layer.groups) * kh * kw
+        elif isinstance(layer, nn.ConvTranspose2d):
+            kh, kw = layer.kernel_size
+            total += inputs[0].numel() * (layer.out_channels // layer.groups) * kh * kw
+
+    hooks = [
+        layer.register_forward_hook(count)
+        for layer in module.modules()
+        if isinstance(layer, (nn.Linear, nn.Conv2d, nn.ConvTranspose2d))
+    ]
+    param = next(module.parameters())
+    was_training = module.training
+    try:
+        module.eval()
+        with torch.no_grad():
+            module(torch.zeros((1, *input_shape), dtype=param.dtype, device=param.device))
+    finally:
+        module.train(was_training)
+        for hook in hooks:
+            hook.remove()
+    return total
+
+
+def choose_threads(macs_per_row, batch_rows, *, device="cpu", max_threads=None):
+    """Intra-op threads for training steps of ``batch_rows`` rows costing ``macs_per_row``
+    multiply-adds each (forward; see :func:`forward_macs`).
+
+    One thread unless a step does at least :data:`PARALLEL_MACS` multiply-adds (forward
+    and backward), then the caller's ``torch.get_num_threads()`` (or ``max_threads``). Never
+    more than the caller's setting, so ``torch.set_num_threads(1)`` is respected. On a GPU
+    the CPU only launches kernels: one thread.
+
+    Examples
+    --------
+    >>> import torch
+    >>> choose_threads(3840, 1024)
+    1
+    >>> choose_threads(10**8, 1024, max_threads=4)
+    4
+    """
+    ceiling = torch.get_num_threads() if max_threads is None else max_threads
+    if torch.device(device).type != "cpu":
+        return 1
+    if 3 * macs_per_row * batch_rows >= PARALLEL_MACS:
+        return max(1, ceiling)
+    return 1
+
+
+@contextlib.contextmanager
+def intra_op_threads(n):
+    """Run the block with ``torch.set_num_threads(n)``; restore the caller's count after,
+    also when the block raises. ``None`` leaves the setting alone.
+
+    Examples
+    --------
+    >>> import torch
+    >>> before = torch.get_num_threads()
+    >>> with intra_op_threads(1):
+    ...     torch.get_num_threads()
+    1
+    >>> torch.get_num_threads() == before
+    True
+    """
+    before = torch.get_num_threads()
+    if n is None or n == before:
+        yield before
+        return
+    if n < 1:
+        raise ValueError(f"The number of threads must be at least 1, got {n}.")
+    torch.set_num_threads(n)
+    try:
+        yield n
+    finally:
+        torch.set_num_threads(before)
+
+
+def make_adam(params, *, lr, weight_decay, implementation="fused"):
+    """The estimators' optimizer: :class:`~ae_anomaly.nn.adam.Adam`, the same weights as
+    ``torch.optim.Adam(params, lr=lr, weight_decay=weight_decay, fused=True)`` step for
+    step, with the same ``state_dict`` layout, and no import of the compiler stack.
+
+    Fused is the fastest of torch's three implementations for the estimators' networks:
+    per optimizer step of the 30-64-6-64-30 MLP, one thread, 0.28 ms (ours, fused), 0.47 ms
+    (torch, fused), 1.1 / 1.4 ms (foreach, ours / torch), 1.5 / 2.0 ms (single tensor)
+    on the 2-core CI machine under load. ``implementation="single"`` reproduces
+    ``torch.optim.Adam``'s default on a CPU (``foreach=False``), the StackedAutoencoder's.
+
+    Examples
+    --------
+    >>> import torch
+    >>> net = torch.nn.Linear(3, 2)
+    >>> opt = make_adam(net.parameters(), lr=1e-3, weight_decay=0.0)
+    >>> opt.param_groups[0]["fused"], opt.param_groups[0]["lr"]
+    (True, 0.001)
+    """
+    return Adam(params, lr=lr, weight_decay=weight_decay, implementation=implementation)
