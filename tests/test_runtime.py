@@ -19,6 +19,7 @@ from ae_anomaly.nn.runtime import (
     make_adam,
 )
 
+
 @pytest.fixture(autouse=True)
 def one_thread(request):
     """Tiny networks: one thread (torch's default of one per core crawls on a busy machine).
@@ -64,6 +65,15 @@ def test_adam_is_bitwise_torch_adam(implementation, dtype):
     kw = {"lr": 1e-2, "weight_decay": 1e-3}
     _train(ours, Adam(ours.parameters(), implementation=implementation, **kw), 25)
     _train(theirs, torch.optim.Adam(theirs.parameters(), **TORCH_FLAGS[implementation], **kw), 25)
+    assert _same(ours, theirs)
+
+
+def test_default_implementation_is_torch_default_adam():
+    ours, theirs = _net(), _net()
+    opt = Adam(ours.parameters(), lr=1e-2, implementation="default")
+    assert opt.implementation == "single"  # torch's default on a CPU
+    _train(ours, opt, 10)
+    _train(theirs, torch.optim.Adam(theirs.parameters(), lr=1e-2), 10)
     assert _same(ours, theirs)
 
 
@@ -189,14 +199,32 @@ def test_intra_op_threads_restores_the_callers_count():
     assert torch.get_num_threads() == before
 
 
-def test_choose_threads():
+def test_choose_threads(monkeypatch):
+    from ae_anomaly.nn import runtime
+
     tiny = forward_macs(_net(), (30,))
     assert tiny == 2 * (30 * 64 + 64 * 6)
     assert choose_threads(tiny, 1024) == 1
+    monkeypatch.setattr(runtime, "idle_cores", lambda: None)  # no load average: the ceiling
     assert choose_threads(10**9, 1024, max_threads=3) == 3
     assert choose_threads(10**9, 1024, device="cuda") == 1
     with intra_op_threads(1):
         assert choose_threads(10**9, 1024) == 1  # the caller's setting is a ceiling
+    monkeypatch.setattr(runtime, "idle_cores", lambda: 1)  # a busy machine: one thread
+    assert choose_threads(10**9, 1024, max_threads=3) == 1
+    monkeypatch.setattr(runtime, "idle_cores", lambda: 2)
+    assert choose_threads(10**9, 1024, max_threads=3) == 2
+    # inference does a third of a training step's work
+    threshold_rows = int(runtime.PARALLEL_MACS // (3 * 10**6)) + 1
+    assert choose_threads(10**6, threshold_rows, max_threads=2) == 2
+    assert choose_threads(10**6, threshold_rows, training=False, max_threads=2) == 1
+
+
+def test_idle_cores_is_a_positive_count_or_none():
+    from ae_anomaly.nn.runtime import idle_cores
+
+    n = idle_cores()
+    assert n is None or n >= 1
 
 
 def test_forward_macs_counts_convolutions_and_leaves_the_module_alone():

@@ -31,7 +31,9 @@ _GROUP_DEFAULTS = {
     "decoupled_weight_decay": False,
 }
 _UNSUPPORTED = ("amsgrad", "maximize", "capturable", "differentiable", "decoupled_weight_decay")
-IMPLEMENTATIONS = ("fused", "foreach", "single")
+IMPLEMENTATIONS = ("fused", "foreach", "single", "default")
+#: Where torch.optim.Adam defaults to its foreach implementation.
+_FOREACH_DEVICES = ("cuda", "xpu", "mtia")
 
 
 class Adam:
@@ -46,9 +48,10 @@ class Adam:
     eps : float, default=1e-8
     weight_decay : float, default=0.0
         L2 penalty added to the gradient, as ``torch.optim.Adam``'s (not AdamW's).
-    implementation : {"fused", "foreach", "single"}, default="fused"
-        Which of ``torch.optim.Adam``'s three implementations to reproduce: ``fused=True``,
-        ``foreach=True`` or ``foreach=False``. They differ in float rounding only.
+    implementation : {"fused", "foreach", "single", "default"}, default="fused"
+        Which of ``torch.optim.Adam``'s implementations to reproduce: ``fused=True``,
+        ``foreach=True``, ``foreach=False``, or torch's default (neither flag: foreach when
+        every parameter is on CUDA, else single). They differ in float rounding only.
 
     Attributes
     ----------
@@ -103,7 +106,9 @@ class Adam:
             "eps": eps,
             "weight_decay": weight_decay,
             "fused": True if implementation == "fused" else None,
-            "foreach": {"fused": None, "foreach": True, "single": False}[implementation],
+            "foreach": {"fused": None, "foreach": True, "single": False, "default": None}[
+                implementation
+            ],
         }
         self.defaults = {key: value for key, value in group.items() if key != "params"}
         self.param_groups = [group]
@@ -125,7 +130,7 @@ class Adam:
             return "fused"
         foreach = group.get("foreach")
         if foreach is None:
-            foreach = all(p.device.type == "cuda" for p in group["params"])
+            foreach = all(p.device.type in _FOREACH_DEVICES for p in group["params"])
         return "foreach" if foreach else "single"
 
     def zero_grad(self, set_to_none=True):
@@ -157,6 +162,8 @@ class Adam:
                     "exp_avg": torch.zeros_like(p, memory_format=torch.preserve_format),
                     "exp_avg_sq": torch.zeros_like(p, memory_format=torch.preserve_format),
                 }
+            if fused and state["step"].device != p.device:
+                state["step"] = state["step"].to(p.device, torch.float32)  # fused: on device
             for key in ("exp_avg", "exp_avg_sq"):
                 # Moments kept while the network rests in another dtype (the estimators
                 # train in float32 and score in float64): a lossless round trip.

@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 
 import torch
 from torch import nn
@@ -76,29 +77,46 @@ def forward_macs(module, input_shape):
     return total
 
 
-def choose_threads(macs_per_row, batch_rows, *, device="cpu", max_threads=None):
-    """Intra-op threads for training steps of ``batch_rows`` rows costing ``macs_per_row``
-    multiply-adds each (forward; see :func:`forward_macs`).
+def idle_cores():
+    """Cores this process may use minus the 1-minute load average (other processes'
+    runnable threads, and ours), plus one for ourselves; None where the OS has no load
+    average (Windows)."""
+    try:
+        load = os.getloadavg()[0]
+    except (AttributeError, OSError):
+        return None
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:
+        cores = os.cpu_count() or 1
+    return max(1, int(cores - load + 1))
+
+
+def choose_threads(macs_per_row, batch_rows, *, training=True, device="cpu", max_threads=None):
+    """Intra-op threads for steps of ``batch_rows`` rows costing ``macs_per_row``
+    multiply-adds each in the forward pass (see :func:`forward_macs`).
 
     One thread unless a step does at least :data:`PARALLEL_MACS` multiply-adds (forward
-    and backward), then the caller's ``torch.get_num_threads()`` (or ``max_threads``). Never
-    more than the caller's setting, so ``torch.set_num_threads(1)`` is respected. On a GPU
-    the CPU only launches kernels: one thread.
+    and, when ``training``, backward: 3x the forward); then as many as there are idle
+    cores (:func:`idle_cores`), at most the caller's ``torch.get_num_threads()`` (or
+    ``max_threads``), so ``torch.set_num_threads(1)`` is respected. On a GPU the CPU only
+    launches kernels: one thread.
 
     Examples
     --------
-    >>> import torch
     >>> choose_threads(3840, 1024)
     1
-    >>> choose_threads(10**8, 1024, max_threads=4)
-    4
+    >>> choose_threads(10**8, 1024, max_threads=4) in (1, 2, 3, 4)
+    True
     """
-    ceiling = torch.get_num_threads() if max_threads is None else max_threads
     if torch.device(device).type != "cpu":
         return 1
-    if 3 * macs_per_row * batch_rows >= PARALLEL_MACS:
-        return max(1, ceiling)
-    return 1
+    work = (3 if training else 1) * macs_per_row * batch_rows
+    if work < PARALLEL_MACS:
+        return 1
+    ceiling = torch.get_num_threads() if max_threads is None else max_threads
+    idle = idle_cores()
+    return max(1, ceiling if idle is None else min(ceiling, idle))
 
 
 @contextlib.contextmanager
