@@ -18,18 +18,24 @@ from torch import nn
 from .adam import Adam
 
 #: Multiply-adds of one training step (forward and backward, about 3x the forward pass)
-#: from which a second intra-op thread pays. Measured on this project's 2-core machine
-#: (``python -m benchmarks.threads``, benchmarks/results/threads.md), fit seconds with
-#: torch's default 2 threads vs 1 thread:
+#: below which one intra-op thread is used. Fit seconds with torch's default 2 threads vs
+#: 1 thread on this project's 2-core machine, ``Autoencoder()`` defaults, batch 1,024
+#: (``python -m benchmarks.threads``; benchmarks/results/threads.md; the machine was shared,
+#: load average 7-12; contended: plus a process spinning on one core):
 #:
-#: ===============================  ==========  =====================  =====================
-#: network, batch                   MACs/step   quiet: 2 thr / 1 thr   contended: 2 / 1
-#: ===============================  ==========  =====================  =====================
-#: MLP 30-64-6-64-30, 1024 rows     2.5e7       see threads.md         see threads.md
-#: ===============================  ==========  =====================  =====================
+#: =============================  ===========  ================  ===================
+#: network, rows                  MACs / step  2 thr / 1 thr     contended 2 / 1
+#: =============================  ===========  ================  ===================
+#: 30-64-6-64-30, 7,000 rows      1.4e7        16.0 s / 1.05 s   26.8 s / 1.36 s
+#: 30-64-6-64-30, 54,000 rows     1.4e7        22.9 s / 2.95 s   124 s / 5.65 s
+#: 100-64-10-64-100, 10,000 rows  4.3e7        22.7 s / 3.53 s   63.7 s / 3.90 s
+#: =============================  ===========  ================  ===================
 #:
-#: Below the threshold one thread is as fast quiet and several times faster when another
-#: process holds a core (the threads wait for each other at every operation).
+#: Small networks gain nothing from a second thread and lose 6-22x when the cores are
+#: busy (the threads wait for each other at every operation). Larger steps may gain on an
+#: idle machine; that branch also requires an idle core (:func:`idle_cores`). The value is
+#: an estimate (a 2-thread GEMM pays at around 1e8 multiply-adds per call on an idle core;
+#: a step has a few of them); it was not calibrated on an idle machine.
 PARALLEL_MACS = 2e9
 
 
@@ -101,6 +107,10 @@ def choose_threads(macs_per_row, batch_rows, *, training=True, device="cpu", max
     cores (:func:`idle_cores`), at most the caller's ``torch.get_num_threads()`` (or
     ``max_threads``), so ``torch.set_num_threads(1)`` is respected. On a GPU the CPU only
     launches kernels: one thread.
+
+    Why (the table at :data:`PARALLEL_MACS`): the default ``Autoencoder()`` fit of 7,000 x 30
+    rows took 1.05 s on one thread and 16.0 s on torch's default two on a shared 2-core
+    machine, 1.36 s and 26.8 s with one core kept busy by another process.
 
     Examples
     --------
