@@ -15,8 +15,8 @@ thread count: each library runs with its own defaults, as users run it.
 Two figures as users meet them, for ours, PyOD's default AutoEncoder and IsolationForest:
 
 - *cold*: a fresh process per fit (:mod:`benchmarks._cold_fit`), reported with the
-  model's imports excluded (time from after ``import``) and included; the same process
-  then fits again, the *in-process warm* fit that the cold one is compared with;
+  model's imports excluded (time from after ``import``) and included; for ours the same
+  process then fits again, the *in-process warm* fit that the cold one is compared with;
 - *contended*: the cold fits again while another process keeps one core busy
   (``python -c "while True: pass"``).
 
@@ -243,7 +243,7 @@ def ratios(rows, cold=None):
                     )
             t = part.pivot(index="dataset", columns="model", values="fit_s")
             w = part.pivot(index="dataset", columns="model", values="warm_fit_s")
-            for name in cold["model"].unique():
+            for name in ours:  # the others' children fit once
                 out[f"{condition}: {name}, first fit / in-process warm fit"] = float(
                     (t[name] / w[name]).median()
                 )
