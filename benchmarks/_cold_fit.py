@@ -29,7 +29,7 @@ def _runtime_patch():
     import torch
 
     from ae_anomaly.models.base import default_sizes
-    from ae_anomaly.nn.nets import AutoencoderNet
+    from ae_anomaly.nn.nets import mlp_autoencoder
     from ae_anomaly.nn.runtime import choose_threads, forward_macs, intra_op_threads, make_adam
 
     def adam(params, lr=1e-3, weight_decay=0.0, fused=None, **kwargs):
@@ -40,7 +40,7 @@ def _runtime_patch():
 
     def threads(n_rows, n_features):
         hidden, code = default_sizes(n_features)
-        macs = forward_macs(AutoencoderNet(n_features, hidden, code), (n_features,))
+        macs = forward_macs(mlp_autoencoder(n_features, hidden, code), (n_features,))
         return intra_op_threads(choose_threads(macs, min(n_rows, 1024)))
 
     return threads

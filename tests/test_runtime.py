@@ -10,8 +10,8 @@ import torch
 from torch import nn
 
 from ae_anomaly.nn.adam import Adam
-from ae_anomaly.nn.conv_nets import ConvAutoencoderNet
-from ae_anomaly.nn.nets import AutoencoderNet
+from ae_anomaly.nn.conv_nets import conv_autoencoder
+from ae_anomaly.nn.nets import mlp_autoencoder
 from ae_anomaly.nn.runtime import (
     choose_threads,
     forward_macs,
@@ -36,7 +36,7 @@ TORCH_FLAGS = {"fused": {"fused": True}, "foreach": {"foreach": True}, "single":
 
 def _net(dtype=torch.float32):
     torch.manual_seed(0)
-    return AutoencoderNet(30, (64,), 6).to(dtype)
+    return mlp_autoencoder(30, (64,), 6).to(dtype)
 
 
 def _train(module, opt, steps, seed=1):
@@ -165,9 +165,9 @@ def test_no_compiler_import():
     code = textwrap.dedent(
         """
         import sys, torch
-        from ae_anomaly.nn.nets import AutoencoderNet
+        from ae_anomaly.nn.nets import mlp_autoencoder
         from ae_anomaly.nn.runtime import make_adam
-        net = AutoencoderNet(5, (8,), 2)
+        net = mlp_autoencoder(5, (8,), 2)
         opt = make_adam(net.parameters(), lr=1e-3, weight_decay=1e-4)
         x = torch.randn(16, 5)
         for _ in range(2):
@@ -229,7 +229,7 @@ def test_idle_cores_is_a_positive_count_or_none():
 
 def test_forward_macs_counts_convolutions_and_leaves_the_module_alone():
     torch.manual_seed(0)
-    net = ConvAutoencoderNet((1, 8, 8), (4,), (), 3).train()
+    net = conv_autoencoder((1, 8, 8), (4,), (), 3).train()
     # conv 1->4, 3x3, stride 2 on 8x8: 4*4*4 outputs x 9; head 64->3; body 3->64;
     # transposed conv 4->1, 4x4 on a 4x4 input: 4*4*4 inputs x 1 x 16
     expected = 64 * 9 + 64 * 3 + 3 * 64 + 64 * 16
@@ -250,11 +250,6 @@ def test_fit_leaves_the_callers_thread_count_alone():
     assert torch.get_num_threads() == before
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="until models.base builds its optimizer with nn.runtime.make_adam (merge wiring); "
-    "then this passes: remove the mark",
-)
 def test_a_fit_in_a_fresh_process_never_imports_the_compiler():
     code = textwrap.dedent(
         """

@@ -11,8 +11,8 @@ A fitted estimator holds two torch objects:
 
 The saved state is plain data (NumPy arrays, numbers, strings), so pickle, joblib and the
 safe skops format (:func:`ae_anomaly.save`) all work. ``module_`` is rebuilt on load; the
-training network and optimizer only when training continues (:meth:`_training_state`):
-building an optimizer imports torch's compiler, seconds a scoring job does not need.
+training network and optimizer only when training continues (:meth:`_training_state`),
+which a scoring job does not need.
 """
 
 from __future__ import annotations

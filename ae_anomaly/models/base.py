@@ -29,6 +29,7 @@ from sklearn.utils import check_random_state
 
 from ..nn.losses import reconstruction_error
 from ..nn.nets import ACTIVATIONS, mlp_autoencoder
+from ..nn.runtime import choose_threads, forward_macs, intra_op_threads
 from ..nn.training import fit_epochs, make_optimizer, predict_batches, seeded, shuffled_batches
 from ._sklearn_compat import Interval, StrOptions, _fit_context
 from ._state import SCORE_DTYPE, TRAIN_DTYPE, _NetworkStateMixin, scoring_copy
@@ -403,7 +404,7 @@ class BaseAutoencoder(
         fresh seed (shuffling, noise, dropout) and ``batches(generator)`` as its batches."""
         seed = self._draw_seed()
         generator = torch.Generator(device=self.device_).manual_seed(seed)
-        with seeded(seed, self.device_):
+        with seeded(seed, self.device_), intra_op_threads(self._training_threads()):
             return fit_epochs(
                 module,
                 lambda: batches(generator),
@@ -419,6 +420,13 @@ class BaseAutoencoder(
                 verbose=bool(self.verbose),
                 desc=desc or type(self).__name__,
             )
+
+    def _training_threads(self):
+        """Intra-op threads for training (:func:`~ae_anomaly.nn.runtime.choose_threads`):
+        one for the small networks of tabular data, which only lose from more threads;
+        the caller's ``torch.get_num_threads()`` is restored afterwards."""
+        macs = forward_macs(self._training_module, (self.n_features_in_,))
+        return choose_threads(macs, self._batch_size(), device=self.device_)
 
     # ------------------------------------------------------------------------- input
     def _validate_input(self, X, *, reset):

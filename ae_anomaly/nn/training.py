@@ -22,6 +22,8 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
+from .runtime import make_adam
+
 
 class TrainingDivergedError(FloatingPointError, ValueError):
     """The training loss became NaN or infinite."""
@@ -41,8 +43,8 @@ class History:
 def make_optimizer(params, lr, weight_decay):
     """The optimizer of every training run: Adam with ``lr`` and L2 ``weight_decay``.
 
-    ``fused``: one kernel per step instead of one per parameter tensor, about 30% less
-    time per step for these small networks on a CPU (benchmarks/README.md).
+    :func:`~ae_anomaly.nn.runtime.make_adam`: torch's fused Adam step, bitwise, without
+    the seconds ``torch.optim.Optimizer`` spends importing the compiler on first use.
 
     Examples
     --------
@@ -50,7 +52,7 @@ def make_optimizer(params, lr, weight_decay):
     >>> make_optimizer(nn.Linear(2, 1).parameters(), 1e-2, 0.0).defaults["lr"]
     0.01
     """
-    return torch.optim.Adam(params, lr=lr, weight_decay=weight_decay, fused=True)
+    return make_adam(params, lr=lr, weight_decay=weight_decay)
 
 
 @contextlib.contextmanager
