@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import warnings
 import zipfile
 import zlib
 from typing import NamedTuple
@@ -238,7 +239,8 @@ def _check_network(audit, cls, attrs):
     probe = cls.__new__(cls)
     probe.__dict__.update({k: v for k, v in attrs.items() if not isinstance(v, _Opaque | _Array)})
     try:
-        with torch.device("meta"):
+        with torch.device("meta"), warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # e.g. "zero-element tensors": refused below
             module = probe._build_module(attrs["n_features_in_"])
         expected = {k: tuple(t.shape) for k, t in module.state_dict().items()}
         params = [tuple(p.shape) for p in module.parameters()]
