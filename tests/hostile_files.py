@@ -111,8 +111,8 @@ def declared_shape(path, out, shape):
     text = data[10:header_len].decode("latin1").strip()
     text = re.sub(r"'shape': \([^)]*\)", f"'shape': {tuple(shape)!r}", text)
     text = text.ljust(header_len - 11) + "\n"
-    content[node["file"]] = data[:8] + len(text).to_bytes(2, "little") + text.encode("latin1") + (
-        data[header_len:]
+    content[node["file"]] = (
+        data[:8] + len(text).to_bytes(2, "little") + text.encode("latin1") + (data[header_len:])
     )
     return write(out, content)
 

@@ -367,4 +367,3 @@ def test_memory_bombs_refused_under_a_memory_cap(saved, tmp_path):
     lines = result.stdout.splitlines()
     assert len(lines) == len(bombs), result.stdout + result.stderr[-2000:]
     assert all(line.startswith("REFUSED") for line in lines), result.stdout
-
