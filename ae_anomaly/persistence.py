@@ -222,7 +222,7 @@ def _rename_legacy(node):
     renamed = False
     if isinstance(node, dict):
         module = node.get("__module__")
-        if module in _LEGACY_MODULES:
+        if isinstance(module, str) and module in _LEGACY_MODULES:
             node["__module__"] = _LEGACY_MODULES[module]
             renamed = True
         for value in node.values():
