@@ -7,11 +7,13 @@ one-line message naming the row and column when they are known.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import re
 import sys
 import threading
+import zlib
 from pathlib import Path
 from queue import Full, Queue
 
@@ -25,13 +27,20 @@ from .formats import STDIO, DataError, table_format
 
 _RAGGED_ROW = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
 _UNCLOSED_QUOTE = re.compile(r"EOF inside string starting at row (\d+)")
+_NEWLINE = re.compile(rb"[\r\n]")
 #: Bytes read ahead to learn the columns, their types and the typical row length.
 _HEAD_BYTES = 1 << 20
+#: A header line may be this long (the head is extended to hold it).
+_MAX_HEADER_BYTES = 64 << 20
+#: A chunk has at most this many times the rows of the previous one (rows may grow long).
+_GROWTH = 2
 #: How long a consumer that stops waits for the reading thread to notice.
 _JOIN_SECONDS = 5.0
 
 
 def _binary_stdin():
+    if sys.stdin is None or sys.stdin.closed:
+        raise DataError("stdin is closed: pass a file, or pipe the data in.")
     return getattr(sys.stdin, "buffer", sys.stdin)
 
 
@@ -123,7 +132,11 @@ class TableReader:
     delimiter : str, optional
         Overrides the extension's delimiter.
     block_size : int, optional
-        About how many bytes of the file make a chunk; ``BLOCK_SIZE`` by default.
+        About how many bytes of the file make a chunk; ``BLOCK_SIZE`` by default. Chunk
+        sizes are re-estimated from each chunk, so rows that grow long later in a file do
+        not make a chunk larger than a few blocks.
+    usecols : list of str, optional
+        Read only these columns (the others are never decoded); default all.
 
     Examples
     --------
@@ -137,10 +150,12 @@ class TableReader:
     [2]
     """
 
-    def __init__(self, path, *, column_types=None, delimiter=None, block_size=None):
+    def __init__(self, path, *, column_types=None, delimiter=None, block_size=None,
+                 usecols=None):  # fmt: skip
         self.path = path
         self.kind, self.delimiter = table_format(path, delimiter)
         self.column_types = dict(column_types or {})
+        self.usecols = None if usecols is None else list(usecols)
         self.block_size = block_size or _formats.BLOCK_SIZE
         self._stdin = None
         self._head = b""
@@ -165,21 +180,36 @@ class TableReader:
         try:
             if self.path == STDIO:
                 self._stdin = _binary_stdin()
-                head = self._stdin.read(_HEAD_BYTES)
+                head = self._read_head_from(self._stdin)
             else:
                 with pa.input_stream(str(self.path), compression="detect") as stream:
-                    head = stream.read(_HEAD_BYTES)
-        except OSError as exc:
-            raise DataError(f"{self.name}: unreadable ({exc}).") from None
+                    head = self._read_head_from(stream)
+        except (OSError, EOFError, zlib.error) as exc:
+            raise DataError(f"{self.name}: unreadable ({_reason(exc)}).") from None
+        if head.startswith(codecs.BOM_UTF8):  # Excel's "CSV UTF-8"
+            head = head[len(codecs.BOM_UTF8) :]
+        return head
+
+    def _read_head_from(self, stream):
+        """``_HEAD_BYTES``, more if the header line is longer (up to ``_MAX_HEADER_BYTES``)."""
+        head = stream.read(_HEAD_BYTES)
+        while len(head) % _HEAD_BYTES == 0 and head and not _NEWLINE.search(head):
+            if len(head) >= _MAX_HEADER_BYTES:
+                raise DataError(
+                    f"{self.name}: the header line is longer than {_MAX_HEADER_BYTES >> 20} MiB "
+                    "(no line break): is this a CSV file?"
+                )
+            more = stream.read(_HEAD_BYTES)
+            if not more:
+                break
+            head += more
         return head
 
     def _head_lines(self):
-        complete = (
-            self._head
-            if len(self._head) < _HEAD_BYTES
-            else self._head[: self._head.rfind(b"\n") + 1]
-        )
-        return complete
+        if len(self._head) % _HEAD_BYTES:
+            return self._head  # the whole text
+        end = max(self._head.rfind(b"\n"), self._head.rfind(b"\r"))
+        return self._head[: end + 1]
 
     def _pandas_types(self):
         """Text columns are read as text (ids keep their zeros); numbers are parsed by
@@ -221,6 +251,16 @@ class TableReader:
         )
         if not names:
             raise DataError(f"{self.name} is empty: expected a header line and data rows.")
+        unnamed = [i + 1 for i, n in enumerate(names) if not n.strip()]
+        if unnamed:
+            raise DataError(
+                f"{self.name}: column {unnamed[0]} of the header has no name; every column "
+                "needs one."
+            )
+        if self.usecols is not None:
+            unknown = [c for c in self.usecols if c not in names]
+            if unknown:
+                raise DataError(f"{self.name}: no column named {_names(unknown)}.")
         duplicated = sorted({n for n in names if names.count(n) > 1})
         if duplicated:
             raise DataError(f"{self.name}: duplicated column name(s) {_names(duplicated)}.")
@@ -253,30 +293,50 @@ class TableReader:
                 engine="c",
                 low_memory=False,  # one type per column and chunk
                 compression=None if not isinstance(source, str | Path) else "infer",
+                encoding="utf-8-sig",  # a byte-order mark is not part of the first name
+                usecols=self.usecols,
             )
+        except (OSError, EOFError, zlib.error) as exc:
+            raise DataError(f"{self.name}: unreadable ({_reason(exc)}).") from None
         except (ValueError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
             raise self._csv_error(exc) from None
 
     def _chunk_rows(self):
-        lines = max(1, self._head.count(b"\n"))
+        lines = max(1, self._head.count(b"\n") or self._head.count(b"\r"))
         return max(1000, self.block_size * lines // max(1, len(self._head)))
+
+    def _next_rows(self, rows, chunk):
+        """Rows of the next chunk: a block's worth at the bytes per row just seen, at most
+        ``_GROWTH`` times ``rows`` (rows may be short at the start and long later)."""
+        row_bytes = max(1.0, chunk.memory_usage(index=False, deep=True).sum() / max(1, len(chunk)))
+        fitting = int(self.block_size // row_bytes)
+        floor = min(1000, int(8 * self.block_size // row_bytes))  # never under 8 blocks' worth
+        return max(1, floor, min(self._chunk_rows(), fitting, _GROWTH * rows))
 
     def _iter_csv(self):
         if self.path == STDIO:
             source = io.BufferedReader(_Prefixed(self._head, self._stdin))
         else:
             source = str(self.path)
-        chunks = self._parse(source, self._chunk_rows())
+        lines = max(1, self._head_lines().count(b"\n") or self._head_lines().count(b"\r"))
+        rows = max(1, min(self._chunk_rows(), lines))  # first, what the head showed
+        chunks = self._parse(source, rows)
         offset = 0
         checked_short_rows = False
         with chunks:
             while True:
                 try:
-                    chunk = next(chunks)
+                    chunk = chunks.get_chunk(rows)
                 except StopIteration:
                     return
+                except (OSError, EOFError, zlib.error) as exc:  # e.g. a corrupted .gz
+                    raise DataError(
+                        f"{self.name}: unreadable after row {offset:,} ({_reason(exc)}): "
+                        "corrupted or truncated?"
+                    ) from None
                 except (ValueError, pd.errors.ParserError) as exc:
                     raise self._csv_error(exc) from None
+                rows = self._next_rows(rows, chunk)
                 if chunk.empty:
                     continue
                 chunk = self._numeric(chunk)
@@ -296,7 +356,7 @@ class TableReader:
         row_bytes = max(1, parquet.metadata.serialized_size // max(1, parquet.metadata.num_rows))
         batch_rows = max(1024, self.block_size // max(row_bytes, 8 * len(self.columns)))
         offset = 0
-        for batch in parquet.iter_batches(batch_size=batch_rows):
+        for batch in parquet.iter_batches(batch_size=batch_rows, columns=self.usecols):
             for name, arrow_type in self.column_types.items():
                 if name in batch.schema.names:
                     batch = _cast_column(batch, name, arrow_type, self.name, offset)
@@ -352,7 +412,7 @@ class TableReader:
         """The file's rows as lists of strings, through Python's csv module (error paths only)."""
         with (
             pa.input_stream(str(self.path), compression="detect") as stream,
-            io.TextIOWrapper(stream, errors="replace", newline="") as text,
+            io.TextIOWrapper(stream, encoding="utf-8-sig", errors="replace", newline="") as text,
         ):
             yield from csv.reader(text, delimiter=self.delimiter)
 
@@ -380,6 +440,10 @@ def _to_pandas(batch, offset):
 
 def _names(names):
     return ", ".join(repr(n) for n in names)
+
+
+def _reason(exc):
+    return (str(exc).splitlines() or [type(exc).__name__])[0] or type(exc).__name__
 
 
 # ----------------------------------------------------------------------------- output
