@@ -8,6 +8,7 @@ one-line message naming the row and column when they are known.
 from __future__ import annotations
 
 import codecs
+import collections
 import csv
 import io
 import re
@@ -247,7 +248,10 @@ class TableReader:
             return list(schema.names), dict(zip(schema.names, schema.types, strict=True))
         head = self._head_lines()
         names = next(
-            csv.reader(io.StringIO(head.decode(errors="replace")), delimiter=self.delimiter), []
+            csv.reader(
+                io.StringIO(head.decode(errors="replace"), newline=""), delimiter=self.delimiter
+            ),
+            [],
         )
         if not names:
             raise DataError(f"{self.name} is empty: expected a header line and data rows.")
@@ -261,7 +265,7 @@ class TableReader:
             unknown = [c for c in self.usecols if c not in names]
             if unknown:
                 raise DataError(f"{self.name}: no column named {_names(unknown)}.")
-        duplicated = sorted({n for n in names if names.count(n) > 1})
+        duplicated = sorted(n for n, k in collections.Counter(names).items() if k > 1)
         if duplicated:
             raise DataError(f"{self.name}: duplicated column name(s) {_names(duplicated)}.")
         if len(names) == 1:
@@ -295,11 +299,16 @@ class TableReader:
                 compression=None if not isinstance(source, str | Path) else "infer",
                 encoding="utf-8-sig",  # a byte-order mark is not part of the first name
                 usecols=self.usecols,
+                # old Mac line endings (CR only): pandas' C parser needs telling
+                lineterminator="\r" if self._cr_only() else None,
             )
         except (OSError, EOFError, zlib.error) as exc:
             raise DataError(f"{self.name}: unreadable ({_reason(exc)}).") from None
         except (ValueError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
             raise self._csv_error(exc) from None
+
+    def _cr_only(self):
+        return b"\r" in self._head and b"\n" not in self._head
 
     def _chunk_rows(self):
         lines = max(1, self._head.count(b"\n") or self._head.count(b"\r"))

@@ -96,9 +96,8 @@ def check_output(output, inputs=(), *, force=False, table=True):
 
 def _check_regular(path):
     """An existing output (or a symlink's target) must be a regular file we can replace."""
-    target = os.path.realpath(path)
     try:
-        mode = os.stat(target).st_mode
+        mode = os.stat(path).st_mode  # follows links, /proc/self/fd/1's to the pipe too
     except OSError:
         return
     if not stat.S_ISREG(mode):
