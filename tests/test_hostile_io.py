@@ -324,7 +324,7 @@ def test_rows_growing_long_after_the_first_mib_keep_chunks_bounded(tmp_path):
         long = "y" * 100_000
         for i in range(10_000):  # then 1 GB of 100 kB rows
             file.write(f"{i},{long}\n")
-    result = _capped_read(path, extra_mib=1536)
+    result = _capped_read(path, extra_mib=768)
     assert result.returncode == 0, result.stderr[-2000:]
     assert "ROWS 310000" in result.stdout
 
