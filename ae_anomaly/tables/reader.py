@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import codecs
 import collections
+import contextlib
 import csv
 import io
 import re
@@ -33,8 +34,6 @@ _NEWLINE = re.compile(rb"[\r\n]")
 _HEAD_BYTES = 1 << 20
 #: A header line may be this long (the head is extended to hold it).
 _MAX_HEADER_BYTES = 64 << 20
-#: A chunk has at most this many times the rows of the previous one (rows may grow long).
-_GROWTH = 2
 #: How long a consumer that stops waits for the reading thread to notice.
 _JOIN_SECONDS = 5.0
 
@@ -310,50 +309,79 @@ class TableReader:
     def _cr_only(self):
         return b"\r" in self._head and b"\n" not in self._head
 
-    def _chunk_rows(self):
-        lines = max(1, self._head.count(b"\n") or self._head.count(b"\r"))
-        return max(1000, self.block_size * lines // max(1, len(self._head)))
-
-    def _next_rows(self, rows, chunk):
-        """Rows of the next chunk: a block's worth at the bytes per row just seen, at most
-        ``_GROWTH`` times ``rows`` (rows may be short at the start and long later)."""
-        row_bytes = max(1.0, chunk.memory_usage(index=False, deep=True).sum() / max(1, len(chunk)))
-        fitting = int(self.block_size // row_bytes)
-        floor = min(1000, int(8 * self.block_size // row_bytes))  # never under 8 blocks' worth
-        return max(1, floor, min(self._chunk_rows(), fitting, _GROWTH * rows))
-
     def _iter_csv(self):
+        """Chunks of about ``block_size`` bytes of text each, cut between records: memory
+        follows the bytes, however long the rows grow (a row count would not)."""
         if self.path == STDIO:
-            source = io.BufferedReader(_Prefixed(self._head, self._stdin))
+            stream = io.BufferedReader(_Prefixed(self._head, self._stdin))
+            context = contextlib.nullcontext(stream)
         else:
-            source = str(self.path)
-        lines = max(1, self._head_lines().count(b"\n") or self._head_lines().count(b"\r"))
-        rows = max(1, min(self._chunk_rows(), lines))  # first, what the head showed
-        chunks = self._parse(source, rows)
-        offset = 0
+            context = pa.input_stream(str(self.path), compression="detect")
+        offset = lines = 0
         checked_short_rows = False
-        with chunks:
-            while True:
+        with context as stream:
+            for number, piece in enumerate(self._pieces(stream)):
                 try:
-                    chunk = chunks.get_chunk(rows)
-                except StopIteration:
-                    return
-                except (OSError, EOFError, zlib.error) as exc:  # e.g. a corrupted .gz
-                    raise DataError(
-                        f"{self.name}: unreadable after row {offset:,} ({_reason(exc)}): "
-                        "corrupted or truncated?"
-                    ) from None
+                    chunk = self._parse_piece(piece, first=number == 0)
+                except pd.errors.EmptyDataError:
+                    lines += piece.count(self._newline())
+                    continue
                 except (ValueError, pd.errors.ParserError) as exc:
-                    raise self._csv_error(exc) from None
-                rows = self._next_rows(rows, chunk)
+                    raise self._csv_error(exc, lines - (number > 0), offset) from None
+                lines += piece.count(self._newline())
                 if chunk.empty:
                     continue
+                chunk.index = range(offset, offset + len(chunk))
                 chunk = self._numeric(chunk)
                 if not checked_short_rows and chunk.iloc[:, -1].isna().any():
                     self._check_short_rows()  # a short row is padded with missing values
                     checked_short_rows = True
                 yield chunk
                 offset += len(chunk)
+
+    def _newline(self):
+        return b"\r" if self._cr_only() else b"\n"
+
+    def _pieces(self, stream):
+        """The text in pieces of whole records of about ``block_size`` bytes."""
+        newline = self._newline()[0]
+        carry, first = b"", True
+        while True:
+            try:
+                data = stream.read(self.block_size)
+            except (OSError, EOFError, zlib.error) as exc:  # e.g. a corrupted .gz
+                raise DataError(
+                    f"{self.name}: unreadable ({_reason(exc)}): corrupted or truncated?"
+                ) from None
+            if first and data.startswith(codecs.BOM_UTF8):
+                data = data[len(codecs.BOM_UTF8) :]
+            first = False
+            if not data:
+                if carry:
+                    yield carry
+                return
+            buffer = carry + data
+            cut = _record_end(buffer, newline)
+            if cut <= 0:  # a record longer than a block: read on
+                carry = buffer
+                continue
+            yield buffer[:cut]
+            carry = buffer[cut:]
+
+    def _parse_piece(self, piece, first):
+        return pd.read_csv(
+            io.BytesIO(piece),
+            sep=self.delimiter,
+            header=None,
+            names=self.columns,
+            skiprows=1 if first else 0,
+            dtype=self._pandas_types(),
+            engine="c",
+            low_memory=False,
+            encoding="utf-8",
+            usecols=self.usecols,
+            lineterminator="\r" if self._cr_only() else None,
+        )
 
     def __iter__(self):
         if self.kind == "parquet":
@@ -385,13 +413,15 @@ class TableReader:
         return chunks[0] if len(chunks) == 1 else pd.concat(chunks)
 
     # -------------------------------------------------------------------- errors
-    def _csv_error(self, exc):
+    def _csv_error(self, exc, lines=0, rows=0):
+        """One line for a parser error; ``lines``/``rows`` before the piece parsed."""
         message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         if isinstance(exc, pd.errors.EmptyDataError):
             return DataError(f"{self.name} is empty: expected a header line and data rows.")
         ragged = _RAGGED_ROW.search(message)
         if ragged:
             expected, line, got = (int(g) for g in ragged.groups())
+            line += lines
             return DataError(
                 f"{self.name}: malformed CSV at line {line}: expected {expected} fields like "
                 f"the header, got {got} (an unclosed quote or a wrong delimiter?)."
@@ -399,7 +429,8 @@ class TableReader:
         quote = _UNCLOSED_QUOTE.search(message)
         if quote:
             return DataError(
-                f"{self.name}: malformed CSV: a quote opened at line {int(quote.group(1)) + 1} "
+                f"{self.name}: malformed CSV: a quote opened at line "
+                f"{int(quote.group(1)) + 1 + lines} "
                 "is never closed."
             )
         return DataError(f"{self.name}: unreadable CSV ({message}).")
@@ -445,6 +476,15 @@ def _to_pandas(batch, offset):
     frame = batch.to_pandas()
     frame.index = range(offset, offset + len(frame))
     return frame
+
+
+def _record_end(buffer, newline):
+    """The index after the last ``newline`` of ``buffer`` outside double quotes (``buffer``
+    starts a record, and a quote inside a quoted field is doubled), or -1."""
+    codes = np.frombuffer(buffer, dtype=np.uint8)
+    inside = np.cumsum(codes == ord('"'), dtype=np.uint8) & 1  # wraps: parity kept
+    ends = np.flatnonzero((codes == newline) & (inside == 0))
+    return int(ends[-1]) + 1 if len(ends) else -1
 
 
 def _names(names):
