@@ -360,7 +360,7 @@ class TableReader:
                 if carry:
                     yield carry
                 return
-            buffer = carry + data
+            buffer = carry + data if carry else data
             cut = _record_end(buffer, newline)
             if cut <= 0:  # a record longer than a block: read on
                 carry = buffer
@@ -481,6 +481,8 @@ def _to_pandas(batch, offset):
 def _record_end(buffer, newline):
     """The index after the last ``newline`` of ``buffer`` outside double quotes (``buffer``
     starts a record, and a quote inside a quoted field is doubled), or -1."""
+    if b'"' not in buffer:  # the common case: no quoting at all
+        return buffer.rfind(bytes([newline])) + 1 or -1
     codes = np.frombuffer(buffer, dtype=np.uint8)
     inside = np.cumsum(codes == ord('"'), dtype=np.uint8) & 1  # wraps: parity kept
     ends = np.flatnonzero((codes == newline) & (inside == 0))

@@ -254,8 +254,9 @@ class TableWriter:
     2,1
     """
 
-    def __init__(self, path=None, *, delimiter=None):
+    def __init__(self, path=None, *, delimiter=None, replace=None):
         self.path = STDIO if path is None else path
+        self.replace = replace  # see atomic_path: the CLI passes --force
         self.kind, self.delimiter = table_format(self.path, delimiter)
         self._stack = contextlib.ExitStack()
         self._writer = None
@@ -266,7 +267,7 @@ class TableWriter:
         if self.path == STDIO:
             self._sink = getattr(sys.stdout, "buffer", sys.stdout)
         else:
-            tmp = self._stack.enter_context(atomic_path(self.path))
+            tmp = self._stack.enter_context(atomic_path(self.path, replace=self.replace))
             suffix = Path(self.path).suffix.lower()
             self._sink = self._stack.enter_context(
                 pa.output_stream(tmp, compression=COMPRESSION_SUFFIXES.get(suffix))
