@@ -320,7 +320,7 @@ def test_fifo_refused_without_blocking(tmp_path):
 
 
 def test_oversized_file_refused_before_reading(saved, tmp_path, monkeypatch):
-    monkeypatch.setattr("ae_anomaly._modelfile.MAX_FILE_BYTES", 1000)
+    monkeypatch.setattr("ae_anomaly.persistence.archive.MAX_FILE_BYTES", 1000)
     with pytest.raises(ModelFileError, match="over the limit of 1,000"):
         load(saved)
 

@@ -12,7 +12,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._modelfile import MAX_DEPTH, ModelFileError, _is_int, _is_number
+from .archive import MAX_DEPTH, ModelFileError, _is_int, _is_number
 
 _DEVICE = re.compile(r"(cpu|cuda(:\d+)?|mps)\Z")
 _PRIMITIVES = {f"builtins.{t}" for t in ("str", "int", "float", "bool")}
@@ -291,8 +291,8 @@ def check_payload(model, header, name, legacy_modules):
     """The objects built agree with the header and hold finite, usable numbers."""
     from sklearn.pipeline import Pipeline
 
-    from .models.base import BaseAutoencoder
-    from .models.registry import type_name
+    from ..models.base import BaseAutoencoder
+    from ..models.registry import type_name
 
     final = model.steps[-1][1] if isinstance(model, Pipeline) else model
     declared = header["estimator"]["class"]

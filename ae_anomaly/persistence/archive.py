@@ -67,7 +67,7 @@ def read_file(path):
 def _too_large(name, verb, size, limit):
     return (
         f"{name} {verb} {size:,} bytes, over the limit of {limit:,} for a model file "
-        "(ae_anomaly._modelfile.MAX_FILE_BYTES / MAX_TOTAL_BYTES)."
+        "(ae_anomaly.persistence.archive.MAX_FILE_BYTES / MAX_TOTAL_BYTES)."
     )
 
 
@@ -159,7 +159,7 @@ def check_header(header, name):
 def _check_schema(schema, name):
     from dataclasses import fields
 
-    from .tables.schema import Schema
+    from ..tables.schema import Schema
 
     if not isinstance(schema, dict):
         _fail_header(name, f"'schema' is {type(schema).__name__}, not an object")

@@ -23,8 +23,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ._modelaudit import audit_schema, check_payload
-from ._modelfile import (
+from ..tables.writer import atomic_path
+from .archive import (
     MAX_HEADER_BYTES,
     MAX_SCHEMA_BYTES,
     ModelFileError,
@@ -33,7 +33,7 @@ from ._modelfile import (
     read_file,
     read_json,
 )
-from .tables.writer import atomic_path
+from .audit import audit_schema, check_payload
 
 
 def _skops_io():
@@ -59,7 +59,7 @@ def trusted_types():
     >>> "ae_anomaly.models.autoencoder.Autoencoder" in trusted_types()
     True
     """
-    from .models.registry import public_estimators, type_name  # torch: not for read_metadata
+    from ..models.registry import public_estimators, type_name  # torch: not for read_metadata
     return sorted({type_name(cls) for cls in public_estimators()} | set(_EXTRA_TRUSTED))
 
 
@@ -68,7 +68,7 @@ def versions():
     import sklearn
     import torch
 
-    from . import __version__
+    from .. import __version__
 
     return {
         "ae_anomaly": __version__,
@@ -95,7 +95,7 @@ def _json_safe(value):
 
 def describe(model):
     """The header fields derived from a fitted estimator or pipeline."""
-    from .models.registry import type_name
+    from ..models.registry import type_name
     final = model.steps[-1][1] if hasattr(model, "steps") else model
     names = getattr(model, "feature_names_in_", None)
     info = {
@@ -247,7 +247,7 @@ def _with_schema(archive, tree):
 
 def _allowed_objects():
     """Class names an object in a model file may have: scikit-learn's estimators, ours."""
-    from .models.registry import public_estimators, type_name
+    from ..models.registry import public_estimators, type_name
 
     try:
         from skops.io._trusted_types import SKLEARN_ESTIMATOR_TYPE_NAMES as sklearn_names
@@ -260,8 +260,8 @@ def _allowed_objects():
 
 def load_with_metadata(path):
     """``(model, header)`` of a model file; see :func:`load`."""
-    from .models.base import BaseAutoencoder
-    from .models.registry import public_estimators, type_name
+    from ..models.base import BaseAutoencoder
+    from ..models.registry import public_estimators, type_name
 
     data, archive, header = _open(path)
     name = repr(str(path))
