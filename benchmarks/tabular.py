@@ -45,7 +45,7 @@ import torch
 from tqdm.auto import tqdm
 
 from . import report
-from .baselines import detectors
+from .baselines import detectors, ensemble_levers
 from .protocol import (
     MAX_ROWS,
     MIN_ROWS,
@@ -166,6 +166,11 @@ def task_cost(dataset, model):
     return MODEL_COST.get(model, 1.0) * rows * (n_features + 32)
 
 
+def _all_detectors(include_pyod):
+    """Every detector a task may name, by name: :func:`detectors` and the lever variants."""
+    return {m.name: m for m in [*detectors(include_pyod=include_pyod), *ensemble_levers()]}
+
+
 # Per worker process: the detectors by name (rebuilt there: they hold lambdas, which do
 # not pickle) and the last (dataset, seed) split, reused by the next task on it.
 _WORKER = {"detectors": None, "split": (None, None)}
@@ -175,7 +180,7 @@ def _init_worker(include_pyod, parent=None):
     limit_threads()
     if parent is not None:
         threading.Thread(target=_exit_with, args=(parent,), daemon=True).start()
-    _WORKER["detectors"] = {m.name: m for m in detectors(include_pyod=include_pyod)}
+    _WORKER["detectors"] = _all_detectors(include_pyod)
     _WORKER["split"] = (None, None)
 
 
@@ -280,7 +285,7 @@ def _results(jobs, include_pyod, tasks):
     jobs = min(jobs, len(tasks))
     if jobs <= 1:  # in this process, one task after the other
         with _one_thread():
-            _WORKER["detectors"] = {m.name: m for m in detectors(include_pyod=include_pyod)}
+            _WORKER["detectors"] = _all_detectors(include_pyod)
             try:
                 for task in tasks:
                     yield _measure(*task)
@@ -423,6 +428,11 @@ def parse_args(argv=None):
         action="store_true",
         help=f"Smoke run: the {QUICK_DATASETS} smallest datasets, seed 1, no PyOD.",
     )
+    parser.add_argument(
+        "--levers",
+        action="store_true",
+        help="Also run EnsembleAutoencoder with each lever of baselines.ENSEMBLE_LEVERS moved.",
+    )
     parser.add_argument("--fresh", action="store_true", help="Discard earlier results first.")
     parser.add_argument("--no-progress", action="store_true", help="Hide the progress bar.")
     parser.add_argument(
@@ -454,6 +464,8 @@ def main(argv=None):
         datasets = sorted(datasets, key=lambda ds: len(ds.load()[1]))[:QUICK_DATASETS]
         pyod = "none"
     models = detectors(include_pyod=pyod == "run")
+    if args.levers:
+        models += ensemble_levers()
     if args.models:
         wanted = set(args.models.split(","))
         models = [m for m in models if m.name in wanted]
