@@ -26,14 +26,13 @@ from ae_anomaly.models.ensemble import EnsembleAutoencoder
 #: Variants of :class:`EnsembleAutoencoder` measured with ``--levers``: one lever moved at
 #: a time from the defaults (see benchmarks/README.md, "Levers").
 ENSEMBLE_LEVERS = {
-    "max_features=0.5": {"max_features": 0.5},
+    "max_features=1.0": {"max_features": 1.0},
     "trim=0.1": {"trim": 0.1},
     "no code distance": {"code_distance": False},
     "max_iter=5": {"max_iter": 5},
-    "max_iter=60": {"max_iter": 60},
-    "max_samples=1024": {"max_samples": 1024},
     "n_estimators=10": {"n_estimators": 10},
     "early_stopping": {"early_stopping": True},
+    "max_samples=1024": {"max_samples": 1024},
 }
 
 
@@ -105,11 +104,12 @@ class PyODPCA:
 class MCD:
     """Robust Mahalanobis distance from scikit-learn's ``MinCovDet`` (Rousseeuw, 1999).
 
-    Fitted on at most ``max_rows`` rows (a seeded draw). Constant columns are dropped first. When the table has more than ``max_features``
-    columns, or MinCovDet fails or finds a singular robust covariance (binary or
-    discrete columns often make the h-subset degenerate), the rows are first projected on
-    their leading principal components (at most ``max_features``, and keeping 99.9% of
-    the variance), and MinCovDet runs there. When that fails too, the distance uses
+    Fitted on at most ``max_rows`` rows (a seeded draw). Constant columns are dropped
+    first. When the table has more than ``max_features`` columns, or MinCovDet fails or
+    finds a singular robust covariance (binary or discrete columns often make the
+    h-subset degenerate), the rows are first projected on their leading principal
+    components (at most ``max_features``, and keeping 99.9% of the variance), and
+    MinCovDet runs there. When that fails too, the distance uses
     Ledoit-Wolf's shrunk covariance instead; ``fallback_`` records what was used.
     """
 

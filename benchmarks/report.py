@@ -310,7 +310,7 @@ def write(results, out, suite, *, published=None, machine=""):
         f"(1 = best ROC-AUC on a dataset); datasets won / tied / lost against {REFERENCE} "
         f"(tie: |difference of mean ROC-AUC| < {TIE}); two-sided Wilcoxon signed-rank "
         f"p-value of the per-dataset ROC-AUC against {REFERENCE}'s. The "
-        "\"chosen on other fold\" row is the cross-dataset figure of a family: on each "
+        '"chosen on other fold" row is the cross-dataset figure of a family: on each '
         "fold, the member with the best mean ROC-AUC on the other fold"
         + "".join(
             f" ({family}: {chosen[family]['A']} for A, {chosen[family]['B']} for B)"
@@ -370,9 +370,12 @@ def write(results, out, suite, *, published=None, machine=""):
     (out / f"{suite}.md").write_text("\n".join(lines))
     head = [f"Summary of {suite} ({len(results['dataset'].unique())} datasets, seeds {seeds})"]
     text = "\n".join(head + [stats.to_string(float_format=lambda v: f"{v:.3f}")])
-    text += "\n\nCross-dataset figure (folds " + ", ".join(
-        f"{f}: {len(names)} datasets" for f, names in fold_lists.items()
-    ) + f"; ties: |diff| < {TIE})\n" + honest.to_string(float_format=lambda v: f"{v:.3f}")
+    text += (
+        "\n\nCross-dataset figure (folds "
+        + ", ".join(f"{f}: {len(names)} datasets" for f, names in fold_lists.items())
+        + f"; ties: |diff| < {TIE})\n"
+        + honest.to_string(float_format=lambda v: f"{v:.3f}")
+    )
     for family, picks in chosen.items():
         text += f"\nbest {family}: chose {picks['A']} for fold A, {picks['B']} for fold B"
     if published is not None:

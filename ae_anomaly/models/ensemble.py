@@ -16,8 +16,30 @@ from ._sklearn_compat import Interval, StrOptions
 from .base import BaseAutoencoder
 from .scoring import MAD_TO_SD
 
+#: Columns per member with ``max_features="auto"``: all of them up to this many, else a
+#: random subset of this size (the members' cost then does not grow with the width).
+AUTO_MAX_FEATURES = 32
 #: The scoring statistics are medians and MADs over at most this many training rows.
 STATISTICS_ROWS = 2048
+
+
+_PARAMETERS = (
+    COMMON_PARAMETERS.replace("Size of the code (bottleneck)", "Code size of each member")
+    .replace(
+        """the network from ``n_features``: one hidden layer of ``n_features // 2`` units,
+    clipped to [64, 256].""",
+        """each member from its ``k`` columns: one hidden layer of ``k`` units, clipped to
+    [8, 32].""",
+    )
+    .replace("None uses ``ceil(sqrt(n_features))``", "None uses ``ceil(sqrt(k))``")
+    .replace("kept below ``n_features``", "kept below ``k``")
+    .replace('"auto" is 1024 (256 for the convolutional models)', '"auto" is 64')
+    .replace(
+        "early_stopping : bool, default=True",
+        "early_stopping : bool, default=False\n    (False here: a short fixed budget, "
+        "``max_iter``, stops training before the members learn the anomalies.)",
+    )
+)
 
 
 class EnsembleAutoencoder(BaseAutoencoder):
@@ -33,6 +55,7 @@ squared reconstruction error on its columns (each column divided by its median s
 error on the training rows) plus the standardized distance of its code from the median
 code; it is normalized per member by its median and MAD on the training rows, and the
 normalized errors are averaged over the members. ``score_samples`` is minus that average.
+An epoch is one pass of every member over its own ``max_samples_`` rows.
 
 Parameters
 ----------
@@ -42,16 +65,17 @@ max_samples : "auto", int or float, default="auto"
     Rows each member trains on, drawn without replacement from the training rows
     (after the validation split): an int is a count, a float a share, "auto" is
     ``min(256, n_samples)`` as in IsolationForest.
-max_features : int or float, default=1.0
+max_features : "auto", int or float, default="auto"
     Columns each member sees and reconstructs: an int is a count, a float a share
-    (at least one column).
+    (at least one column), "auto" all of them up to 32, else a random 32 (feature
+    bagging on wide tables, which also keeps a member's cost independent of the width).
 trim : float in [0, 1), default=0.0
     Share of the rows of each batch with the largest error that a member leaves out of
     its loss (loss trimming): rows that reconstruct worst, likely the anomalies, do
     not pull the members towards them.
 code_distance : bool, default=True
     Add each member's standardized code distance to its reconstruction error.
-{COMMON_PARAMETERS.replace("Size of the code (bottleneck)", "Code size of each member")}
+{_PARAMETERS}
 Attributes
 ----------
 module_ : EnsembleNet
@@ -130,6 +154,7 @@ array([-1])
             Interval(Real, 0, 1, closed="right"),
         ],
         "max_features": [
+            StrOptions({"auto"}),
             Interval(Integral, 1, None, closed="left"),
             Interval(Real, 0, 1, closed="right"),
         ],
@@ -143,7 +168,7 @@ array([-1])
         *,
         n_estimators=50,
         max_samples="auto",
-        max_features=1.0,
+        max_features="auto",
         trim=0.0,
         code_distance=True,
         hidden_layer_sizes=None,
@@ -193,6 +218,8 @@ array([-1])
 
     # ------------------------------------------------------------------ sizes and network
     def _n_inputs(self, n_features):
+        if self.max_features == "auto":
+            return min(n_features, AUTO_MAX_FEATURES)
         if isinstance(self.max_features, Integral):
             return min(int(self.max_features), n_features)
         return max(1, math.ceil(self.max_features * n_features))
@@ -208,10 +235,16 @@ array([-1])
 
     def _build_module(self, n_features):
         k = self._n_inputs(n_features)
-        index = torch.stack([torch.randperm(n_features)[:k].sort().values for _ in range(
-            self.n_estimators)])
+        index = torch.stack(
+            [torch.randperm(n_features)[:k].sort().values for _ in range(self.n_estimators)]
+        )
         return EnsembleNet(
-            n_features, index, self.hidden_layer_sizes_, self.n_components_, self.activation
+            n_features,
+            index,
+            self.hidden_layer_sizes_,
+            self.n_components_,
+            activation=self.activation,
+            dropout=self.dropout,
         )
 
     def _validation_split(self, X):
@@ -291,7 +324,9 @@ array([-1])
         column = torch.as_tensor(self.column_scale_, dtype=X.dtype, device=X.device)
         weights = 1.0 / column[self.module_.feature_index]
         if member_scale is not None:
-            weights = weights / torch.as_tensor(member_scale, dtype=X.dtype, device=X.device)[:, None]
+            weights = (
+                weights / torch.as_tensor(member_scale, dtype=X.dtype, device=X.device)[:, None]
+            )
         return squared * weights[:, None, :]
 
     def _error_parts(self, module, X):

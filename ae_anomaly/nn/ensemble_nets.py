@@ -42,6 +42,8 @@ class EnsembleNet(nn.Module):
     n_components : int
         Code width of each member.
     activation : str, default="relu"
+    dropout : float, default=0.0
+        Dropout rate after every hidden layer, while training.
 
     Examples
     --------
@@ -55,7 +57,9 @@ class EnsembleNet(nn.Module):
     torch.Size([7, 5])
     """
 
-    def __init__(self, n_features, feature_index, hidden, n_components, activation="relu"):
+    def __init__(
+        self, n_features, feature_index, hidden, n_components, activation="relu", dropout=0.0
+    ):
         super().__init__()
         index = torch.as_tensor(feature_index, dtype=torch.long)
         self.n_features = int(n_features)
@@ -64,8 +68,8 @@ class EnsembleNet(nn.Module):
         if index.min() < 0 or index.max() >= self.n_features:
             raise ValueError(f"feature_index must hold columns in [0, {self.n_features}).")
         sizes = [self.n_inputs, *hidden, self.n_components]
-        self.encoder = _BatchedMLP(self.n_members, sizes, activation)
-        self.decoder = _BatchedMLP(self.n_members, sizes[::-1], activation)
+        self.encoder = _BatchedMLP(self.n_members, sizes, activation, dropout)
+        self.decoder = _BatchedMLP(self.n_members, sizes[::-1], activation, dropout)
         self.register_buffer("feature_index", index)
         coverage = torch.zeros(self.n_features).index_add_(
             0, index.flatten(), torch.ones(index.numel())
@@ -121,7 +125,7 @@ class _BatchedMLP(nn.Module):
     ``(n_members, batch, n_in)`` with :func:`torch.baddbmm`. Initialization is PyTorch's
     ``nn.Linear`` default, member by member."""
 
-    def __init__(self, n_members, sizes, activation):
+    def __init__(self, n_members, sizes, activation, dropout=0.0):
         super().__init__()
         self.weights = nn.ParameterList()
         self.biases = nn.ParameterList()
@@ -132,11 +136,12 @@ class _BatchedMLP(nn.Module):
             self.weights.append(nn.Parameter(weight))
             self.biases.append(nn.Parameter(bias))
         self.activation = ACTIVATIONS[activation]()
+        self.dropout = nn.Dropout(dropout) if dropout > 0 else nn.Identity()
 
     def forward(self, x):
         last = len(self.weights) - 1
         for i, (weight, bias) in enumerate(zip(self.weights, self.biases, strict=True)):
             x = torch.baddbmm(bias, x, weight)
             if i < last:
-                x = self.activation(x)
+                x = self.dropout(self.activation(x))
         return x
