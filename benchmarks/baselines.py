@@ -27,12 +27,13 @@ from ae_anomaly.models.ensemble import EnsembleAutoencoder
 #: a time from the defaults (see benchmarks/README.md, "Levers").
 ENSEMBLE_LEVERS = {
     "max_features=1.0": {"max_features": 1.0},
-    "trim=0.1": {"trim": 0.1},
-    "no code distance": {"code_distance": False},
-    "max_iter=5": {"max_iter": 5},
-    "n_estimators=10": {"n_estimators": 10},
-    "early_stopping": {"early_stopping": True},
+    "max_features=0.5": {"max_features": 0.5},
     "max_samples=1024": {"max_samples": 1024},
+    "max_iter=5": {"max_iter": 5},
+    "max_iter=40": {"max_iter": 40},
+    "n_estimators=10": {"n_estimators": 10},
+    "no code distance": {"code_distance": False},
+    "trim=0.1": {"trim": 0.1},
 }
 
 
