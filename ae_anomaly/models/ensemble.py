@@ -35,6 +35,12 @@ _PARAMETERS = (
     .replace("kept below ``n_features``", "kept below ``k``")
     .replace('"auto" is 1024 (256 for the convolutional models)', '"auto" is 64')
     .replace(
+        "max_iter : int, default=20\n    Maximum number of epochs "
+        "(100 for the convolutional models).",
+        "max_iter : int, default=40\n    Maximum number of epochs (each member: one pass over its "
+        "``max_samples_`` rows).",
+    )
+    .replace(
         "early_stopping : bool, default=True",
         "early_stopping : bool, default=False\n    (False here: a short fixed budget, "
         "``max_iter``, stops training before the members learn the anomalies.)",
@@ -176,7 +182,7 @@ array([-1])
         activation="relu",
         dropout=0.0,
         scaling="standard",
-        max_iter=20,
+        max_iter=40,
         batch_size="auto",
         learning_rate_init=1e-2,
         alpha=0.0,
