@@ -209,3 +209,14 @@ def test_mcd_scores_degenerate_and_wide_tables():
     clean[:10] += 8.0
     scores = MCD(random_state=0).fit(clean).decision_function(clean)
     assert scores[:10].min() > np.percentile(scores[10:], 99)
+
+
+def test_fit_time_ratio_times_both_models_on_each_dataset():
+    from sklearn.ensemble import IsolationForest
+
+    datasets = [Dataset("wine")]
+    table = tabular.fit_time_ratio(
+        datasets, lambda seed: IsolationForest(n_estimators=10, random_state=seed), repeats=1
+    )
+    assert list(table.index) == ["wine"]
+    assert (table[["model", "IsolationForest", "ratio"]] > 0).all(axis=None)
