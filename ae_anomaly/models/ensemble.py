@@ -235,14 +235,17 @@ array([-1])
         n_components = max(1, min(k - 1, math.ceil(math.sqrt(k))))
         return (int(np.clip(k, 8, 32)),), n_components
 
-    def _initialize(self, X):
+    def _initialize(self, X, scaler):
         self.max_features_ = self._n_inputs(X.shape[1])
-        super()._initialize(X)
+        super()._initialize(X, scaler)
 
     def _build_module(self, n_features):
         k = self._n_inputs(n_features)
         index = torch.stack(
-            [torch.randperm(n_features)[:k].sort().values for _ in range(self.n_estimators)]
+            [
+                torch.randperm(n_features, device="cpu")[:k].sort().values
+                for _ in range(self.n_estimators)
+            ]
         )
         return EnsembleNet(
             n_features,

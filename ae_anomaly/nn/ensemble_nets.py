@@ -61,7 +61,8 @@ class EnsembleNet(nn.Module):
         self, n_features, feature_index, hidden, n_components, activation="relu", dropout=0.0
     ):
         super().__init__()
-        index = torch.as_tensor(feature_index, dtype=torch.long)
+        # on the CPU, also when built under torch.device("meta") (a model file's audit)
+        index = torch.as_tensor(feature_index, dtype=torch.long, device="cpu")
         self.n_features = int(n_features)
         self.n_members, self.n_inputs = (int(size) for size in index.shape)
         self.n_components = int(n_components)
@@ -71,8 +72,8 @@ class EnsembleNet(nn.Module):
         self.encoder = _BatchedMLP(self.n_members, sizes, activation, dropout)
         self.decoder = _BatchedMLP(self.n_members, sizes[::-1], activation, dropout)
         self.register_buffer("feature_index", index)
-        coverage = torch.zeros(self.n_features).index_add_(
-            0, index.flatten(), torch.ones(index.numel())
+        coverage = torch.zeros(self.n_features, device="cpu").index_add_(
+            0, index.flatten(), torch.ones(index.numel(), device="cpu")
         )
         self.register_buffer("coverage", coverage)
 

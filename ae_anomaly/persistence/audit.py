@@ -242,6 +242,7 @@ def _check_network(audit, cls, attrs):
             module = probe._build_module(attrs["n_features_in_"])
         expected = {k: tuple(t.shape) for k, t in module.state_dict().items()}
         params = [tuple(p.shape) for p in module.parameters()]
+        trained = {name for name, _ in module.named_parameters()}
     except Exception as exc:  # any value a crafted file may hold
         audit.fail(f"describes a network that cannot be built ({type(exc).__name__})")
     declared = {k: v.shape for k, v in weights.items()}
@@ -250,7 +251,10 @@ def _check_network(audit, cls, attrs):
             "holds weights whose shapes do not match the network its parameters describe "
             "(n_features_in_, hidden_layer_sizes_, n_components_)"
         )
-    if any(v.dtype.kind != "f" for v in weights.values()):
+    # parameters are floating-point; a buffer may hold integers (an ensemble's column index)
+    if any(weights[k].dtype.kind != "f" for k in trained) or any(
+        v.dtype.kind not in "fiu" for v in weights.values()
+    ):
         audit.fail("holds network weights that are not floating-point")
     _check_optimizer_shapes(audit, attrs.get("_optimizer_state"), params)
 
