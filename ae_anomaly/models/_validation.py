@@ -50,11 +50,12 @@ def resolve_sizes(estimator, n_features):
     if estimator.n_components is not None:
         n_components = estimator.n_components
     if n_components >= n_features and not estimator._regularized:
+        # a code narrower than one column does not exist: only the variant advice applies
+        smaller = "" if n_features == 1 else "a smaller n_components or "
         warnings.warn(
             f"n_components={n_components} >= n_features={n_features}: with no regularizer "
             "the autoencoder can learn the identity and reconstruct outliers as well as "
-            "inliers. Use a smaller n_components or a regularized variant "
-            "(e.g. DenoisingAutoencoder).",
+            f"inliers. Use {smaller}a regularized variant (e.g. DenoisingAutoencoder).",
             UserWarning,
             stacklevel=4,
         )

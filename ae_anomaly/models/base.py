@@ -11,6 +11,7 @@ the float32 training / float64 scoring networks and their pickling in
 
 from __future__ import annotations
 
+import inspect
 import math
 import warnings
 from numbers import Integral, Real
@@ -417,9 +418,25 @@ class BaseAutoencoder(
                 tol=self.tol,
                 n_iter_no_change=self.n_iter_no_change if stop_early else None,
                 convergence_warning=ConvergenceWarning if warn else None,
+                warn_only_if_improving=not self._max_iter_set(),
+                divergence_advice=self._divergence_advice(),
                 verbose=bool(self.verbose),
                 desc=desc or type(self).__name__,
             )
+
+    def _max_iter_set(self):
+        """True when ``max_iter`` differs from the class default: then reaching it warns
+        (``ConvergenceWarning``) even when the loss has flattened; the default budget warns
+        only while the loss is still clearly falling."""
+        default = inspect.signature(type(self).__init__).parameters.get("max_iter")
+        return default is None or self.max_iter != default.default
+
+    def _divergence_advice(self):
+        """What to change when training diverges: only advice that applies."""
+        advice = f"Lower learning_rate_init (now {self.learning_rate_init:g})"
+        if self.scaling != "standard":
+            advice += f", or standardize the inputs (scaling='standard'; now {self.scaling!r})"
+        return advice + "."
 
     def _training_threads(self):
         """Intra-op threads for training (:func:`~ae_anomaly.nn.runtime.choose_threads`):
