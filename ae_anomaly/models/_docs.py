@@ -82,6 +82,11 @@ code_mean_, code_scale_ : ndarray of shape (n_components_,)
     code unit on the training rows, the scale floored (and, for "median", rescaled so
     that the code part has median 1 on them): standardize the code distance in
     ``score_samples``.
+feature_scale_ : ndarray of shape (n_features_in_,)
+    Standard deviation of each column on the training rows (1 for a constant column;
+    ``partial_fit``: the first chunk's, ``fit_stream``: the sample's), independent of every
+    parameter: divides the reconstruction errors of ``score``, so that scores compare
+    across parameter settings.
 hidden_layer_sizes_ : tuple of int
     The hidden layer widths used.
 n_components_ : int
