@@ -148,7 +148,8 @@ class EarlyStopping:
         last = self.monitored[-(IMPROVING_EPOCHS + 1) :]
         if len(last) <= IMPROVING_EPOCHS:
             return False
-        return all(new < old * (1 - IMPROVING_RATE) for old, new in zip(last[:-1], last[1:], strict=True))
+        pairs = zip(last[:-1], last[1:], strict=True)
+        return all(new < old * (1 - IMPROVING_RATE) for old, new in pairs)
 
     def update(self, monitored, module=None):
         """Record one epoch's monitored loss; return True when training should stop."""
