@@ -130,7 +130,8 @@ def test_default_fit_does_not_warn_but_a_user_set_budget_does(data):
 
 
 def test_divergence_is_refused_with_applicable_advice(data):
-    with pytest.raises(TrainingDivergedError, match=r"rose from .* Lower learning_rate_init \(now 100\)\.$"):
+    advice = r"rose from .* Lower learning_rate_init \(now 100\)\.$"  # already standard
+    with pytest.raises(TrainingDivergedError, match=advice):
         Autoencoder(learning_rate_init=100, random_state=0).fit(data)
     with pytest.raises(TrainingDivergedError, match="scaling='standard'; now 'minmax'"):
         Autoencoder(learning_rate_init=100, scaling="minmax", random_state=0).fit(data)

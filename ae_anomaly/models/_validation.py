@@ -75,9 +75,7 @@ def validate_rows(estimator, X, *, reset):
     """``validate_data`` as float64 plus messages that name the offending column, row, value."""
     _reject_non_numeric_columns(X)
     try:
-        rows = validate_data(
-            estimator, X, reset=reset, dtype=np.float64, ensure_all_finite=False
-        )
+        rows = validate_data(estimator, X, reset=reset, dtype=np.float64, ensure_all_finite=False)
     except ValueError as exc:
         if "could not convert" not in str(exc):
             raise
