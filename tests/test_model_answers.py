@@ -171,3 +171,16 @@ def test_errors_name_the_index_label_and_the_column(model):
     text.iloc[2, 1] = "1O5"
     with pytest.raises(ValueError, match="column"):
         model.score_samples(text)
+
+
+def test_set_output_pandas_leaves_images_as_images():
+    from ae_anomaly import ConvDenoisingAutoencoder
+
+    images = np.random.RandomState(0).randint(0, 256, size=(16, 8, 8)).astype(np.uint8)
+    model = ConvDenoisingAutoencoder(channels=(4,), max_iter=2, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.set_output(transform="pandas").fit(images)
+    out = model.denoise(images)
+    assert isinstance(out, np.ndarray) and out.shape == images.shape and out.dtype == np.uint8
+    assert isinstance(model.reconstruct(images), np.ndarray)
