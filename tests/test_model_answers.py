@@ -48,6 +48,8 @@ def test_case1_unscorable_rows_are_the_most_anomalous_never_nan(model):
     assert not shares.isna().any().any()
     assert np.isinf(shares.loc[["big", "pair"]].to_numpy()).all()
     assert np.isfinite(shares.loc["ok"].to_numpy()).all()
+    with pytest.warns(UserWarning, match="counted as an infinite error"):
+        assert model.score(HUGE) == -np.inf
 
 
 def test_case1_array_input_names_the_position(data):
@@ -106,6 +108,17 @@ def test_case8_score_is_independent_of_fitted_scales():
     b = Autoencoder(n_components=2, score_statistics="mean", **FAST).fit(X)
     np.testing.assert_allclose(a.feature_scale_, X.std(axis=0))
     assert a.score(X) == pytest.approx(b.score(X))  # same network, other score scales
+    partial = Autoencoder(n_components=2, random_state=0).partial_fit(X)
+    np.testing.assert_allclose(partial.feature_scale_, X.std(axis=0))
+
+    from ae_anomaly.tables.sources import Reservoir
+
+    stream = Autoencoder(n_components=2, random_state=0).fit_stream(
+        lambda: (X[i : i + 200] for i in range(0, len(X), 200)),
+        sample=Reservoir(len(X), np.random.default_rng(0)),
+        epochs=1,
+    )
+    np.testing.assert_allclose(stream.feature_scale_, X.std(axis=0))  # sample = all rows
 
 
 def test_case8_old_model_without_feature_scale_still_scores(data):
