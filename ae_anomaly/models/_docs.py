@@ -21,7 +21,11 @@ max_iter : int, default=20
     Maximum number of epochs (100 for the convolutional models). The short default
     budget is deliberate: on training data holding unlabeled outliers, a network
     trained for long learns to reconstruct them too (measured in benchmarks/README.md),
-    so a default fit may stop with a ``ConvergenceWarning``.
+    so reaching it is no failure: a fit at the default budget warns
+    (``ConvergenceWarning``) only when the monitored loss is still clearly falling (each
+    of its last 3 epochs more than 1% lower); a ``max_iter`` you set warns whenever it is
+    reached before early stopping. A loss that becomes non-finite or rises above 1,000
+    times the untrained network's raises ``TrainingDivergedError``.
 batch_size : int or "auto", default="auto"
     Mini-batch size; "auto" is 1024 (256 for the convolutional models). Smaller
     datasets train with one (partial) batch.
