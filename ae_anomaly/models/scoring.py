@@ -125,7 +125,8 @@ def feature_scale(X):
     """
     with np.errstate(over="ignore", invalid="ignore"):
         std = X.std(axis=0)
-        constant = std <= 10 * np.finfo(np.float64).eps * np.maximum(1.0, np.abs(X.mean(axis=0)))
+        tiny = 10 * np.finfo(np.float64).eps * np.maximum(1.0, np.abs(X.mean(axis=0)))
+        constant = np.isfinite(std) & (std <= tiny)
     return np.where(constant, 1.0, std)
 
 
