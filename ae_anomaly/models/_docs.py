@@ -23,9 +23,10 @@ max_iter : int, default=20
     trained for long learns to reconstruct them too (measured in benchmarks/README.md),
     so reaching it is no failure: a fit at the default budget warns
     (``ConvergenceWarning``) only when the monitored loss is still clearly falling (each
-    of its last 3 epochs more than 1% lower); a ``max_iter`` you set warns whenever it is
-    reached before early stopping. A loss that becomes non-finite or rises above 1,000
-    times the untrained network's raises ``TrainingDivergedError``.
+    of its last 3 epochs more than 1% lower, and still above half its first epoch's);
+    a ``max_iter`` you set warns whenever it is reached before early stopping. A loss
+    that becomes non-finite or rises above 1,000 times the untrained network's raises
+    ``TrainingDivergedError``.
 batch_size : int or "auto", default="auto"
     Mini-batch size; "auto" is 1024 (256 for the convolutional models). Smaller
     datasets train with one (partial) batch.
