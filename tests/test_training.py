@@ -161,3 +161,24 @@ def test_driver_warns_restores_the_best_weights_and_refuses_divergence():
         fit_epochs(net, lambda: [data], lambda m, x, g: loss(m, x, g) * np.inf,
                    optimizer=make_optimizer(net.parameters(), 0.05, 0.0), max_iter=2,
                    generator=generator)  # fmt: skip
+
+
+@pytest.mark.parametrize("step, warns", [(0.05, True), (0.0, False), (0.3, False)])
+def test_default_budget_warns_only_while_the_loss_is_clearly_falling(step, warns):
+    """5% lower per epoch, not yet halved: warns; flat: quiet; already halved: quiet."""
+    net = torch.nn.Linear(3, 3)
+    calls = []
+
+    def loss(module, x, generator):  # one batch per epoch: the epoch's loss is scripted
+        calls.append(None)
+        return module(x).sum(dim=1) * 0 + max(1.0 - step * (len(calls) - 1), 0.05)
+
+    generator = torch.Generator().manual_seed(0)
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        fit_epochs(net, lambda: [torch.zeros(4, 3)], loss,
+                   optimizer=make_optimizer(net.parameters(), 1e-3, 0.0), max_iter=6,
+                   generator=generator, n_iter_no_change=None,
+                   convergence_warning=ConvergenceWarning,
+                   warn_only_if_improving=True)  # fmt: skip
+    assert any(issubclass(w.category, ConvergenceWarning) for w in record) is warns

@@ -97,6 +97,9 @@ class _ConvMixin:
         )
 
     # --------------------------------------------------------------- image outputs
+    def _pandas_output(self, values, X=None):
+        return values  # images stay images, whatever set_output says
+
     def _decoded_output(self, decoded, values, dim):
         return decoded  # images, in the training input's layout
 

@@ -21,7 +21,12 @@ max_iter : int, default=20
     Maximum number of epochs (100 for the convolutional models). The short default
     budget is deliberate: on training data holding unlabeled outliers, a network
     trained for long learns to reconstruct them too (measured in benchmarks/README.md),
-    so a default fit may stop with a ``ConvergenceWarning``.
+    so reaching it is no failure: a fit at the default budget warns
+    (``ConvergenceWarning``) only when the monitored loss is still clearly falling (each
+    of its last 3 epochs more than 1% lower, and still above half its first epoch's);
+    a ``max_iter`` you set warns whenever it is reached before early stopping. A loss
+    that becomes non-finite or rises above 1,000 times the untrained network's raises
+    ``TrainingDivergedError``.
 batch_size : int or "auto", default="auto"
     Mini-batch size; "auto" is 1024 (256 for the convolutional models). Smaller
     datasets train with one (partial) batch.
@@ -82,6 +87,11 @@ code_mean_, code_scale_ : ndarray of shape (n_components_,)
     code unit on the training rows, the scale floored (and, for "median", rescaled so
     that the code part has median 1 on them): standardize the code distance in
     ``score_samples``.
+feature_scale_ : ndarray of shape (n_features_in_,)
+    Standard deviation of each column on the training rows (1 for a constant column;
+    ``partial_fit``: the first chunk's, ``fit_stream``: the sample's), independent of every
+    parameter: divides the reconstruction errors of ``score``, so that scores compare
+    across parameter settings.
 hidden_layer_sizes_ : tuple of int
     The hidden layer widths used.
 n_components_ : int

@@ -50,11 +50,12 @@ def resolve_sizes(estimator, n_features):
     if estimator.n_components is not None:
         n_components = estimator.n_components
     if n_components >= n_features and not estimator._regularized:
+        # a code narrower than one column does not exist: only the variant advice applies
+        smaller = "" if n_features == 1 else "a smaller n_components or "
         warnings.warn(
             f"n_components={n_components} >= n_features={n_features}: with no regularizer "
             "the autoencoder can learn the identity and reconstruct outliers as well as "
-            "inliers. Use a smaller n_components or a regularized variant "
-            "(e.g. DenoisingAutoencoder).",
+            f"inliers. Use {smaller}a regularized variant (e.g. DenoisingAutoencoder).",
             UserWarning,
             stacklevel=4,
         )
@@ -74,7 +75,7 @@ def validate_rows(estimator, X, *, reset):
     """``validate_data`` as float64 plus messages that name the offending column, row, value."""
     _reject_non_numeric_columns(X)
     try:
-        X = validate_data(estimator, X, reset=reset, dtype=np.float64, ensure_all_finite=False)
+        rows = validate_data(estimator, X, reset=reset, dtype=np.float64, ensure_all_finite=False)
     except ValueError as exc:
         if "could not convert" not in str(exc):
             raise
@@ -82,18 +83,50 @@ def validate_rows(estimator, X, *, reset):
         as_number = np.vectorize(_is_number, otypes=[bool])
         row, col = _first_bad_cell(~as_number(raw))
         raise ValueError(
-            f"Non-numeric value {raw[row, col]!r} at row {row}, {_column_name(estimator, col)}."
+            f"Non-numeric value {raw[row, col]!r} at row {row_label(X, row)}, "
+            f"{_column_name(estimator, col)}."
         ) from exc
-    finite = np.isfinite(X)
+    finite = np.isfinite(rows)
     if not finite.all():
         row, col = _first_bad_cell(~finite)
-        kind = "NaN" if np.isnan(X[row, col]) else "infinity"
+        kind = "NaN" if np.isnan(rows[row, col]) else "infinity"
         raise ValueError(
-            f"Input X contains {kind} at row {row}, {_column_name(estimator, col)} "
+            f"Input X contains {kind} at row {row_label(X, row)}, "
+            f"{_column_name(estimator, col)} "
             f"({(~finite).sum()} non-finite value(s) in all). Impute or drop them first "
             "(e.g. sklearn.impute.SimpleImputer in a Pipeline)."
         )
-    return X
+    return rows
+
+
+def check_trainable(estimator, rows, X_scaled, X=None):
+    """Refuse training rows whose values overflow: a statistic fitted on them (the
+    scaler's, ``feature_scale_``) or a scaled value that is not finite, or too large for
+    the float32 training network. One line naming the row, the column and the value."""
+    limit = float(np.finfo(np.float32).max)
+    stats = [getattr(estimator, "feature_scale_", None)]
+    scaler = getattr(estimator, "scaler_", None)
+    stats += [value for key, value in vars(scaler).items() if key.endswith("_")] if scaler else []
+    for stat in stats:
+        stat = np.asarray(stat) if stat is not None else None
+        if stat is None or stat.shape != (rows.shape[1],) or stat.dtype.kind != "f":
+            continue
+        if not np.all(np.isfinite(stat)):
+            col = int(np.flatnonzero(~np.isfinite(stat))[0])
+            row = int(np.argmax(np.abs(rows[:, col])))
+            _overflow_error(estimator, rows, X, row, col)
+    with np.errstate(invalid="ignore"):
+        bad = ~(np.abs(X_scaled) <= limit)  # NaN, inf and beyond float32
+    if bad.any():
+        _overflow_error(estimator, rows, X, *_first_bad_cell(bad))
+
+
+def _overflow_error(estimator, rows, X, row, col):
+    raise ValueError(
+        f"Value {float(rows[row, col])!r} at row {row_label(X, row)}, "
+        f"{_column_name(estimator, col)} overflows in training (its scaling or the float32 "
+        "network): too large to learn from. Drop or clip such rows, or rescale the column."
+    )
 
 
 def check_prefitted_scaler(estimator, scaler):
@@ -107,6 +140,15 @@ def check_prefitted_scaler(estimator, scaler):
             f"The scaler was fitted on {scaler.n_features_in_} features, but X has {n_features}."
         )
     return scaler
+
+
+def row_label(X, row):
+    """The row as its user knows it: the index label of a DataFrame (repr), else its
+    position."""
+    if not isinstance(X, pd.DataFrame):
+        return str(row)
+    label = X.index[row]
+    return repr(label.item() if isinstance(label, np.generic) else label)
 
 
 def _column_name(estimator, col):

@@ -11,6 +11,7 @@ the float32 training / float64 scoring networks and their pickling in
 
 from __future__ import annotations
 
+import inspect
 import math
 import warnings
 from numbers import Integral, Real
@@ -35,12 +36,13 @@ from ._sklearn_compat import Interval, StrOptions, _fit_context
 from ._state import SCORE_DTYPE, TRAIN_DTYPE, _NetworkStateMixin, scoring_copy
 from ._validation import (
     check_prefitted_scaler,
+    check_trainable,
     default_sizes,
     resolve_device,
     resolve_sizes,
     validate_rows,
 )
-from .scoring import _ScoringMixin
+from .scoring import _ScoringMixin, feature_scale
 
 __all__ = ["SCORE_DTYPE", "TRAIN_DTYPE", "BaseAutoencoder", "default_sizes", "seeded"]
 
@@ -184,8 +186,10 @@ class BaseAutoencoder(
             The fitted estimator.
         """
         rows = self._fit_input(X)
-        self._initialize(rows, self._make_scaler(rows))
-        X_scaled = self._scale(rows)
+        with np.errstate(over="ignore", invalid="ignore"):  # refused just below
+            scaler = self._make_scaler(rows)
+        self._initialize(rows, scaler)
+        X_scaled = self._scale_for_training(rows, X)
         X_train, X_val = self._validation_split(X_scaled)
         if X_val is not None:
             X_val = torch.tensor(X_val, dtype=TRAIN_DTYPE, device=self.device_)
@@ -226,7 +230,7 @@ class BaseAutoencoder(
             self._initialize(rows, self._make_scaler(rows) if scaler is None else scaler)
         else:
             rows = self._validate_input(X, reset=False)
-        X_scaled = self._scale(rows)
+        X_scaled = self._scale_for_training(rows, X)
         self._train(self._array_batches(X_scaled), max_iter=1, warn=False)
         self._calibrate(X_scaled)
         return self
@@ -294,7 +298,8 @@ class BaseAutoencoder(
 
         def batches(generator):
             for chunk in chunks():
-                X = self._to_tensor(self._scale(self._validate_input(chunk, reset=False)))
+                rows = self._validate_input(chunk, reset=False)
+                X = self._to_tensor(self._scale_for_training(rows, chunk))
                 yield from shuffled_batches(X, batch_size, generator)
 
         fixed = epochs is not None
@@ -333,6 +338,7 @@ class BaseAutoencoder(
         self.device_ = resolve_device(self.device)
         self._rng = check_random_state(self.random_state)
         self.scaler_ = scaler
+        self.feature_scale_ = feature_scale(X)
         with seeded(self._draw_seed(), self.device_):
             self._training_module = self._build_module(X.shape[1]).to(self.device_, TRAIN_DTYPE)
         self._optimizer = make_optimizer(
@@ -417,9 +423,25 @@ class BaseAutoencoder(
                 tol=self.tol,
                 n_iter_no_change=self.n_iter_no_change if stop_early else None,
                 convergence_warning=ConvergenceWarning if warn else None,
+                warn_only_if_improving=not self._max_iter_set(),
+                divergence_advice=self._divergence_advice(),
                 verbose=bool(self.verbose),
                 desc=desc or type(self).__name__,
             )
+
+    def _max_iter_set(self):
+        """True when ``max_iter`` differs from the class default: then reaching it warns
+        (``ConvergenceWarning``) even when the loss has flattened; the default budget warns
+        only while the loss is still clearly falling."""
+        default = inspect.signature(type(self).__init__).parameters.get("max_iter")
+        return default is None or self.max_iter != default.default
+
+    def _divergence_advice(self):
+        """What to change when training diverges: only advice that applies."""
+        advice = f"Lower learning_rate_init (now {self.learning_rate_init:g})"
+        if self.scaling != "standard":
+            advice += f", or standardize the inputs (scaling='standard'; now {self.scaling!r})"
+        return advice + "."
 
     def _training_threads(self):
         """Intra-op threads for training (:func:`~ae_anomaly.nn.runtime.choose_threads`):
@@ -432,6 +454,14 @@ class BaseAutoencoder(
     def _validate_input(self, X, *, reset):
         """``validate_data`` plus messages that name the offending column, row and value."""
         return validate_rows(self, X, reset=reset)
+
+    def _scale_for_training(self, rows, X=None):
+        """``rows`` scaled for training; refuses values that overflow (one line naming the
+        row, as ``X``'s index label when it is a DataFrame, the column and the value)."""
+        with np.errstate(over="ignore", invalid="ignore"):
+            X_scaled = self._scale(rows)
+        check_trainable(self, rows, X_scaled, X)
+        return X_scaled
 
     def _scale(self, X):
         return X if self.scaler_ is None else self.scaler_.transform(X)

@@ -11,14 +11,18 @@ that reads a fitted network: scoring, ``offset_``, ``transform`` and its inverse
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import pandas as pd
 import torch
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils._set_output import _get_output_config
 from sklearn.utils.validation import check_array, check_is_fitted
 
 from ..nn.losses import reconstruction_error
-from ..nn.training import predict_batches
+from ..nn.training import _caller_outside_package, predict_batches
+from ._validation import row_label
 
 #: MAD * 1.4826 estimates the standard deviation of normally distributed values.
 MAD_TO_SD = 1.4826
@@ -90,6 +94,42 @@ def _positive_median(values):
     return median if math.isfinite(median) and median > 0 else 1.0
 
 
+def _flag_unscorable(scores, X, what):
+    """``scores`` with every non-finite value set to ``-inf``, warning how many rows and the
+    first (its index label when ``X`` is a DataFrame)."""
+    bad = ~np.isfinite(scores)
+    if not bad.any():
+        return scores
+    label = row_label(X, int(np.flatnonzero(bad)[0]))
+    warnings.warn(
+        f"{int(bad.sum())} row(s) could not be scored: their values overflow to infinity or "
+        f"NaN in the model's arithmetic (first: row {label}). They are {what}, the most "
+        "anomalous score there is.",
+        UserWarning,
+        stacklevel=_caller_outside_package(),
+    )
+    return np.where(bad, -np.inf, scores)
+
+
+def feature_scale(X):
+    """Per-column standard deviation of the training rows ``X``, 1 for a constant column
+    (the ``feature_scale_`` that :meth:`_ScoringMixin.score` divides errors by).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> feature_scale(np.array([[0.0, 5.0], [2.0, 5.0]]))
+    array([1., 1.])
+    >>> feature_scale(np.array([[0.0, 5.0], [4.0, 5.0]]))
+    array([2., 1.])
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        std = X.std(axis=0)
+        tiny = 10 * np.finfo(np.float64).eps * np.maximum(1.0, np.abs(X.mean(axis=0)))
+        constant = np.isfinite(std) & (std <= tiny)
+    return np.where(constant, 1.0, std)
+
+
 class _ScoringMixin:
     """The scoring, calibration and encoding methods of the autoencoder estimators."""
 
@@ -159,6 +199,25 @@ class _ScoringMixin:
         check_is_fitted(self)
         return self._validate_input(X, reset=False)
 
+    def _scaled_input(self, X):
+        """``X`` validated and scaled; values that overflow in the scaler become inf/NaN
+        quietly here and are flagged on the scores (:func:`_flag_unscorable`)."""
+        rows = self._checked(X)
+        with np.errstate(over="ignore", invalid="ignore"):
+            return self._scale(rows)
+
+    def _pandas_output(self, values, X=None):
+        """``values`` as a DataFrame with the training column names (``x0``, ``x1``...
+        without names) when ``set_output(transform="pandas")`` is set, else as is; indexed
+        like ``X`` when ``X`` is a DataFrame."""
+        if _get_output_config("transform", self)["dense"] != "pandas":
+            return values
+        names = getattr(self, "feature_names_in_", None)
+        if names is None:
+            names = [f"x{i}" for i in range(values.shape[1])]
+        index = X.index if isinstance(X, pd.DataFrame) else None
+        return pd.DataFrame(values, columns=names, index=index)
+
     def score_samples(self, X):
         """Opposite of the anomaly error: the higher, the more normal.
 
@@ -184,11 +243,17 @@ class _ScoringMixin:
         ----------
         X : array-like of shape (n_samples, n_features)
 
+        A row that cannot be scored, because finite values overflow to infinity or NaN in
+        the scaling or the network (e.g. 1e308), scores ``-inf``: the most anomalous row
+        there is (:meth:`predict` gives -1), with a ``UserWarning`` naming how many rows and
+        the first one (its index label for a DataFrame).
+
         Returns
         -------
         scores : ndarray of shape (n_samples,)
         """
-        return self._score_scaled(self._scale(self._checked(X)))
+        scores = self._score_scaled(self._scaled_input(X))
+        return _flag_unscorable(scores, X, "scored -inf")
 
     def decision_function(self, X):
         """``score_samples(X) - offset_``: negative for outliers, positive for inliers.
@@ -217,7 +282,22 @@ class _ScoringMixin:
         return np.where(self.decision_function(X) < 0, -1, 1)
 
     def score(self, X, y=None):
-        """Mean of ``score_samples(X)``: lets ``GridSearchCV`` tune without labels.
+        """Minus the mean squared reconstruction error in the training data's units of
+        spread: lets ``GridSearchCV`` compare parameter settings without labels.
+
+        Each column's error ``x - reconstruct(x)`` is divided by ``feature_scale_`` (that
+        column's standard deviation on the training rows; 1 for a constant column), which
+        no parameter changes, so the score is on one scale for every setting of the
+        estimator's parameters, unlike :meth:`score_samples`, whose scales are fitted per
+        model. The higher, the better the model reconstructs ``X``.
+
+        Limits: it rewards reconstruction only, so it cannot see the code-distance part of
+        :meth:`score_samples`, and a network wide enough to copy its input (a code as wide as
+        the data, no regularization) scores well while detecting badly; tune on held-out
+        rows (as ``GridSearchCV`` does) and keep the code narrower than the input. The
+        variational autoencoder is scored the same way, through the reconstruction of its
+        posterior mean (not a likelihood). Rows that overflow score an infinite error
+        (the result is then ``-inf``, with a warning).
 
         Parameters
         ----------
@@ -228,7 +308,33 @@ class _ScoringMixin:
         -------
         score : float
         """
-        return float(np.mean(self.score_samples(X)))
+        rows = self._checked(X)
+        scale = self._feature_scale()
+        with np.errstate(over="ignore", invalid="ignore"):
+            X_hat = self._unscale(self._reconstruct_scaled(self._scale(rows)))
+            errors = (((rows - X_hat) / scale) ** 2).mean(axis=1)
+        errors = -_flag_unscorable(-errors, X, "counted as an infinite error")
+        return -float(np.mean(errors))
+
+    def _feature_scale(self):
+        """``feature_scale_``; for a model saved before it existed, the standard scaler's
+        scale (the same numbers), else a clear error."""
+        scale = self.__dict__.get("feature_scale_")
+        if scale is None and isinstance(getattr(self, "scaler_", None), StandardScaler):
+            scale = self.scaler_.scale_
+        if scale is None:
+            raise AttributeError(
+                f"This {type(self).__name__} was saved before feature_scale_ existed and its "
+                f"scaling={self.scaling!r} is not 'standard', so score() has no scale of the "
+                "training data; refit it (score_samples, predict and the rest work as before)."
+            )
+        scale = np.asarray(scale, dtype=np.float64)
+        if scale.shape != (self.n_features_in_,) or not np.all(np.isfinite(scale) & (scale > 0)):
+            raise ValueError("feature_scale_ must hold one positive finite number per feature.")
+        return scale
+
+    def _reconstruct_scaled(self, X_scaled):
+        return predict_batches(lambda module, x: module(x), self.module_, X_scaled)
 
     def inverse_transform(self, X):
         """Decode latent codes back to the input space, in the original units.
@@ -250,7 +356,7 @@ class _ScoringMixin:
                 f"n_components_={self.n_components_}."
             )
         decoded = predict_batches(lambda module, z: module.decode(z), self.module_, codes)
-        return self._unscale(decoded)
+        return self._pandas_output(self._unscale(decoded))
 
     def reconstruct(self, X):
         """Reconstruct ``X`` through the autoencoder, in the original units.
@@ -263,8 +369,8 @@ class _ScoringMixin:
         -------
         X_hat : ndarray of shape (n_samples, n_features)
         """
-        X_scaled = self._scale(self._checked(X))
-        return self._unscale(predict_batches(lambda module, x: module(x), self.module_, X_scaled))
+        X_hat = self._unscale(self._reconstruct_scaled(self._scaled_input(X)))
+        return self._pandas_output(X_hat, X)
 
     def feature_scores(self, X):
         """Per-feature share of the anomaly error (after scaling): which columns are off.
@@ -281,15 +387,19 @@ class _ScoringMixin:
         -------
         errors : ndarray or DataFrame of shape (n_samples, n_features)
             A DataFrame with the training column names when the model was fitted on one.
-            Each row's mean is the negated :meth:`score_samples`.
+            Each row's mean is the negated :meth:`score_samples`. A row that cannot be
+            scored (its values overflow) is infinite in every column, with a warning.
         """
-        X_scaled = self._scale(self._checked(X))
+        X_scaled = self._scaled_input(X)
 
         def shares(module, x):
             errors, distance = self._error_parts(module, x)
             return errors + distance[:, None]
 
         errors = predict_batches(shares, self.module_, X_scaled)
+        bad = ~np.isfinite(errors).all(axis=1)
+        _flag_unscorable(np.where(bad, np.nan, 0.0), X, "given an infinite error per column")
+        errors[bad] = np.inf
         names = getattr(self, "feature_names_in_", None)
         if names is None:
             return errors
