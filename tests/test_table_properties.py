@@ -11,7 +11,6 @@ import warnings
 
 import numpy as np
 import pandas as pd
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -119,11 +118,6 @@ def test_acceptance_mixed_tables_score_finite_or_fail_naming_a_column(table):
         assert np.isfinite(scores).all(), scores
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="issue 12 case 1: a score-time value like 1e308 overflows the detector's error to "
-    "NaN; the models layer is to flag such rows with score -inf (the encoder passes them on)",
-)
 @SETTINGS
 @given(tables(extreme_at_score_time=True))
 def test_case1_extreme_numbers_at_score_time_are_flagged_never_nan(table):

@@ -382,7 +382,7 @@ def _check_estimator(est, name):
             raise ModelFileError(f"{name}: {what}'s weights {key} hold NaN or infinite values.")
     if not _is_number(state.get("offset_")):
         raise ModelFileError(f"{name}: {what}.offset_ is {state.get('offset_')!r}, not a number.")
-    for key in ("error_scale_", "code_scale_"):
+    for key in ("error_scale_", "code_scale_", "feature_scale_"):
         value = state.get(key)
         if value is not None and not (np.all(np.isfinite(value)) and np.all(np.asarray(value) > 0)):
             raise ModelFileError(f"{name}: {what}.{key} must be positive and finite.")
