@@ -7,7 +7,6 @@ from numbers import Integral, Real
 
 import numpy as np
 import torch
-from sklearn.utils.validation import check_array, check_is_fitted
 
 from ..nn.ensemble_nets import EnsembleNet
 from ..nn.training import predict_batches
@@ -357,27 +356,6 @@ array([-1])
     @property
     def _n_features_out(self):
         return self.n_estimators * self.n_components_
-
-    def inverse_transform(self, X):
-        """Decode the members' codes (as :meth:`transform` gives them), in original units.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_estimators * n_components_)
-
-        Returns
-        -------
-        X_original : ndarray of shape (n_samples, n_features_in_)
-        """
-        check_is_fitted(self)
-        codes = check_array(X, dtype=np.float64)
-        if codes.shape[1] != self._n_features_out:
-            raise ValueError(
-                f"Codes have {codes.shape[1]} columns, but this model's members give "
-                f"n_estimators * n_components_ = {self._n_features_out}."
-            )
-        decoded = predict_batches(lambda module, z: module.decode(z), self.module_, codes)
-        return self._unscale(decoded)
 
 
 def _center_spread(values, median):

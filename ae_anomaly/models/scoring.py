@@ -341,8 +341,9 @@ class _ScoringMixin:
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_components_)
-            Codes, e.g. from :meth:`transform`.
+        X : array-like of shape (n_samples, n_codes)
+            Codes, e.g. from :meth:`transform` (``n_components_`` columns; an ensemble's
+            members' codes side by side).
 
         Returns
         -------
@@ -350,10 +351,11 @@ class _ScoringMixin:
         """
         check_is_fitted(self)
         codes = check_array(X, dtype=np.float64)
-        if codes.shape[1] != self.n_components_:
+        if codes.shape[1] != self._n_features_out:
             raise ValueError(
-                f"Codes have {codes.shape[1]} columns, but this model's code has "
-                f"n_components_={self.n_components_}."
+                f"Codes have {codes.shape[1]} columns, but this model's codes have "
+                f"{self._n_features_out} (n_components_={self.n_components_}; what "
+                "transform gives)."
             )
         decoded = predict_batches(lambda module, z: module.decode(z), self.module_, codes)
         return self._pandas_output(self._unscale(decoded))
