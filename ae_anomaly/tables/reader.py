@@ -137,8 +137,10 @@ class TableReader:
     [2]
     """
 
-    def __init__(self, path, *, column_types=None, delimiter=None, block_size=None):
+    def __init__(self, path, *, column_types=None, delimiter=None, block_size=None, text=False):
         self.path = path
+        #: CSV only: every column read as the text written (no type, no missing values)
+        self.text = text
         self.kind, self.delimiter = table_format(path, delimiter)
         self.column_types = dict(column_types or {})
         self.block_size = block_size or _formats.BLOCK_SIZE
@@ -244,11 +246,12 @@ class TableReader:
         return names, types
 
     def _parse(self, source, chunksize):
+        as_text = {"dtype": str, "keep_default_na": False, "na_filter": False}
         try:
             return pd.read_csv(
                 source,
                 sep=self.delimiter,
-                dtype=self._pandas_types(),
+                **(as_text if self.text else {"dtype": self._pandas_types()}),
                 chunksize=chunksize,
                 engine="c",
                 low_memory=False,  # one type per column and chunk
