@@ -37,7 +37,7 @@ FORMAT = "ae_anomaly.model"
 FORMAT_VERSION = 1
 HEADER = "ae_anomaly.json"
 #: Types outside skops' defaults that a fitted pipeline of ours holds (dtype parameters).
-_EXTRA_TRUSTED = ("numpy.dtype",)
+_EXTRA_TRUSTED = ("numpy.dtype", "ae_anomaly.tables.encoder.TableEncoder")
 
 
 class ModelFileError(ValueError):
@@ -143,6 +143,14 @@ def save(model, path, *, metadata=None):
         **(metadata or {}),
     }
     payload = _skops_io().dumps(model, compression=zipfile.ZIP_DEFLATED)
+    allowed = trusted_types()
+    untrusted = [t for t in _skops_io().get_untrusted_types(data=payload) if t not in allowed]
+    if untrusted:  # refuse now what load would refuse
+        raise TypeError(
+            f"cannot save {type(model).__name__}: it holds types that model files may not "
+            f"contain ({', '.join(untrusted)}), which load would refuse; use the estimators "
+            "and transformers of ae_anomaly and scikit-learn with plain column lists."
+        )
     with atomic_path(path) as tmp:
         Path(tmp).write_bytes(payload)
         with zipfile.ZipFile(tmp, mode="a") as archive:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import sys
 import time
-import warnings
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -19,7 +18,7 @@ import pandas as pd
 from .errors import ParameterError, TableError, literal
 from .formats import STDIO, DataError
 from .reader import TableReader
-from .schema import Schema, build_pipeline, categorical_warnings, prepare, with_types
+from .schema import Schema, build_pipeline, prepare
 from .sources import Reservoir
 from .thresholds import anomaly_scores, decision_threshold, training_quantiles
 

@@ -283,7 +283,7 @@ def output_names(ids, explain=0):
     {'anomaly_score': 'anomaly_score_2', 'is_anomaly': 'is_anomaly'}
     """
     wanted = [SCORE, FLAG]
-    for k in range(1, explain + 1):
+    for k in range(1, (explain or 0) + 1):
         wanted += [f"top{k}_column", f"top{k}_share"]
     taken, names = set(ids), {}
     for name in wanted:

@@ -8,9 +8,9 @@ out, and errors surface, in the input's order.
 
 from __future__ import annotations
 
+import warnings
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
-import warnings
 from dataclasses import dataclass, field
 
 import pandas as pd
