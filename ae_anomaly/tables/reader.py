@@ -283,7 +283,9 @@ class TableReader:
                 if chunk.empty:
                     continue
                 chunk = self._numeric(chunk)
-                if not checked_short_rows and chunk.iloc[:, -1].isna().any():
+                last = chunk.iloc[:, -1]
+                padded = last.isna().any() or (self.text and bool((last == "").any()))
+                if not checked_short_rows and padded:
                     self._check_short_rows()  # a short row is padded with missing values
                     checked_short_rows = True
                 yield chunk

@@ -18,6 +18,7 @@ import pandas as pd
 from .encoder import UnseenCategoryWarning
 from .fitting import Table, TableModel
 from .formats import DataError
+from .mixed import denoise_encoded, format_floats, score_encoded
 from .reader import TableReader
 from .schema import FLAG, denoise_chunk, output_names, score_chunk, with_types
 from .writer import TableWriter
@@ -143,8 +144,6 @@ def score_table(model, source, output=None, *, threshold=None, contamination=Non
     >>> list(result.frame.columns), result.rows, result.anomalies
     (['anomaly_score', 'is_anomaly'], 200, 10)
     """
-    from .mixed import score_encoded
-
     model = model if isinstance(model, TableModel) else TableModel.load(model)
     cut = model.threshold(threshold=threshold, contamination=contamination)
     pipeline, schema = model.pipeline, model.schema
@@ -199,8 +198,6 @@ def denoise_table(model, source, output=None, *, delimiter=None, ignore_extra=Fa
     >>> list(clean.columns), list(clean["id"])
     (['id', 'x'], ['a', 'b', 'c', 'd'])
     """
-    from .mixed import denoise_encoded
-
     model = model if isinstance(model, TableModel) else TableModel.load(model)
     pipeline, schema = model.pipeline, model.schema
 
@@ -216,8 +213,6 @@ def denoise_table(model, source, output=None, *, delimiter=None, ignore_extra=Fa
 def _run(model, source, output, transform, delimiter, ignore_extra, progress, *,
          count=None, flag=FLAG, float_format=None):  # fmt: skip
     """Read ``source`` in chunks, transform them on the engine, write or collect the output."""
-    from .mixed import format_floats
-
     schema = model.schema
     name, chunks = _chunks(schema, source, delimiter, ignore_extra)
     result = TableResult(rows=0)
