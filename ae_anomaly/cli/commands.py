@@ -290,8 +290,23 @@ def export(model_file, output, force, dtype, no_reconstruction):
     from ..tables.writer import check_output
 
     check_output(output, [model_file], force=force, table=False)
-    export_onnx(load(model_file), output, reconstruction=not no_reconstruction, dtype=dtype)
+    model = _exportable(load(model_file))
+    export_onnx(model, output, reconstruction=not no_reconstruction, dtype=dtype)
     click.echo(f"wrote {output}", err=True)
+
+
+def _exportable(model):
+    """A mixed-table pipeline whose columns are all plain numbers, without imputation,
+    feeds them to its detector unchanged, in order: the detector alone is the graph."""
+    from ..tables.encoder import TableEncoder
+
+    steps = getattr(model, "steps", None)
+    if not steps or len(steps) != 2 or not isinstance(steps[0][1], TableEncoder):
+        return model
+    encoder = steps[0][1]
+    plain = all(spec["kind"] == "numeric" and not spec["percent"]
+                for spec in encoder.columns_.values())  # fmt: skip
+    return steps[1][1] if plain and encoder.impute is None else model
 
 
 COMMANDS = [fit, score, detect, denoise, info, export]

@@ -176,9 +176,9 @@ def typing_options(command):
 
 def float_format_option(command):
     return click.option(
-        "--float-format", default="%.10g", show_default=True, metavar="FORMAT",
-        help="printf format of the numbers written to CSV/TSV (%.17g: exact); Parquet keeps "
-        "floats.",
+        "--float-format", metavar="FORMAT",
+        help="printf format of the numbers written to CSV/TSV, e.g. %.6g (default: the "
+        "shortest text that reads back as the exact float); Parquet keeps floats.",
     )(command)  # fmt: skip
 
 
