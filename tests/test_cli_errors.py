@@ -85,7 +85,8 @@ def test_failed_run_leaves_an_existing_output_untouched(model, tmp_path, monkeyp
     bad = write(tmp_path, "bad.csv", "id,amount,age,score\n" + rows + "200,,2.0,3.0\n")
     monkeypatch.setattr(ae_anomaly.tables.formats, "BLOCK_SIZE", 512)
     result = run("score", model, bad, "-o", out, "--force")
-    assert_error(result, 1, "missing value (empty or NaN) in column 'amount' at row 200", "--impute")
+    fragment = "missing value (empty or NaN) in column 'amount' at row 200"
+    assert_error(result, 1, fragment, "--impute")
     assert out.read_text() == "previous results\n"
 
 

@@ -383,10 +383,11 @@ def test_case9_a_table_pipeline_saves_and_loads(tmp_path):
 
 
 def test_case9_save_refuses_what_load_would_refuse(tmp_path):
-    import ae_anomaly
     from sklearn.compose import make_column_selector, make_column_transformer
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import OneHotEncoder
+
+    import ae_anomaly
 
     frame = small_table()[["amount", "region"]]
     columns = make_column_transformer(
