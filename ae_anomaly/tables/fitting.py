@@ -1,6 +1,9 @@
 """Fit an autoencoder on a table, in memory or streamed: :func:`read_table`, :func:`fit_table`.
 
-Both paths return a :class:`TableModel`: the pipeline ``ColumnTransformer -> estimator``,
+Both paths return a :class:`TableModel`: the pipeline (in memory:
+:func:`~ae_anomaly.tables.pipeline.make_table_pipeline`'s ``TableEncoder -> estimator``,
+typing every column; streamed, and in older model files: ``ColumnTransformer -> estimator``
+on numeric and one-hot columns),
 the table's :class:`~ae_anomaly.tables.schema.Schema` and one :class:`TrainingSummary`,
 which is what ``ae-anomaly fit`` saves in the model file's header.
 """
@@ -66,7 +69,8 @@ class TableModel:
     Attributes
     ----------
     pipeline : Pipeline
-        ``ColumnTransformer -> estimator``: takes the table's feature columns.
+        ``TableEncoder -> estimator`` (``schema.encoded``) or ``ColumnTransformer ->
+        estimator``: takes the table's feature columns.
     schema : Schema
     metadata : dict
         The model file's header fields: ``kind``, ``schema``, ``threshold``, ``training``.
@@ -174,7 +178,8 @@ def read_table(source, *, delimiter=None, columns=(), exclude=(), ids=(), catego
 
 def fit_table(estimator, source, *, kind=None, chunksize=None, delimiter=None, verbose=False,
               **schema_options):  # fmt: skip
-    """Fit ``ColumnTransformer -> estimator`` on a table, in memory or streamed in chunks.
+    """Fit a table pipeline: ``TableEncoder -> estimator`` in memory, or the numeric
+    ``ColumnTransformer -> estimator`` streamed in chunks.
 
     Parameters
     ----------
