@@ -16,6 +16,7 @@ _EXPORTS = {
     "ConvDenoisingAutoencoder": ".models.conv",
     "ConvVariationalAutoencoder": ".models.conv",
     "DenoisingAutoencoder": ".models.denoising",
+    "EnsembleAutoencoder": ".models.ensemble",
     "SparseAutoencoder": ".models.sparse",
     "StackedAutoencoder": ".models.stacked",
     "TableEncoder": ".tables.encoder",

@@ -6,8 +6,15 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from scipy.stats import wilcoxon
+
+from .protocol import FOLDS, assign_folds
 
 PUBLISHED = "published_unsupervised.csv"
+#: The detector every other one is compared with, dataset by dataset.
+REFERENCE = "IsolationForest"
+#: A per-dataset difference of mean ROC-AUC smaller than this (in absolute value) is a tie.
+TIE = 0.005
 #: Our model name -> ADBench's name for it in the published table.
 PUBLISHED_NAMES = {"IsolationForest": "IForest", "PCA": "PCA"}
 TOLERANCE = 0.03
@@ -62,6 +69,129 @@ def summary(results):
         }
     )
     return table.loc[roc.columns]
+
+
+def versus(roc, reference=REFERENCE, tie=TIE):
+    """Per model: wins / ties / losses against ``reference`` and a paired Wilcoxon p-value.
+
+    ``roc`` is a (dataset x model) frame of per-dataset scores (mean over seeds). A
+    dataset is a tie when the two scores differ by less than ``tie``; the p-value is
+    :func:`scipy.stats.wilcoxon`'s two-sided signed-rank test on the paired per-dataset
+    differences (zero differences dropped, scipy's default); nan for the reference itself.
+    """
+    rows = {}
+    for model in roc.columns:
+        both = pd.DataFrame({"model": roc[model], "reference": roc[reference]}).dropna()
+        diff = both["model"] - both["reference"]
+        p = np.nan
+        if model != reference and (diff != 0).any():
+            p = float(wilcoxon(both["model"], both["reference"]).pvalue)
+        rows[model] = {
+            "W/T/L vs " + reference: f"{(diff >= tie).sum()}/{(diff.abs() < tie).sum()}"
+            f"/{(diff <= -tie).sum()}",
+            "Wilcoxon p": "" if np.isnan(p) else f"{p:.2g}",
+        }
+    return pd.DataFrame.from_dict(rows, orient="index")
+
+
+def fold_means(frame, folds):
+    """Mean of each column over the datasets of each fold: columns ``FOLDS``."""
+    fold = frame.index.map(folds)
+    return pd.DataFrame({f: frame[fold == f].mean() for f in FOLDS})
+
+
+def cross_dataset(roc, pr, candidates, folds):
+    """The "choose on one fold, report on the other" figure for a family of candidates.
+
+    For each fold, the candidate with the best mean ROC-AUC on the *other* fold is chosen
+    and its per-dataset scores on this fold are kept. The two halves together give one
+    score per dataset, all chosen without looking at that dataset: their mean is the
+    cross-dataset figure, comparable with any fixed model's mean over all datasets.
+
+    Returns
+    -------
+    roc, pr : Series
+        Per-dataset ROC-AUC and AUCPR of the out-of-fold choice.
+    chosen : dict
+        Fold -> the candidate chosen for it (on the other fold).
+    """
+    fold = roc.index.map(folds)
+    out_roc = pd.Series(np.nan, index=roc.index)
+    out_pr = pd.Series(np.nan, index=roc.index)
+    chosen = {}
+    for this, other in zip(FOLDS, FOLDS[::-1], strict=True):
+        best = roc.loc[fold == other, candidates].mean().idxmax()
+        chosen[this] = best
+        out_roc[fold == this] = roc.loc[fold == this, best]
+        out_pr[fold == this] = pr.loc[fold == this, best]
+    return out_roc, out_pr, chosen
+
+
+def published_means(published, datasets, folds):
+    """ADBench's published detectors: mean ROC-AUC and AUCPR over ``datasets`` and folds."""
+    published = published.assign(dataset=published["file"].str.removesuffix(".npz"))
+    published = published[published["dataset"].isin(datasets)]
+    rows = {}
+    for (model, metric), group in published.groupby(["model", "metric"]):
+        values = group.set_index("dataset")["value"]
+        name = "ROC-AUC" if metric == "roc_auc" else "AUCPR"
+        rows.setdefault(model, {})[f"mean {name}"] = values.mean()
+        for f in FOLDS:
+            rows[model][f"{name} fold {f}"] = values[values.index.map(folds) == f].mean()
+        rows[model]["datasets"] = values.size
+    columns = [
+        f"{kind} {part}"
+        for kind in ("ROC-AUC", "AUCPR")
+        for part in ("all", *(f"fold {f}" for f in FOLDS))
+    ]
+    table = pd.DataFrame.from_dict(rows, orient="index").rename(
+        columns={"mean ROC-AUC": "ROC-AUC all", "mean AUCPR": "AUCPR all"}
+    )
+    table = table[[*columns, "datasets"]].sort_values("ROC-AUC all", ascending=False)
+    table.index.name = "published (ADBench)"
+    return table
+
+
+def honest_summary(results, families=("ae_anomaly",)):
+    """Item 1 of the benchmark: fold means, wins against IsolationForest, the paired test,
+    and for each family in ``families`` its best member chosen on the other fold.
+
+    Returns
+    -------
+    table : DataFrame
+        One row per model plus one "best <family> (chosen on other fold)" row per family.
+    chosen : dict
+        Family -> {fold: model chosen for it}.
+    """
+    roc, _ = per_dataset(results, "roc_auc")
+    pr, _ = per_dataset(results, "aucpr")
+    folds = assign_folds(roc.index)
+    family = results.drop_duplicates("model").set_index("model")["family"]
+    models = list(roc.columns)
+    rank = roc.dropna().rank(axis=1, ascending=False).mean()
+    chosen = {}
+    for name in families:
+        candidates = [m for m in models if family.get(m) == name]
+        if not candidates:
+            continue
+        label = f"best {name} (chosen on other fold)"
+        roc[label], pr[label], chosen[name] = cross_dataset(roc, pr, candidates, folds)
+        # Ranked against the models outside its family (its candidates are its own parts).
+        others = [m for m in models if m not in candidates] + [label]
+        rank[label] = roc[others].dropna().rank(axis=1, ascending=False).mean()[label]
+    roc_folds, pr_folds = fold_means(roc, folds), fold_means(pr, folds)
+    table = pd.DataFrame(
+        {
+            "ROC-AUC all": roc.mean(),
+            **{f"ROC-AUC {f}": roc_folds[f] for f in FOLDS},
+            "AUCPR all": pr.mean(),
+            **{f"AUCPR {f}": pr_folds[f] for f in FOLDS},
+            "mean rank": rank,
+        }
+    )
+    if REFERENCE in roc:
+        table = table.join(versus(roc))
+    return table.loc[roc.columns], chosen
 
 
 def published_check(results, published):
@@ -164,6 +294,32 @@ def write(results, out, suite, *, published=None, machine=""):
         "",
         to_markdown(stats),
     ]
+    honest, chosen = honest_summary(results)
+    folds = assign_folds(results["dataset"].unique())
+    fold_lists = {f: [d for d, g in folds.items() if g == f] for f in FOLDS}
+    lines += [
+        "",
+        "## Cross-dataset figure and comparison with IsolationForest",
+        "",
+        "Folds (fixed, `benchmarks.protocol.assign_folds`): datasets in ADBench's numeric "
+        "order, alternately in A and B.",
+        "",
+        *[f"- fold {f} ({len(names)}): {', '.join(names)}" for f, names in fold_lists.items()],
+        "",
+        "Per model: mean over datasets (all, fold A, fold B) of ROC-AUC and AUCPR; mean rank "
+        f"(1 = best ROC-AUC on a dataset); datasets won / tied / lost against {REFERENCE} "
+        f"(tie: |difference of mean ROC-AUC| < {TIE}); two-sided Wilcoxon signed-rank "
+        f"p-value of the per-dataset ROC-AUC against {REFERENCE}'s. The "
+        '"chosen on other fold" row is the cross-dataset figure of a family: on each '
+        "fold, the member with the best mean ROC-AUC on the other fold"
+        + "".join(
+            f" ({family}: {chosen[family]['A']} for A, {chosen[family]['B']} for B)"
+            for family in chosen
+        )
+        + ".",
+        "",
+        to_markdown(honest),
+    ]
     anchored = sorted(results.loc[results["source"] != "measured", "model"].unique())
     if anchored:
         source = results.loc[results["model"].isin(anchored), "source"].iloc[0]
@@ -173,6 +329,15 @@ def write(results, out, suite, *, published=None, machine=""):
             "measured earlier on this kind of machine).",
         ]
     if published is not None:
+        reference = published_means(published, list(folds), folds)
+        lines += [
+            "",
+            "## Reference: ADBench's published unsupervised detectors on these datasets",
+            "",
+            f"Means of `{PUBLISHED}` (ADBench's tables, not measured here).",
+            "",
+            to_markdown(reference),
+        ]
         check, differences = published_check(results, published)
         lines += ["", "## Published-table check (ADBench's unsupervised ROC-AUC)", ""]
         for model, diff in differences.items():
@@ -205,7 +370,18 @@ def write(results, out, suite, *, published=None, machine=""):
     (out / f"{suite}.md").write_text("\n".join(lines))
     head = [f"Summary of {suite} ({len(results['dataset'].unique())} datasets, seeds {seeds})"]
     text = "\n".join(head + [stats.to_string(float_format=lambda v: f"{v:.3f}")])
+    text += (
+        "\n\nCross-dataset figure (folds "
+        + ", ".join(f"{f}: {len(names)} datasets" for f, names in fold_lists.items())
+        + f"; ties: |diff| < {TIE})\n"
+        + honest.to_string(float_format=lambda v: f"{v:.3f}")
+    )
+    for family, picks in chosen.items():
+        text += f"\nbest {family}: chose {picks['A']} for fold A, {picks['B']} for fold B"
     if published is not None:
+        text += "\n\nADBench published means (reference rows)\n" + reference.to_string(
+            float_format=lambda v: f"{v:.3f}"
+        )
         text += "\n" + "\n".join(
             f"Published check {m}: mean(ours - published) = {d:+.4f}"
             for m, d in differences.items()

@@ -8,27 +8,44 @@ Three comparisons, each on the same splits (ADBench's protocol, seed 1):
    dropout, batch norm or early stopping, on both sides.
 3. Our default fit vs ``IsolationForest(n_estimators=100)``.
 
-Ratios are medians over datasets of per-dataset time ratios. Every model runs in this
-process, one after another, with one torch thread, so they share the same machine load.
+Ratios are medians over datasets of per-dataset time ratios. *Warm* figures: every model
+runs in this process, one after another, after an untimed fit of each. The harness sets no
+thread count: each library runs with its own defaults, as users run it.
+
+Two figures as users meet them, for ours, PyOD's default AutoEncoder and IsolationForest:
+
+- *cold*: a fresh process per fit (:mod:`benchmarks._cold_fit`), reported with the
+  model's imports excluded (time from after ``import``) and included; for ours the same
+  process then fits again, the *in-process warm* fit that the cold one is compared with;
+- *contended*: the cold fits again while another process keeps one core busy
+  (``python -c "while True: pass"``).
+
+``--runtime`` adds a row "ours + nn.runtime": ours with :mod:`ae_anomaly.nn.runtime`'s
+Adam and thread policy patched in (what the package does once they are wired).
 
 Examples
 --------
 ::
 
     python -m benchmarks.speed --data-dir ../shared/data/adbench
+    python -m benchmarks.speed --data-dir ../shared/data/adbench --quick --runtime
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import json
+import os
+import subprocess
 import sys
+import tempfile
 import time
 import warnings
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import torch
 from sklearn.ensemble import IsolationForest
 from sklearn.metrics import roc_auc_score
 
@@ -51,7 +68,14 @@ DEFAULT_DATASETS = (
     "38_thyroid",
     "44_Wilt",
 )
+QUICK_DATASETS = ("4_breastw", "18_Ionosphere", "6_cardio")
 SAME_NET = dict(epochs=10, batch_size=32, hidden=64, code=32)
+#: cold contender -> (benchmarks._cold_fit arguments)
+COLD = {
+    "ours default": ["ours"],
+    "PyOD default": ["pyod"],
+    "IsolationForest": ["iforest"],
+}
 
 
 def contenders():
@@ -135,22 +159,96 @@ def measure(datasets, seed=1, repeats=1):
     return pd.DataFrame(rows)
 
 
-def ratios(rows):
+@contextlib.contextmanager
+def busy_core():
+    """Another process keeping one core busy for the duration of the block."""
+    spinner = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        time.sleep(0.5)
+        yield
+    finally:
+        spinner.kill()
+        spinner.wait()
+
+
+def cold_fit(args, X_train, seed):
+    """One :mod:`benchmarks._cold_fit` child: its timings plus the whole process's wall time."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "X_train.npy"
+        np.save(path, X_train)
+        start = time.perf_counter()
+        done = subprocess.run(
+            [sys.executable, "-m", "benchmarks._cold_fit", *args, str(path), "--seed", str(seed)],
+            capture_output=True,
+            text=True,
+            cwd=Path(__file__).resolve().parents[1],
+        )
+        process_s = time.perf_counter() - start
+    if done.returncode != 0:
+        raise RuntimeError(f"Cold fit {args} failed:\n{done.stderr}")
+    return {**json.loads(done.stdout.strip().splitlines()[-1]), "process_s": process_s}
+
+
+def measure_cold(datasets, contenders, seed=1):
+    """Fresh-process fits, quiet then contended: one row per (dataset, contender, condition)."""
+    rows = []
+    for condition in ("cold", "contended"):
+        with busy_core() if condition == "contended" else contextlib.nullcontext():
+            for ds in datasets:
+                X_train = split(*ds.load(), seed)[0]
+                for name, args in contenders.items():
+                    r = cold_fit(args, X_train, seed)
+                    rows.append({"dataset": ds.name, "model": name, "condition": condition, **r})
+                    print(
+                        f"{ds.name:>20} {name:>18} {condition:>9} fit {r['fit_s']:7.3f} s, "
+                        f"imports {r['import_s']:6.3f} s, warm {r['warm_fit_s']:7.3f} s",
+                        file=sys.stderr,
+                        flush=True,
+                    )
+    return pd.DataFrame(rows)
+
+
+def _median_ratio(table, numerator, denominator):
+    return float((table[numerator] / table[denominator]).median())
+
+
+def ratios(rows, cold=None):
     """The headline ratios (medians of per-dataset ratios) and mean ROC-AUC per model."""
     fit = rows.pivot(index="dataset", columns="model", values="fit_s")
     roc = rows.pivot(index="dataset", columns="model", values="roc_auc")
-    return {
-        "PyOD default / ours default (fit time)": float(
-            (fit["PyOD default"] / fit["ours default"]).median()
+    out = {
+        "warm: PyOD default / ours default (fit time)": _median_ratio(
+            fit, "PyOD default", "ours default"
         ),
-        "PyOD same net / ours same net (fit time)": float(
-            (fit["PyOD same net"] / fit["ours same net"]).median()
+        "warm: PyOD same net / ours same net (fit time)": _median_ratio(
+            fit, "PyOD same net", "ours same net"
         ),
-        "ours default / IsolationForest (fit time)": float(
-            (fit["ours default"] / fit["IsolationForest"]).median()
+        "warm: ours default / IsolationForest (fit time)": _median_ratio(
+            fit, "ours default", "IsolationForest"
         ),
-        **{f"mean ROC-AUC {name}": float(roc[name].mean()) for name in roc.columns},
     }
+    if cold is not None:
+        cold = cold.assign(with_imports_s=cold["fit_s"] + cold["import_s"])
+        ours = [m for m in cold["model"].unique() if m.startswith("ours")]
+        for condition in ("cold", "contended"):
+            part = cold[cold["condition"] == condition]
+            for value, label in (("fit_s", "imports excluded"), ("with_imports_s", "included")):
+                t = part.pivot(index="dataset", columns="model", values=value)
+                for name in ours:
+                    out[f"{condition}: PyOD default / {name} (fit, {label})"] = _median_ratio(
+                        t, "PyOD default", name
+                    )
+                    out[f"{condition}: {name} / IsolationForest (fit, {label})"] = _median_ratio(
+                        t, name, "IsolationForest"
+                    )
+            t = part.pivot(index="dataset", columns="model", values="fit_s")
+            w = part.pivot(index="dataset", columns="model", values="warm_fit_s")
+            for name in ours:  # the others' children fit once
+                out[f"{condition}: {name}, first fit / in-process warm fit"] = float(
+                    (t[name] / w[name]).median()
+                )
+    out.update({f"mean ROC-AUC {name}": float(roc[name].mean()) for name in roc.columns})
+    return out
 
 
 def main(argv=None):
@@ -158,39 +256,79 @@ def main(argv=None):
     parser.add_argument("--data-dir", type=Path, help="ADBench .npz folder (default: offline).")
     parser.add_argument(
         "--datasets",
-        default=",".join(DEFAULT_DATASETS),
-        help="Comma-separated dataset names from --data-dir ('all' for every file).",
+        default=None,
+        help="Comma-separated dataset names from --data-dir ('all' for every file; default: "
+        f"{', '.join(DEFAULT_DATASETS)}; with --quick: {', '.join(QUICK_DATASETS)}).",
     )
     parser.add_argument("--repeats", type=int, default=1, help="Fits per model; best kept.")
+    parser.add_argument(
+        "--quick", action="store_true", help=f"Only {len(QUICK_DATASETS)} datasets."
+    )
+    parser.add_argument("--no-cold", action="store_true", help="Warm figures only.")
+    parser.add_argument(
+        "--runtime",
+        action="store_true",
+        help="Add the cold row 'ours + nn.runtime' (its Adam and thread policy patched in).",
+    )
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
     try:
         import pyod  # noqa: F401
     except ImportError:
         parser.error("PyOD is needed: pip install -e '.[benchmarks]'")
-    torch.set_num_threads(1)
     if args.data_dir is None:
         datasets = offline_suite()
+        if args.quick:
+            datasets = datasets[: len(QUICK_DATASETS)]
     else:
         datasets = adbench_suite(args.data_dir)
-        if args.datasets != "all":
-            wanted = args.datasets.split(",")
-            datasets = [ds for ds in datasets if ds.name in wanted]
+        wanted = args.datasets or ",".join(QUICK_DATASETS if args.quick else DEFAULT_DATASETS)
+        if wanted != "all":
+            datasets = [ds for ds in datasets if ds.name in wanted.split(",")]
+    command = "python -m benchmarks.speed " + " ".join(sys.argv[1:] if argv is None else argv)
     rows = measure(datasets, repeats=args.repeats)
-    summary = ratios(rows)
+    cold = None
+    if not args.no_cold:
+        contenders = dict(COLD)
+        if args.runtime:
+            contenders["ours + nn.runtime"] = ["ours", "--runtime"]
+        cold = measure_cold(datasets, contenders)
+    summary = ratios(rows, cold)
     args.out.mkdir(parents=True, exist_ok=True)
     rows.to_csv(args.out / "speed_raw.csv", index=False)
-    table = rows.pivot(index="dataset", columns="model", values="fit_s")
     lines = [
-        "# Speed (one run, fit seconds; all models in one process, one torch thread)",
+        "# Speed (one run; fit seconds)",
         "",
-        f"Machine: {machine()}.",
+        f"Command: `{command}`.",
+        "",
+        f"Machine: {machine()} (no thread count set by the harness). Load average at the "
+        f"end: {', '.join(f'{x:.1f}' for x in os.getloadavg())}.",
         "",
         *(f"- {key}: {value:.3f}" for key, value in summary.items()),
         "",
-        to_markdown(table),
+        "## Warm: all models in one process, after an untimed fit of each",
+        "",
+        to_markdown(rows.pivot(index="dataset", columns="model", values="fit_s")),
         "",
     ]
+    if cold is not None:
+        cold.to_csv(args.out / "speed_cold_raw.csv", index=False)
+        for condition, title in (
+            ("cold", "Cold: a fresh process per fit"),
+            ("contended", "Contended: a fresh process per fit, another process busy on a core"),
+        ):
+            part = cold[cold["condition"] == condition]
+            for value, label in (
+                ("fit_s", "first fit, imports excluded"),
+                ("import_s", "the model's imports"),
+                ("warm_fit_s", "second fit in the same process"),
+            ):
+                lines += [
+                    f"## {title}: {label}",
+                    "",
+                    to_markdown(part.pivot(index="dataset", columns="model", values=value)),
+                    "",
+                ]
     (args.out / "speed.md").write_text("\n".join(lines))
     print("\n".join(lines))
     return 0

@@ -45,7 +45,7 @@ import torch
 from tqdm.auto import tqdm
 
 from . import report
-from .baselines import detectors
+from .baselines import detectors, ensemble_levers
 from .protocol import (
     MAX_ROWS,
     MIN_ROWS,
@@ -166,6 +166,11 @@ def task_cost(dataset, model):
     return MODEL_COST.get(model, 1.0) * rows * (n_features + 32)
 
 
+def _all_detectors(include_pyod):
+    """Every detector a task may name, by name: :func:`detectors` and the lever variants."""
+    return {m.name: m for m in [*detectors(include_pyod=include_pyod), *ensemble_levers()]}
+
+
 # Per worker process: the detectors by name (rebuilt there: they hold lambdas, which do
 # not pickle) and the last (dataset, seed) split, reused by the next task on it.
 _WORKER = {"detectors": None, "split": (None, None)}
@@ -175,7 +180,7 @@ def _init_worker(include_pyod, parent=None):
     limit_threads()
     if parent is not None:
         threading.Thread(target=_exit_with, args=(parent,), daemon=True).start()
-    _WORKER["detectors"] = {m.name: m for m in detectors(include_pyod=include_pyod)}
+    _WORKER["detectors"] = _all_detectors(include_pyod)
     _WORKER["split"] = (None, None)
 
 
@@ -280,7 +285,7 @@ def _results(jobs, include_pyod, tasks):
     jobs = min(jobs, len(tasks))
     if jobs <= 1:  # in this process, one task after the other
         with _one_thread():
-            _WORKER["detectors"] = {m.name: m for m in detectors(include_pyod=include_pyod)}
+            _WORKER["detectors"] = _all_detectors(include_pyod)
             try:
                 for task in tasks:
                     yield _measure(*task)
@@ -373,6 +378,56 @@ def run(datasets, models, seeds, raw_path, *, progress=True, jobs=1):
     ).reset_index(drop=True)
 
 
+#: Datasets of the fit-time ratio: narrow and wide, small and large.
+RATIO_DATASETS = (
+    "4_breastw",
+    "6_cardio",
+    "8_celeba",
+    "11_donors",
+    "17_InternetAds",
+    "22_magic.gamma",
+    "24_mnist",
+    "29_Pima",
+    "32_shuttle",
+    "35_SpamBase",
+)
+
+
+def fit_time_ratio(datasets, make, repeats=3, seed=1):
+    """Fit seconds of ``make(seed)`` against ``IsolationForest(n_estimators=100)``.
+
+    Timed as a user runs them: in this process, at the libraries' default thread counts,
+    interleaved (so both see the same machine load), best of ``repeats`` fits, on the
+    protocol's training part of each dataset (seed ``seed``).
+
+    Returns
+    -------
+    DataFrame
+        One row per dataset: both fit times and their ratio.
+    """
+    import warnings
+
+    from sklearn.ensemble import IsolationForest
+
+    rows = {}
+    for dataset in datasets:
+        X_train = split(*dataset.load(), seed)[0]
+        best = {"model": float("inf"), "IsolationForest": float("inf")}
+        for _ in range(repeats):
+            for name, build in (
+                ("IsolationForest", lambda: IsolationForest(n_estimators=100, random_state=seed)),
+                ("model", lambda: make(seed)),
+            ):
+                estimator = build()
+                start = time.perf_counter()
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    estimator.fit(X_train)
+                best[name] = min(best[name], time.perf_counter() - start)
+        rows[dataset.name] = {**best, "ratio": best["model"] / best["IsolationForest"]}
+    return pd.DataFrame.from_dict(rows, orient="index")
+
+
 def machine(jobs=None):
     """One line naming the machine and library versions, for the report.
 
@@ -423,6 +478,18 @@ def parse_args(argv=None):
         action="store_true",
         help=f"Smoke run: the {QUICK_DATASETS} smallest datasets, seed 1, no PyOD.",
     )
+    parser.add_argument(
+        "--levers",
+        action="store_true",
+        help="Also run EnsembleAutoencoder with each lever of baselines.ENSEMBLE_LEVERS moved.",
+    )
+    parser.add_argument(
+        "--fit-ratio",
+        action="store_true",
+        help="Only time EnsembleAutoencoder's default fit against IsolationForest(100 trees) "
+        "in this process at default threads (best of 3, ten datasets) and write "
+        "<out>/<suite>_fit_ratio.md.",
+    )
     parser.add_argument("--fresh", action="store_true", help="Discard earlier results first.")
     parser.add_argument("--no-progress", action="store_true", help="Hide the progress bar.")
     parser.add_argument(
@@ -453,7 +520,26 @@ def main(argv=None):
         seeds = seeds[:1]
         datasets = sorted(datasets, key=lambda ds: len(ds.load()[1]))[:QUICK_DATASETS]
         pyod = "none"
+    if args.fit_ratio:
+        from ae_anomaly.models.ensemble import EnsembleAutoencoder
+
+        chosen = [ds for ds in datasets if ds.name in RATIO_DATASETS] or datasets[:10]
+        table = fit_time_ratio(chosen, lambda seed: EnsembleAutoencoder(random_state=seed))
+        table.index.name = "dataset"
+        text = (
+            "EnsembleAutoencoder() fit / IsolationForest(n_estimators=100) fit, best of 3, "
+            f"default threads ({machine()}): median ratio {table['ratio'].median():.2f}, "
+            f"ratio of summed times {table['model'].sum() / table['IsolationForest'].sum():.2f}"
+        )
+        args.out.mkdir(parents=True, exist_ok=True)
+        (args.out / f"{suite}_fit_ratio.md").write_text(
+            f"# Fit time ratio\n\n{text}\n\n{report.to_markdown(table)}\n"
+        )
+        print(text + "\n" + table.to_string(float_format=lambda v: f"{v:.3f}"))
+        return 0
     models = detectors(include_pyod=pyod == "run")
+    if args.levers:
+        models += ensemble_levers()
     if args.models:
         wanted = set(args.models.split(","))
         models = [m for m in models if m.name in wanted]

@@ -152,3 +152,71 @@ def test_dataset_loads_npz(tmp_path):
     X, y = Dataset("7_toy", path).load()
     assert X.dtype == np.float64 and y.tolist() == [0, 0, 0, 0, 1]
     assert Dataset("7_toy", path).shape() == (5, 2)  # from the header, without loading
+
+
+def test_folds_alternate_in_adbench_order():
+    from benchmarks.protocol import assign_folds
+
+    names = ["10_cover", "2_annthyroid", "1_ALOI", "4_breastw", "extra"]
+    folds = assign_folds(names)
+    assert folds == {
+        "1_ALOI": "A",
+        "2_annthyroid": "B",
+        "4_breastw": "A",
+        "10_cover": "B",
+        "extra": "A",  # names without a number come last
+    }
+
+
+def test_versus_counts_wins_ties_losses_and_tests_the_pairs():
+    datasets = [f"{i}_d" for i in range(1, 13)]
+    roc = pd.DataFrame(
+        {
+            "IsolationForest": np.full(12, 0.80),
+            "Better": np.r_[np.full(10, 0.85), 0.802, 0.70],  # 10 wins, 1 tie, 1 loss
+        },
+        index=datasets,
+    )
+    table = report.versus(roc)
+    assert table.loc["Better", "W/T/L vs IsolationForest"] == "10/1/1"
+    assert float(table.loc["Better", "Wilcoxon p"]) < 0.05
+    assert table.loc["IsolationForest", "Wilcoxon p"] == ""
+
+
+def test_cross_dataset_choice_never_looks_at_the_fold_it_reports():
+    # "Fits A" is best on fold A only, "fits B" on fold B only: each fold gets the other.
+    index = ["1_a", "2_b", "3_a", "4_b"]  # folds A, B, A, B
+    roc = pd.DataFrame({"fits A": [0.9, 0.5, 0.9, 0.5], "fits B": [0.6, 0.8, 0.6, 0.8]}, index)
+    pr = roc / 2
+    folds = {"1_a": "A", "2_b": "B", "3_a": "A", "4_b": "B"}
+    out_roc, out_pr, chosen = report.cross_dataset(roc, pr, ["fits A", "fits B"], folds)
+    assert chosen == {"A": "fits B", "B": "fits A"}
+    assert list(out_roc) == [0.6, 0.5, 0.6, 0.5]  # worse than either model in-sample
+    assert list(out_pr) == [0.3, 0.25, 0.3, 0.25]
+
+
+def test_mcd_scores_degenerate_and_wide_tables():
+    from benchmarks.baselines import MCD
+
+    rng = np.random.RandomState(0)
+    binary = (rng.rand(300, 6) < 0.1).astype(float)  # singular h-subsets
+    binary[:, 5] = 1.0  # and a constant column
+    wide = rng.normal(size=(120, 200))  # more columns than MinCovDet can take
+    for X in (binary, wide):
+        scores = MCD(random_state=0).fit(X).decision_function(X)
+        assert scores.shape == (len(X),) and np.all(np.isfinite(scores))
+    clean = rng.normal(size=(500, 3))
+    clean[:10] += 8.0
+    scores = MCD(random_state=0).fit(clean).decision_function(clean)
+    assert scores[:10].min() > np.percentile(scores[10:], 99)
+
+
+def test_fit_time_ratio_times_both_models_on_each_dataset():
+    from sklearn.ensemble import IsolationForest
+
+    datasets = [Dataset("wine")]
+    table = tabular.fit_time_ratio(
+        datasets, lambda seed: IsolationForest(n_estimators=10, random_state=seed), repeats=1
+    )
+    assert list(table.index) == ["wine"]
+    assert (table[["model", "IsolationForest", "ratio"]] > 0).all(axis=None)

@@ -1,10 +1,9 @@
-"""Convolutional autoencoders: sklearn checks, every input form, shapes, dtypes, maps."""
+"""Convolutional autoencoders: input forms, shapes, dtypes, maps (checks: test_estimator_checks)."""
 
 import numpy as np
 import pytest
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
-from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from ae_anomaly import (
     ConvAutoencoder,
@@ -13,32 +12,6 @@ from ae_anomaly import (
     load,
     save,
 )
-from ae_anomaly.models.conv import EXPECTED_FAILED_CHECKS
-
-
-def _expected(estimator):
-    return EXPECTED_FAILED_CHECKS
-
-
-@pytest.mark.filterwarnings("ignore::UserWarning")
-@parametrize_with_checks(
-    [ConvAutoencoder(channels=(2,), max_iter=2)], expected_failed_checks=_expected
-)
-def test_sklearn_compatible_estimator(estimator, check):
-    check(estimator)
-
-
-@pytest.mark.slow
-@pytest.mark.filterwarnings("ignore::UserWarning")
-@parametrize_with_checks(
-    [
-        ConvDenoisingAutoencoder(channels=(2,), max_iter=2),
-        ConvVariationalAutoencoder(channels=(2,), max_iter=2),
-    ],
-    expected_failed_checks=_expected,
-)
-def test_sklearn_compatible_conv_variants(estimator, check):
-    check(estimator)
 
 
 def _images(n=48, h=8, w=8, c=None, seed=0):
@@ -171,3 +144,14 @@ def test_model_file_round_trip(tmp_path):
     loaded = load(tmp_path / "conv.skops")
     np.testing.assert_allclose(loaded.score_samples(X), model.score_samples(X))
     assert loaded.reconstruct(X[:2]).shape == (2, 8, 8, 3)
+
+
+@pytest.mark.parametrize(
+    "cls", [ConvAutoencoder, ConvDenoisingAutoencoder, ConvVariationalAutoencoder]
+)
+def test_no_score_statistics_parameter(cls):
+    # images score with the plain per-pixel error: the parameter would do nothing
+    assert "score_statistics" not in cls().get_params()
+    assert "score_statistics :" not in cls.__doc__
+    model = cls(channels=(2,), max_iter=1, random_state=0).fit(np.random.RandomState(0).rand(8, 16))
+    assert model.error_scale_ is None and model.image_shape_ == (1, 4, 4)

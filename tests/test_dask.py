@@ -98,16 +98,17 @@ def test_fit_partitions_streams_one_partition_at_a_time(client, data, monkeypatc
     ddf = dd.read_parquet(str(folder / "*.parquet"))
     estimator = Autoencoder(random_state=0)
     seen = []
-    original = estimator.partial_fit
+    original = estimator._validate_input  # every chunk read is validated first
 
     def spy(chunk, *args, **kwargs):
         seen.append(len(chunk))
         return original(chunk, *args, **kwargs)
 
-    monkeypatch.setattr(estimator, "partial_fit", spy)
+    monkeypatch.setattr(estimator, "_validate_input", spy)
     fit_partitions(estimator, ddf, epochs=2, chunksize=600)
-    # 4 partitions of 1,000 rows, regrouped in chunks of 600, twice: never the whole frame
-    assert seen == [600] * 6 + [400] + [600] * 6 + [400]
+    # 4 partitions of 1,000 rows, regrouped in chunks of 600, once for the scaler and the
+    # sample, then once per epoch: never the whole frame
+    assert seen == ([600] * 6 + [400]) * 3
     np.testing.assert_allclose(estimator.scaler_.mean_, X.mean().to_numpy(), rtol=1e-10)
     assert [len(p) for p in iter_partitions(ddf)] == [1000] * 4
     with pytest.raises(TypeError, match="needs a Dask DataFrame"):

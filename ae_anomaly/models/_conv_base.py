@@ -4,10 +4,10 @@ from numbers import Integral
 
 import numpy as np
 
-from ..nn.conv_nets import ConvAutoencoderNet
+from ..nn.conv_nets import conv_autoencoder
 from ._docs import COMMON_PARAMETERS
 from ._sklearn_compat import StrOptions
-from .base import default_sizes
+from ._validation import default_sizes
 from .images import flat_image_shape, from_rows, global_minmax_scaler, image_layout, to_rows
 
 
@@ -39,7 +39,8 @@ scaling : {"global", "standard", "robust", "minmax"} or None, default="global"
     1 (e.g. divides uint8 images by 255), the same map for every pixel; the others are
     the per-pixel scalers of the MLP models.
 """
-_SHARED = _drop_entries(COMMON_PARAMETERS, {"hidden_layer_sizes", "scaling"})
+#: The image models score with the plain per-pixel error: no ``score_statistics``.
+_SHARED = _drop_entries(COMMON_PARAMETERS, {"hidden_layer_sizes", "scaling", "score_statistics"})
 
 CONV_ATTRIBUTES = """\
 image_shape_ : tuple of 3 int
@@ -57,7 +58,7 @@ class _ConvMixin:
         "channels": [tuple],
         "scaling": [StrOptions({"global", "standard", "robust", "minmax"}), None],
     }
-    _net = ConvAutoencoderNet
+    _net = staticmethod(conv_autoencoder)
     #: Images keep the plain per-pixel reconstruction error (per-pixel anomaly maps).
     _error_statistics = False
     _auto_batch_size = 256
@@ -67,14 +68,15 @@ class _ConvMixin:
         if reset:
             _check_int_tuple("image_shape", self.image_shape, length=3)
             _check_int_tuple("channels", self.channels)
-        layout, chw = image_layout(X, self.image_shape if reset else self.image_shape_)
+        layout, _ = image_layout(X, self.image_shape if reset else self.image_shape_)
         if layout is not None:
             X = to_rows(X, layout)
-        X = super()._validate_input(X, reset=reset)
-        if reset:
-            self.image_shape_ = chw or flat_image_shape(X.shape[1], self.image_shape)
-            self.input_layout_ = layout or "flat"
-        return X
+        return super()._validate_input(X, reset=reset)
+
+    def _set_input_attributes(self, X, rows):
+        layout, chw = image_layout(X, self.image_shape)
+        self.image_shape_ = chw or flat_image_shape(rows.shape[1], self.image_shape)
+        self.input_layout_ = layout or "flat"
 
     def _default_sizes(self, n_features):
         return (), default_sizes(n_features)[1]
@@ -95,6 +97,9 @@ class _ConvMixin:
         )
 
     # --------------------------------------------------------------- image outputs
+    def _decoded_output(self, decoded, values, dim):
+        return decoded  # images, in the training input's layout
+
     def _like(self, rows, X):
         """``rows`` in the layout of the input ``X``."""
         layout, _ = image_layout(X, self.image_shape_)

@@ -5,7 +5,7 @@ image inputs (``_validate_input``), both from :class:`_ConvMixin`: the objective
 training loop and the scoring are inherited unchanged.
 """
 
-from ..nn.conv_nets import ConvVariationalNet
+from ..nn.conv_nets import conv_variational
 from ._conv_base import _SHARED, CONV_ATTRIBUTES, CONV_PARAMETERS, _ConvMixin, _denoise
 from ._docs import COMMON_ATTRIBUTES
 from ._sklearn_compat import StrOptions
@@ -76,7 +76,6 @@ True
         n_iter_no_change=10,
         tol=1e-4,
         contamination="auto",
-        score_statistics="median",
         device="auto",
         random_state=None,
         verbose=0,
@@ -96,7 +95,6 @@ True
             n_iter_no_change=n_iter_no_change,
             tol=tol,
             contamination=contamination,
-            score_statistics=score_statistics,
             device=device,
             random_state=random_state,
             verbose=verbose,
@@ -169,7 +167,6 @@ Examples
         n_iter_no_change=10,
         tol=1e-4,
         contamination="auto",
-        score_statistics="median",
         device="auto",
         random_state=None,
         verbose=0,
@@ -191,7 +188,6 @@ Examples
             n_iter_no_change=n_iter_no_change,
             tol=tol,
             contamination=contamination,
-            score_statistics=score_statistics,
             device=device,
             random_state=random_state,
             verbose=verbose,
@@ -254,7 +250,7 @@ Examples
         **VariationalAutoencoder._parameter_constraints,
         **_ConvMixin._conv_constraints,
     }
-    _net = ConvVariationalNet
+    _net = staticmethod(conv_variational)
 
     def __init__(
         self,
@@ -276,7 +272,6 @@ Examples
         n_iter_no_change=10,
         tol=1e-4,
         contamination="auto",
-        score_statistics="median",
         device="auto",
         random_state=None,
         verbose=0,
@@ -297,7 +292,6 @@ Examples
             n_iter_no_change=n_iter_no_change,
             tol=tol,
             contamination=contamination,
-            score_statistics=score_statistics,
             device=device,
             random_state=random_state,
             verbose=verbose,

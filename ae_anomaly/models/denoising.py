@@ -103,13 +103,13 @@ array([-1])
         self.noise = noise
         self.noise_level = noise_level
 
-    def _initialize(self, X):
+    def _initialize(self, X, scaler):
         if self.noise != "gaussian" and self.noise_level >= 1:
             raise ValueError(
                 f"noise_level={self.noise_level} masks every input; with noise={self.noise!r} "
                 "it is the share of inputs corrupted and must be below 1."
             )
-        super()._initialize(X)
+        super()._initialize(X, scaler)
 
     def _training_loss(self, module, X, generator):
         noisy = corrupt(X, self.noise, self.noise_level, generator)

@@ -6,37 +6,11 @@ import torch
 from torch import nn
 
 from ..nn.losses import reconstruction_error
-from ..nn.nets import ACTIVATIONS
-from ..nn.training import fit_module, predict_batches
+from ..nn.nets import ACTIVATIONS, AutoencoderNet
+from ..nn.training import make_optimizer, predict_batches
 from ._docs import COMMON_ATTRIBUTES, COMMON_PARAMETERS
 from ._sklearn_compat import Interval
-from .base import SCORE_DTYPE, TRAIN_DTYPE, BaseAutoencoder, seeded
-
-
-class ShallowAutoencoder(nn.Module):
-    """One layer of a stack as a shallow autoencoder, sharing its ``Linear`` layers.
-
-    ``encoder_layer`` maps the layer's input to its code, ``decoder_layer`` maps back;
-    training this module trains those layers of the deep network in place.
-    """
-
-    def __init__(self, encoder_layer, decoder_layer, code_activation, output_activation):
-        super().__init__()
-        self.encoder = nn.Sequential(encoder_layer, *code_activation)
-        self.decoder = nn.Sequential(decoder_layer, *output_activation)
-
-    def encode(self, x):
-        return self.encoder(x)
-
-    def decode(self, z):
-        return self.decoder(z)
-
-    def forward(self, x):
-        return self.decode(self.encode(x))
-
-
-def _error(module, x):
-    return reconstruction_error(module(x), x)
+from .base import BaseAutoencoder
 
 
 class StackedAutoencoder(BaseAutoencoder):
@@ -46,7 +20,8 @@ The deep network is the same as :class:`Autoencoder`'s. Before the usual end-to-
 training, each encoder layer and its mirror decoder layer are trained as a shallow
 autoencoder on the codes of the (already trained) layer below: first the input layer on
 the scaled inputs, then the next one on its codes, up to the code layer. Every stage runs
-the same training loop with the same stopping rule.
+the same training loop (:func:`~ae_anomaly.nn.training.fit_epochs`) with the same
+optimizer, batch size and stopping rule as the fine-tuning.
 
 Parameters
 ----------
@@ -70,7 +45,8 @@ Autoencoder : The same network, trained end to end from a random start.
 Notes
 -----
 ``partial_fit`` pretrains each layer for one epoch on its first call; every call then
-fine-tunes for one epoch.
+fine-tunes for one epoch. ``fit_stream`` (and :func:`ae_anomaly.fit_chunks`) pretrain on
+the whole stream, each stage on the codes of the stages below.
 
 References
 ----------
@@ -142,20 +118,24 @@ array([-1])
         )
         self.pretrain_max_iter = pretrain_max_iter
 
-    def _initialize(self, X):
-        super()._initialize(X)
+    def _initialize(self, X, scaler):
+        super()._initialize(X, scaler)
         self.pretrain_loss_curves_ = None
 
-    def _train(self, X_train, X_val, *, max_iter, warn):
+    def _train(self, batches, *, max_iter, X_val=None, stop_early=True, warn=True):
         if self.pretrain_loss_curves_ is None:
             stage_iter = max_iter if self.pretrain_max_iter is None else self.pretrain_max_iter
-            self._pretrain(X_train, X_val, min(stage_iter, max_iter))
-        super()._train(X_train, X_val, max_iter=max_iter, warn=warn)
+            self._pretrain(batches, X_val, min(stage_iter, max_iter), stop_early)
+        super()._train(batches, max_iter=max_iter, X_val=X_val, stop_early=stop_early, warn=warn)
 
-    def _stages(self):
-        """One :class:`ShallowAutoencoder` per layer, from the input layer up."""
-        encoder = [m for m in self.module_.encoder if isinstance(m, nn.Linear)]
-        decoder = [m for m in self.module_.decoder if isinstance(m, nn.Linear)][::-1]
+    def _stages(self, module):
+        """One shallow autoencoder per layer of ``module``, from the input layer up.
+
+        Each stage shares its ``Linear`` layers with ``module``: training a stage trains
+        those layers of the deep network in place.
+        """
+        encoder = [m for m in module.encoder if isinstance(m, nn.Linear)]
+        decoder = [m for m in module.decoder if isinstance(m, nn.Linear)][::-1]
         n_layers = len(encoder)
 
         def activation(on):
@@ -167,49 +147,54 @@ array([-1])
         # Hidden codes are activated, the final code is linear; the decoder layer that
         # rebuilds the input is linear, the ones that rebuild hidden codes are activated.
         return [
-            ShallowAutoencoder(
-                encoder[i], decoder[i], activation(i < n_layers - 1), activation(i > 0)
+            AutoencoderNet(
+                nn.Sequential(encoder[i], *activation(i < n_layers - 1)),
+                nn.Sequential(decoder[i], *activation(i > 0)),
             )
             for i in range(n_layers)
         ]
 
-    def _pretrain(self, X_train, X_val, max_iter):
-        device = self.device_
-        batch_size = 256 if self.batch_size == "auto" else self.batch_size
-        h_train = torch.tensor(X_train, dtype=TRAIN_DTYPE, device=device)
-        h_val = None if X_val is None else torch.tensor(X_val, dtype=TRAIN_DTYPE, device=device)
+    def _pretrain(self, batches, X_val, max_iter, stop_early):
+        """Train each stage on the codes, by the stages below, of ``batches``' rows."""
         self.pretrain_loss_curves_ = []
-        self.pretrain_validation_loss_curves_ = None if h_val is None else []
+        self.pretrain_validation_loss_curves_ = None if X_val is None else []
         self.pretrain_n_iter_ = []
-        module = self.module_.to(TRAIN_DTYPE)
-        try:
-            for i, stage in enumerate(self._stages()):
-                seed = self._draw_seed()
-                with seeded(seed, device):
-                    history = fit_module(
-                        stage,
-                        h_train,
-                        lambda m, x, generator: _error(m, x),
-                        optimizer=torch.optim.Adam(
-                            stage.parameters(), lr=self.learning_rate_init, weight_decay=self.alpha
-                        ),
-                        max_iter=max_iter,
-                        batch_size=batch_size,
-                        generator=torch.Generator(device=device).manual_seed(seed),
-                        X_val=h_val,
-                        val_fn=_error,
-                        tol=self.tol,
-                        n_iter_no_change=self.n_iter_no_change,
-                        verbose=bool(self.verbose),
-                        desc=f"{type(self).__name__} layer {i + 1}",
-                    )
-                self.pretrain_loss_curves_.append(history.loss)
-                if h_val is not None:
-                    self.pretrain_validation_loss_curves_.append(history.validation_loss)
-                self.pretrain_n_iter_.append(history.n_iter)
-                # The next stage learns to reconstruct this stage's codes.
-                h_train = predict_batches(lambda m, x: m.encode(x), stage, h_train)
-                if h_val is not None:
-                    h_val = predict_batches(lambda m, x: m.encode(x), stage, h_val)
-        finally:
-            module.to(SCORE_DTYPE)
+        module, _ = self._training_state()
+        below = []
+        for i, stage in enumerate(self._stages(module)):
+            history = self._fit_epochs(
+                stage,
+                make_optimizer(stage.parameters(), self.learning_rate_init, self.alpha),
+                _encoded(batches, tuple(below)),
+                lambda m, x, generator: _error(m, x),
+                max_iter=max_iter,
+                X_val=X_val,
+                stop_early=stop_early,
+                warn=False,
+                desc=f"{type(self).__name__} layer {i + 1}",
+            )
+            self.pretrain_loss_curves_.append(history.loss)
+            if X_val is not None:
+                self.pretrain_validation_loss_curves_.append(history.validation_loss)
+                # the next stage is validated on this stage's codes
+                X_val = predict_batches(lambda m, x: m.encode(x), stage, X_val)
+            self.pretrain_n_iter_.append(history.n_iter)
+            below.append(stage)
+
+
+def _error(module, x):
+    return reconstruction_error(module(x), x)
+
+
+def _encoded(batches, stages):
+    """A stage's ``batches(generator)``: the rows of ``batches`` encoded by ``stages``."""
+    return lambda generator: (_encode(stages, x) for x in batches(generator))
+
+
+@torch.no_grad()
+def _encode(stages, x):
+    """``x`` through the encoders of the trained ``stages`` (in eval mode: no dropout)."""
+    for stage in stages:
+        stage.eval()
+        x = stage.encode(x)
+    return x

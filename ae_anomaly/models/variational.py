@@ -6,7 +6,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from ..nn.losses import gaussian_nll, kl_standard_normal
-from ..nn.nets import VariationalNet
+from ..nn.nets import mlp_variational
 from ..nn.training import predict_batches
 from ._docs import COMMON_ATTRIBUTES, COMMON_PARAMETERS
 from ._sklearn_compat import Interval
@@ -108,7 +108,7 @@ array([-1])
         self.beta = beta
 
     def _build_module(self, n_features):
-        return VariationalNet(
+        return mlp_variational(
             n_features,
             self.hidden_layer_sizes_,
             self.n_components_,

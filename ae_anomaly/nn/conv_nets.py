@@ -1,10 +1,10 @@
 """Pure PyTorch convolutional autoencoder networks (no scikit-learn here).
 
 They take and return the estimators' flattened rows ``(n, C*H*W)`` (channels first) and
-expose the same ``encode`` / ``decode`` / ``forward`` as :mod:`ae_anomaly.nn.nets`, so the
-estimators' training objectives and scoring work on them unchanged. Any ``H, W`` works:
-images are zero-padded at the bottom and right to a multiple of ``2 ** len(channels)``
-and the reconstruction is cropped back.
+are composed by :class:`~ae_anomaly.nn.nets.AutoencoderNet` / ``VariationalNet`` like the
+MLP networks, so the estimators' training objectives and scoring work on them unchanged.
+Any ``H, W`` works: images are zero-padded at the bottom and right to a multiple of
+``2 ** len(channels)`` and the reconstruction is cropped back.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import math
 from torch import nn
 from torch.nn import functional as F
 
-from .nets import ACTIVATIONS, VariationalNet, mlp
+from .nets import ACTIVATIONS, AutoencoderNet, VariationalNet, mlp
 
 
 def _padded(size, factor):
@@ -78,66 +78,47 @@ class ConvDecoder(nn.Module):
         return x[:, :, :h, :w].flatten(1)
 
 
-class ConvAutoencoderNet(nn.Module):
-    """A convolutional autoencoder on flattened images with a dense code of ``n_components``."""
+class ConvGaussianEncoder(ConvEncoder):
+    """A :class:`ConvEncoder` to ``2 * n_components`` outputs, split into ``(mu, logvar)``."""
 
     def __init__(self, image_shape, channels, hidden, n_components, activation="relu", dropout=0.0):
-        super().__init__()
-        self.encoder = ConvEncoder(image_shape, channels, hidden, n_components, activation, dropout)
-        self.decoder = ConvDecoder(
-            image_shape,
-            channels,
-            hidden,
-            n_components,
-            self.encoder.feature_shape,
-            activation,
-            dropout,
-        )
-
-    def encode(self, x):
-        return self.encoder(x)
-
-    def decode(self, z):
-        return self.decoder(z)
+        super().__init__(image_shape, channels, hidden, 2 * n_components, activation, dropout)
 
     def forward(self, x):
-        return self.decode(self.encode(x))
-
-
-class ConvVariationalNet(nn.Module):
-    """A convolutional Gaussian VAE: the encoder's head gives ``mu`` and ``log sigma^2``.
-
-    Same interface as :class:`ae_anomaly.nn.nets.VariationalNet` (``posterior``,
-    ``reparameterize``); ``forward`` decodes the posterior mean.
-    """
-
-    def __init__(self, image_shape, channels, hidden, n_components, activation="relu", dropout=0.0):
-        super().__init__()
-        self.encoder = ConvEncoder(
-            image_shape, channels, hidden, 2 * n_components, activation, dropout
-        )
-        self.decoder = ConvDecoder(
-            image_shape,
-            channels,
-            hidden,
-            n_components,
-            self.encoder.feature_shape,
-            activation,
-            dropout,
-        )
-
-    def posterior(self, x):
-        """Return ``(mu, logvar)`` of the Gaussian q(z|x)."""
-        mu, logvar = self.encoder(x).chunk(2, dim=1)
+        mu, logvar = super().forward(x).chunk(2, dim=1)
         return mu, logvar
 
-    def encode(self, x):
-        return self.posterior(x)[0]
 
-    def decode(self, z):
-        return self.decoder(z)
+def conv_autoencoder(image_shape, channels, hidden, n_components, activation="relu", dropout=0.0):
+    """A convolutional autoencoder on flattened images with a dense code of ``n_components``.
 
-    reparameterize = staticmethod(VariationalNet.reparameterize)
+    Examples
+    --------
+    >>> import torch
+    >>> net = conv_autoencoder((1, 8, 8), (4,), (), 2)
+    >>> net(torch.zeros(3, 64)).shape
+    torch.Size([3, 64])
+    """
+    encoder = ConvEncoder(image_shape, channels, hidden, n_components, activation, dropout)
+    decoder = ConvDecoder(
+        image_shape, channels, hidden, n_components, encoder.feature_shape, activation, dropout
+    )
+    return AutoencoderNet(encoder, decoder)
 
-    def forward(self, x):
-        return self.decode(self.encode(x))
+
+def conv_variational(image_shape, channels, hidden, n_components, activation="relu", dropout=0.0):
+    """A convolutional Gaussian VAE (:class:`VariationalNet`): the encoder's head gives
+    ``mu`` and ``log sigma^2``; ``forward`` decodes the posterior mean.
+
+    Examples
+    --------
+    >>> import torch
+    >>> mu, logvar = conv_variational((1, 8, 8), (4,), (), 2).posterior(torch.zeros(3, 64))
+    >>> mu.shape
+    torch.Size([3, 2])
+    """
+    encoder = ConvGaussianEncoder(image_shape, channels, hidden, n_components, activation, dropout)
+    decoder = ConvDecoder(
+        image_shape, channels, hidden, n_components, encoder.feature_shape, activation, dropout
+    )
+    return VariationalNet(encoder, decoder)

@@ -1,11 +1,15 @@
-"""Pure PyTorch modules: encoders, decoders and the autoencoder networks built from them.
+"""Pure PyTorch networks: one autoencoder composition and the builders of its parts.
 
-Nothing here knows about scikit-learn. Every network exposes the same three methods so the
-estimators can treat them alike:
+Nothing here knows about scikit-learn. Every network is an :class:`AutoencoderNet`
+(an encoder and a decoder composed) or a :class:`VariationalNet` (the same, with an
+encoder that gives a Gaussian posterior), so the estimators treat them alike:
 
 - ``encode(x)`` -> the code used by ``transform`` (for the VAE: the posterior mean),
 - ``decode(z)`` -> a reconstruction in the (scaled) input space,
 - ``forward(x)`` -> the deterministic reconstruction ``decode(encode(x))`` used for scoring.
+
+Builders (:func:`mlp_autoencoder`, :func:`mlp_variational`, and the convolutional ones of
+:mod:`ae_anomaly.nn.conv_nets`) make the encoder and decoder and compose them.
 """
 
 from __future__ import annotations
@@ -40,16 +44,21 @@ def mlp(sizes, activation="relu", dropout=0.0, last_activation=False):
 
 
 class AutoencoderNet(nn.Module):
-    """An MLP autoencoder whose decoder mirrors its encoder.
+    """``decoder(encoder(x))``: the one autoencoder composition of the package.
 
-    ``n_features -> *hidden -> n_components -> *reversed(hidden) -> n_features``; the code
-    layer and the output layer are linear.
+    Examples
+    --------
+    >>> import torch
+    >>> from torch import nn
+    >>> net = AutoencoderNet(nn.Linear(4, 2), nn.Linear(2, 4))
+    >>> net(torch.zeros(3, 4)).shape, net.encode(torch.zeros(3, 4)).shape
+    (torch.Size([3, 4]), torch.Size([3, 2]))
     """
 
-    def __init__(self, n_features, hidden, n_components, activation="relu", dropout=0.0):
+    def __init__(self, encoder, decoder):
         super().__init__()
-        self.encoder = mlp([n_features, *hidden, n_components], activation, dropout)
-        self.decoder = mlp([n_components, *reversed(hidden), n_features], activation, dropout)
+        self.encoder = encoder
+        self.decoder = decoder
 
     def encode(self, x):
         return self.encoder(x)
@@ -61,33 +70,19 @@ class AutoencoderNet(nn.Module):
         return self.decode(self.encode(x))
 
 
-class VariationalNet(nn.Module):
-    """A Gaussian VAE: the encoder gives ``mu`` and ``log sigma^2`` of q(z|x).
+class VariationalNet(AutoencoderNet):
+    """A Gaussian VAE: the encoder gives ``(mu, logvar)`` of q(z|x).
 
-    The encoder body is an MLP to the last hidden layer, followed by two linear heads.
-    ``forward`` decodes the posterior mean, so scores are deterministic; sampling happens
-    only in :meth:`reparameterize`, with an explicit generator.
+    ``encode`` and ``forward`` use the posterior mean, so scores are deterministic;
+    sampling happens only in :meth:`reparameterize`, with an explicit generator.
     """
-
-    def __init__(self, n_features, hidden, n_components, activation="relu", dropout=0.0):
-        super().__init__()
-        hidden = tuple(hidden)
-        width = hidden[-1] if hidden else n_features
-        self.body = mlp([n_features, *hidden], activation, dropout, last_activation=True)
-        self.mu = nn.Linear(width, n_components)
-        self.logvar = nn.Linear(width, n_components)
-        self.decoder = mlp([n_components, *reversed(hidden), n_features], activation, dropout)
 
     def posterior(self, x):
         """Return ``(mu, logvar)`` of the Gaussian q(z|x)."""
-        h = self.body(x)
-        return self.mu(h), self.logvar(h)
+        return self.encoder(x)
 
     def encode(self, x):
         return self.posterior(x)[0]
-
-    def decode(self, z):
-        return self.decoder(z)
 
     @staticmethod
     def reparameterize(mu, logvar, generator=None):
@@ -95,5 +90,54 @@ class VariationalNet(nn.Module):
         eps = torch.randn(mu.shape, generator=generator, device=mu.device, dtype=mu.dtype)
         return mu + torch.exp(0.5 * logvar) * eps
 
+
+class GaussianEncoder(nn.Module):
+    """A body followed by two linear heads: ``x -> (mu, logvar)``."""
+
+    def __init__(self, body, width, n_components):
+        super().__init__()
+        self.body = body
+        self.mu = nn.Linear(width, n_components)
+        self.logvar = nn.Linear(width, n_components)
+
     def forward(self, x):
-        return self.decode(self.encode(x))
+        h = self.body(x)
+        return self.mu(h), self.logvar(h)
+
+
+def mlp_autoencoder(n_features, hidden, n_components, activation="relu", dropout=0.0):
+    """An MLP autoencoder whose decoder mirrors its encoder.
+
+    ``n_features -> *hidden -> n_components -> *reversed(hidden) -> n_features``; the code
+    layer and the output layer are linear.
+
+    Examples
+    --------
+    >>> net = mlp_autoencoder(6, (4,), 2)
+    >>> [tuple(p.shape) for p in net.encoder.parameters()]
+    [(4, 6), (4,), (2, 4), (2,)]
+    """
+    hidden = tuple(hidden)
+    return AutoencoderNet(
+        mlp([n_features, *hidden, n_components], activation, dropout),
+        mlp([n_components, *reversed(hidden), n_features], activation, dropout),
+    )
+
+
+def mlp_variational(n_features, hidden, n_components, activation="relu", dropout=0.0):
+    """A Gaussian MLP VAE: an MLP body to the last hidden layer, then the two heads.
+
+    Examples
+    --------
+    >>> import torch
+    >>> mu, logvar = mlp_variational(6, (4,), 2).posterior(torch.zeros(3, 6))
+    >>> mu.shape, logvar.shape
+    (torch.Size([3, 2]), torch.Size([3, 2]))
+    """
+    hidden = tuple(hidden)
+    width = hidden[-1] if hidden else n_features
+    body = mlp([n_features, *hidden], activation, dropout, last_activation=True)
+    return VariationalNet(
+        GaussianEncoder(body, width, n_components),
+        mlp([n_components, *reversed(hidden), n_features], activation, dropout),
+    )

@@ -1,18 +1,28 @@
-"""THE training loop, shared by every autoencoder, and the batched inference helper.
+"""THE training loop: one step function, one epoch driver, one stopping rule.
 
-A variant never writes a loop: it hands :func:`fit_module` its network and a per-sample
-loss function ``loss_fn(module, x_batch, generator) -> tensor of shape (batch,)``.
+Every estimator trains through :func:`fit_epochs`, whatever feeds it: an in-memory array
+(``fit``, ``partial_fit``), a stream of chunks read from files or Dask partitions
+(``fit_stream``), or the codes of a lower layer (stacked pretraining). A variant never
+writes a loop: it hands the driver its network, a per-sample loss
+``loss_fn(module, x_batch, generator) -> tensor of shape (batch,)`` and a factory of one
+epoch's batches (skorch's ``train_step`` / ``get_loss`` split).
+
+Nothing here knows about scikit-learn or the estimators.
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
 import sys
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
 import torch
 from tqdm.auto import tqdm
+
+from .runtime import make_adam
 
 
 class TrainingDivergedError(FloatingPointError, ValueError):
@@ -21,7 +31,7 @@ class TrainingDivergedError(FloatingPointError, ValueError):
 
 @dataclass
 class History:
-    """What one call of :func:`fit_module` observed, epoch by epoch."""
+    """What one call of :func:`fit_epochs` observed, epoch by epoch."""
 
     loss: list = field(default_factory=list)
     validation_loss: list = field(default_factory=list)
@@ -30,48 +40,157 @@ class History:
     converged: bool = False
 
 
-def fit_module(
+def make_optimizer(params, lr, weight_decay):
+    """The optimizer of every training run: Adam with ``lr`` and L2 ``weight_decay``.
+
+    :func:`~ae_anomaly.nn.runtime.make_adam`: torch's fused Adam step, bitwise, without
+    the seconds ``torch.optim.Optimizer`` spends importing the compiler on first use.
+
+    Examples
+    --------
+    >>> from torch import nn
+    >>> make_optimizer(nn.Linear(2, 1).parameters(), 1e-2, 0.0).defaults["lr"]
+    0.01
+    """
+    return make_adam(params, lr=lr, weight_decay=weight_decay)
+
+
+@contextlib.contextmanager
+def seeded(seed, device):
+    """Seed torch's global RNG inside a fork, leaving the caller's RNG state untouched.
+
+    Weight initialization and dropout draw from the global RNG; everything else the loop
+    draws comes from an explicit ``torch.Generator``.
+    """
+    devices = [torch.device(device)] if torch.device(device).type == "cuda" else []
+    with torch.random.fork_rng(devices=devices):
+        torch.manual_seed(seed)
+        yield
+
+
+def shuffled_batches(X, batch_size, generator):
+    """One epoch of mini-batches of the tensor ``X``, rows shuffled with ``generator``.
+
+    The last partial batch is kept, so data smaller than ``batch_size`` still trains.
+    The permutation is drawn when the iteration starts.
+
+    Examples
+    --------
+    >>> import torch
+    >>> batches = shuffled_batches(torch.arange(5.0), 2, torch.Generator().manual_seed(0))
+    >>> [len(b) for b in batches]
+    [2, 2, 1]
+    """
+    order = torch.randperm(X.shape[0], generator=generator, device=generator.device)
+    for start in range(0, X.shape[0], batch_size):
+        yield X[order[start : start + batch_size]]
+
+
+def train_step(module, batch, loss_fn, optimizer, generator):
+    """One optimizer step on ``batch``; return the batch's mean loss (detached, no sync)."""
+    loss = loss_fn(module, batch, generator).mean()
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    optimizer.step()
+    return loss.detach()
+
+
+def run_epoch(module, batches, loss_fn, optimizer, generator):
+    """Train on every batch of ``batches``; return the epoch's mean loss per row (a float).
+
+    The batch losses stay on the device until the end of the epoch: one host sync.
+    """
+    module.train()
+    losses, sizes = [], []
+    for batch in batches:
+        losses.append(train_step(module, batch, loss_fn, optimizer, generator))
+        sizes.append(batch.shape[0])
+    if not losses:
+        raise ValueError("An epoch had no rows to train on.")
+    weights = torch.tensor(sizes, dtype=losses[0].dtype, device=losses[0].device)
+    return float(torch.stack(losses) @ weights) / sum(sizes)
+
+
+class EarlyStopping:
+    """``MLPRegressor``'s stopping rule: stop once the monitored loss has not improved by
+    ``tol`` for ``n_iter_no_change`` epochs in a row (None: never stop early).
+
+    With ``keep_best``, the weights of the best epoch are kept to be restored at the end.
+
+    Examples
+    --------
+    >>> rule = EarlyStopping(tol=0.1, n_iter_no_change=2)
+    >>> [rule.update(loss) for loss in (1.0, 0.95, 0.5, 0.45, 0.41)]
+    [False, False, False, False, True]
+    >>> rule.best
+    0.41
+    """
+
+    def __init__(self, tol, n_iter_no_change, *, keep_best=False):
+        self.tol, self.n_iter_no_change, self.keep_best = tol, n_iter_no_change, keep_best
+        self.best, self.best_state, self._stall = math.inf, None, 0
+
+    def update(self, monitored, module=None):
+        """Record one epoch's monitored loss; return True when training should stop."""
+        self._stall = 0 if monitored < self.best - self.tol else self._stall + 1
+        if monitored < self.best:
+            self.best = monitored
+            if self.keep_best:
+                self.best_state = {k: v.detach().clone() for k, v in module.state_dict().items()}
+        return self.n_iter_no_change is not None and self._stall >= self.n_iter_no_change
+
+
+def fit_epochs(
     module,
-    X,
+    batches,
     loss_fn,
     *,
     optimizer,
     max_iter,
-    batch_size,
     generator,
     X_val=None,
     val_fn=None,
     tol=1e-4,
     n_iter_no_change=10,
+    convergence_warning=None,
     verbose=False,
     desc="training",
 ):
-    """Train ``module`` with mini-batches drawn from the in-memory tensor ``X``.
+    """Train ``module`` for at most ``max_iter`` epochs; THE epoch loop of the package.
 
-    Rows are shuffled each epoch with ``generator``; the last partial batch is kept, so a
-    dataset smaller than ``batch_size`` still trains. Each epoch costs one host sync.
+    Each epoch trains on the batches of ``batches()`` (a fresh iterable per epoch: an
+    in-memory array shuffled by :func:`shuffled_batches`, chunks streamed from files,
+    codes of a lower layer...) with :func:`train_step`.
 
-    Stopping follows ``MLPRegressor``: when ``X_val`` is given, the epoch's mean
-    ``val_fn(module, X_val)`` is monitored and the best weights are restored at the end;
-    otherwise the training loss is monitored. Training stops once the monitored value has
-    not improved by ``tol`` for ``n_iter_no_change`` epochs (``converged=True``).
+    Stopping follows ``MLPRegressor`` (:class:`EarlyStopping`): when ``X_val`` is given,
+    the epoch's mean ``val_fn(module, X_val)`` is monitored and the best weights are
+    restored at the end; otherwise the training loss is monitored. Training stops once the
+    monitored value has not improved by ``tol`` for ``n_iter_no_change`` epochs
+    (``converged=True``); ``n_iter_no_change=None`` runs every epoch.
 
     Parameters
     ----------
     module : torch.nn.Module
-    X : torch.Tensor of shape (n_samples, ...)
+    batches : callable
+        ``batches()`` returns an iterable of the tensors of one epoch.
     loss_fn : callable ``(module, x_batch, generator) -> Tensor (batch,)``
     optimizer : torch.optim.Optimizer
+        From :func:`make_optimizer`.
     max_iter : int
         Number of epochs at most.
-    batch_size : int
     generator : torch.Generator
-        Source of every random draw of the loop (shuffling, and whatever ``loss_fn`` draws).
+        Handed to ``loss_fn`` (and used by ``batches`` to shuffle, when it shuffles).
     X_val : torch.Tensor, optional
     val_fn : callable ``(module, x) -> Tensor (n,)``, required with ``X_val``
-    tol, n_iter_no_change : float, int
+    tol : float, default=1e-4
+    n_iter_no_change : int or None, default=10
+    convergence_warning : type of Warning, optional
+        Issued, naming ``desc``, when ``max_iter`` epochs ran without converging
+        (scikit-learn's ``ConvergenceWarning`` for the estimators). None: no warning.
     verbose : bool
         Show a progress bar on stderr (only when stderr is a terminal).
+    desc : str
+        The progress bar's and the warning's label.
 
     Returns
     -------
@@ -81,11 +200,23 @@ def fit_module(
     ------
     TrainingDivergedError
         When an epoch's loss is NaN or infinite.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from torch import nn
+    >>> X = torch.randn(64, 3, generator=torch.Generator().manual_seed(0))
+    >>> net = nn.Linear(3, 3)
+    >>> g = torch.Generator().manual_seed(0)
+    >>> history = fit_epochs(net, lambda: shuffled_batches(X, 16, g),
+    ...                      lambda m, x, g: (m(x) - x).pow(2).mean(dim=1),
+    ...                      optimizer=make_optimizer(net.parameters(), 1e-2, 0.0),
+    ...                      max_iter=5, generator=g)
+    >>> history.n_iter, len(history.loss), history.loss[-1] < history.loss[0]
+    (5, 5, True)
     """
     history = History()
-    n_samples = X.shape[0]
-    best_state = None
-    stall = 0
+    rule = EarlyStopping(tol, n_iter_no_change, keep_best=X_val is not None)
     bar = tqdm(
         range(max_iter),
         desc=desc,
@@ -95,19 +226,7 @@ def fit_module(
         leave=True,  # the last line stays: epochs run and final losses
     )
     for epoch in bar:
-        module.train()
-        order = torch.randperm(n_samples, generator=generator, device=generator.device)
-        batch_losses = []
-        for start in range(0, n_samples, batch_size):
-            batch = X[order[start : start + batch_size]]
-            loss = loss_fn(module, batch, generator).mean()
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            batch_losses.append(loss.detach())
-        sizes = torch.full((len(batch_losses),), float(batch_size), dtype=X.dtype)
-        sizes[-1] = n_samples - batch_size * (len(batch_losses) - 1)
-        epoch_loss = float(torch.stack(batch_losses) @ sizes.to(X.device)) / n_samples
+        epoch_loss = run_epoch(module, batches(), loss_fn, optimizer, generator)
         if not math.isfinite(epoch_loss):
             raise TrainingDivergedError(
                 f"Training diverged: the loss became {epoch_loss} at epoch {epoch + 1}. "
@@ -115,33 +234,43 @@ def fit_module(
             )
         history.loss.append(epoch_loss)
         history.n_iter = epoch + 1
-
+        monitored = epoch_loss
         if X_val is not None:
             monitored = float(predict_batches(val_fn, module, X_val).mean())
             history.validation_loss.append(monitored)
-        else:
-            monitored = epoch_loss
-        if monitored < history.best_loss - tol:
-            stall = 0
-        else:
-            stall += 1
-        if monitored < history.best_loss:
-            history.best_loss = monitored
-            if X_val is not None:
-                best_state = {k: v.detach().clone() for k, v in module.state_dict().items()}
+        history.converged = rule.update(monitored, module)
         if verbose:
             postfix = {"loss": f"{epoch_loss:.4g}"}
             if X_val is not None:
                 postfix["val_loss"] = f"{monitored:.4g}"
             bar.set_postfix(postfix, refresh=False)
-        if stall >= n_iter_no_change:
-            history.converged = True
+        if history.converged:
             break
     bar.close()
-    if best_state is not None:
-        module.load_state_dict(best_state)
+    history.best_loss = rule.best
+    if rule.best_state is not None:
+        module.load_state_dict(rule.best_state)
     module.eval()
+    if convergence_warning is not None and not history.converged:
+        warnings.warn(
+            f"{desc}: maximum iterations ({max_iter}) reached and the optimization hasn't "
+            "converged yet.",
+            convergence_warning,
+            stacklevel=_caller_outside_package(),
+        )
     return history
+
+
+_OWN_FRAMES = ("ae_anomaly", "sklearn")
+
+
+def _caller_outside_package():
+    """The ``stacklevel`` that points a warning at the caller of ae_anomaly (and of the
+    scikit-learn wrappers around its ``fit`` methods)."""
+    frame, level = sys._getframe(1), 1
+    while frame is not None and frame.f_globals.get("__name__", "").startswith(_OWN_FRAMES):
+        frame, level = frame.f_back, level + 1
+    return level
 
 
 #: Elements per inference batch on a CPU: activations of a few layers then stay in the

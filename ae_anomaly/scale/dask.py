@@ -197,11 +197,12 @@ def _parquet_inputs(inputs):
 
 
 def fit_partitions(estimator, ddf, *, epochs=None, chunksize=65_536, columns=None):
-    """Train ``estimator`` by streaming the partitions of ``ddf`` through ``partial_fit``.
+    """Train ``estimator`` by streaming the partitions of ``ddf`` through its epoch driver.
 
     Partitions are computed where they live and brought over one at a time (a partition
     larger than ``chunksize`` is split), so the dataframe is never collected: this is
-    :func:`ae_anomaly.fit_chunks` with a Dask DataFrame as its source.
+    :func:`ae_anomaly.fit_chunks` with a Dask DataFrame as its source (the estimator's
+    ``fit_stream``: the same training step, stopping rule and warning as ``fit``).
 
     Parameters
     ----------
@@ -234,28 +235,86 @@ def fit_partitions(estimator, ddf, *, epochs=None, chunksize=65_536, columns=Non
 
 @contextlib.contextmanager
 def open_client(scheduler=None, **cluster_kwargs):
-    """A ``distributed.Client`` for a scheduler address, or for a new ``LocalCluster``.
+    """A ``distributed.Client`` for a scheduler address, or for a private local cluster.
+
+    The local cluster (the default) runs its scheduler and workers as threads of this
+    process and talks to them over in-process queues (``inproc://``): it opens no network
+    port at all, neither the scheduler's, the workers' nor a dashboard, so no other user
+    of the machine can connect to it and run code in this process. (Dask's default
+    ``LocalCluster`` listens on TCP without authentication and serves a dashboard.)
 
     Parameters
     ----------
     scheduler : str, optional
-        An address such as ``"tcp://10.0.0.5:8786"`` (used as it is); default: start a
-        ``LocalCluster`` on this machine, closed on exit.
+        An address such as ``"tls://10.0.0.5:8786"``, used as it is. **Securing that
+        scheduler is up to whoever runs it**: a ``tcp://`` scheduler without
+        ``distributed.Security`` lets anyone who can reach its port run code on its
+        workers, and see the data scored there.
     **cluster_kwargs
-        Passed to ``LocalCluster`` (e.g. ``n_workers``, ``threads_per_worker``).
+        For the local cluster: ``n_workers`` (default 1) and ``threads_per_worker``
+        (default the number of CPUs); ``processes=True`` is refused (worker processes
+        would need network listeners).
 
     Yields
     ------
     client : distributed.Client
+
+    Examples
+    --------
+    >>> with open_client() as client:
+    ...     client.submit(sum, [1, 2]).result(), client.scheduler.address.split(":")[0]
+    (3, 'inproc')
     """
     try:
-        from distributed import Client, LocalCluster
+        from distributed import Client
     except ImportError as exc:  # pragma: no cover - depends on the environment
         raise ImportError('A cluster needs distributed: pip install "ae-anomaly[dask]".') from exc
     if scheduler is not None:
         with Client(scheduler) as client:
             yield client
         return
-    cluster_kwargs.setdefault("dashboard_address", None)
-    with LocalCluster(**cluster_kwargs) as cluster, Client(cluster) as client:
+    with _private_cluster(**cluster_kwargs) as cluster, Client(cluster) as client:
         yield client
+
+
+def _private_cluster(n_workers=1, threads_per_worker=None, processes=False):
+    """A ``SpecCluster`` of in-process workers, reachable only through ``inproc://``."""
+    import logging
+
+    from distributed import Scheduler, SpecCluster, Worker
+
+    if processes:
+        raise ValueError(
+            "open_client() runs its workers as threads of this process (worker processes "
+            "would listen on the network); start a secured cluster and pass its address."
+        )
+
+    class _Scheduler(Scheduler):
+        def start_http_server(self, routes, *args, **kwargs):
+            _no_http(self, routes)
+
+    class _Worker(Worker):
+        def start_http_server(self, routes, *args, **kwargs):
+            _no_http(self, routes)
+
+    common = {"protocol": "inproc://", "dashboard_address": None, "dashboard": False}
+    worker = {
+        "cls": _Worker,
+        "options": {**common, "nthreads": threads_per_worker or os.cpu_count() or 1},
+    }
+    return SpecCluster(
+        scheduler={"cls": _Scheduler, "options": common},
+        workers={i: worker for i in range(n_workers)},
+        worker=worker,
+        silence_logs=logging.ERROR,
+        name="ae_anomaly (in-process)",
+    )
+
+
+def _no_http(node, routes):
+    """Where distributed would start a node's HTTP server (dashboard, metrics, /health,
+    on a TCP port, 8787 for the scheduler even with ``dashboard_address=None``): none."""
+    from distributed.http.routing import RoutingApplication
+
+    node.http_application = RoutingApplication([])  # closed by ``stop_services``
+    node.http_server = None

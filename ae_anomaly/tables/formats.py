@@ -21,6 +21,36 @@ class UsageProblem(ValueError):
     """A path or option cannot work (unknown extension, output exists...): exit status 2."""
 
 
+class OutputError(DataError):
+    """The output cannot be written (disk full, read-only, I/O error): exit status 1."""
+
+
+#: What a user may type for a delimiter that a shell makes hard to type.
+_ESCAPES = {"\\t": "\t", "tab": "\t", "\\|": "|", "space": " "}
+
+
+def check_delimiter(delimiter):
+    r"""``delimiter`` as one character: ``\t`` typed literally (or ``tab``) is a tab.
+
+    Examples
+    --------
+    >>> check_delimiter("\\t") == "\t"
+    True
+    >>> check_delimiter(";;")
+    Traceback (most recent call last):
+    ...
+    ae_anomaly.tables.formats.UsageProblem: --delimiter must be one character, got ';;'.
+    """
+    if delimiter is None:
+        return None
+    delimiter = _ESCAPES.get(delimiter, delimiter)
+    if len(delimiter) != 1:
+        raise UsageProblem(f"--delimiter must be one character, got {delimiter!r}.")
+    if delimiter in '"\r\n':
+        raise UsageProblem(f"--delimiter cannot be {delimiter!r}.")
+    return delimiter
+
+
 def table_format(path, delimiter=None):
     """``("csv", delimiter)`` or ``("parquet", None)`` from a path's extension.
 
@@ -35,13 +65,20 @@ def table_format(path, delimiter=None):
     >>> table_format("data.parquet")
     ('parquet', None)
     """
+    delimiter = check_delimiter(delimiter)
     if path == STDIO:
         return "csv", delimiter or ","
     suffixes = [s.lower() for s in Path(path).suffixes]
-    if suffixes and suffixes[-1] in COMPRESSION_SUFFIXES:
+    compressed = bool(suffixes) and suffixes[-1] in COMPRESSION_SUFFIXES
+    if compressed:
         suffixes = suffixes[:-1]
     suffix = suffixes[-1] if suffixes else ""
     if suffix in PARQUET_SUFFIXES:
+        if compressed:
+            raise UsageProblem(
+                f"{str(path)!r}: Parquet compresses inside the file; a compressed Parquet file "
+                f"({suffix}{Path(path).suffix}) is not readable: drop {Path(path).suffix}."
+            )
         return "parquet", None
     if suffix in TEXT_SUFFIXES:
         return "csv", delimiter or TEXT_SUFFIXES[suffix]

@@ -7,11 +7,15 @@ one-line message naming the row and column when they are known.
 
 from __future__ import annotations
 
+import codecs
+import collections
+import contextlib
 import csv
 import io
 import re
 import sys
 import threading
+import zlib
 from pathlib import Path
 from queue import Full, Queue
 
@@ -25,13 +29,18 @@ from .formats import STDIO, DataError, table_format
 
 _RAGGED_ROW = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
 _UNCLOSED_QUOTE = re.compile(r"EOF inside string starting at row (\d+)")
+_NEWLINE = re.compile(rb"[\r\n]")
 #: Bytes read ahead to learn the columns, their types and the typical row length.
 _HEAD_BYTES = 1 << 20
+#: A header line may be this long (the head is extended to hold it).
+_MAX_HEADER_BYTES = 64 << 20
 #: How long a consumer that stops waits for the reading thread to notice.
 _JOIN_SECONDS = 5.0
 
 
 def _binary_stdin():
+    if sys.stdin is None or sys.stdin.closed:
+        raise DataError("stdin is closed: pass a file, or pipe the data in.")
     return getattr(sys.stdin, "buffer", sys.stdin)
 
 
@@ -123,7 +132,11 @@ class TableReader:
     delimiter : str, optional
         Overrides the extension's delimiter.
     block_size : int, optional
-        About how many bytes of the file make a chunk; ``BLOCK_SIZE`` by default.
+        About how many bytes of the file make a chunk; ``BLOCK_SIZE`` by default. Chunk
+        sizes are re-estimated from each chunk, so rows that grow long later in a file do
+        not make a chunk larger than a few blocks.
+    usecols : list of str, optional
+        Read only these columns (the others are never decoded); default all.
 
     Examples
     --------
@@ -137,12 +150,14 @@ class TableReader:
     [2]
     """
 
-    def __init__(self, path, *, column_types=None, delimiter=None, block_size=None, text=False):
+    def __init__(self, path, *, column_types=None, delimiter=None, block_size=None,
+                 usecols=None, text=False):  # fmt: skip
         self.path = path
         #: CSV only: every column read as the text written (no type, no missing values)
         self.text = text
         self.kind, self.delimiter = table_format(path, delimiter)
         self.column_types = dict(column_types or {})
+        self.usecols = None if usecols is None else list(usecols)
         self.block_size = block_size or _formats.BLOCK_SIZE
         self._stdin = None
         self._head = b""
@@ -167,21 +182,36 @@ class TableReader:
         try:
             if self.path == STDIO:
                 self._stdin = _binary_stdin()
-                head = self._stdin.read(_HEAD_BYTES)
+                head = self._read_head_from(self._stdin)
             else:
                 with pa.input_stream(str(self.path), compression="detect") as stream:
-                    head = stream.read(_HEAD_BYTES)
-        except OSError as exc:
-            raise DataError(f"{self.name}: unreadable ({exc}).") from None
+                    head = self._read_head_from(stream)
+        except (OSError, EOFError, zlib.error) as exc:
+            raise DataError(f"{self.name}: unreadable ({_reason(exc)}).") from None
+        if head.startswith(codecs.BOM_UTF8):  # Excel's "CSV UTF-8"
+            head = head[len(codecs.BOM_UTF8) :]
+        return head
+
+    def _read_head_from(self, stream):
+        """``_HEAD_BYTES``, more if the header line is longer (up to ``_MAX_HEADER_BYTES``)."""
+        head = stream.read(_HEAD_BYTES)
+        while len(head) % _HEAD_BYTES == 0 and head and not _NEWLINE.search(head):
+            if len(head) >= _MAX_HEADER_BYTES:
+                raise DataError(
+                    f"{self.name}: the header line is longer than {_MAX_HEADER_BYTES >> 20} MiB "
+                    "(no line break): is this a CSV file?"
+                )
+            more = stream.read(_HEAD_BYTES)
+            if not more:
+                break
+            head += more
         return head
 
     def _head_lines(self):
-        complete = (
-            self._head
-            if len(self._head) < _HEAD_BYTES
-            else self._head[: self._head.rfind(b"\n") + 1]
-        )
-        return complete
+        if len(self._head) % _HEAD_BYTES:
+            return self._head  # the whole text
+        end = max(self._head.rfind(b"\n"), self._head.rfind(b"\r"))
+        return self._head[: end + 1]
 
     def _pandas_types(self):
         """Text columns are read as text (ids keep their zeros); numbers are parsed by
@@ -219,11 +249,24 @@ class TableReader:
             return list(schema.names), dict(zip(schema.names, schema.types, strict=True))
         head = self._head_lines()
         names = next(
-            csv.reader(io.StringIO(head.decode(errors="replace")), delimiter=self.delimiter), []
+            csv.reader(
+                io.StringIO(head.decode(errors="replace"), newline=""), delimiter=self.delimiter
+            ),
+            [],
         )
         if not names:
             raise DataError(f"{self.name} is empty: expected a header line and data rows.")
-        duplicated = sorted({n for n in names if names.count(n) > 1})
+        unnamed = [i + 1 for i, n in enumerate(names) if not n.strip()]
+        if unnamed:
+            raise DataError(
+                f"{self.name}: column {unnamed[0]} of the header has no name; every column "
+                "needs one."
+            )
+        if self.usecols is not None:
+            unknown = [c for c in self.usecols if c not in names]
+            if unknown:
+                raise DataError(f"{self.name}: no column named {_names(unknown)}.")
+        duplicated = sorted(n for n, k in collections.Counter(names).items() if k > 1)
         if duplicated:
             raise DataError(f"{self.name}: duplicated column name(s) {_names(duplicated)}.")
         if len(names) == 1:
@@ -245,43 +288,58 @@ class TableReader:
                 types[name] = pa.from_numpy_dtype(dtype)
         return names, types
 
+    def _types(self):
+        """``read_csv``'s type options: ``text`` reads every cell as written."""
+        if self.text:
+            return {"dtype": str, "keep_default_na": False, "na_filter": False}
+        return {"dtype": self._pandas_types()}
+
     def _parse(self, source, chunksize):
-        as_text = {"dtype": str, "keep_default_na": False, "na_filter": False}
         try:
             return pd.read_csv(
                 source,
                 sep=self.delimiter,
-                **(as_text if self.text else {"dtype": self._pandas_types()}),
+                **self._types(),
                 chunksize=chunksize,
                 engine="c",
                 low_memory=False,  # one type per column and chunk
                 compression=None if not isinstance(source, str | Path) else "infer",
+                encoding="utf-8-sig",  # a byte-order mark is not part of the first name
+                usecols=self.usecols,
+                # old Mac line endings (CR only): pandas' C parser needs telling
+                lineterminator="\r" if self._cr_only() else None,
             )
+        except (OSError, EOFError, zlib.error) as exc:
+            raise DataError(f"{self.name}: unreadable ({_reason(exc)}).") from None
         except (ValueError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
             raise self._csv_error(exc) from None
 
-    def _chunk_rows(self):
-        lines = max(1, self._head.count(b"\n"))
-        return max(1000, self.block_size * lines // max(1, len(self._head)))
+    def _cr_only(self):
+        return b"\r" in self._head and b"\n" not in self._head
 
     def _iter_csv(self):
+        """Chunks of about ``block_size`` bytes of text each, cut between records: memory
+        follows the bytes, however long the rows grow (a row count would not)."""
         if self.path == STDIO:
-            source = io.BufferedReader(_Prefixed(self._head, self._stdin))
+            stream = io.BufferedReader(_Prefixed(self._head, self._stdin))
+            context = contextlib.nullcontext(stream)
         else:
-            source = str(self.path)
-        chunks = self._parse(source, self._chunk_rows())
-        offset = 0
+            context = pa.input_stream(str(self.path), compression="detect")
+        offset = lines = 0
         checked_short_rows = False
-        with chunks:
-            while True:
+        with context as stream:
+            for number, piece in enumerate(self._pieces(stream)):
                 try:
-                    chunk = next(chunks)
-                except StopIteration:
-                    return
+                    chunk = self._parse_piece(piece, first=number == 0)
+                except pd.errors.EmptyDataError:
+                    lines += piece.count(self._newline())
+                    continue
                 except (ValueError, pd.errors.ParserError) as exc:
-                    raise self._csv_error(exc) from None
+                    raise self._csv_error(exc, lines - (number > 0), offset) from None
+                lines += piece.count(self._newline())
                 if chunk.empty:
                     continue
+                chunk.index = range(offset, offset + len(chunk))
                 chunk = self._numeric(chunk)
                 last = chunk.iloc[:, -1]
                 padded = last.isna().any() or (self.text and bool((last == "").any()))
@@ -290,6 +348,50 @@ class TableReader:
                     checked_short_rows = True
                 yield chunk
                 offset += len(chunk)
+
+    def _newline(self):
+        return b"\r" if self._cr_only() else b"\n"
+
+    def _pieces(self, stream):
+        """The text in pieces of whole records of about ``block_size`` bytes."""
+        newline = self._newline()[0]
+        carry, first = b"", True
+        while True:
+            try:
+                data = stream.read(self.block_size)
+            except (OSError, EOFError, zlib.error) as exc:  # e.g. a corrupted .gz
+                raise DataError(
+                    f"{self.name}: unreadable ({_reason(exc)}): corrupted or truncated?"
+                ) from None
+            if first and data.startswith(codecs.BOM_UTF8):
+                data = data[len(codecs.BOM_UTF8) :]
+            first = False
+            if not data:
+                if carry:
+                    yield carry
+                return
+            buffer = carry + data if carry else data
+            cut = _record_end(buffer, newline)
+            if cut <= 0:  # a record longer than a block: read on
+                carry = buffer
+                continue
+            yield buffer[:cut]
+            carry = buffer[cut:]
+
+    def _parse_piece(self, piece, first):
+        return pd.read_csv(
+            io.BytesIO(piece),
+            sep=self.delimiter,
+            header=None,
+            names=self.columns,
+            skiprows=1 if first else 0,
+            **self._types(),
+            engine="c",
+            low_memory=False,
+            encoding="utf-8",
+            usecols=self.usecols,
+            lineterminator="\r" if self._cr_only() else None,
+        )
 
     def __iter__(self):
         if self.kind == "parquet":
@@ -301,7 +403,7 @@ class TableReader:
         row_bytes = max(1, parquet.metadata.serialized_size // max(1, parquet.metadata.num_rows))
         batch_rows = max(1024, self.block_size // max(row_bytes, 8 * len(self.columns)))
         offset = 0
-        for batch in parquet.iter_batches(batch_size=batch_rows):
+        for batch in parquet.iter_batches(batch_size=batch_rows, columns=self.usecols):
             for name, arrow_type in self.column_types.items():
                 if name in batch.schema.names:
                     batch = _cast_column(batch, name, arrow_type, self.name, offset)
@@ -321,13 +423,15 @@ class TableReader:
         return chunks[0] if len(chunks) == 1 else pd.concat(chunks)
 
     # -------------------------------------------------------------------- errors
-    def _csv_error(self, exc):
+    def _csv_error(self, exc, lines=0, rows=0):
+        """One line for a parser error; ``lines``/``rows`` before the piece parsed."""
         message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         if isinstance(exc, pd.errors.EmptyDataError):
             return DataError(f"{self.name} is empty: expected a header line and data rows.")
         ragged = _RAGGED_ROW.search(message)
         if ragged:
             expected, line, got = (int(g) for g in ragged.groups())
+            line += lines
             return DataError(
                 f"{self.name}: malformed CSV at line {line}: expected {expected} fields like "
                 f"the header, got {got} (an unclosed quote or a wrong delimiter?)."
@@ -335,7 +439,8 @@ class TableReader:
         quote = _UNCLOSED_QUOTE.search(message)
         if quote:
             return DataError(
-                f"{self.name}: malformed CSV: a quote opened at line {int(quote.group(1)) + 1} "
+                f"{self.name}: malformed CSV: a quote opened at line "
+                f"{int(quote.group(1)) + 1 + lines} "
                 "is never closed."
             )
         return DataError(f"{self.name}: unreadable CSV ({message}).")
@@ -357,7 +462,7 @@ class TableReader:
         """The file's rows as lists of strings, through Python's csv module (error paths only)."""
         with (
             pa.input_stream(str(self.path), compression="detect") as stream,
-            io.TextIOWrapper(stream, errors="replace", newline="") as text,
+            io.TextIOWrapper(stream, encoding="utf-8-sig", errors="replace", newline="") as text,
         ):
             yield from csv.reader(text, delimiter=self.delimiter)
 
@@ -383,8 +488,23 @@ def _to_pandas(batch, offset):
     return frame
 
 
+def _record_end(buffer, newline):
+    """The index after the last ``newline`` of ``buffer`` outside double quotes (``buffer``
+    starts a record, and a quote inside a quoted field is doubled), or -1."""
+    if b'"' not in buffer:  # the common case: no quoting at all
+        return buffer.rfind(bytes([newline])) + 1 or -1
+    codes = np.frombuffer(buffer, dtype=np.uint8)
+    inside = np.cumsum(codes == ord('"'), dtype=np.uint8) & 1  # wraps: parity kept
+    ends = np.flatnonzero((codes == newline) & (inside == 0))
+    return int(ends[-1]) + 1 if len(ends) else -1
+
+
 def _names(names):
     return ", ".join(repr(n) for n in names)
+
+
+def _reason(exc):
+    return (str(exc).splitlines() or [type(exc).__name__])[0] or type(exc).__name__
 
 
 # ----------------------------------------------------------------------------- output

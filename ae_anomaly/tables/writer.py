@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import errno
 import io
 import os
 import re
+import shutil
+import stat
 import sys
 import tempfile
 from pathlib import Path
@@ -28,6 +31,7 @@ from .formats import (
     STDIO,
     TEXT_SUFFIXES,
     DataError,
+    OutputError,
     UsageProblem,
     table_format,
 )
@@ -40,17 +44,21 @@ __all__ = [
     "STDIO",
     "TEXT_SUFFIXES",
     "DataError",
+    "OutputError",
+    "PART_SUFFIX",
     "TableReader",
     "TableWriter",
     "UsageProblem",
     "atomic_path",
     "check_output",
+    "clean_stale_parts",
     "table_format",
 ]
 
 
 def check_output(output, inputs=(), *, force=False, table=True):
-    """Refuse an output that exists (unless ``force``) or that is one of the ``inputs``.
+    """Refuse an output that exists (unless ``force``), that is one of the ``inputs``, that
+    is not a regular file, or whose directory cannot be written: before any work.
 
     With ``table``, also refuse an extension that is not a table format.
 
@@ -76,18 +84,91 @@ def check_output(output, inputs=(), *, force=False, table=True):
         table_format(output)  # a known extension, before any work
     if out.is_dir():
         raise UsageProblem(f"The output {str(output)!r} is a directory.")
+    _check_regular(output)
     if out.exists() and not force:
         raise UsageProblem(f"{str(output)!r} already exists; pass --force to overwrite it.")
-    if not out.resolve().parent.is_dir():
+    folder = Path(os.path.realpath(out)).parent
+    if not folder.is_dir():
         raise UsageProblem(f"The directory of the output {str(output)!r} does not exist.")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise UsageProblem(f"Cannot write {str(output)!r}: its directory is read-only.")
+
+
+def _check_regular(path):
+    """An existing output (or a symlink's target) must be a regular file we can replace."""
+    try:
+        mode = os.stat(path).st_mode  # follows links, /proc/self/fd/1's to the pipe too
+    except OSError:
+        return
+    if not stat.S_ISREG(mode):
+        raise UsageProblem(
+            f"The output {str(path)!r} is not a regular file (a device, pipe or terminal): "
+            "write to stdout with -o - (or omit -o)."
+        )
+
+
+#: Temporary outputs are named ``.<name>.<pid>.<random>.ae-anomaly.part``: recognisable,
+#: and removable once the process that wrote them is gone (killed with -9, power loss).
+PART_SUFFIX = ".ae-anomaly.part"
+
+
+def clean_stale_parts(path):
+    """Remove the temporary files left beside ``path`` by runs that no longer exist.
+
+    Returns the paths removed.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (folder / ".out.csv.999999999.x1.ae-anomaly.part").write_text("half")
+    >>> [p.name for p in clean_stale_parts(folder / "out.csv")]
+    ['.out.csv.999999999.x1.ae-anomaly.part']
+    """
+    path = Path(os.path.realpath(path))
+    removed = []
+    prefix = f".{path.name}."
+    try:
+        entries = list(path.parent.iterdir())
+    except OSError:
+        return removed
+    for entry in entries:
+        name = entry.name
+        if not (name.startswith(prefix) and name.endswith(PART_SUFFIX)):
+            continue
+        pid = name[len(prefix) :].split(".", 1)[0]
+        if not pid.isdigit() or _alive(int(pid)):
+            continue
+        with contextlib.suppress(OSError):
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry)
+            else:
+                entry.unlink()
+            removed.append(entry)
+    return removed
+
+
+def _alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError, ValueError):
+        return pid < 2**31  # another user's process, or an impossible pid
+    return True
 
 
 @contextlib.contextmanager
-def atomic_path(path):
-    """Yield a temporary path beside ``path``; rename it to ``path`` only on success.
+def atomic_path(path, *, replace=None):
+    """Yield a temporary path beside ``path``; move it to ``path`` only on success.
 
     An interrupted or failed write leaves no partial file (and an existing ``path``
-    untouched).
+    untouched). A symlink is followed: its target is replaced, the link kept. An existing
+    file keeps its permissions. ``replace=False`` never replaces a file: if ``path`` exists
+    at the end (another run created it meanwhile), :class:`OutputError` is raised and the
+    other file is kept. The default, ``None``, replaces only a file that existed at the
+    start (the CLI refuses those without ``--force``). Temporary files of killed runs are
+    removed first (:func:`clean_stale_parts`).
 
     Examples
     --------
@@ -98,19 +179,61 @@ def atomic_path(path):
     >>> target.read_text()
     'done'
     """
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.resolve().parent)
+    _check_regular(path)
+    target = Path(os.path.realpath(path))
+    clean_stale_parts(target)
+    try:
+        previous = os.stat(target)
+    except FileNotFoundError:
+        previous = None
+    if replace is None:
+        replace = previous is not None
+    try:
+        fd, tmp = tempfile.mkstemp(
+            prefix=f".{target.name}.{os.getpid()}.", suffix=PART_SUFFIX, dir=target.parent
+        )
+    except OSError as exc:
+        raise OutputError(f"Cannot write {str(path)!r}: {exc.strerror}.") from None
     os.close(fd)
     try:
         yield tmp
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    except BaseException:
+        try:
+            if previous is not None:
+                os.chmod(tmp, stat.S_IMODE(previous.st_mode))
+            else:
+                umask = os.umask(0)
+                os.umask(umask)
+                os.chmod(tmp, 0o666 & ~umask)
+            if replace:
+                os.replace(tmp, target)
+            else:
+                _link_new(tmp, target, path)
+        except OSError as exc:
+            raise OutputError(f"Cannot write {str(path)!r}: {exc.strerror or exc}.") from None
+    finally:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
-        raise
+
+
+def _link_new(tmp, target, shown):
+    """Give ``tmp`` the name ``target`` unless that name exists (atomic: a hard link)."""
+    try:
+        os.link(tmp, target)
+    except FileExistsError:
+        raise OutputError(
+            f"{str(shown)!r} was created by someone else while this ran; not replacing it."
+        ) from None
+    except OSError as exc:
+        if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EMLINK):
+            raise
+        # no hard links here (FAT, some network file systems): claim the name, then fill it
+        try:
+            os.close(os.open(target, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+        except FileExistsError:
+            raise OutputError(
+                f"{str(shown)!r} was created by someone else while this ran; not replacing it."
+            ) from None
+        os.replace(tmp, target)
 
 
 class TableWriter:
@@ -131,8 +254,9 @@ class TableWriter:
     2,1
     """
 
-    def __init__(self, path=None, *, delimiter=None):
+    def __init__(self, path=None, *, delimiter=None, replace=None):
         self.path = STDIO if path is None else path
+        self.replace = replace  # see atomic_path: the CLI passes --force
         self.kind, self.delimiter = table_format(self.path, delimiter)
         self._stack = contextlib.ExitStack()
         self._writer = None
@@ -143,7 +267,7 @@ class TableWriter:
         if self.path == STDIO:
             self._sink = getattr(sys.stdout, "buffer", sys.stdout)
         else:
-            tmp = self._stack.enter_context(atomic_path(self.path))
+            tmp = self._stack.enter_context(atomic_path(self.path, replace=self.replace))
             suffix = Path(self.path).suffix.lower()
             self._sink = self._stack.enter_context(
                 pa.output_stream(tmp, compression=COMPRESSION_SUFFIXES.get(suffix))
@@ -152,6 +276,14 @@ class TableWriter:
 
     def write(self, frame):
         """Append the rows of a DataFrame (the first call fixes the columns and their types)."""
+        try:
+            self._write(frame)
+        except OSError as exc:  # disk full, I/O error, file size limit: one line
+            if self.path == STDIO:
+                raise
+            raise OutputError(f"Cannot write {str(self.path)!r}: {_reason(exc)}.") from None
+
+    def _write(self, frame):
         table = pa.Table.from_pandas(frame, preserve_index=False)
         if self._schema is None:
             self._schema = table.schema
@@ -184,10 +316,26 @@ class TableWriter:
 
     def __exit__(self, exc_type, exc, tb):
         try:
-            if self._writer is not None:
-                self._writer.close()
-            if self.path == STDIO:
-                self._sink.flush()
-        finally:
-            self._stack.__exit__(exc_type, exc, tb)
+            try:
+                if self._writer is not None:
+                    self._writer.close()
+                if self.path == STDIO:
+                    self._sink.flush()
+                else:
+                    self._sink.close()  # flushes: a full disk shows here
+            except OSError as error:
+                if self.path == STDIO or exc_type is not None:
+                    raise
+                raise OutputError(f"Cannot write {str(self.path)!r}: {_reason(error)}.") from None
+        except BaseException:
+            self._stack.__exit__(*sys.exc_info())
+            raise
+        self._stack.__exit__(exc_type, exc, tb)
         return False
+
+
+def _reason(exc):
+    """An OSError's reason in a few words (pyarrow's carry no strerror)."""
+    if exc.strerror:
+        return exc.strerror
+    return (str(exc).splitlines() or [type(exc).__name__])[0]

@@ -23,7 +23,17 @@ from pathlib import Path
 
 import numpy as np
 
-from .tables.writer import atomic_path
+from ..tables.writer import atomic_path
+from .archive import (
+    MAX_HEADER_BYTES,
+    MAX_SCHEMA_BYTES,
+    ModelFileError,
+    check_header,
+    open_archive,
+    read_file,
+    read_json,
+)
+from .audit import audit_schema, check_payload
 
 
 def _skops_io():
@@ -36,12 +46,9 @@ def _skops_io():
 FORMAT = "ae_anomaly.model"
 FORMAT_VERSION = 1
 HEADER = "ae_anomaly.json"
+SCHEMA = "schema.json"  # skops' own
 #: Types outside skops' defaults that a fitted pipeline of ours holds (dtype parameters).
 _EXTRA_TRUSTED = ("numpy.dtype", "ae_anomaly.tables.encoder.TableEncoder")
-
-
-class ModelFileError(ValueError):
-    """The file is not a model we can load safely: foreign, corrupted, newer or malicious."""
 
 
 def trusted_types():
@@ -52,7 +59,7 @@ def trusted_types():
     >>> "ae_anomaly.models.autoencoder.Autoencoder" in trusted_types()
     True
     """
-    from .models.registry import public_estimators, type_name  # torch: not for read_metadata
+    from ..models.registry import public_estimators, type_name  # torch: not for read_metadata
     return sorted({type_name(cls) for cls in public_estimators()} | set(_EXTRA_TRUSTED))
 
 
@@ -61,7 +68,7 @@ def versions():
     import sklearn
     import torch
 
-    from . import __version__
+    from .. import __version__
 
     return {
         "ae_anomaly": __version__,
@@ -88,7 +95,7 @@ def _json_safe(value):
 
 def describe(model):
     """The header fields derived from a fitted estimator or pipeline."""
-    from .models.registry import type_name
+    from ..models.registry import type_name
     final = model.steps[-1][1] if hasattr(model, "steps") else model
     names = getattr(model, "feature_names_in_", None)
     info = {
@@ -157,17 +164,10 @@ def save(model, path, *, metadata=None):
             archive.writestr(HEADER, json.dumps(header, indent=1, allow_nan=False))
 
 
-def _read_bytes(path):
-    try:
-        return Path(path).read_bytes()
-    except IsADirectoryError:
-        raise ModelFileError(f"{str(path)!r} is a directory, not a model file.") from None
-    except OSError as exc:
-        raise ModelFileError(f"Cannot read model file {str(path)!r}: {exc.strerror}.") from None
-
-
-def _header(data, path):
+def _open(path):
+    """``(data, archive, header)`` of a model file, its size, directory and header checked."""
     name = repr(str(path))
+    data = read_file(path)
     if not data:
         raise ModelFileError(f"{name} is empty, not a model file.")
     if data[:1] == b"\x80":  # the PROTO opcode that starts every pickle since protocol 2
@@ -176,37 +176,46 @@ def _header(data, path):
             "files are written by ae_anomaly.save or `ae-anomaly fit`."
         )
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            if HEADER not in archive.namelist():
-                raise ModelFileError(
-                    f"{name} is not an ae_anomaly model file (no {HEADER} inside)."
-                )
-            header = json.loads(archive.read(HEADER))
-    except (zipfile.BadZipFile, zlib.error, EOFError, json.JSONDecodeError, UnicodeDecodeError):
+        archive = open_archive(data, name)
+        if HEADER not in archive.NameToInfo:
+            raise ModelFileError(f"{name} is not an ae_anomaly model file (no {HEADER} inside).")
+        header = read_json(archive, HEADER, MAX_HEADER_BYTES, name)
+    except ModelFileError:
+        raise
+    except _BROKEN:
         if data[:4] != b"PK\x03\x04":
             raise ModelFileError(f"{name} is not an ae_anomaly model file.") from None
         raise ModelFileError(f"{name} is corrupted or truncated.") from None
     if not isinstance(header, dict) or header.get("format") != FORMAT:
         raise ModelFileError(f"{name} is not an ae_anomaly model file.")
     found = header.get("format_version")
-    if not isinstance(found, int) or found > FORMAT_VERSION:
-        written_by = header.get("versions", {}).get("ae_anomaly", "an unknown version")
+    if not isinstance(found, int) or isinstance(found, bool) or not 1 <= found <= FORMAT_VERSION:
+        written = header.get("versions")
+        written_by = written.get("ae_anomaly") if isinstance(written, dict) else None
         raise ModelFileError(
-            f"{name} was written by ae_anomaly {written_by} in model format {found}; this "
-            f"ae_anomaly reads format {FORMAT_VERSION} at most: upgrade ae_anomaly."
+            f"{name} was written by ae_anomaly {written_by or 'an unknown version'} in model "
+            f"format {found!r}; this ae_anomaly reads format {FORMAT_VERSION} at most: upgrade "
+            "ae_anomaly."
         )
-    return header
+    check_header(header, name)
+    return data, archive, header
+
+
+#: What the zip and JSON layers raise on a damaged file.
+_BROKEN = (zipfile.BadZipFile, zlib.error, EOFError, ValueError, UnicodeDecodeError, KeyError,
+           NotImplementedError, OSError)  # fmt: skip
 
 
 def read_metadata(path):
-    """The header of a model file (format, versions, schema, summary) without loading it.
+    """The header of a model file (format, versions, schema, summary), once the whole file
+    has been verified: what :func:`load` refuses, this refuses too.
 
     Raises
     ------
     ModelFileError
-        When the file is not a readable ae_anomaly model file of a known format.
+        When the file is not a readable, valid ae_anomaly model file of a known format.
     """
-    return _header(_read_bytes(path), path)
+    return load_with_metadata(path)[1]
 
 
 #: Modules that held the estimators before the package was grouped into subpackages
@@ -218,57 +227,72 @@ _LEGACY_MODULES = {
 }  # fmt: skip
 
 
-def _upgrade_legacy_names(data):
-    """The archive with pre-0.2 module names of our estimators renamed to today's."""
-    with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        schema = archive.read("schema.json")
-        if not any(old.encode() in schema for old in _LEGACY_MODULES):
-            return data
-        tree = json.loads(schema)
+def _rename_legacy(node):
+    """Rename pre-0.2 module names of our estimators in skops' schema; True if any."""
+    renamed = False
+    if isinstance(node, dict):
+        module = node.get("__module__")
+        if isinstance(module, str) and module in _LEGACY_MODULES:
+            node["__module__"] = _LEGACY_MODULES[module]
+            renamed = True
+        for value in node.values():
+            renamed = _rename_legacy(value) or renamed
+    elif isinstance(node, list):
+        for value in node:
+            renamed = _rename_legacy(value) or renamed
+    return renamed
 
-        def rename(node):
-            if isinstance(node, dict):
-                module = node.get("__module__")
-                if module in _LEGACY_MODULES:
-                    node["__module__"] = _LEGACY_MODULES[module]
-                for value in node.values():
-                    rename(value)
-            elif isinstance(node, list):
-                for value in node:
-                    rename(value)
 
-        rename(tree)
-        out = io.BytesIO()
-        with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as upgraded:
-            for item in archive.infolist():
-                content = json.dumps(tree) if item.filename == "schema.json" else archive.read(item)
-                upgraded.writestr(item, content)
+def _with_schema(archive, tree):
+    """The archive's bytes with ``schema.json`` replaced by ``tree``."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as upgraded:
+        for item in archive.infolist():
+            content = json.dumps(tree) if item.filename == SCHEMA else archive.read(item)
+            upgraded.writestr(item, content)
     return out.getvalue()
+
+
+def _allowed_objects():
+    """Class names an object in a model file may have: scikit-learn's estimators, ours."""
+    from ..models.registry import public_estimators, type_name
+
+    try:
+        from skops.io._trusted_types import SKLEARN_ESTIMATOR_TYPE_NAMES as sklearn_names
+    except ImportError:  # pragma: no cover - a skops that moved it
+        from sklearn.utils import all_estimators
+
+        sklearn_names = [type_name(cls) for _, cls in all_estimators()]
+    return {*sklearn_names, *(type_name(cls) for cls in public_estimators())}
 
 
 def load_with_metadata(path):
     """``(model, header)`` of a model file; see :func:`load`."""
-    data = _read_bytes(path)
-    header = _header(data, path)
-    try:
-        data = _upgrade_legacy_names(data)
-    except (zipfile.BadZipFile, zlib.error, EOFError, KeyError, json.JSONDecodeError):
-        raise ModelFileError(f"{str(path)!r} is corrupted or truncated.") from None
+    from ..models.base import BaseAutoencoder
+    from ..models.registry import public_estimators, type_name
+
+    data, archive, header = _open(path)
     name = repr(str(path))
-    allowed = trusted_types()
     try:
-        untrusted = [t for t in _skops_io().get_untrusted_types(data=data) if t not in allowed]
-    except Exception as exc:  # skops' parser failing on a damaged schema, whatever the error
-        raise ModelFileError(f"{name} is corrupted: {type(exc).__name__}.") from None
-    if untrusted:
-        raise ModelFileError(
-            f"{name} holds types that model files may not contain ({', '.join(untrusted)}): "
-            "refusing to load it; it may have been crafted to run code."
-        )
+        tree = read_json(archive, SCHEMA, MAX_SCHEMA_BYTES, name)
+        if _rename_legacy(tree):
+            data = _with_schema(archive, tree)
+        ours = {type_name(c): c for c in public_estimators() if issubclass(c, BaseAutoencoder)}
+        audit_schema(archive, tree, name, _allowed_objects(), ours)
+    except ModelFileError:
+        raise
+    except _BROKEN:
+        raise ModelFileError(f"{name} is corrupted or truncated.") from None
     try:
-        model = _skops_io().loads(data, trusted=allowed)
-    except (zipfile.BadZipFile, zlib.error, EOFError, KeyError, ValueError, TypeError) as exc:
-        raise ModelFileError(f"{name} is corrupted: {type(exc).__name__}: {exc}.") from None
+        model = _skops_io().loads(data, trusted=trusted_types())
+    except MemoryError:
+        raise ModelFileError(f"{name} needs more memory to load than is available.") from None
+    except Exception as exc:  # skops or a constructor failing on damaged contents
+        if "Untrusted" in type(exc).__name__:  # the audit above refuses these first
+            raise ModelFileError(f"{name} holds types model files may not contain.") from None
+        first = (str(exc).strip().splitlines() or [""])[0][:200]
+        raise ModelFileError(f"{name} is corrupted: {type(exc).__name__}: {first}") from None
+    check_payload(model, header, name, _LEGACY_MODULES)
     return model, header
 
 

@@ -1,0 +1,144 @@
+"""Input checks of the estimators, with one-line messages naming the column, row and value.
+
+Also the resolution of the size and device parameters left at their defaults.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from numbers import Integral
+
+import numpy as np
+import pandas as pd
+import torch
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+
+def default_sizes(n_features):
+    """Network sizes used when ``hidden_layer_sizes`` / ``n_components`` are None.
+
+    The code has ``ceil(sqrt(n_features))`` units (strictly fewer than ``n_features`` when
+    there are two features or more) and one hidden layer of ``n_features // 2`` units,
+    clipped to [64, 256], on each side of it.
+
+    Examples
+    --------
+    >>> default_sizes(30)
+    ((64,), 6)
+    """
+    n_components = max(1, min(n_features - 1, math.ceil(math.sqrt(n_features))))
+    hidden = (int(np.clip(n_features // 2, 64, 256)),)
+    return hidden, n_components
+
+
+def resolve_sizes(estimator, n_features):
+    """``(hidden_layer_sizes_, n_components_)`` of ``estimator`` for ``n_features`` inputs.
+
+    Warns when an unregularized network's code is as wide as its input (it can learn the
+    identity).
+    """
+    hidden, n_components = estimator._default_sizes(n_features)
+    if estimator.hidden_layer_sizes is not None:
+        hidden = estimator.hidden_layer_sizes
+        hidden = (hidden,) if isinstance(hidden, Integral) else tuple(hidden)
+        if not all(isinstance(h, Integral) and h > 0 for h in hidden):
+            raise ValueError(
+                "hidden_layer_sizes must hold positive integers, "
+                f"got {estimator.hidden_layer_sizes!r}."
+            )
+    if estimator.n_components is not None:
+        n_components = estimator.n_components
+    if n_components >= n_features and not estimator._regularized:
+        warnings.warn(
+            f"n_components={n_components} >= n_features={n_features}: with no regularizer "
+            "the autoencoder can learn the identity and reconstruct outliers as well as "
+            "inliers. Use a smaller n_components or a regularized variant "
+            "(e.g. DenoisingAutoencoder).",
+            UserWarning,
+            stacklevel=4,
+        )
+    return tuple(int(h) for h in hidden), int(n_components)
+
+
+def resolve_device(device):
+    """Map ``"auto"`` to ``"cuda"`` when available, else ``"cpu"``; check ``"cuda"`` exists."""
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if device == "cuda" and not torch.cuda.is_available():
+        raise ValueError("device='cuda' was requested, but PyTorch sees no CUDA device.")
+    return device
+
+
+def validate_rows(estimator, X, *, reset):
+    """``validate_data`` as float64 plus messages that name the offending column, row, value."""
+    _reject_non_numeric_columns(X)
+    try:
+        X = validate_data(estimator, X, reset=reset, dtype=np.float64, ensure_all_finite=False)
+    except ValueError as exc:
+        if "could not convert" not in str(exc):
+            raise
+        raw = np.asarray(X, dtype=object)
+        as_number = np.vectorize(_is_number, otypes=[bool])
+        row, col = _first_bad_cell(~as_number(raw))
+        raise ValueError(
+            f"Non-numeric value {raw[row, col]!r} at row {row}, {_column_name(estimator, col)}."
+        ) from exc
+    finite = np.isfinite(X)
+    if not finite.all():
+        row, col = _first_bad_cell(~finite)
+        kind = "NaN" if np.isnan(X[row, col]) else "infinity"
+        raise ValueError(
+            f"Input X contains {kind} at row {row}, {_column_name(estimator, col)} "
+            f"({(~finite).sum()} non-finite value(s) in all). Impute or drop them first "
+            "(e.g. sklearn.impute.SimpleImputer in a Pipeline)."
+        )
+    return X
+
+
+def check_prefitted_scaler(estimator, scaler):
+    """A scaler given to ``partial_fit``: fitted, on as many features as the data."""
+    if estimator.scaling is None:
+        raise ValueError("A scaler was given to partial_fit, but scaling=None.")
+    check_is_fitted(scaler)
+    n_features = estimator.n_features_in_
+    if getattr(scaler, "n_features_in_", n_features) != n_features:
+        raise ValueError(
+            f"The scaler was fitted on {scaler.n_features_in_} features, but X has {n_features}."
+        )
+    return scaler
+
+
+def _column_name(estimator, col):
+    names = getattr(estimator, "feature_names_in_", None)
+    return f"column {names[col]!r}" if names is not None else f"column {col}"
+
+
+def _reject_non_numeric_columns(X):
+    """Name the non-numeric columns of a DataFrame instead of failing on a cast later."""
+    if not isinstance(X, pd.DataFrame):
+        return
+    bad = [
+        f"{column!r} ({dtype})"
+        for column, dtype in X.dtypes.items()
+        if not pd.api.types.is_numeric_dtype(dtype)
+    ]
+    if bad:
+        raise ValueError(
+            f"Non-numeric column(s) {', '.join(bad)}: autoencoders need numbers. "
+            "Encode them first (e.g. OneHotEncoder in a ColumnTransformer) or drop them."
+        )
+
+
+def _first_bad_cell(is_bad):
+    """``(row, column)`` of the first cell where ``is_bad`` holds, in row-major order."""
+    rows, cols = np.nonzero(is_bad)
+    return int(rows[0]), int(cols[0])
+
+
+def _is_number(value):
+    try:
+        float(value)
+    except (TypeError, ValueError):
+        return False
+    return True

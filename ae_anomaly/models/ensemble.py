@@ -1,0 +1,390 @@
+"""An ensemble of small autoencoders trained at once, each on its own rows and columns."""
+
+from __future__ import annotations
+
+import math
+from numbers import Integral, Real
+
+import numpy as np
+import torch
+from sklearn.utils.validation import check_array, check_is_fitted
+
+from ..nn.ensemble_nets import EnsembleNet
+from ..nn.training import predict_batches
+from ._docs import COMMON_PARAMETERS
+from ._sklearn_compat import Interval, StrOptions
+from .base import BaseAutoencoder
+from .scoring import MAD_TO_SD
+
+#: Columns per member with ``max_features="auto"``: all of them up to this many, else a
+#: random subset of this size (the members' cost then does not grow with the width).
+AUTO_MAX_FEATURES = 32
+#: The scoring statistics are medians and MADs over at most this many training rows.
+STATISTICS_ROWS = 2048
+
+
+_PARAMETERS = (
+    COMMON_PARAMETERS.replace("Size of the code (bottleneck)", "Code size of each member")
+    .replace(
+        """the network from ``n_features``: one hidden layer of ``n_features // 2`` units,
+    clipped to [64, 256].""",
+        """each member from its ``k`` columns: one hidden layer of ``k`` units, clipped to
+    [8, 32].""",
+    )
+    .replace("None uses ``ceil(sqrt(n_features))``", "None uses ``ceil(sqrt(k))``")
+    .replace("kept below ``n_features``", "kept below ``k``")
+    .replace('"auto" is 1024 (256 for the convolutional models)', '"auto" is 64')
+    .replace(
+        "max_iter : int, default=20\n    Maximum number of epochs "
+        "(100 for the convolutional models).",
+        "max_iter : int, default=40\n    Maximum number of epochs (each member: one pass over its "
+        "``max_samples_`` rows).",
+    )
+    .replace(
+        "early_stopping : bool, default=True",
+        "early_stopping : bool, default=False\n    (False here: a short fixed budget, "
+        "``max_iter``, stops training before the members learn the anomalies.)",
+    )
+)
+
+
+class EnsembleAutoencoder(BaseAutoencoder):
+    __doc__ = f"""Ensemble of small autoencoders, each on a random sample of rows and columns.
+
+Built for training data that holds unlabeled anomalies. ``n_estimators`` small MLP
+autoencoders are trained at once, as one batched network (:mod:`ae_anomaly.nn.
+ensemble_nets`): each member trains on its own random subsample of ``max_samples`` rows
+(IsolationForest's subsampling: a small sample holds few anomalies, and a member that
+never saw an anomaly cannot learn to reconstruct it) and sees its own random subset of
+``max_features`` columns (feature bagging). Each member's anomaly error on a row is its
+squared reconstruction error on its columns (each column divided by its median squared
+error on the training rows) plus the standardized distance of its code from the median
+code; it is normalized per member by its median and MAD on the training rows, and the
+normalized errors are averaged over the members. ``score_samples`` is minus that average.
+An epoch is one pass of every member over its own ``max_samples_`` rows.
+
+Parameters
+----------
+n_estimators : int, default=50
+    Number of member autoencoders.
+max_samples : "auto", int or float, default="auto"
+    Rows each member trains on, drawn without replacement from the training rows
+    (after the validation split): an int is a count, a float a share, "auto" is
+    ``min(256, n_samples)`` as in IsolationForest.
+max_features : "auto", int or float, default="auto"
+    Columns each member sees and reconstructs: an int is a count, a float a share
+    (at least one column), "auto" all of them up to 32, else a random 32 (feature
+    bagging on wide tables, which also keeps a member's cost independent of the width).
+trim : float in [0, 1), default=0.0
+    Share of the rows of each batch with the largest error that a member leaves out of
+    its loss (loss trimming): rows that reconstruct worst, likely the anomalies, do
+    not pull the members towards them.
+code_distance : bool, default=True
+    Add each member's standardized code distance to its reconstruction error.
+{_PARAMETERS}
+Attributes
+----------
+module_ : EnsembleNet
+    The trained members (see :mod:`ae_anomaly.nn.ensemble_nets`); ``module_.
+    feature_index`` holds each member's columns.
+scaler_ : StandardScaler, RobustScaler, MinMaxScaler or None
+    The fitted input scaler.
+offset_ : float
+    Threshold on ``score_samples``: ``decision_function = score_samples - offset_``.
+column_scale_ : ndarray of shape (n_features_in_,)
+    Median (``score_statistics="mean"``: mean) squared reconstruction error of each
+    column on the training rows, averaged over the members that see it.
+code_center_, code_scale_ : ndarray of shape (n_estimators, n_components_)
+    Median and squared MAD (mean and variance) of each member's code units.
+member_center_, member_scale_ : ndarray of shape (n_estimators,)
+    Median and MAD (mean and standard deviation) of each member's anomaly error on the
+    training rows: the per-member normalization.
+max_samples_, max_features_ : int
+    Rows and columns per member.
+hidden_layer_sizes_ : tuple of int
+    The hidden layer widths of each member.
+n_components_ : int
+    The code size of each member.
+loss_curve_ : list of float
+    Training loss per epoch.
+validation_loss_curve_ : list of float or None
+    Mean reconstruction error of the held-out rows per epoch.
+best_loss_ : float
+    Best value of the monitored loss.
+n_iter_ : int
+    Number of epochs run.
+device_ : str
+    The device the network lives on.
+n_features_in_ : int
+    Number of features seen during ``fit``.
+feature_names_in_ : ndarray of shape (n_features_in_,)
+    Names of features seen during ``fit``, when they are all strings.
+
+See Also
+--------
+Autoencoder : One network on every row.
+sklearn.ensemble.IsolationForest : The subsampled tree ensemble this mirrors.
+
+Notes
+-----
+``transform`` returns the members' codes side by side (``n_estimators * n_components_``
+columns) and ``inverse_transform`` decodes them, each column averaged over the members
+that see it.
+
+References
+----------
+Chen, Sathe, Aggarwal and Turaga (2017), "Outlier detection with autoencoder
+ensembles", SDM. Lazarevic and Kumar (2005), "Feature bagging for outlier detection",
+KDD. Liu, Ting and Zhou (2008), "Isolation forest", ICDM.
+
+Examples
+--------
+>>> import numpy as np
+>>> from ae_anomaly.models.ensemble import EnsembleAutoencoder
+>>> rng = np.random.RandomState(0)
+>>> X = rng.normal(size=(300, 5))
+>>> X[:, 1] = 2 * X[:, 0]
+>>> model = EnsembleAutoencoder(n_estimators=10, random_state=0).fit(X)
+>>> model.predict(np.array([[3.0, -6.0, 0.0, 0.0, 0.0]]))
+array([-1])
+>>> model.transform(X[:2]).shape
+(2, 30)
+"""
+
+    _parameter_constraints: dict = {
+        **BaseAutoencoder._parameter_constraints,
+        "n_estimators": [Interval(Integral, 1, None, closed="left")],
+        "max_samples": [
+            StrOptions({"auto"}),
+            Interval(Integral, 1, None, closed="left"),
+            Interval(Real, 0, 1, closed="right"),
+        ],
+        "max_features": [
+            StrOptions({"auto"}),
+            Interval(Integral, 1, None, closed="left"),
+            Interval(Real, 0, 1, closed="right"),
+        ],
+        "trim": [Interval(Real, 0, 1, closed="left")],
+        "code_distance": ["boolean"],
+    }
+    _auto_batch_size = 64
+
+    def __init__(
+        self,
+        *,
+        n_estimators=50,
+        max_samples="auto",
+        max_features="auto",
+        trim=0.0,
+        code_distance=True,
+        hidden_layer_sizes=None,
+        n_components=None,
+        activation="relu",
+        dropout=0.0,
+        scaling="standard",
+        max_iter=40,
+        batch_size="auto",
+        learning_rate_init=1e-2,
+        alpha=0.0,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        tol=1e-4,
+        contamination="auto",
+        score_statistics="median",
+        device="auto",
+        random_state=None,
+        verbose=0,
+    ):
+        super().__init__(
+            hidden_layer_sizes=hidden_layer_sizes,
+            n_components=n_components,
+            activation=activation,
+            dropout=dropout,
+            scaling=scaling,
+            max_iter=max_iter,
+            batch_size=batch_size,
+            learning_rate_init=learning_rate_init,
+            alpha=alpha,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            n_iter_no_change=n_iter_no_change,
+            tol=tol,
+            contamination=contamination,
+            score_statistics=score_statistics,
+            device=device,
+            random_state=random_state,
+            verbose=verbose,
+        )
+        self.n_estimators = n_estimators
+        self.max_samples = max_samples
+        self.max_features = max_features
+        self.trim = trim
+        self.code_distance = code_distance
+
+    # ------------------------------------------------------------------ sizes and network
+    def _n_inputs(self, n_features):
+        if self.max_features == "auto":
+            return min(n_features, AUTO_MAX_FEATURES)
+        if isinstance(self.max_features, Integral):
+            return min(int(self.max_features), n_features)
+        return max(1, math.ceil(self.max_features * n_features))
+
+    def _default_sizes(self, n_features):
+        k = self._n_inputs(n_features)
+        n_components = max(1, min(k - 1, math.ceil(math.sqrt(k))))
+        return (int(np.clip(k, 8, 32)),), n_components
+
+    def _initialize(self, X, scaler):
+        self.max_features_ = self._n_inputs(X.shape[1])
+        super()._initialize(X, scaler)
+
+    def _build_module(self, n_features):
+        k = self._n_inputs(n_features)
+        index = torch.stack(
+            [
+                torch.randperm(n_features, device="cpu")[:k].sort().values
+                for _ in range(self.n_estimators)
+            ]
+        )
+        return EnsembleNet(
+            n_features,
+            index,
+            self.hidden_layer_sizes_,
+            self.n_components_,
+            activation=self.activation,
+            dropout=self.dropout,
+        )
+
+    def _validation_split(self, X):
+        """The base split, then each member's own ``max_samples_`` training rows, stacked
+        as ``(max_samples_, n_estimators, n_features)``: the loop's batches then hand
+        every member a batch of its own rows."""
+        X_train, X_val = super()._validation_split(X)
+        n = X_train.shape[0]
+        if self.max_samples == "auto":
+            size = min(256, n)
+        elif isinstance(self.max_samples, Integral):
+            size = min(int(self.max_samples), n)
+        else:
+            size = max(1, int(self.max_samples * n))
+        self.max_samples_ = size
+        rows = np.stack([self._rng.permutation(n)[:size] for _ in range(self.n_estimators)])
+        return X_train[rows.T], X_val
+
+    # ------------------------------------------------------------------ training
+    def _training_loss(self, module, X, generator):
+        errors = module.member_squared_errors(X).mean(dim=2)  # (members, batch)
+        if self.trim > 0 and errors.shape[1] > 1:
+            cut = torch.quantile(errors.detach(), 1.0 - self.trim, dim=1, keepdim=True)
+            errors = errors * (errors.detach() <= cut)
+        return errors.mean(dim=0)
+
+    def _reconstruction_error(self, module, X):
+        return module.member_errors(X).mean(dim=1)
+
+    # ------------------------------------------------------------------ scoring
+    def _member_parts(self, module, X):
+        """``(squared errors (members, batch, k), codes (members, batch, units))``."""
+        inputs = module.member_inputs(X)
+        codes = module.encoder(inputs)
+        return (module.decoder(codes) - inputs).pow(2), codes
+
+    def _code_distance(self, codes, X):
+        if not self.code_distance:
+            return codes.new_zeros(codes.shape[:2])
+        center = torch.as_tensor(self.code_center_, dtype=X.dtype, device=X.device)
+        scale = torch.as_tensor(self.code_scale_, dtype=X.dtype, device=X.device)
+        return ((codes - center[:, None, :]).pow(2) / scale[:, None, :]).mean(dim=2)
+
+    def _fit_error_statistics(self, X_scaled):
+        """Column scales, code centers and scales, then each member's center and scale."""
+        for name in ("column_scale_", "code_center_", "code_scale_"):
+            self.__dict__.pop(name, None)
+        self.member_center_ = self.member_scale_ = None
+        module, median = self.module_, self.score_statistics == "median"
+
+        def columns(module, x):
+            squared, codes = self._member_parts(module, x)
+            flat = codes.permute(1, 0, 2).reshape(x.shape[0], -1)
+            return torch.cat([module.to_columns(squared) / module.coverage.clamp(min=1), flat], 1)
+
+        if X_scaled.shape[0] > STATISTICS_ROWS:  # medians of a seeded sample of the rows
+            rows = np.sort(self._rng.choice(X_scaled.shape[0], STATISTICS_ROWS, replace=False))
+            X_scaled = X_scaled[rows]
+        parts = predict_batches(columns, module, X_scaled)
+        errors, codes = parts[:, : X_scaled.shape[1]], parts[:, X_scaled.shape[1] :]
+        codes = codes.reshape(len(codes), self.n_estimators, -1)
+        scale = np.median(errors, axis=0) if median else errors.mean(axis=0)
+        self.column_scale_ = scale + 1e-3 * scale.mean() + np.finfo(np.float64).tiny
+        self.code_center_, spread = _center_spread(codes, median)
+        self.code_scale_ = spread**2 + 1e-3 * np.mean(spread**2) + np.finfo(np.float64).tiny
+
+        def member_errors(module, x):
+            squared, codes = self._member_parts(module, x)
+            return (self._weighted(squared, x, None).mean(dim=2) + self._code_distance(codes, x)).T
+
+        center, spread = _center_spread(predict_batches(member_errors, module, X_scaled), median)
+        self.member_center_ = center
+        self.member_scale_ = spread + 1e-3 * np.mean(spread) + np.finfo(np.float64).tiny
+
+    def _weighted(self, squared, X, member_scale):
+        """Squared errors divided by their column's scale (and the member's scale)."""
+        column = torch.as_tensor(self.column_scale_, dtype=X.dtype, device=X.device)
+        weights = 1.0 / column[self.module_.feature_index]
+        if member_scale is not None:
+            weights = (
+                weights / torch.as_tensor(member_scale, dtype=X.dtype, device=X.device)[:, None]
+            )
+        return squared * weights[:, None, :]
+
+    def _error_parts(self, module, X):
+        """``(per-column part (batch, n_features), per-row part (batch,))`` of the anomaly
+        error: their column mean plus the row part is the mean over members of
+        ``(member error - member_center_) / member_scale_``."""
+        squared, codes = self._member_parts(module, X)
+        n_members, _, k = squared.shape
+        factor = self.n_features_in_ / (n_members * k)
+        if self.__dict__.get("member_scale_") is None:  # while training: plain errors
+            return module.to_columns(squared) * factor, X.new_zeros(X.shape[0])
+        errors = module.to_columns(self._weighted(squared, X, self.member_scale_)) * factor
+        center = torch.as_tensor(self.member_center_, dtype=X.dtype, device=X.device)
+        scale = torch.as_tensor(self.member_scale_, dtype=X.dtype, device=X.device)
+        rest = (self._code_distance(codes, X) - center[:, None]) / scale[:, None]
+        return errors, rest.mean(dim=0)
+
+    # ------------------------------------------------------------------ codes
+    @property
+    def _n_features_out(self):
+        return self.n_estimators * self.n_components_
+
+    def inverse_transform(self, X):
+        """Decode the members' codes (as :meth:`transform` gives them), in original units.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_estimators * n_components_)
+
+        Returns
+        -------
+        X_original : ndarray of shape (n_samples, n_features_in_)
+        """
+        check_is_fitted(self)
+        codes = check_array(X, dtype=np.float64)
+        if codes.shape[1] != self._n_features_out:
+            raise ValueError(
+                f"Codes have {codes.shape[1]} columns, but this model's members give "
+                f"n_estimators * n_components_ = {self._n_features_out}."
+            )
+        decoded = predict_batches(lambda module, z: module.decode(z), self.module_, codes)
+        return self._unscale(decoded)
+
+
+def _center_spread(values, median):
+    """Median and MAD scaled to a standard deviation (the SD where the MAD is 0), or mean and
+    SD, along axis 0."""
+    if not median:
+        return values.mean(axis=0), values.std(axis=0)
+    center = np.median(values, axis=0)
+    spread = MAD_TO_SD * np.median(np.abs(values - center), axis=0)
+    return center, np.where(spread > 0, spread, values.std(axis=0))

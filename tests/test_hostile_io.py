@@ -1,0 +1,344 @@
+"""Hostile or broken tables and outputs: one line on stderr, the right exit status, no
+traceback, no partial output left behind; memory bounded under a cap where rows grow long
+or a Parquet file carries a large column nobody needs."""
+
+import gzip
+import os
+import resource
+import signal
+import stat
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from click.testing import CliRunner
+
+from ae_anomaly.cli import cli
+from ae_anomaly.tables.formats import OutputError, UsageProblem, table_format
+from ae_anomaly.tables.reader import TableReader
+from ae_anomaly.tables.writer import PART_SUFFIX, TableWriter, atomic_path, clean_stale_parts
+
+ROOT = Path(__file__).resolve().parents[1]
+FAST = ["--set", "max_iter=2", "--set", "random_state=0"]
+ROWS = "".join(f"{i},{i % 7}.5,{i % 5}.25,{i % 3}.125\n" for i in range(60))
+
+
+def run(*args, input=None):
+    return CliRunner().invoke(cli, [str(a) for a in args], input=input)
+
+
+def assert_error(result, code, *fragments):
+    assert result.exit_code == code, result.output
+    assert "Traceback" not in result.output
+    message = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
+    assert len(message) == 1, result.stderr
+    for fragment in fragments:
+        assert fragment in message[0], message[0]
+
+
+def no_leftovers(folder):
+    left = [p.name for p in Path(folder).iterdir() if p.name.startswith(".")]
+    assert left == [], left
+
+
+@pytest.fixture(scope="module")
+def model(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("model")
+    (folder / "train.csv").write_text("id,amount,age,score\n" + ROWS)
+    result = run("fit", folder / "train.csv", "-o", folder / "m.skops", "--id-col", "id", *FAST)
+    assert result.exit_code == 0, result.output
+    return folder / "m.skops"
+
+
+def cli_subprocess(*args, stdin=None, limits=None, **kwargs):
+    """``python -m ae_anomaly`` in a real process (closed stdin, file-size limits...)."""
+
+    def prepare():
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a size limit gives EFBIG, not death
+        for what, value in (limits or {}).items():
+            resource.setrlimit(what, (value, value))
+
+    return subprocess.run(
+        [sys.executable, "-m", "ae_anomaly", *map(str, args)],
+        cwd=ROOT, stdin=stdin, capture_output=True, text=True, preexec_fn=prepare,
+        timeout=300, **kwargs,
+    )  # fmt: skip
+
+
+def one_line_error(result, code, *fragments):
+    assert result.returncode == code, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr, result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
+    assert len(errors) == 1, result.stderr
+    for fragment in fragments:
+        assert fragment in errors[0], errors[0]
+
+
+# -------------------------------------------------------------------------------- inputs
+def test_utf8_bom_csv_scores_like_the_plain_file(model, tmp_path):
+    plain = tmp_path / "plain.csv"
+    plain.write_text("id,amount,age,score\n" + ROWS)
+    bom = tmp_path / "bom.csv"
+    bom.write_bytes(b"\xef\xbb\xbf" + plain.read_bytes())
+    expected = run("score", model, plain)
+    result = run("score", model, bom)
+    assert result.exit_code == 0, result.output
+    assert result.stdout == expected.stdout
+    piped = run("score", model, "-", input=bom.read_bytes())
+    assert piped.exit_code == 0 and piped.stdout == expected.stdout
+
+
+def test_empty_header_name(model, tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text("id,amount,,score\n1,1,2,3\n")
+    assert_error(run("score", model, path), 1, "column 3 of the header has no name")
+
+
+def test_cr_only_line_endings(model, tmp_path):
+    path = tmp_path / "mac.csv"
+    path.write_text(("id,amount,age,score\n" + ROWS).replace("\n", "\r"))
+    expected = run("score", model, model.parent / "train.csv")
+    result = run("score", model, path)
+    assert result.exit_code == 0, result.output
+    assert result.stdout == expected.stdout
+
+
+def test_delimiter_typed_as_backslash_t_and_two_characters(model, tmp_path):
+    path = tmp_path / "t.txt"
+    path.write_text(("id,amount,age,score\n" + ROWS).replace(",", "\t"))
+    result = run("score", model, path, "--delimiter", "\\t")
+    assert result.exit_code == 0, result.output
+    assert_error(run("score", model, path, "--delimiter", ";;"), 2, "one character")
+    assert table_format("x.txt", "tab") == ("csv", "\t")
+
+
+def test_gz_corrupted_after_its_first_mib(model, tmp_path):
+    rng = np.random.RandomState(0)
+    values = rng.normal(size=(200_000, 3))
+    lines = [f"{i},{a:.6f},{b:.6f},{c:.6f}" for i, (a, b, c) in enumerate(values)]
+    data = gzip.compress(("id,amount,age,score\n" + "\n".join(lines) + "\n").encode())
+    out = tmp_path / "scores.csv"
+    truncated = tmp_path / "truncated.csv.gz"
+    truncated.write_bytes(data[: len(data) * 3 // 4])  # well after the first MiB of text
+    assert_error(run("score", model, truncated, "-o", out), 1, "unreadable", "truncated")
+    assert not out.exists()
+    for seed in range(3):  # damaged bytes: a zlib error, a CRC error or garbled rows
+        broken = bytearray(data)
+        at = len(broken) * 3 // 4 + seed * 1000
+        broken[at : at + 64] = np.random.RandomState(seed).bytes(64)
+        path = tmp_path / "broken.csv.gz"
+        path.write_bytes(bytes(broken))
+        result = run("score", model, path, "-o", out)
+        assert result.exit_code == 1 and "Traceback" not in result.output, result.output
+        assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+        assert not out.exists()
+    no_leftovers(tmp_path)
+
+
+def test_closed_stdin(model):
+    result = cli_subprocess("score", model, "-", stdin=subprocess.DEVNULL)
+    assert result.returncode != 0  # an empty table
+    script = (
+        "import os, sys, runpy; os.close(0); sys.stdin = None; "
+        f"sys.argv = ['ae-anomaly', 'score', {str(model)!r}, '-']; "
+        "runpy.run_module('ae_anomaly', run_name='__main__')"
+    )
+    closed = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True,
+                            text=True, timeout=300)  # fmt: skip
+    one_line_error(closed, 1, "stdin is closed")
+
+
+def test_header_line_over_one_mib_is_not_an_empty_file(model, tmp_path):
+    path = tmp_path / "wide.csv"
+    names = ["id", "amount", "age", "score"] + [f"extra_column_number_{i}" for i in range(45_000)]
+    path.write_text(",".join(names) + "\n" + "1,1,2,3" + ",0" * 45_000 + "\n")
+    assert path.stat().st_size > 1 << 20
+    result = run("score", model, path)
+    assert_error(result, 1, "unknown column(s)")
+    assert "empty" not in result.stderr
+
+
+def test_header_line_without_end_is_refused_in_one_line(tmp_path, monkeypatch):
+    monkeypatch.setattr("ae_anomaly.tables.reader._MAX_HEADER_BYTES", 4 << 20)
+    path = tmp_path / "noline.csv"
+    path.write_bytes(b"a" * (5 << 20))
+    with pytest.raises(Exception, match="header line is longer than 4 MiB"):
+        TableReader(path)
+
+
+# ------------------------------------------------------------------------------- outputs
+def test_parquet_gz_output_refused(model, tmp_path):
+    out = tmp_path / "scores.parquet.gz"
+    assert_error(run("score", model, model.parent / "train.csv", "-o", out), 2, "drop .gz")
+    assert not out.exists()
+
+
+def test_output_to_a_device_or_a_terminal_link_refused(model, tmp_path):
+    data = model.parent / "train.csv"
+    device = tmp_path / "full.csv"
+    device.symlink_to("/dev/full")
+    assert_error(run("score", model, data, "-o", device, "--force"), 2, "not a regular file")
+    link = tmp_path / "out.csv"
+    link.symlink_to("/proc/self/fd/1")
+    result = cli_subprocess("score", model, data, "-o", link, "--force")
+    one_line_error(result, 2, "not a regular file", "-o -")
+    assert link.is_symlink()
+
+
+def test_full_disk_leaves_nothing(model, tmp_path):
+    out = tmp_path / "scores.csv"
+    result = cli_subprocess("score", model, model.parent / "train.csv", "-o", out,
+                            limits={resource.RLIMIT_FSIZE: 200})  # fmt: skip
+    one_line_error(result, 1, "Cannot write", "File too large")
+    assert not out.exists()
+    no_leftovers(tmp_path)
+
+
+def test_symlinked_output_to_another_directory_writes_the_target(model, tmp_path):
+    """``-o link.csv --force`` replaces the file the link points to and keeps the link
+    (writing beside the target: no cross-device rename, EXDEV, when it is elsewhere)."""
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    target = elsewhere / "real.csv"
+    target.write_text("old\n")
+    target.chmod(0o600)
+    link = tmp_path / "link.csv"
+    link.symlink_to(target)
+    result = run("score", model, model.parent / "train.csv", "-o", link, "--force")
+    assert result.exit_code == 0, result.output
+    assert link.is_symlink() and target.read_text().startswith("id,anomaly_score")
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600  # --force keeps the mode
+    no_leftovers(tmp_path)
+    no_leftovers(elsewhere)
+
+
+def test_a_run_never_replaces_a_file_another_run_created_meanwhile(tmp_path):
+    out = tmp_path / "scores.csv"
+    frame = pd.DataFrame({"a": [1.0, 2.0]})
+    with pytest.raises(OutputError, match="created by someone else"):
+        with TableWriter(out) as writer:
+            writer.write(frame)
+            out.write_text("the other run's result\n")  # the faster run finished first
+    assert out.read_text() == "the other run's result\n"
+    no_leftovers(tmp_path)
+    with TableWriter(out) as writer:  # it existed at the start: replaced (--force)
+        writer.write(frame)
+    assert out.read_text().startswith("a\n")
+
+
+def test_stale_part_files_of_killed_runs_are_removed(tmp_path):
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True).stdout.strip()  # fmt: skip
+    stale = tmp_path / f".out.csv.{dead}.abc{PART_SUFFIX}"
+    stale.write_text("half a result")
+    mine = tmp_path / f".out.csv.{os.getpid()}.abc{PART_SUFFIX}"
+    mine.write_text("being written")
+    other = tmp_path / ".other.csv.1.abc.part"
+    other.write_text("not ours")
+    assert clean_stale_parts(tmp_path / "out.csv") == [stale]
+    assert mine.exists() and other.exists()
+    with atomic_path(tmp_path / "out.csv") as tmp:
+        assert Path(tmp).name.startswith(f".out.csv.{os.getpid()}.")
+        assert Path(tmp).name.endswith(PART_SUFFIX)
+        Path(tmp).write_text("done")
+    assert not stale.exists()
+
+
+def test_kill_9_leaves_a_recognisable_part_cleaned_on_the_next_run(model, tmp_path):
+    rng = np.random.RandomState(0)
+    big = pd.DataFrame(rng.normal(size=(150_000, 3)), columns=["amount", "age", "score"])
+    big.insert(0, "id", range(len(big)))
+    data = tmp_path / "big.csv"
+    big.to_csv(data, index=False)
+    out = tmp_path / "scores.csv"
+    process = subprocess.Popen([sys.executable, "-m", "ae_anomaly", "score", str(model),
+                                str(data), "-o", str(out)], cwd=ROOT,
+                               stderr=subprocess.DEVNULL)  # fmt: skip
+    for _ in range(600):  # wait for its temporary output to appear, then kill it hard
+        parts = list(tmp_path.glob(f".scores.csv.*{PART_SUFFIX}"))
+        if parts or process.poll() is not None:
+            break
+        time.sleep(0.1)
+    process.kill()
+    process.wait()
+    if not parts:
+        pytest.skip("the run finished before it could be killed")
+    assert not out.exists()
+    result = run("score", model, model.parent / "train.csv", "-o", out)
+    assert result.exit_code == 0, result.output
+    assert not any(p.exists() for p in parts)
+    no_leftovers(tmp_path)
+
+
+def test_unwritable_directory_refused_before_work(model, tmp_path):
+    if os.geteuid() == 0:
+        pytest.skip("root writes anywhere")
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    folder.chmod(0o500)
+    try:
+        assert_error(run("score", model, model.parent / "train.csv", "-o", folder / "s.csv"),
+                     2, "read-only")  # fmt: skip
+    finally:
+        folder.chmod(0o700)
+
+
+def test_usage_problem_for_unknown_delimiter_is_one_line():
+    with pytest.raises(UsageProblem, match="one character"):
+        TableReader("x.csv", delimiter="ab")
+
+
+# ------------------------------------------------------------- memory, under a cap
+_CAPPED = """
+import resource, sys
+sys.path.insert(0, {root!r})
+from ae_anomaly.tables.reader import TableReader
+import pandas, pyarrow  # the baseline: libraries loaded
+peak = int(open("/proc/self/status").read().split("VmPeak:")[1].split()[0]) * 1024
+resource.setrlimit(resource.RLIMIT_AS, (peak + ({extra_mib} << 20), resource.RLIM_INFINITY))
+rows = 0
+for chunk in TableReader(sys.argv[1], usecols={usecols!r}):
+    rows += len(chunk)
+print("ROWS", rows)
+"""
+
+
+def _capped_read(path, extra_mib, usecols=None):
+    script = _CAPPED.format(root=str(ROOT), extra_mib=extra_mib, usecols=usecols)
+    return subprocess.run([sys.executable, "-c", script, str(path)], capture_output=True,
+                          text=True, timeout=600)  # fmt: skip
+
+
+@pytest.mark.slow  # writes ~1 GB of CSV
+def test_rows_growing_long_after_the_first_mib_keep_chunks_bounded(tmp_path):
+    path = tmp_path / "grow.csv"
+    with open(path, "w") as file:
+        file.write("a,b\n")
+        file.write("1,x\n" * 300_000)  # 1.2 MB of short rows: ~4 M rows per block estimated
+        long = "y" * 100_000
+        for i in range(10_000):  # then 1 GB of 100 kB rows
+            file.write(f"{i},{long}\n")
+    result = _capped_read(path, extra_mib=768)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "ROWS 310000" in result.stdout
+
+
+def test_parquet_reads_only_the_columns_asked_for(tmp_path):
+    """An unused dictionary-encoded 1 MiB binary column is never decoded (6 GB if it were)."""
+    n = 6_000
+    blob = pa.DictionaryArray.from_arrays(
+        pa.array(np.zeros(n, dtype=np.int32)), pa.array([b"z" * (1 << 20)], pa.binary())
+    )
+    table = pa.table({"a": np.arange(n, dtype=float), "blob": blob})
+    path = tmp_path / "t.parquet"
+    pq.write_table(table, path, row_group_size=n)
+    assert path.stat().st_size < 4 << 20
+    result = _capped_read(path, extra_mib=512, usecols=["a"])
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert f"ROWS {n}" in result.stdout
