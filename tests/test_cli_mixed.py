@@ -277,8 +277,12 @@ def test_case9_models_saved_by_the_old_column_transformer_path_still_score(table
     read = pd.read_csv(old_csv, dtype={"id": str, "region": str}, keep_default_na=False)
     pipeline = build_pipeline(schema, Autoencoder(max_iter=2, random_state=0))
     pipeline.fit(prepare(read, schema))
+    from ae_anomaly.tables.fitting import _summary
+
+    scores = -pipeline.score_samples(prepare(read, schema))
+    summary = _summary(pipeline, "old.csv", 0.1, scores, len(scores), 0).to_json()
     metadata = {"kind": "autoencoder", "schema": schema.to_json(),
-                "threshold": decision_threshold(pipeline)}  # fmt: skip
+                "threshold": decision_threshold(pipeline), "training": summary}  # fmt: skip
     old_model = tmp_path / "old.skops"
     TableModel(pipeline, schema, metadata).save(old_model)
     out = pd.read_csv(io.StringIO(ok(run("score", old_model, old_csv, "--explain", "1")).stdout))
