@@ -19,10 +19,13 @@ _EXPORTS = {
     "EnsembleAutoencoder": ".models.ensemble",
     "SparseAutoencoder": ".models.sparse",
     "StackedAutoencoder": ".models.stacked",
+    "TableEncoder": ".tables.encoder",
     "VariationalAutoencoder": ".models.variational",
     "export_onnx": ".scale.onnx",
+    "feature_scores_by_column": ".tables.pipeline",
     "fit_chunks": ".scale.outofcore",
     "load": ".persistence",
+    "make_table_pipeline": ".tables.pipeline",
     "save": ".persistence",
 }
 

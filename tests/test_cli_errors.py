@@ -85,7 +85,8 @@ def test_failed_run_leaves_an_existing_output_untouched(model, tmp_path, monkeyp
     bad = write(tmp_path, "bad.csv", "id,amount,age,score\n" + rows + "200,,2.0,3.0\n")
     monkeypatch.setattr(ae_anomaly.tables.formats, "BLOCK_SIZE", 512)
     result = run("score", model, bad, "-o", out, "--force")
-    assert_error(result, 1, "missing value in column 'amount' at row 200", "--impute")
+    fragment = "missing value (empty or NaN) in column 'amount' at row 200"
+    assert_error(result, 1, fragment, "--impute")
     assert out.read_text() == "previous results\n"
 
 
@@ -161,7 +162,7 @@ def test_interrupted_run_leaves_no_output(model, tmp_path, monkeypatch):
     data = write(tmp_path, "big.csv", "id,amount,age,score\n" + rows)
     monkeypatch.setattr(ae_anomaly.tables.formats, "BLOCK_SIZE", 512)  # chunks of 1,000 rows
     calls = []
-    real = ae_anomaly.tables.scoring.score_chunk
+    real = ae_anomaly.tables.scoring.score_encoded
 
     def interrupted(*args, **kwargs):
         calls.append(1)
@@ -169,7 +170,7 @@ def test_interrupted_run_leaves_no_output(model, tmp_path, monkeypatch):
             raise KeyboardInterrupt
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(ae_anomaly.tables.scoring, "score_chunk", interrupted)
+    monkeypatch.setattr(ae_anomaly.tables.scoring, "score_encoded", interrupted)
     out = tmp_path / "scores.csv"
     result = run("score", model, data, "-o", out)
     assert result.exit_code == 1 and "Aborted" in result.stderr

@@ -372,11 +372,6 @@ def test_clone_params_pickle_and_set_output():
     assert isinstance(pipeline.fit(frame)[:-1].transform(frame), pd.DataFrame)
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="issue 12 case 9: ae_anomaly.persistence must trust "
-    "ae_anomaly.tables.encoder.TableEncoder (its state is plain data) -- wiring at merge",
-)
 def test_case9_a_table_pipeline_saves_and_loads(tmp_path):
     import ae_anomaly
 
@@ -385,6 +380,24 @@ def test_case9_a_table_pipeline_saves_and_loads(tmp_path):
     ae_anomaly.save(pipeline, tmp_path / "model.skops")
     loaded = ae_anomaly.load(tmp_path / "model.skops")
     np.testing.assert_array_equal(loaded.score_samples(frame), pipeline.score_samples(frame))
+
+
+def test_case9_save_refuses_what_load_would_refuse(tmp_path):
+    from sklearn.compose import make_column_selector, make_column_transformer
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder
+
+    import ae_anomaly
+
+    frame = small_table()[["amount", "region"]]
+    columns = make_column_transformer(
+        ("passthrough", make_column_selector(dtype_include="number")),
+        (OneHotEncoder(sparse_output=False), ["region"]),
+    )
+    pipeline = make_pipeline(columns, Autoencoder(**FAST)).fit(frame)
+    with pytest.raises(TypeError, match="make_column_selector.*load would refuse"):
+        ae_anomaly.save(pipeline, tmp_path / "model.skops")
+    assert not (tmp_path / "model.skops").exists()
 
 
 def test_forced_kinds_and_unknown_names():

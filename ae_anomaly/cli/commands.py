@@ -8,6 +8,7 @@ command line's flags by :mod:`.app`.
 from __future__ import annotations
 
 import json
+import time
 
 import click
 
@@ -15,6 +16,7 @@ from .options import (
     CONTEXT_SETTINGS,
     DataPath,
     fit_options,
+    float_format_option,
     input_options,
     is_many_tables,
     model_file_argument,
@@ -22,6 +24,7 @@ from .options import (
     report_options,
     table_argument,
     threshold_options,
+    typing_options,
 )
 from .report import Report, finish_dask, finish_fit, print_info
 
@@ -40,6 +43,7 @@ class UsageFailure(click.ClickException):
 )
 @click.option("--force", is_flag=True, help="Overwrite an existing model file.")
 @fit_options
+@typing_options
 @click.option(
     "--chunksize",
     type=click.IntRange(1),
@@ -49,11 +53,18 @@ class UsageFailure(click.ClickException):
 @input_options
 @report_options
 def fit(data, output, force, model, settings, columns, exclude, ids, categorical, impute,
-        chunksize, delimiter, verbose, as_json):  # fmt: skip
+        chunksize, delimiter, verbose, as_json, **typing):  # fmt: skip
     """Fit an autoencoder on DATA (CSV, TSV, Parquet; - for CSV on stdin) and save it.
 
-    Numeric columns are used as they are and other columns one-hot encoded; --id-col and
-    --exclude columns are left out. The saved model holds the whole pipeline, the column
+    Each column is typed from its cells: numbers (also 3,14 with --decimal ',', 15,900
+    with --thousands ',', 12.3%), booleans (true/false, yes/no: 0/1), ISO dates (seconds
+    plus day-of-week and month cycles) and categories (one-hot, plus an <unseen> column
+    that scoring sets for a category never seen here). A numeric column with a few
+    cells that are not numbers is an error naming row and column (--coerce: missing);
+    a text column with a different value on every row is refused (pass it as --id-col).
+    --id-col and --exclude columns are left out and copied to outputs as written. The
+    typing options are stored with the model. With --chunksize, numeric columns only
+    (the older numeric/one-hot schema). The saved model holds the whole pipeline, the column
     schema and the training summary (see `ae-anomaly info`). Runs are reproducible:
     random_state defaults to 0.
 
@@ -69,7 +80,7 @@ def fit(data, output, force, model, settings, columns, exclude, ids, categorical
     fitted = fit_table(
         make_estimator(model, settings), data, kind=model, chunksize=chunksize,
         delimiter=delimiter, verbose=verbose, columns=columns, exclude=exclude, ids=ids,
-        categorical=categorical, impute=impute,
+        categorical=categorical, impute=impute, **typing,
     )  # fmt: skip
     fitted.save(output)
     finish_fit(fitted, output, as_json)
@@ -82,6 +93,7 @@ def fit(data, output, force, model, settings, columns, exclude, ids, categorical
 @output_options
 @threshold_options
 @click.option("--ignore-extra", is_flag=True, help="Ignore columns the model does not know.")
+@float_format_option
 @click.option(
     "--engine",
     type=click.Choice(["pandas", "dask"]),
@@ -99,17 +111,23 @@ def fit(data, output, force, model, settings, columns, exclude, ids, categorical
 @input_options
 @report_options
 def score(model_file, data, output, force, threshold, contamination, explain, ignore_extra,
-          engine, scheduler, delimiter, verbose, as_json):  # fmt: skip
+          float_format, engine, scheduler, delimiter, verbose, as_json):  # fmt: skip
     """Score DATA with MODEL, streaming in chunks (constant memory for any file size).
 
-    Writes the id columns, anomaly_score (-score_samples, the anomaly error: higher = more
-    anomalous) and is_anomaly (1 when anomaly_score is above the threshold).
+    Writes the id columns (as written), anomaly_score (-score_samples, the anomaly error:
+    higher = more anomalous; inf for a row the model cannot score, e.g. an infinite
+    value) and is_anomaly (1 when anomaly_score is above the threshold). An output name
+    that an id column already has gets a suffix (anomaly_score_2). --explain K adds the
+    K original columns (or _code_distance, the code's distance from the training codes)
+    with the largest share of each row's error. Categories never seen in fitting are
+    counted in the summary and a warning.
 
     \b
     Example:
         ae-anomaly score model.skops new.parquet -o scores.parquet --explain 3
         ae-anomaly score model.skops 'data/*.parquet' --engine dask -o scores/
     """
+    started = time.perf_counter()
     if engine == "dask":
         from ..tables.api import score_files_dask
 
@@ -129,10 +147,11 @@ def score(model_file, data, output, force, threshold, contamination, explain, ig
     from ..tables.writer import STDIO, check_output
 
     check_output(output, [data, model_file], force=force)
-    report = Report("score", verbose)
+    report = Report("score", verbose, started=started)
     result = score_table(
         model_file, data, output or STDIO, threshold=threshold, contamination=contamination,
         explain=explain, delimiter=delimiter, ignore_extra=ignore_extra, progress=report.advance,
+        float_format=float_format,
     )  # fmt: skip
     report.finish(result, as_json, output)
 
@@ -141,16 +160,21 @@ def score(model_file, data, output, force, threshold, contamination, explain, ig
 @table_argument
 @output_options
 @fit_options
+@typing_options
 @threshold_options
+@float_format_option
 @click.option(
     "--save-model", type=click.Path(dir_okay=False), help="Also save the fitted model here."
 )
 @input_options
 @report_options
 def detect(data, output, force, model, settings, columns, exclude, ids, categorical, impute,
-           threshold, contamination, explain, save_model, delimiter, verbose,
-           as_json):  # fmt: skip
+           threshold, contamination, explain, float_format, save_model, delimiter, verbose,
+           as_json, **typing):  # fmt: skip
     """Fit on DATA and score the same rows: the one-liner.
+
+    Columns are typed as `ae-anomaly fit` types them (see its --help) and the output is
+    `ae-anomaly score`'s (see its --help).
 
     --contamination here is the fraction of DATA's rows to flag (the estimator's
     contamination parameter); by default outliers are the rows beyond Tukey's fence.
@@ -159,6 +183,7 @@ def detect(data, output, force, model, settings, columns, exclude, ids, categori
     Example:
         ae-anomaly detect transactions.csv --id-col id --contamination 0.01 -o flagged.csv
     """
+    started = time.perf_counter()
     from ..tables import api
     from ..tables.writer import STDIO, check_output
 
@@ -170,15 +195,15 @@ def detect(data, output, force, model, settings, columns, exclude, ids, categori
     estimator = api.make_estimator(model, settings, **given)
     table = api.read_table(
         data, delimiter=delimiter, columns=columns, exclude=exclude, ids=ids,
-        categorical=categorical, impute=impute,
+        categorical=categorical, impute=impute, **typing,
     )  # fmt: skip
     fitted = api.fit_table(estimator, table, kind=model, verbose=verbose)
     if save_model:
         fitted.save(save_model)
-    report = Report("detect", verbose, total=len(table.frame))
+    report = Report("detect", verbose, total=len(table.frame), started=started)
     result = api.score_table(
         fitted, table, output or STDIO, threshold=threshold, explain=explain,
-        delimiter=delimiter, progress=report.advance,
+        delimiter=delimiter, progress=report.advance, float_format=float_format,
     )  # fmt: skip
     report.finish(result, as_json, output)
 
@@ -189,13 +214,16 @@ def detect(data, output, force, model, settings, columns, exclude, ids, categori
 @table_argument
 @output_options
 @click.option("--ignore-extra", is_flag=True, help="Ignore columns the model does not know.")
+@float_format_option
 @input_options
 @report_options
-def denoise(model_file, data, output, force, ignore_extra, delimiter, verbose, as_json):
+def denoise(model_file, data, output, force, ignore_extra, float_format, delimiter, verbose,
+            as_json):  # fmt: skip
     """Write DATA with its feature columns replaced by MODEL's reconstructions.
 
-    Numbers come back in their own units; a categorical column gets its most likely
-    category. Id and ignored columns are copied unchanged.
+    Numbers come back in their own units (integer columns as integers, 0/1 columns as 0
+    or 1), booleans as 0/1, a categorical column gets its most likely category and a
+    date column an ISO date. Id and ignored columns are copied unchanged.
 
     \b
     Example:
@@ -204,10 +232,12 @@ def denoise(model_file, data, output, force, ignore_extra, delimiter, verbose, a
     from ..tables.api import denoise_table
     from ..tables.writer import STDIO, check_output
 
+    started = time.perf_counter()
     check_output(output, [data, model_file], force=force)
-    report = Report("denoise", verbose)
+    report = Report("denoise", verbose, started=started)
     result = denoise_table(model_file, data, output or STDIO, delimiter=delimiter,
-                           ignore_extra=ignore_extra, progress=report.advance)  # fmt: skip
+                           ignore_extra=ignore_extra, progress=report.advance,
+                           float_format=float_format)  # fmt: skip
     report.finish(result, as_json, output)
 
 
@@ -260,8 +290,23 @@ def export(model_file, output, force, dtype, no_reconstruction):
     from ..tables.writer import check_output
 
     check_output(output, [model_file], force=force, table=False)
-    export_onnx(load(model_file), output, reconstruction=not no_reconstruction, dtype=dtype)
+    model = _exportable(load(model_file))
+    export_onnx(model, output, reconstruction=not no_reconstruction, dtype=dtype)
     click.echo(f"wrote {output}", err=True)
+
+
+def _exportable(model):
+    """A mixed-table pipeline whose columns are all plain numbers, without imputation,
+    feeds them to its detector unchanged, in order: the detector alone is the graph."""
+    from ..tables.encoder import TableEncoder
+
+    steps = getattr(model, "steps", None)
+    if not steps or len(steps) != 2 or not isinstance(steps[0][1], TableEncoder):
+        return model
+    encoder = steps[0][1]
+    plain = all(spec["kind"] == "numeric" and not spec["percent"]
+                for spec in encoder.columns_.values())  # fmt: skip
+    return steps[1][1] if plain and encoder.impute is None else model
 
 
 COMMANDS = [fit, score, detect, denoise, info, export]

@@ -130,9 +130,56 @@ def fit_options(command):
                      help="Id columns, copied to outputs."),
         click.option("--categorical", multiple=True, callback=_split,
                      help="Treat these numeric-looking columns as categories."),
-        click.option("--impute", type=click.Choice(["median", "mean", "most_frequent"]),
+        click.option("--impute", type=click.Choice(["median", "most_frequent"]),
                      help="Fill missing values (default: a missing value is an error)."),
     ])  # fmt: skip
+
+
+def _na_values(ctx, param, values):
+    """``--na-values ?`` -> ``["?"]``; ``--na-values region=-`` -> ``{"region": ["-"]}``."""
+    if not values:
+        return None
+    per_column = [v.partition("=") for v in values]
+    if all(sep for _, sep, _ in per_column):
+        out = {}
+        for column, _, value in per_column:
+            out.setdefault(column, []).append(value)
+        return out
+    if any(sep for _, sep, _ in per_column):
+        raise click.BadParameter("give every value as COL=VALUE, or none.", ctx, param)
+    return list(values)
+
+
+def typing_options(command):
+    """How ``fit``/``detect`` read the cells of a mixed table (stored with the model)."""
+    return _apply(command, [
+        click.option("--decimal", default=".", show_default=True, metavar="CHAR",
+                     help="Decimal mark of numbers written as text (',' reads 3,14)."),
+        click.option("--thousands", metavar="CHAR",
+                     help="Thousands separator (',' reads 15,900; groups of 3 digits only)."),
+        click.option("--coerce", is_flag=True,
+                     help="Read cells that do not fit their column's type (a typo such as "
+                     "1O5 in a numeric column) as missing, with a warning, instead of failing."),
+        click.option("--na-values", multiple=True, callback=_na_values, metavar="[COL=]VALUE",
+                     help="Another string meaning missing, for every column or COL only "
+                     "(repeatable), as in pandas."),
+        click.option("--keep-default-na/--no-keep-default-na", default=True, show_default=True,
+                     help="Whether pandas' missing strings (NA, None, null, N/A, empty...) "
+                     "mean missing. --no-keep-default-na keeps a category called NA; add "
+                     "--na-values '' for empty cells to stay missing."),
+        click.option("--date-cols", multiple=True, callback=_split,
+                     help="Date/time columns (default: ISO dates are detected)."),
+        click.option("--date-format", metavar="FORMAT",
+                     help="strftime format of the dates, e.g. %d/%m/%Y (default: ISO 8601)."),
+    ])  # fmt: skip
+
+
+def float_format_option(command):
+    return click.option(
+        "--float-format", metavar="FORMAT",
+        help="printf format of the numbers written to CSV/TSV, e.g. %.6g (default: the "
+        "shortest text that reads back as the exact float); Parquet keeps floats.",
+    )(command)  # fmt: skip
 
 
 def threshold_options(command):
@@ -152,10 +199,21 @@ FLAGS = {
     "ids": "--id-col",
     "kind": "--model",
     "output": "-o",
+    "id_cols": "--id-col",
+    "ignore_extra": "--ignore-extra",
 }
 
 
 def spell_flag(name, value):
-    """``threshold`` -> ``--threshold``; ``impute='median'`` -> ``--impute median``."""
+    """``threshold`` -> ``--threshold``; ``impute='median'`` -> ``--impute median``;
+    ``keep_default_na=False`` -> ``--no-keep-default-na``.
+
+    Examples
+    --------
+    >>> spell_flag("keep_default_na", "False"), spell_flag("coerce", "True")
+    ('--no-keep-default-na', '--coerce')
+    """
     flag = FLAGS.get(name, "--" + name.replace("_", "-"))
+    if value == "False" and flag.startswith("--"):
+        return "--no-" + flag[2:]
     return flag if value in (None, "True") else f"{flag} {value}"

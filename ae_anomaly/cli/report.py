@@ -14,12 +14,12 @@ from .options import kind_of
 class Report:
     """A progress bar of rows written (with ``-v``) and the summary of a streamed command."""
 
-    def __init__(self, command, verbose, *, total=None):
+    def __init__(self, command, verbose, *, total=None, started=None):
         from tqdm.auto import tqdm
 
         self.command = command
         self.verbose = verbose
-        self.started = time.perf_counter()
+        self.started = time.perf_counter() if started is None else started
         self.bar = tqdm(
             total=total,
             unit=" rows",
@@ -34,12 +34,15 @@ class Report:
         self.bar.update(len(out))
 
     def finish(self, result, as_json, output):
-        """Summarize a :class:`~ae_anomaly.tables.scoring.TableResult`."""
+        """Summarize a :class:`~ae_anomaly.tables.scoring.TableResult` in one line on
+        stderr (JSON with ``--json``); the time is the whole command's."""
         self.bar.close()
         seconds = time.perf_counter() - self.started
         summary = {"command": self.command, "rows": result.rows}
         if result.threshold is not None:
             summary.update(anomalies=result.anomalies or 0, threshold=result.threshold)
+            unseen = result.unseen_categories or {}
+            summary.update(unseen_categories=sum(unseen.values()), unseen_by_column=unseen)
         summary.update(
             seconds=round(seconds, 3),
             rows_per_second=round(result.rows / seconds) if seconds > 0 else None,
@@ -47,12 +50,15 @@ class Report:
         )
         if as_json:
             click.echo(json.dumps(summary), err=True)
-        elif self.verbose:
-            text = f"{self.command}: {result.rows:,} rows in {seconds:.1f} s"
-            if result.threshold is not None:
-                text += (f", {summary['anomalies']:,} anomalies (anomaly_score > "
-                         f"{result.threshold:.6g})")  # fmt: skip
-            click.echo(text, err=True)
+            return
+        text = f"{self.command}: {result.rows:,} rows in {seconds:.1f} s"
+        if result.threshold is not None:
+            score = (result.names or {}).get("anomaly_score", "anomaly_score")
+            text += (f", {summary['anomalies']:,} anomalies ({score} > "
+                     f"{result.threshold:.6g})")  # fmt: skip
+            if summary["unseen_categories"]:
+                text += f", {summary['unseen_categories']:,} unseen categories"
+        click.echo(f"{text}; wrote {output or 'stdout'}.", err=True)
 
 
 def finish_fit(model, output, as_json):

@@ -48,7 +48,7 @@ FORMAT_VERSION = 1
 HEADER = "ae_anomaly.json"
 SCHEMA = "schema.json"  # skops' own
 #: Types outside skops' defaults that a fitted pipeline of ours holds (dtype parameters).
-_EXTRA_TRUSTED = ("numpy.dtype",)
+_EXTRA_TRUSTED = ("numpy.dtype", "ae_anomaly.tables.encoder.TableEncoder")
 
 
 def trusted_types():
@@ -150,6 +150,7 @@ def save(model, path, *, metadata=None):
         **(metadata or {}),
     }
     payload = _skops_io().dumps(model, compression=zipfile.ZIP_DEFLATED)
+    _check_loadable(model, payload)
     with atomic_path(path) as tmp:
         Path(tmp).write_bytes(payload)
         with zipfile.ZipFile(tmp, mode="a") as archive:
@@ -256,6 +257,29 @@ def _allowed_objects():
 
         sklearn_names = [type_name(cls) for _, cls in all_estimators()]
     return {*sklearn_names, *(type_name(cls) for cls in public_estimators())}
+
+
+def _check_loadable(model, payload):
+    """Refuse to save what :func:`load` would refuse: the same type list and audit."""
+    from ..models.base import BaseAutoencoder
+    from ..models.registry import public_estimators, type_name
+
+    allowed = trusted_types()
+    reasons = [t for t in _skops_io().get_untrusted_types(data=payload) if t not in allowed]
+    if not reasons:
+        archive = zipfile.ZipFile(io.BytesIO(payload))
+        ours = {type_name(c): c for c in public_estimators() if issubclass(c, BaseAutoencoder)}
+        try:
+            tree = read_json(archive, SCHEMA, MAX_SCHEMA_BYTES, "the model")
+            audit_schema(archive, tree, "the model", _allowed_objects(), ours)
+        except ModelFileError as exc:
+            reasons = [str(exc)]
+    if reasons:
+        raise TypeError(
+            f"cannot save {type(model).__name__}: it holds types that model files may not "
+            f"contain ({', '.join(reasons)}), which load would refuse; use the estimators "
+            "and transformers of ae_anomaly and scikit-learn with plain column lists."
+        )
 
 
 def load_with_metadata(path):

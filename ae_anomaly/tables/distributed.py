@@ -71,6 +71,10 @@ def score_files_dask(model, source, output, *, threshold=None, contamination=Non
     def transform(fitted, frame):
         frame = with_types(frame, types)
         schema.check_missing_values(frame, "the data")
+        if schema.encoded:  # a mixed-table model (TableEncoder)
+            from .mixed import score_encoded
+
+            return score_encoded(fitted, schema, frame, threshold=cut, explain=explain)[0]
         return score_chunk(fitted, schema, frame, threshold=cut, explain=explain)
 
     sample = next(iter(first.with_types(types)))

@@ -249,13 +249,18 @@ class TableEncoder(TransformerMixin, BaseEstimator):
         -------
         X_encoded : ndarray of shape (n_samples, n_features_out)
         """
+        return self._transform(X)
+
+    def _transform(self, X, *, warn=True):
+        """:meth:`transform`; ``warn=False`` leaves unseen categories to the caller to
+        report (the CLI counts them with :meth:`unseen_categories` over all chunks)."""
         check_is_fitted(self)
         frame = self._frame(X, reset=False)
         options = self._options()
         blocks = []
         for name, spec in self.columns_.items():
             values = self._column(frame[name], name, options, fitting=False)
-            blocks.append(self._encode(frame[name], values, spec))
+            blocks.append(self._encode(frame[name], values, spec, warn=warn))
         return np.column_stack(blocks) if blocks else np.empty((len(frame), 0))
 
     def unseen_categories(self, X):
@@ -400,7 +405,7 @@ class TableEncoder(TransformerMixin, BaseEstimator):
         uniques, counts = np.unique(present, return_counts=True)
         return float(uniques[np.argmax(counts)])
 
-    def _encode(self, series, values, spec):
+    def _encode(self, series, values, spec, *, warn=True):
         """The output block of one column (n_samples, n_outputs)."""
         kind = spec["kind"]
         if kind == CATEGORICAL:
@@ -410,7 +415,8 @@ class TableEncoder(TransformerMixin, BaseEstimator):
             codes = np.array([index.get(v, len(categories)) for v in values], dtype=np.intp)
             block = np.zeros((len(values), len(categories) + 1))
             block[np.arange(len(values)), codes] = 1.0
-            _warn_unseen(series, codes == len(categories))
+            if warn:
+                _warn_unseen(series, codes == len(categories))
             return block
         if kind == DATETIME:
             seconds = self._filled(series, epoch_seconds(values), None, spec)

@@ -1,6 +1,9 @@
 """Fit an autoencoder on a table, in memory or streamed: :func:`read_table`, :func:`fit_table`.
 
-Both paths return a :class:`TableModel`: the pipeline ``ColumnTransformer -> estimator``,
+Both paths return a :class:`TableModel`: the pipeline (in memory:
+:func:`~ae_anomaly.tables.pipeline.make_table_pipeline`'s ``TableEncoder -> estimator``,
+typing every column; streamed, and in older model files: ``ColumnTransformer -> estimator``
+on numeric and one-hot columns),
 the table's :class:`~ae_anomaly.tables.schema.Schema` and one :class:`TrainingSummary`,
 which is what ``ae-anomaly fit`` saves in the model file's header.
 """
@@ -10,16 +13,15 @@ from __future__ import annotations
 import contextlib
 import sys
 import time
-import warnings
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
 import pandas as pd
 
-from .errors import ParameterError, literal
+from .errors import ParameterError, TableError, literal
 from .formats import STDIO, DataError
 from .reader import TableReader
-from .schema import Schema, build_pipeline, categorical_warnings, prepare, with_types
+from .schema import Schema, build_pipeline, prepare
 from .sources import Reservoir
 from .thresholds import anomaly_scores, decision_threshold, training_quantiles
 
@@ -30,11 +32,17 @@ QUANTILE_SAMPLE = 10_000
 
 @dataclass
 class Table:
-    """A table read into memory: its name (for messages), its rows and its schema."""
+    """A table read into memory: its name (for messages), its rows, its schema and options.
+
+    ``frame``'s index names the rows in messages: the 1-based data row of a file, a
+    DataFrame's own index label. ``options`` are the
+    :class:`~ae_anomaly.tables.encoder.TableEncoder` parameters it is typed with.
+    """
 
     name: str
     frame: pd.DataFrame
     schema: Schema
+    options: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -61,7 +69,8 @@ class TableModel:
     Attributes
     ----------
     pipeline : Pipeline
-        ``ColumnTransformer -> estimator``: takes the table's feature columns.
+        ``TableEncoder -> estimator`` (``schema.encoded``) or ``ColumnTransformer ->
+        estimator``: takes the table's feature columns.
     schema : Schema
     metadata : dict
         The model file's header fields: ``kind``, ``schema``, ``threshold``, ``training``.
@@ -104,20 +113,24 @@ class TableModel:
 
 
 def read_table(source, *, delimiter=None, columns=(), exclude=(), ids=(), categorical=(),
-               impute=None):  # fmt: skip
-    """Read a table into memory and infer its schema.
+               impute=None, **parse_options):  # fmt: skip
+    """Read a table into memory and choose its feature columns (typed when fitting).
 
     Parameters
     ----------
     source : path, ``"-"`` (CSV on stdin) or DataFrame
-        A CSV/TSV/Parquet file, by extension.
+        A CSV/TSV/Parquet file, by extension. CSV cells are read as the text written (ids
+        pass through unchanged); Parquet columns keep their types.
     delimiter : str, optional
         Overrides the extension's.
     columns, exclude, ids, categorical : list of str
         Feature columns (default: all but ``ids``), columns to leave out, id columns
-        (copied to outputs), numeric-looking columns to one-hot encode.
-    impute : {"median", "mean", "most_frequent"}, optional
+        (copied to outputs), columns to one-hot encode whatever they hold.
+    impute : {"median", "most_frequent"}, optional
         Fill missing values; by default a missing value is an error.
+    **parse_options
+        ``decimal``, ``thousands``, ``na_values``, ``keep_default_na``, ``coerce``,
+        ``date_cols``, ``date_format``: see :class:`~ae_anomaly.tables.encoder.TableEncoder`.
 
     Returns
     -------
@@ -127,33 +140,46 @@ def read_table(source, *, delimiter=None, columns=(), exclude=(), ids=(), catego
     --------
     >>> import pandas as pd
     >>> table = read_table(pd.DataFrame({"id": ["a", "b"], "x": [1, 2]}), ids=["id"])
-    >>> table.schema.features, table.frame["x"].dtype
-    ({'x': 'numeric'}, dtype('float64'))
+    >>> list(table.schema.features), table.schema.ids
+    (['x'], ['id'])
     """
-    options = {"columns": columns, "exclude": exclude, "ids": ids, "categorical": categorical,
-               "impute": impute}  # fmt: skip
+    if impute not in (None, "median", "most_frequent"):
+        raise ParameterError(
+            f"{{impute}}: {literal(impute)} is not a way to fill mixed columns; pass "
+            "{impute=median} or {impute=most_frequent}."
+        )
     if isinstance(source, pd.DataFrame):
-        import pyarrow as pa
-
-        arrow = pa.Schema.from_pandas(source, preserve_index=False)
-        schema = Schema.infer({f.name: f.type for f in arrow}, **options)
-        name, frame = "the table", with_types(source, schema.arrow_types())
+        name, frame = "the table", source
     else:
-        reader = TableReader(source, delimiter=delimiter)
-        schema = Schema.infer(reader.arrow_types, **options)
-        reader = reader.with_types(schema.arrow_types())
+        reader = TableReader(source, delimiter=delimiter, text=True)
         name, frame = reader.name, reader.read_all()
+        frame.index = frame.index + 1  # messages name the 1-based data row of the file
+    names = [str(c) for c in frame.columns]
+    features = Schema.select(
+        names, columns=columns, exclude=exclude, ids=ids, categorical=categorical
+    )
+    date_cols = parse_options.get("date_cols") or ()
+    for option, chosen in {"date_cols": date_cols}.items():
+        unknown = [c for c in chosen if c not in features]
+        if unknown:
+            raise TableError(
+                f"{{{option}}}: {', '.join(map(literal, unknown))} is not a feature column."
+            )
     if len(frame) == 0:
         raise DataError(f"{name} has a header but no data rows.")
-    schema.check_missing_values(frame, name)
-    for warning in categorical_warnings(frame, schema):
-        warnings.warn(warning, stacklevel=2)
-    return Table(name, frame, schema)
+    schema = Schema(
+        features=dict.fromkeys(features), ids=list(ids),
+        ignored=[c for c in names if c not in features and c not in ids], impute=impute,
+        encoded=True,
+    )  # fmt: skip
+    options = {"categorical": list(categorical), "impute": impute, **parse_options}
+    return Table(name, frame, schema, options)
 
 
 def fit_table(estimator, source, *, kind=None, chunksize=None, delimiter=None, verbose=False,
               **schema_options):  # fmt: skip
-    """Fit ``ColumnTransformer -> estimator`` on a table, in memory or streamed in chunks.
+    """Fit a table pipeline: ``TableEncoder -> estimator`` in memory, or the numeric
+    ``ColumnTransformer -> estimator`` streamed in chunks.
 
     Parameters
     ----------
@@ -190,8 +216,7 @@ def fit_table(estimator, source, *, kind=None, chunksize=None, delimiter=None, v
         table = source if isinstance(source, Table) else read_table(
             source, delimiter=delimiter, **schema_options
         )  # fmt: skip
-        pipeline, summary = _fit_in_memory(estimator, table, verbose)
-        schema = table.schema
+        pipeline, schema, summary = _fit_in_memory(estimator, table, verbose)
     else:
         schema, pipeline, summary = _fit_streamed(
             estimator, source, chunksize, delimiter, verbose, schema_options
@@ -210,20 +235,51 @@ def fit_table(estimator, source, *, kind=None, chunksize=None, delimiter=None, v
 
 
 def _fit_in_memory(estimator, table, verbose):
-    features = prepare(table.frame, table.schema)
-    pipeline = build_pipeline(table.schema, estimator)
+    from .mixed import encoded_schema
+    from .pipeline import make_table_pipeline
+
+    features = list(table.schema.features)
+    options = {k: v for k, v in table.options.items() if v is not None}
+    options = {k: list(v) if isinstance(v, tuple) else v for k, v in options.items()}
+    pipeline = make_table_pipeline(estimator, **options)
+    frame = table.frame[features]
     started = time.perf_counter()
     with _verbosity(estimator, verbose):
-        pipeline.fit(features)
+        pipeline.fit(frame)
     seconds = time.perf_counter() - started
-    scores = anomaly_scores(pipeline, features)
+    schema = encoded_schema(pipeline, table.frame, features, table.schema.ids)
+    with np.errstate(over="ignore", invalid="ignore"):
+        scores = anomaly_scores(pipeline, frame)
+    scores = np.where(np.isfinite(scores), scores, np.inf)
     flagged = int((scores > decision_threshold(pipeline)).sum())
-    return pipeline, _summary(pipeline, table.name, seconds, scores, len(scores), flagged)
+    summary = _summary(pipeline, table.name, seconds, scores[np.isfinite(scores)], len(scores),
+                       flagged)  # fmt: skip
+    return pipeline, schema, summary
+
+
+#: The options of a streamed fit (numeric columns, the reader's types); the typing options
+#: of mixed tables (``decimal``, ``coerce``...) need the whole table in memory.
+_STREAMED_OPTIONS = ("columns", "exclude", "ids", "categorical", "impute")
+_TYPING_DEFAULTS = {"decimal": ".", "thousands": None, "na_values": None,
+                    "keep_default_na": True, "coerce": False, "date_cols": (),
+                    "date_format": None}  # fmt: skip
+
+
+def _plain(value):
+    return tuple(value) if isinstance(value, list) else value
 
 
 def _fit_streamed(estimator, source, chunksize, delimiter, verbose, schema_options):
     from .. import fit_chunks
 
+    typing = [k for k, v in schema_options.items()
+              if k not in _STREAMED_OPTIONS and _plain(v) != _TYPING_DEFAULTS.get(k)]  # fmt: skip
+    if typing:
+        raise ParameterError(
+            f"{{chunksize}} reads numbers as numbers only; {{{typing[0]}}} needs the whole "
+            "table in memory: fit without {chunksize}."
+        )
+    schema_options = {k: v for k, v in schema_options.items() if k in _STREAMED_OPTIONS}
     if isinstance(source, Table | pd.DataFrame) or str(source) == STDIO:
         raise ParameterError(
             "{chunksize} streams a file, read once per epoch: not stdin or a table in memory."

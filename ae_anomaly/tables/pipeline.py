@@ -105,7 +105,13 @@ def feature_scores_by_column(pipeline, X):
     encoder, detector = _encoder(pipeline), pipeline[-1]
     if not hasattr(detector, "feature_scores"):
         raise TypeError(f"{type(detector).__name__} has no feature_scores method.")
-    encoded = pipeline[:-1].transform(X)
+    shares = shares_of_encoded(encoder, detector, pipeline[:-1].transform(X))
+    shares.index = X.index if isinstance(X, pd.DataFrame) else shares.index
+    return shares
+
+
+def shares_of_encoded(encoder, detector, encoded):
+    """:func:`feature_scores_by_column` of rows already encoded by ``encoder``."""
     total, distance = _error_parts(detector, encoded)
     groups = list(encoder.feature_groups_.values())
     occluded = [_error_parts(detector, _occlude(encoded, idx, encoder)) for idx in groups]
@@ -127,7 +133,7 @@ def feature_scores_by_column(pipeline, X):
         culprits[~culprits.any(axis=1)] = True
         shares[broken] = culprits / culprits.sum(axis=1, keepdims=True)
     names = [*encoder.feature_groups_, CODE_DISTANCE]
-    index = X.index if isinstance(X, pd.DataFrame) else None
+    index = encoded.index if isinstance(encoded, pd.DataFrame) else None
     return pd.DataFrame(shares, columns=names, index=index)
 
 

@@ -151,8 +151,10 @@ class TableReader:
     """
 
     def __init__(self, path, *, column_types=None, delimiter=None, block_size=None,
-                 usecols=None):  # fmt: skip
+                 usecols=None, text=False):  # fmt: skip
         self.path = path
+        #: CSV only: every column read as the text written (no type, no missing values)
+        self.text = text
         self.kind, self.delimiter = table_format(path, delimiter)
         self.column_types = dict(column_types or {})
         self.usecols = None if usecols is None else list(usecols)
@@ -286,12 +288,18 @@ class TableReader:
                 types[name] = pa.from_numpy_dtype(dtype)
         return names, types
 
+    def _types(self):
+        """``read_csv``'s type options: ``text`` reads every cell as written."""
+        if self.text:
+            return {"dtype": str, "keep_default_na": False, "na_filter": False}
+        return {"dtype": self._pandas_types()}
+
     def _parse(self, source, chunksize):
         try:
             return pd.read_csv(
                 source,
                 sep=self.delimiter,
-                dtype=self._pandas_types(),
+                **self._types(),
                 chunksize=chunksize,
                 engine="c",
                 low_memory=False,  # one type per column and chunk
@@ -333,7 +341,9 @@ class TableReader:
                     continue
                 chunk.index = range(offset, offset + len(chunk))
                 chunk = self._numeric(chunk)
-                if not checked_short_rows and chunk.iloc[:, -1].isna().any():
+                last = chunk.iloc[:, -1]
+                padded = last.isna().any() or (self.text and bool((last == "").any()))
+                if not checked_short_rows and padded:
                     self._check_short_rows()  # a short row is padded with missing values
                     checked_short_rows = True
                 yield chunk
@@ -375,7 +385,7 @@ class TableReader:
             header=None,
             names=self.columns,
             skiprows=1 if first else 0,
-            dtype=self._pandas_types(),
+            **self._types(),
             engine="c",
             low_memory=False,
             encoding="utf-8",

@@ -44,14 +44,21 @@ class Schema:
     ids: list = field(default_factory=list)
     ignored: list = field(default_factory=list)
     impute: str | None = None
+    #: True for a model whose pipeline starts with a ``TableEncoder`` (typed columns:
+    #: numeric, categorical, boolean, datetime); False for the numeric/categorical
+    #: ``ColumnTransformer`` of older model files and of streamed fits.
+    encoded: bool = False
+    #: Numeric feature columns whose training values were all integers / all 0 or 1
+    #: (``denoise`` rounds them back).
+    integers: list = field(default_factory=list)
+    binary: list = field(default_factory=list)
 
-    @classmethod
-    def infer(cls, arrow_types, *, columns=(), exclude=(), ids=(), categorical=(), impute=None):
-        """The schema of a table: numbers are numeric, every other type categorical."""
-        names = list(arrow_types)
+    @staticmethod
+    def select(names, *, columns=(), exclude=(), ids=(), categorical=()):
+        """The feature columns among ``names``; unknown names in the options are errors."""
         given = {"columns": columns, "exclude": exclude, "ids": ids, "categorical": categorical}
         for param, chosen in given.items():
-            unknown = [c for c in chosen if c not in arrow_types]
+            unknown = [c for c in chosen if c not in names]
             if unknown:
                 raise TableError(
                     f"{{{param}}}: no column named {_names(unknown)}; the columns are "
@@ -61,6 +68,15 @@ class Schema:
         chosen = [c for c in chosen if c not in set(exclude) and c not in set(ids)]
         if not chosen:
             raise TableError("No feature columns left to fit on (check {columns}/{exclude}).")
+        return chosen
+
+    @classmethod
+    def infer(cls, arrow_types, *, columns=(), exclude=(), ids=(), categorical=(), impute=None):
+        """The schema of a table: numbers are numeric, every other type categorical."""
+        names = list(arrow_types)
+        chosen = cls.select(
+            names, columns=columns, exclude=exclude, ids=ids, categorical=categorical
+        )
         features = {}
         for name in chosen:
             arrow_type = arrow_types[name]
@@ -86,7 +102,12 @@ class Schema:
         return [c for c, kind in self.features.items() if kind == CATEGORICAL]
 
     def arrow_types(self):
-        """Column types to read a file with: numbers as float64, the rest as strings."""
+        """Column types to read a file with: numbers as float64, the rest as strings.
+
+        An ``encoded`` schema fixes none: its CSV files are read as text, as written.
+        """
+        if self.encoded:
+            return {}
         types = {c: pa.float64() for c in self.numeric}
         types.update({c: pa.string() for c in [*self.categorical, *self.ids]})
         return types
@@ -111,7 +132,7 @@ class Schema:
 
     def check_missing_values(self, frame, source):
         """Name the first missing value of a feature column (unless the model imputes)."""
-        if self.impute is not None:
+        if self.impute is not None or self.encoded:  # the encoder checks its own
             return
         missing = frame[list(self.features)].isna().to_numpy()
         if missing.any():
@@ -223,28 +244,56 @@ def _groups(pipeline, schema):
     return {c: groups[c] for c in schema.features}
 
 
-def score_chunk(pipeline, schema, frame, *, threshold, explain=0):
-    """The ``score`` output of one chunk: ids, anomaly score, flag, top columns."""
+def score_chunk(pipeline, schema, frame, *, threshold, explain=0, names=None):
+    """The ``score`` output of one chunk: ids, anomaly score, flag, top columns.
+
+    ``names`` maps the output names (``anomaly_score``...) to those written (see
+    :func:`output_names`).
+    """
+    names = names or output_names(schema.ids, explain)
     transformed = pipeline[:-1].transform(prepare(frame, schema))
     model = pipeline[-1]
     scores = anomaly_scores(model, transformed)
     out = frame[schema.ids].copy()
-    out[SCORE] = scores
-    out[FLAG] = (scores > threshold).astype(np.int8)
+    out[names[SCORE]] = scores
+    out[names[FLAG]] = (scores > threshold).astype(np.int8)
     if explain:
         errors = np.asarray(model.feature_scores(transformed))
         groups = _groups(pipeline, schema)
-        names = np.array(list(groups), dtype=object)
+        columns = np.array(list(groups), dtype=object)
         per_column = np.column_stack([errors[:, idx].sum(axis=1) for idx in groups.values()])
         total = per_column.sum(axis=1, keepdims=True)
         shares = np.divide(per_column, total, out=np.zeros_like(per_column), where=total > 0)
-        top = np.argsort(-shares, axis=1, kind="stable")[:, : min(explain, len(names))]
+        top = np.argsort(-shares, axis=1, kind="stable")[:, : min(explain, len(columns))]
         for k in range(top.shape[1]):
-            out[f"top{k + 1}_column"] = names[top[:, k]]
-            out[f"top{k + 1}_share"] = np.round(
+            out[names[f"top{k + 1}_column"]] = columns[top[:, k]]
+            out[names[f"top{k + 1}_share"]] = np.round(
                 np.take_along_axis(shares, top[:, k : k + 1], 1)[:, 0], 6
             )
     return out
+
+
+def output_names(ids, explain=0):
+    """``{output name: name written}``: an output name taken by an id column gets a
+    ``_2`` (``_3``...) suffix, so no input column is ever overwritten.
+
+    Examples
+    --------
+    >>> output_names(["anomaly_score"])
+    {'anomaly_score': 'anomaly_score_2', 'is_anomaly': 'is_anomaly'}
+    """
+    wanted = [SCORE, FLAG]
+    for k in range(1, (explain or 0) + 1):
+        wanted += [f"top{k}_column", f"top{k}_share"]
+    taken, names = set(ids), {}
+    for name in wanted:
+        written, n = name, 1
+        while written in taken:
+            n += 1
+            written = f"{name}_{n}"
+        taken.add(written)
+        names[name] = written
+    return names
 
 
 def denoise_chunk(pipeline, schema, frame):

@@ -8,16 +8,19 @@ out, and errors surface, in the input's order.
 
 from __future__ import annotations
 
+import warnings
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 
+from .encoder import UnseenCategoryWarning
 from .fitting import Table, TableModel
 from .formats import DataError
+from .mixed import denoise_encoded, format_floats, score_encoded
 from .reader import TableReader
-from .schema import FLAG, denoise_chunk, score_chunk, with_types
+from .schema import FLAG, denoise_chunk, output_names, score_chunk, with_types
 from .writer import TableWriter
 
 #: Rows per chunk when the table is already in memory.
@@ -39,12 +42,19 @@ class TableResult:
         The anomaly-score cut used (``score_table`` only).
     frame : DataFrame or None
         The output, when no ``output`` path was given.
+    unseen_categories : dict of str to int
+        Rows per column scored with a category never seen in fitting (``score_table``).
+    names : dict of str to str
+        The output column names written (``anomaly_score`` gets a ``_2`` suffix when an id
+        column has that name).
     """
 
     rows: int
     anomalies: int | None = None
     threshold: float | None = None
     frame: pd.DataFrame | None = None
+    unseen_categories: dict = field(default_factory=dict)
+    names: dict = field(default_factory=dict)
 
 
 def map_chunks(chunks, transform, consume, *, threads=SCORING_THREADS):
@@ -83,11 +93,16 @@ def map_chunks(chunks, transform, consume, *, threads=SCORING_THREADS):
 
 
 def score_table(model, source, output=None, *, threshold=None, contamination=None, explain=0,
-                delimiter=None, ignore_extra=False, progress=None):  # fmt: skip
+                delimiter=None, ignore_extra=False, progress=None, float_format=None):  # fmt: skip
     """Score a table with a model fitted on a table: ids, ``anomaly_score``, ``is_anomaly``.
 
     ``anomaly_score`` is ``-score_samples`` (higher = more anomalous) and ``is_anomaly`` 1
-    where it is above the threshold. Files are streamed: memory stays flat in their size.
+    where it is above the threshold; a row the model cannot score (an infinite or
+    overflowing value) gets ``inf`` and is flagged. Files are streamed: memory stays flat
+    in their size. Output names never overwrite an id column: an id column called
+    ``anomaly_score`` (``is_anomaly``, ``top1_column``...) keeps its name and the output
+    is written as ``anomaly_score_2``. A category never seen in fitting is counted
+    (``result.unseen_categories``) and warned about once, after the last chunk.
 
     Parameters
     ----------
@@ -103,13 +118,16 @@ def score_table(model, source, output=None, *, threshold=None, contamination=Non
     contamination : float in (0, 0.5], optional
         Flag this fraction of rows, as the training rows would be flagged.
     explain : int, default=0
-        Add the ``explain`` columns with the largest share of each row's error.
+        Add the ``explain`` columns with the largest share of each row's error (per
+        original column, the code distance as ``_code_distance``).
     delimiter : str, optional
         Of the input and the output, overriding their extensions.
     ignore_extra : bool, default=False
         Ignore columns the model does not know instead of refusing them.
     progress : callable, optional
         Called with each output chunk, in order (a progress bar).
+    float_format : str, optional
+        ``%``-format of the floats written to CSV/TSV (``"%.6g"``); Parquet keeps floats.
 
     Returns
     -------
@@ -129,21 +147,45 @@ def score_table(model, source, output=None, *, threshold=None, contamination=Non
     model = model if isinstance(model, TableModel) else TableModel.load(model)
     cut = model.threshold(threshold=threshold, contamination=contamination)
     pipeline, schema = model.pipeline, model.schema
+    names = output_names(schema.ids, explain)
+    unseen = {}
 
     def transform(chunk):
-        return score_chunk(pipeline, schema, chunk, threshold=cut, explain=explain)
+        if not schema.encoded:
+            return score_chunk(pipeline, schema, chunk, threshold=cut, explain=explain,
+                               names=names)  # fmt: skip
+        out, counts = score_encoded(pipeline, schema, chunk, threshold=cut, explain=explain,
+                                    names=names)  # fmt: skip
+        return out, counts
 
-    result = _run(model, source, output, transform, delimiter, ignore_extra, progress)
-    result.threshold = cut
+    def count(out):
+        if isinstance(out, tuple):
+            out, counts = out
+            for column, n in counts.items():
+                unseen[column] = unseen.get(column, 0) + n
+        return out
+
+    result = _run(model, source, output, transform, delimiter, ignore_extra, progress,
+                  count=count, flag=names[FLAG], float_format=float_format)  # fmt: skip
+    result.threshold, result.unseen_categories, result.names = cut, unseen, names
+    if unseen:
+        detail = ", ".join(f"{n} in {c!r}" for c, n in unseen.items())
+        warnings.warn(
+            f"{sum(unseen.values())} row(s) with a category not seen in fitting ({detail}): "
+            "scored as such, which adds to their anomaly score.",
+            UnseenCategoryWarning,
+            stacklevel=2,
+        )
     return result
 
 
 def denoise_table(model, source, output=None, *, delimiter=None, ignore_extra=False,
-                  progress=None):  # fmt: skip
+                  progress=None, float_format=None):  # fmt: skip
     """The table with its feature columns replaced by the model's reconstructions.
 
-    Numbers come back in their own units; a categorical column gets its most likely
-    category; id and ignored columns are copied unchanged. Parameters as
+    Numbers come back in their own units (columns of integers rounded to integers, 0/1
+    columns to 0 or 1); a categorical column gets its most likely category, a date
+    column an ISO date; id and ignored columns are copied unchanged. Parameters as
     :func:`score_table`'s.
 
     Examples
@@ -160,12 +202,16 @@ def denoise_table(model, source, output=None, *, delimiter=None, ignore_extra=Fa
     pipeline, schema = model.pipeline, model.schema
 
     def transform(chunk):
+        if schema.encoded:
+            return denoise_encoded(pipeline, schema, chunk)
         return denoise_chunk(pipeline, schema, chunk)
 
-    return _run(model, source, output, transform, delimiter, ignore_extra, progress)
+    return _run(model, source, output, transform, delimiter, ignore_extra, progress,
+                float_format=float_format)  # fmt: skip
 
 
-def _run(model, source, output, transform, delimiter, ignore_extra, progress):
+def _run(model, source, output, transform, delimiter, ignore_extra, progress, *,
+         count=None, flag=FLAG, float_format=None):  # fmt: skip
     """Read ``source`` in chunks, transform them on the engine, write or collect the output."""
     schema = model.schema
     name, chunks = _chunks(schema, source, delimiter, ignore_extra)
@@ -176,21 +222,23 @@ def _run(model, source, output, transform, delimiter, ignore_extra, progress):
         schema.check_missing_values(chunk, name)
         return transform(chunk)
 
-    def consume(out, write):
-        write(out)
+    def consume(out, write, text):
+        out = count(out) if count is not None else out
         result.rows += len(out)
-        if FLAG in out:
-            result.anomalies = (result.anomalies or 0) + int(out[FLAG].sum())
+        if flag in out:
+            result.anomalies = (result.anomalies or 0) + int(out[flag].sum())
         if progress is not None:
             progress(out)
+        write(format_floats(out, float_format) if text else out)
 
     if output is None:
-        map_chunks(chunks, work, lambda out: consume(out, collected.append))
+        map_chunks(chunks, work, lambda out: consume(out, collected.append, False))
         _check_rows(result, name)
         result.frame = pd.concat(collected) if collected else None
         return result
     with TableWriter(output, delimiter=delimiter) as writer:
-        map_chunks(chunks, work, lambda out: consume(out, writer.write))
+        text = writer.kind != "parquet"
+        map_chunks(chunks, work, lambda out: consume(out, writer.write, text))
         _check_rows(result, name)  # inside: no output file appears
     return result
 
@@ -201,17 +249,24 @@ def _check_rows(result, name):
 
 
 def _chunks(schema, source, delimiter, ignore_extra):
-    """``(name, iterator of DataFrames)`` of a path, a Table or a DataFrame."""
+    """``(name, iterator of DataFrames)`` of a path, a Table or a DataFrame.
+
+    With an ``encoded`` schema, a CSV file is read as text and each chunk's index is the
+    1-based data row of the file (what error messages name).
+    """
     if isinstance(source, Table | pd.DataFrame):
         name = source.name if isinstance(source, Table) else "the table"
         frame = source.frame if isinstance(source, Table) else source
         schema.check_columns(list(frame.columns), name, allow_extra=ignore_extra)
-        if not isinstance(source, Table):
+        if not isinstance(source, Table) and not schema.encoded:
             frame = with_types(frame, schema.arrow_types())
         return name, (frame.iloc[i : i + FRAME_CHUNK] for i in range(0, len(frame), FRAME_CHUNK))
-    reader = TableReader(source, delimiter=delimiter, column_types=schema.arrow_types())
+    reader = TableReader(source, delimiter=delimiter, column_types=schema.arrow_types(),
+                         text=schema.encoded)  # fmt: skip
     schema.check_columns(reader.columns, reader.name, allow_extra=ignore_extra)
-    return reader.name, iter(reader)
+    if not schema.encoded:
+        return reader.name, iter(reader)
+    return reader.name, (chunk.set_axis(chunk.index + 1, axis=0) for chunk in reader)
 
 
 __all__ = [

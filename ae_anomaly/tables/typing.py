@@ -148,6 +148,11 @@ def parse_numbers(series, options, *, percent=None):
     bad = np.zeros(len(series), dtype=bool)
     positions = np.flatnonzero(present)
     cells = series.iloc[positions]
+    if not percent and options.decimal == "." and options.thousands is None:
+        fast = _plain_floats(cells)
+        if fast is not None:  # every cell a plain number: the common case, vectorised
+            values[positions] = fast
+            return values, bad, False
     is_object = np.zeros(len(cells), dtype=bool)
     if pd.api.types.is_object_dtype(dtype):
         is_object = cells.map(_is_number_object).to_numpy(dtype=bool)
@@ -173,6 +178,20 @@ def parse_numbers(series, options, *, percent=None):
     bad[object_positions] = percent  # a plain number in a column of percentages
     values[bad] = np.nan
     return values, bad, percent
+
+
+def _plain_floats(cells):
+    """The cells as floats when every one is text of a plain number (``1.5``, ``-2e3``,
+    ``inf``), else None: the regular path then finds and reports the others."""
+    import pyarrow as pa
+
+    if not len(cells) or pd.api.types.infer_dtype(cells, skipna=False) != "string":
+        return None
+    try:  # Arrow's parser: no spaces, no "1_000"; those go the regular way
+        text = pa.array(cells.to_numpy(dtype=object), type=pa.string())
+        return text.cast(pa.float64()).to_numpy(zero_copy_only=False)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError):
+        return None
 
 
 def parse_booleans(series, options):

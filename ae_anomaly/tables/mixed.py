@@ -1,0 +1,198 @@
+"""Score and denoise chunks with a ``TableEncoder -> detector`` pipeline (mixed tables).
+
+The model files written by ``ae-anomaly fit`` (in memory) hold
+:func:`~ae_anomaly.tables.pipeline.make_table_pipeline`'s pipeline and an ``encoded``
+:class:`~ae_anomaly.tables.schema.Schema`. Rows the detector cannot score (an infinite or
+overflowing value) get the anomaly score ``inf`` and are flagged -- never NaN and normal.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .encoder import UNSEEN, TableEncoder
+from .pipeline import CODE_DISTANCE, shares_of_encoded
+from .schema import FLAG, SCORE, Schema, output_names
+from .thresholds import anomaly_scores
+from .typing import BOOLEAN, CATEGORICAL, DATETIME, NUMERIC
+
+#: ``TableEncoder`` parameters a table model records (the CLI's typing options).
+ENCODER_OPTIONS = ("impute", "decimal", "thousands", "na_values", "keep_default_na", "coerce",
+                   "date_format", "date_cols", "categorical")  # fmt: skip
+
+
+def encoded_schema(pipeline, frame, features, ids):
+    """The ``encoded`` schema of a fitted table pipeline and its training frame.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from ae_anomaly import Autoencoder
+    >>> from ae_anomaly.tables.pipeline import make_table_pipeline
+    >>> frame = pd.DataFrame({"n": [0, 1, 1, 0], "c": ["a", "b", "a", "b"]})
+    >>> pipeline = make_table_pipeline(Autoencoder(max_iter=1, random_state=0)).fit(frame)
+    >>> schema = encoded_schema(pipeline, frame, ["n", "c"], [])
+    >>> schema.features, schema.integers, schema.binary
+    ({'n': 'numeric', 'c': 'categorical'}, ['n'], ['n'])
+    """
+    encoder = pipeline[0]
+    kinds = {name: spec["kind"] for name, spec in encoder.columns_.items()}
+    integers, binary = [], []
+    encoded = encoder.transform(frame[features]) if kinds else None
+    for name, kind in kinds.items():
+        if kind != NUMERIC or encoder.columns_[name]["percent"]:
+            continue
+        values = np.asarray(encoded.iloc[:, encoder.feature_groups_[name][0]], dtype=float)
+        values = values[np.isfinite(values)]
+        if len(values) and np.array_equal(values, np.round(values)):
+            integers.append(name)
+            if np.isin(values, (0.0, 1.0)).all():
+                binary.append(name)
+    ignored = [c for c in frame.columns if c not in kinds and c not in ids]
+    return Schema(features=kinds, ids=list(ids), ignored=ignored, impute=encoder.impute,
+                  encoded=True, integers=integers, binary=binary)  # fmt: skip
+
+
+def _encode(pipeline, schema, frame):
+    """``(encoded DataFrame, finite-row mask, unseen counts per column)`` of a chunk."""
+    encoder = pipeline[0]
+    features = frame[list(schema.features)]
+    encoded = pd.DataFrame(
+        encoder._transform(features, warn=False),
+        columns=encoder.get_feature_names_out(),
+        index=frame.index,
+    )
+    finite = np.isfinite(encoded.to_numpy()).all(axis=1)
+    unseen = encoder.unseen_categories(features).sum()
+    return encoded, finite, {c: int(n) for c, n in unseen.items() if n}
+
+
+def score_encoded(pipeline, schema, frame, *, threshold, explain=0, names=None):
+    """``(output chunk, unseen counts)``: ids, anomaly score, flag, top original columns.
+
+    A row with a non-finite encoded value (``inf``, ``1e308`` overflowing) or whose score
+    overflows gets the score ``inf`` and is flagged; with ``explain`` its top columns are
+    those that carry the non-finite values.
+    """
+    names = names or output_names(schema.ids, explain)
+    encoded, finite, unseen = _encode(pipeline, schema, frame)
+    detector = pipeline[-1]
+    scores = np.full(len(frame), np.inf)
+    if finite.any():
+        with np.errstate(over="ignore", invalid="ignore"):
+            scores[finite] = anomaly_scores(detector, encoded[finite])
+    scores[~np.isfinite(scores)] = np.inf
+    out = frame[schema.ids].copy()
+    out[names[SCORE]] = scores
+    out[names[FLAG]] = (scores > threshold).astype(np.int8)
+    if explain:
+        shares = _explain(pipeline[0], detector, encoded, finite)
+        columns = np.array(shares.columns, dtype=object)
+        values = shares.to_numpy()
+        top = np.argsort(-values, axis=1, kind="stable")[:, : min(explain, len(columns))]
+        for k in range(top.shape[1]):
+            out[names[f"top{k + 1}_column"]] = columns[top[:, k]]
+            out[names[f"top{k + 1}_share"]] = np.round(
+                np.take_along_axis(values, top[:, k : k + 1], 1)[:, 0], 6
+            )
+    return out, unseen
+
+
+def _explain(encoder, detector, encoded, finite):
+    """Shares per original column (and ``_code_distance``); non-finite rows are shared by
+    the columns that hold the non-finite values."""
+    columns = [*encoder.feature_groups_, CODE_DISTANCE]
+    shares = pd.DataFrame(0.0, index=encoded.index, columns=columns)
+    if finite.any():
+        with np.errstate(over="ignore", invalid="ignore"):
+            part = shares_of_encoded(encoder, detector, encoded[finite])
+        shares.loc[finite] = part.to_numpy()
+    if not finite.all():
+        bad = ~np.isfinite(encoded[~finite].to_numpy())
+        culprits = np.column_stack(
+            [bad[:, idx].any(axis=1) for idx in encoder.feature_groups_.values()]
+            + [np.zeros(len(bad), dtype=bool)]
+        )
+        shares.loc[~finite] = culprits / culprits.sum(axis=1, keepdims=True)
+    return shares
+
+
+def denoise_encoded(pipeline, schema, frame):
+    """The chunk with each feature column replaced by its reconstruction, in its own type.
+
+    Numbers in their units (integer columns rounded, 0/1 columns 0 or 1), booleans 0/1,
+    categories the most likely training category, dates as ISO text. Rows with a
+    non-finite value and the other columns are copied unchanged.
+    """
+    encoder = pipeline[0]
+    encoded, finite, _ = _encode(pipeline, schema, frame)
+    out = frame.copy()
+    if not finite.any():
+        return out
+    rows = np.flatnonzero(finite)
+    recon = np.asarray(pipeline[-1].reconstruct(encoded[finite]), dtype=np.float64)
+    for name, kind in schema.features.items():
+        idx = encoder.feature_groups_[name]
+        block = recon[:, idx]
+        column = out[name].astype(object)
+        column.iloc[rows] = list(_decoded(encoder.columns_[name], name, kind, block, schema))
+        out[name] = _tidy(column)
+    return out
+
+
+def _decoded(spec, name, kind, block, schema):
+    if kind == CATEGORICAL:
+        categories = np.asarray(spec["categories"], dtype=object)
+        if not len(categories):
+            return np.full(len(block), UNSEEN, dtype=object)
+        return categories[np.argmax(block[:, : len(categories)], axis=1)]
+    values = block[:, 0]
+    if kind == DATETIME:
+        stamps = pd.to_datetime(np.round(values), unit="s", utc=True)
+        fmt = "%Y-%m-%dT%H:%M:%S" if "hour" in spec["parts"] else "%Y-%m-%d"
+        return stamps.strftime(fmt)
+    if kind == BOOLEAN or name in schema.binary:
+        return np.clip(np.round(values), 0, 1).astype(np.int64)
+    if name in schema.integers:
+        return np.round(values).astype(np.int64)
+    return values
+
+
+def _tidy(column):
+    """An object column of one Python type as that type (ints, floats, text)."""
+    kinds = {type(v) for v in column}
+    if kinds <= {int, np.int64}:
+        return column.astype(np.int64)
+    if kinds <= {float, np.float64, int, np.int64}:
+        return column.astype(np.float64)
+    return column
+
+
+def format_floats(frame, float_format):
+    """``frame`` with its float columns as text, ``float_format % value`` (``"%.6g"``).
+
+    Examples
+    --------
+    >>> format_floats(pd.DataFrame({"a": [1 / 3, np.inf], "b": [1, 2]}), "%.3g")["a"].tolist()
+    ['0.333', 'inf']
+    """
+    if not float_format:
+        return frame
+    out = frame.copy()
+    for name in out.columns:
+        if pd.api.types.is_float_dtype(out[name].dtype):
+            values = out[name].to_numpy(dtype=np.float64)
+            text = np.char.mod(float_format, values).astype(object)
+            text[np.isnan(values)] = None
+            out[name] = text
+    return out
+
+
+def is_table_pipeline(pipeline):
+    """Whether ``pipeline`` starts with a :class:`TableEncoder`."""
+    return isinstance(pipeline[0], TableEncoder)
+
+
+__all__ = ["ENCODER_OPTIONS", "denoise_encoded", "encoded_schema", "format_floats",
+           "score_encoded"]  # fmt: skip
