@@ -105,8 +105,9 @@ def fit(data, output, force, model, settings, columns, exclude, ids, categorical
 @click.option(
     "--scheduler",
     metavar="ADDRESS",
-    help="With --engine dask: a Dask scheduler, e.g. tcp://10.0.0.5:8786 (default: a local "
-    "cluster on this machine).",
+    help="With --engine dask: a Dask scheduler, e.g. tcp://10.0.0.5:8786 (default: an "
+    "in-process cluster with no network port). A scheduler you name is yours to secure: "
+    "without TLS (distributed.Security) anyone who can reach it can run code on its workers.",
 )
 @input_options
 @report_options
