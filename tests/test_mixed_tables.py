@@ -14,7 +14,6 @@ import pyarrow.parquet as pq
 import pytest
 from sklearn.base import clone
 from sklearn.metrics import roc_auc_score
-from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from ae_anomaly import Autoencoder
 from ae_anomaly.tables.encoder import UNSEEN, TableEncoder, UnseenCategoryWarning
@@ -347,15 +346,7 @@ def test_an_all_missing_column_is_refused():
 
 
 # ------------------------------------------------------------------- sklearn contract
-@parametrize_with_checks(
-    [TableEncoder()],
-    expected_failed_checks=lambda estimator: {
-        "check_estimators_nan_inf": "infinity at transform time goes on to the detector, "
-        "which flags the row (refused at fit time)",
-    },
-)
-def test_sklearn_compatible_transformer(estimator, check):
-    check(estimator)
+# (sklearn's checks of TableEncoder: tests/test_estimator_checks.py, over the registry)
 
 
 def test_clone_params_pickle_and_set_output():
