@@ -10,7 +10,6 @@
 from __future__ import annotations
 
 import contextlib
-import os
 
 import torch
 from torch import nn
@@ -33,9 +32,10 @@ from .adam import Adam
 #:
 #: Small networks gain nothing from a second thread and lose 6-22x when the cores are
 #: busy (the threads wait for each other at every operation). Larger steps may gain on an
-#: idle machine; that branch also requires an idle core (:func:`idle_cores`). The value is
-#: an estimate (a 2-thread GEMM pays at around 1e8 multiply-adds per call on an idle core;
-#: a step has a few of them); it was not calibrated on an idle machine.
+#: idle machine. The choice never looks at the machine's load: a thread count that changed
+#: with the load could change a fit's last bits, and ``random_state`` must give identical
+#: results. The value is an estimate (a 2-thread GEMM pays at around 1e8 multiply-adds per
+#: call on an idle core; a step has a few of them); it was not calibrated on an idle machine.
 PARALLEL_MACS = 2e9
 
 
@@ -83,30 +83,14 @@ def forward_macs(module, input_shape):
     return total
 
 
-def idle_cores():
-    """Cores this process may use minus the 1-minute load average (other processes'
-    runnable threads, and ours), plus one for ourselves; None where the OS has no load
-    average (Windows)."""
-    try:
-        load = os.getloadavg()[0]
-    except (AttributeError, OSError):
-        return None
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:
-        cores = os.cpu_count() or 1
-    return max(1, int(cores - load + 1))
-
-
 def choose_threads(macs_per_row, batch_rows, *, training=True, device="cpu", max_threads=None):
     """Intra-op threads for steps of ``batch_rows`` rows costing ``macs_per_row``
     multiply-adds each in the forward pass (see :func:`forward_macs`).
 
     One thread unless a step does at least :data:`PARALLEL_MACS` multiply-adds (forward
-    and, when ``training``, backward: 3x the forward); then as many as there are idle
-    cores (:func:`idle_cores`), at most the caller's ``torch.get_num_threads()`` (or
-    ``max_threads``), so ``torch.set_num_threads(1)`` is respected. On a GPU the CPU only
-    launches kernels: one thread.
+    and, when ``training``, backward: 3x the forward); then the caller's
+    ``torch.get_num_threads()`` (or ``max_threads``), so ``torch.set_num_threads(1)`` is
+    respected. On a GPU the CPU only launches kernels: one thread.
 
     Why (the table at :data:`PARALLEL_MACS`): the default ``Autoencoder()`` fit of 7,000 x 30
     rows took 1.05 s on one thread and 16.0 s on torch's default two on a shared 2-core
@@ -116,17 +100,15 @@ def choose_threads(macs_per_row, batch_rows, *, training=True, device="cpu", max
     --------
     >>> choose_threads(3840, 1024)
     1
-    >>> choose_threads(10**8, 1024, max_threads=4) in (1, 2, 3, 4)
-    True
+    >>> choose_threads(10**8, 1024, max_threads=4)
+    4
     """
     if torch.device(device).type != "cpu":
         return 1
     work = (3 if training else 1) * macs_per_row * batch_rows
     if work < PARALLEL_MACS:
         return 1
-    ceiling = torch.get_num_threads() if max_threads is None else max_threads
-    idle = idle_cores()
-    return max(1, ceiling if idle is None else min(ceiling, idle))
+    return max(1, torch.get_num_threads() if max_threads is None else max_threads)
 
 
 @contextlib.contextmanager
