@@ -43,8 +43,19 @@ class Group(click.Group):
             raise click.ClickException(message(exc)) from None
 
 
-def _one_line_warning(warning, category, filename, lineno, file=None, line=None):
-    click.echo(f"Warning: {message(warning)}", err=True)
+def _one_line_warnings():
+    """A ``showwarning`` that prints each distinct warning once, on one line: the same
+    warning raised for every chunk, thread or explained column is said once (Python's own
+    once-per-location registry is reset whenever a library enters ``catch_warnings``)."""
+    shown = set()
+
+    def show(warning, category, filename, lineno, file=None, line=None):
+        text = message(warning)
+        if text not in shown:
+            shown.add(text)
+            click.echo(f"Warning: {text}", err=True)
+
+    return show
 
 
 @click.group(cls=Group, context_settings=CONTEXT_SETTINGS)
@@ -65,7 +76,7 @@ def cli(ctx):
     """
     ctx.with_resource(warnings.catch_warnings())
     warnings.simplefilter("default")
-    warnings.showwarning = _one_line_warning
+    warnings.showwarning = _one_line_warnings()
 
 
 for _command in COMMANDS:
