@@ -202,3 +202,15 @@ def test_sigterm_mid_run_removes_the_partial_output(model, tmp_path):
     process.stderr.close()
     assert not out.exists()
     assert not list(tmp_path.glob(".scores.csv*"))
+
+
+def test_info_shows_control_characters_of_a_header_as_escapes(tmp_path):
+    """A crafted column name cannot drive the terminal that reads ``info``."""
+    frame = pd.DataFrame(np.random.RandomState(0).normal(size=(40, 2)), columns=["a", "b"])
+    frame = frame.rename(columns={"b": "b\x1b[2J\x1b[31m\r"})
+    path = tmp_path / "escapes.skops"
+    save(Autoencoder(max_iter=1, random_state=0).fit(frame), path)
+    result = run("info", path)
+    assert result.exit_code == 0, result.output
+    assert "\x1b" not in result.output and "\r" not in result.output
+    assert "b\\x1b[2J\\x1b[31m\\r" in result.output

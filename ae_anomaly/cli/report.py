@@ -151,4 +151,19 @@ def print_info(metadata):
     lines.append(("created", metadata.get("created", "-")))
     width = max(len(key) for key, _ in lines)
     for key, value in lines:
-        click.echo(f"{key:<{width}}  {value}")
+        click.echo(f"{key:<{width}}  {printable(value)}")
+
+
+def printable(text):
+    """``text`` with control characters (ANSI escapes, carriage returns...) shown as
+    escapes: a model file's header cannot drive the terminal that reads it.
+
+    Examples
+    --------
+    >>> printable("red \x1b[31m text")
+    'red \\x1b[31m text'
+    """
+    return "".join(
+        char if char.isprintable() else char.encode("unicode_escape").decode("ascii")
+        for char in str(text)
+    )
