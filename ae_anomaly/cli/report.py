@@ -155,7 +155,7 @@ def print_info(metadata):
 
 
 def printable(text):
-    """``text`` with control characters (ANSI escapes, carriage returns...) shown as
+    r"""``text`` with control characters (ANSI escapes, carriage returns...) shown as
     escapes: a model file's header cannot drive the terminal that reads it.
 
     Examples
