@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .encoder import UNSEEN, TableEncoder
+from .encoder import UNSEEN
 from .pipeline import CODE_DISTANCE, shares_of_encoded
 from .schema import FLAG, SCORE, Schema, output_names
 from .thresholds import anomaly_scores
@@ -187,11 +187,6 @@ def format_floats(frame, float_format):
             text[np.isnan(values)] = None
             out[name] = text
     return out
-
-
-def is_table_pipeline(pipeline):
-    """Whether ``pipeline`` starts with a :class:`TableEncoder`."""
-    return isinstance(pipeline[0], TableEncoder)
 
 
 __all__ = ["ENCODER_OPTIONS", "denoise_encoded", "encoded_schema", "format_floats",

@@ -16,14 +16,12 @@ from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import OneHotEncoder
 
-from .errors import Phrased, TableError, escape, literal
+from .errors import TableError, escape, literal
 from .thresholds import anomaly_scores
 
 NUMERIC, CATEGORICAL = "numeric", "categorical"
 #: Output column names of ``score``: nobody can misread the direction of the score.
 SCORE, FLAG = "anomaly_score", "is_anomaly"
-#: A categorical column with more distinct values than this gets a warning.
-MAX_CATEGORIES = 100
 
 
 @dataclass
@@ -182,10 +180,6 @@ def prepare(frame, schema):
     return features
 
 
-class ColumnWarning(Phrased, UserWarning):
-    """A column that is probably not what the schema makes of it (names its parameters)."""
-
-
 def with_types(frame, types):
     """``frame`` with the column types a :class:`TableReader` reading it as ``types`` gives.
 
@@ -209,17 +203,6 @@ def with_types(frame, types):
     out = table.to_pandas()
     out.index = frame.index
     return out
-
-
-def categorical_warnings(frame, schema):
-    """Warnings for categorical columns that look like ids or free text."""
-    for column in schema.categorical:
-        n_unique = frame[column].nunique()
-        if n_unique > MAX_CATEGORIES:
-            yield ColumnWarning(
-                f"categorical column {literal(column)} has {n_unique} distinct values; if it "
-                "is an id or free text, list it in {ids} or {exclude}."
-            )
 
 
 def _groups(pipeline, schema):
