@@ -59,7 +59,6 @@ score_statistics : {"median", "mean"}, default="median"
     median 1 over the training rows; the unlabeled outliers of the training data barely
     move them. "mean": the mean squared error, the mean and the variance (each part
     then averages about 1 over the training rows).
-    Unused by the convolutional models, which score with the plain pixel error.
 device : {"auto", "cpu", "cuda"}, default="auto"
     Where the network runs; "auto" picks CUDA when available. Resolved in ``fit``.
 random_state : int, RandomState instance or None, default=None
