@@ -337,8 +337,95 @@ def test_parquet_reads_only_the_columns_asked_for(tmp_path):
     )
     table = pa.table({"a": np.arange(n, dtype=float), "blob": blob})
     path = tmp_path / "t.parquet"
-    pq.write_table(table, path, row_group_size=n)
+    # without Arrow's schema (as other tools write it): read, the column is decoded
+    pq.write_table(table, path, row_group_size=n, store_schema=False)
     assert path.stat().st_size < 4 << 20
     result = _capped_read(path, extra_mib=512, usecols=["a"])
     assert result.returncode == 0, result.stderr[-2000:]
     assert f"ROWS {n}" in result.stdout
+    control = _capped_read(path, extra_mib=512)  # every column: does not fit under the cap
+    assert control.returncode != 0 and "MemoryError" in control.stderr, control.stdout
+
+
+_CAPPED_SCORE = """
+import resource, sys
+sys.path.insert(0, {root!r})
+from click.testing import CliRunner
+from ae_anomaly.cli import cli
+from ae_anomaly.tables.reader import TableReader
+
+def score(data, out, *extra):
+    result = CliRunner().invoke(cli, ["score", sys.argv[1], data, "-o", out, *extra])
+    print("EXIT", result.exit_code, "STDERR", result.stderr.replace(chr(10), "|"))
+
+score(sys.argv[2], sys.argv[4])  # a small table: imports, threads, arenas; the baseline
+peak = int(open("/proc/self/status").read().split("VmPeak:")[1].split()[0]) * 1024
+resource.setrlimit(resource.RLIMIT_AS, (peak + (1 << 30), resource.RLIM_INFINITY))
+score(sys.argv[3], sys.argv[5], "--ignore-extra")
+try:  # the control: decoding every column does not fit under the cap
+    sum(len(chunk) for chunk in TableReader(sys.argv[3]))
+    print("CONTROL read")
+except MemoryError as exc:
+    print("CONTROL", type(exc).__name__)
+"""
+
+
+def test_score_ignore_extra_never_decodes_an_unused_column_under_a_memory_cap(model, tmp_path):
+    """The issue's case: a small Parquet file with an unused dictionary-encoded 1 MiB
+    binary column took 6.2 GB in ``score --ignore-extra``; only the model's feature and
+    id columns are read now, under a cap of a small run + 1 GiB."""
+    n = 6_000
+    rng = np.random.RandomState(0)
+    blob = pa.DictionaryArray.from_arrays(
+        pa.array(np.zeros(n, dtype=np.int32)), pa.array([b"z" * (1 << 20)], pa.binary())
+    )
+    columns = {"id": pa.array([str(i) for i in range(n)])}
+    columns.update({c: rng.normal(size=n) for c in ["amount", "age", "score"]})
+    path = tmp_path / "blob.parquet"
+    # written as other tools write it: without Arrow's schema, pyarrow decodes the
+    # dictionary into 6,000 copies of the 1 MiB value
+    pq.write_table(pa.table({**columns, "blob": blob}), path, row_group_size=n,
+                   store_schema=False)  # fmt: skip
+    assert path.stat().st_size < 4 << 20
+    out = tmp_path / "scores.csv"
+    script = _CAPPED_SCORE.format(root=str(ROOT))
+    args = [model, model.parent / "train.csv", path, tmp_path / "small.csv", out]
+    result = subprocess.run([sys.executable, "-c", script, *map(str, args)],
+                            capture_output=True, text=True, timeout=600)  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
+    runs = [line for line in result.stdout.splitlines() if line.startswith("EXIT")]
+    assert [line.split(" STDERR")[0] for line in runs] == ["EXIT 0", "EXIT 0"], result.stdout
+    assert "6,000 rows" in runs[1] and runs[1].count("|") == 1, runs[1]  # one summary line
+    assert "CONTROL MemoryError" in result.stdout or "CONTROL ArrowMemoryError" in result.stdout
+    scores = pd.read_csv(out)
+    assert list(scores.columns) == ["id", "anomaly_score", "is_anomaly"] and len(scores) == n
+    no_leftovers(tmp_path)
+    refused = run("score", model, path, "-o", tmp_path / "refused.csv")  # no --ignore-extra
+    assert_error(refused, 1, "unknown column(s) 'blob'", "--ignore-extra")
+    assert not (tmp_path / "refused.csv").exists()
+
+
+def test_csv_read_with_only_some_columns_still_refuses_ragged_rows(model, tmp_path, monkeypatch):
+    """pandas accepts any number of fields when it reads some columns only: the field
+    counts are checked on the raw text instead (quotes, CR-only and stdin included)."""
+    header = "id,amount,age,score,note\n"
+    good = "".join(f'{i},1.5,2.5,3.5,"a, ""quoted""\nnote"\n' for i in range(300))
+    path = tmp_path / "notes.csv"
+    path.write_text(header + good)
+    result = run("score", model, path, "--ignore-extra")
+    assert result.exit_code == 0, result.output
+    assert len(result.stdout.splitlines()) == 301
+    out = tmp_path / "scores.csv"
+    monkeypatch.setattr("ae_anomaly.tables.formats.BLOCK_SIZE", 512)  # the bad row later
+    for bad, got in [("7,1.5,2.5,3.5\n", 4), ("7,1.5,2.5,3.5,x,y\n", 6)]:
+        path.write_text(header + good + bad + good)
+        expected = "malformed CSV at line "  # 602 as an editor counts (pandas: 302)
+        assert_error(run("score", model, path, "--ignore-extra", "-o", out), 1, expected,
+                     f"expected 5 fields like the header, got {got}")  # fmt: skip
+        assert not out.exists()
+        assert_error(run("score", model, "-", "--ignore-extra", input=path.read_bytes()), 1,
+                     expected)  # fmt: skip
+        mac = tmp_path / "mac.csv"
+        mac.write_bytes(path.read_bytes().replace(b"\n", b"\r"))
+        assert_error(run("score", model, mac, "--ignore-extra"), 1, "malformed CSV")
+    no_leftovers(tmp_path)

@@ -136,7 +136,10 @@ class TableReader:
         sizes are re-estimated from each chunk, so rows that grow long later in a file do
         not make a chunk larger than a few blocks.
     usecols : list of str, optional
-        Read only these columns (the others are never decoded); default all.
+        Read only these columns (the others are never decoded; :meth:`select` after
+        checking the header); default all. ``columns`` still lists every column of the
+        file, ``arrow_types`` and the chunks only those read. A CSV row with more or fewer
+        fields than the header is refused all the same (counted on the raw text).
 
     Examples
     --------
@@ -167,8 +170,35 @@ class TableReader:
 
     def with_types(self, column_types):
         """A reader of the same table with ``column_types`` (before any iteration)."""
+        return self._changed(column_types=dict(column_types))
+
+    def select(self, columns):
+        """A reader of the same table reading only ``columns`` (before any iteration).
+
+        The header is read once (also from stdin): check it with ``columns``, then select
+        what is needed, and the other columns are never decoded.
+
+        Examples
+        --------
+        >>> import pathlib, tempfile
+        >>> path = pathlib.Path(tempfile.mkdtemp()) / "t.csv"
+        >>> _ = path.write_text("a,blob,b\\n1,xxxx,2\\n")
+        >>> reader = TableReader(path)
+        >>> [list(chunk.columns) for chunk in reader.select(["b", "a"])]
+        [['a', 'b']]
+        """
+        wanted = set(columns)
+        usecols = [c for c in self.columns if c in wanted]  # in the file's order
+        unknown = [c for c in columns if c not in self.columns]
+        if unknown:
+            raise DataError(f"{self.name}: no column named {_names(unknown)}.")
+        if len(usecols) == len(self.columns):
+            return self
+        return self._changed(usecols=usecols)
+
+    def _changed(self, **changes):
         other = object.__new__(type(self))
-        other.__dict__.update(self.__dict__, column_types=dict(column_types))
+        other.__dict__.update(self.__dict__, **changes)
         other.columns, other.arrow_types = other._read_schema()
         return other
 
@@ -246,7 +276,11 @@ class TableReader:
                 schema = pq.read_schema(str(self.path))
             except (pa.ArrowInvalid, OSError) as exc:
                 raise DataError(f"{self.name}: not a readable Parquet file ({exc}).") from None
-            return list(schema.names), dict(zip(schema.names, schema.types, strict=True))
+            names = list(schema.names)
+            self._check_usecols(names)
+            read = set(self.usecols or names)
+            types = {n: t for n, t in zip(names, schema.types, strict=True) if n in read}
+            return names, types
         head = self._head_lines()
         names = next(
             csv.reader(
@@ -262,10 +296,7 @@ class TableReader:
                 f"{self.name}: column {unnamed[0]} of the header has no name; every column "
                 "needs one."
             )
-        if self.usecols is not None:
-            unknown = [c for c in self.usecols if c not in names]
-            if unknown:
-                raise DataError(f"{self.name}: no column named {_names(unknown)}.")
+        self._check_usecols(names)
         duplicated = sorted(n for n, k in collections.Counter(names).items() if k > 1)
         if duplicated:
             raise DataError(f"{self.name}: duplicated column name(s) {_names(duplicated)}.")
@@ -278,7 +309,7 @@ class TableReader:
                     )
         sample = self._parse(io.BytesIO(head), chunksize=None)
         types = {}
-        for name in names:
+        for name in self.usecols or names:
             dtype = sample[name].dtype
             if name in self.column_types:
                 types[name] = self.column_types[name]
@@ -287,6 +318,11 @@ class TableReader:
             else:
                 types[name] = pa.from_numpy_dtype(dtype)
         return names, types
+
+    def _check_usecols(self, names):
+        unknown = [c for c in self.usecols or () if c not in names]
+        if unknown:
+            raise DataError(f"{self.name}: no column named {_names(unknown)}.")
 
     def _types(self):
         """``read_csv``'s type options: ``text`` reads every cell as written."""
@@ -329,6 +365,8 @@ class TableReader:
         checked_short_rows = False
         with context as stream:
             for number, piece in enumerate(self._pieces(stream)):
+                if self.usecols is not None:  # pandas then accepts any number of fields
+                    self._check_fields(piece, number == 0, lines)
                 try:
                     chunk = self._parse_piece(piece, first=number == 0)
                 except pd.errors.EmptyDataError:
@@ -348,6 +386,25 @@ class TableReader:
                     checked_short_rows = True
                 yield chunk
                 offset += len(chunk)
+
+    def _check_fields(self, piece, first, lines):
+        """Refuse a record of ``piece`` whose field count differs from the header's;
+        ``lines``: the line breaks before ``piece``."""
+        newline, delimiter = self._newline(), self.delimiter.encode()
+        if len(delimiter) != 1:  # not a delimiter pandas' C parser reads
+            return
+        starts, counts = _field_counts(piece, delimiter, newline)
+        if first and len(counts):
+            starts, counts = starts[1:], counts[1:]  # the header
+        bad = np.flatnonzero(counts != len(self.columns))
+        if len(bad):
+            start = int(starts[bad[0]])
+            line = lines + piece.count(newline, 0, start) + 1
+            raise DataError(
+                f"{self.name}: malformed CSV at line {line}: expected {len(self.columns)} "
+                f"fields like the header, got {int(counts[bad[0]])} (an unclosed quote or a "
+                "wrong delimiter?)."
+            )
 
     def _newline(self):
         return b"\r" if self._cr_only() else b"\n"
@@ -497,6 +554,32 @@ def _record_end(buffer, newline):
     inside = np.cumsum(codes == ord('"'), dtype=np.uint8) & 1  # wraps: parity kept
     ends = np.flatnonzero((codes == newline) & (inside == 0))
     return int(ends[-1]) + 1 if len(ends) else -1
+
+
+def _field_counts(piece, delimiter, newline):
+    """``(start offsets, field counts)`` of the records of ``piece`` (bytes, as are the
+    one-byte ``delimiter`` and ``newline``; whole records, as
+    :func:`_record_end` cuts them; double-quoted fields may hold delimiters and line
+    breaks); blank lines, which the parser skips, are left out."""
+    codes = np.frombuffer(piece, dtype=np.uint8)
+    outside = None
+    if b'"' in piece:
+        outside = (np.cumsum(codes == ord('"'), dtype=np.uint8) & 1) == 0  # wraps: parity kept
+    breaks = codes == newline[0]
+    separators = codes == delimiter[0]
+    if outside is not None:
+        breaks &= outside
+        separators &= outside
+    ends = np.flatnonzero(breaks)
+    if not len(codes) or codes[-1] != newline[0] or (outside is not None and not outside[-1]):
+        ends = np.append(ends, len(codes))  # the last record has no line break
+    starts = np.concatenate([[0], ends[:-1] + 1])
+    before = np.searchsorted(np.flatnonzero(separators), ends)
+    counts = np.diff(before, prepend=0) + 1
+    length = ends - starts
+    carriage = codes[np.minimum(starts, len(codes) - 1)] == ord("\r") if len(codes) else []
+    blank = (length == 0) | ((length == 1) & carriage)
+    return starts[~blank], counts[~blank]
 
 
 def _names(names):

@@ -166,7 +166,8 @@ def score_table(model, source, output=None, *, threshold=None, contamination=Non
         return out
 
     result = _run(model, source, output, transform, delimiter, ignore_extra, progress,
-                  count=count, flag=names[FLAG], float_format=float_format)  # fmt: skip
+                  count=count, flag=names[FLAG], float_format=float_format,
+                  needed_only=True)  # fmt: skip
     result.threshold, result.unseen_categories, result.names = cut, unseen, names
     if unseen:
         detail = ", ".join(f"{n} in {c!r}" for c, n in unseen.items())
@@ -211,10 +212,10 @@ def denoise_table(model, source, output=None, *, delimiter=None, ignore_extra=Fa
 
 
 def _run(model, source, output, transform, delimiter, ignore_extra, progress, *,
-         count=None, flag=FLAG, float_format=None):  # fmt: skip
+         count=None, flag=FLAG, float_format=None, needed_only=False):  # fmt: skip
     """Read ``source`` in chunks, transform them on the engine, write or collect the output."""
     schema = model.schema
-    name, chunks = _chunks(schema, source, delimiter, ignore_extra)
+    name, chunks = _chunks(schema, source, delimiter, ignore_extra, needed_only)
     result = TableResult(rows=0)
     collected = []
 
@@ -248,11 +249,14 @@ def _check_rows(result, name):
         raise DataError(f"{name} has a header but no data rows.")
 
 
-def _chunks(schema, source, delimiter, ignore_extra):
+def _chunks(schema, source, delimiter, ignore_extra, needed_only=False):
     """``(name, iterator of DataFrames)`` of a path, a Table or a DataFrame.
 
     With an ``encoded`` schema, a CSV file is read as text and each chunk's index is the
-    1-based data row of the file (what error messages name).
+    1-based data row of the file (what error messages name). With ``needed_only``, a file
+    is read with only the model's feature and id columns, once its header has been
+    checked: a column nobody needs (ignored, or extra with ``ignore_extra``) is never
+    decoded, however large.
     """
     if isinstance(source, Table | pd.DataFrame):
         name = source.name if isinstance(source, Table) else "the table"
@@ -264,6 +268,8 @@ def _chunks(schema, source, delimiter, ignore_extra):
     reader = TableReader(source, delimiter=delimiter, column_types=schema.arrow_types(),
                          text=schema.encoded)  # fmt: skip
     schema.check_columns(reader.columns, reader.name, allow_extra=ignore_extra)
+    if needed_only:
+        reader = reader.select([*schema.features, *schema.ids])
     if not schema.encoded:
         return reader.name, iter(reader)
     return reader.name, (chunk.set_axis(chunk.index + 1, axis=0) for chunk in reader)
