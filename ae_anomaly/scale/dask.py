@@ -27,7 +27,7 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
         "(or dask[dataframe] and distributed)."
     ) from exc
 
-from ..tables.sources import expand_paths, iter_partitions
+from ..tables.sources import expand_paths, input_holding, iter_partitions
 
 __all__ = [
     "apply_model",
@@ -133,11 +133,14 @@ def _model_columns(model, ddf, columns):
     return list(columns)
 
 
-def score_parquet(model, inputs, output_dir, *, transform=None, meta=None, client=None):
+def score_parquet(model, inputs, output_dir, *, transform=None, meta=None, client=None,
+                  columns=None):  # fmt: skip
     """Score Parquet files partition by partition; write one Parquet file per partition.
 
     ``output_dir`` appears complete or not at all: the files are written to a temporary
-    directory beside it, renamed into place at the end.
+    directory beside it, ``.<name>.<pid>.<random>.ae-anomaly.part`` (as the single-file
+    outputs' temporary files, :func:`~ae_anomaly.tables.writer.atomic_path`), renamed into
+    place at the end; such directories left by runs that were killed are removed first.
 
     Parameters
     ----------
@@ -145,23 +148,31 @@ def score_parquet(model, inputs, output_dir, *, transform=None, meta=None, clien
     inputs : str, path or list
         A Parquet file, directory or glob pattern such as ``"data/*.parquet"``.
     output_dir : str or path
-        Must not exist yet.
+        Must not exist yet, nor be where ``inputs`` finds files (inside an input
+        directory): a later run over the same inputs would read the scores as data.
     transform : callable ``(model, frame) -> DataFrame``, optional
         Builds each output partition; default one ``score_samples`` column.
     meta : DataFrame, optional
         An empty frame with ``transform``'s output columns and dtypes (required with it).
     client : distributed.Client, optional
         Default the current client, if any (see :func:`open_client`).
+    columns : list of str, optional
+        The columns to read (the others are never decoded); default all.
 
     Returns
     -------
     n_rows : int
         Rows written.
     """
+    from ..tables.writer import PART_SUFFIX, clean_stale_parts
+
     output_dir = Path(output_dir)
     if output_dir.exists():
         raise FileExistsError(f"{str(output_dir)!r} already exists.")
-    ddf = dd.read_parquet(_parquet_inputs(inputs))
+    holder = input_holding(output_dir, inputs)
+    if holder is not None:
+        raise ValueError(f"{str(output_dir)!r} is inside the input {holder!r}: choose another.")
+    ddf = dd.read_parquet(_parquet_inputs(inputs), columns=columns)
     if transform is None:
         columns = _model_columns(model, ddf, None)
         result = apply_model(model, ddf, columns=columns, client=client).to_frame()
@@ -169,12 +180,20 @@ def score_parquet(model, inputs, output_dir, *, transform=None, meta=None, clien
         if meta is None:
             raise ValueError("score_parquet needs meta= with transform=.")
         result = ddf.map_partitions(_transform_partition, ship(model, client), transform, meta=meta)
-    parent = output_dir.resolve().parent
-    tmp = Path(tempfile.mkdtemp(prefix=f".{output_dir.name}.", dir=parent))
+    target = output_dir.resolve()
+    clean_stale_parts(target)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.{os.getpid()}.", suffix=PART_SUFFIX,
+                                dir=target.parent))  # fmt: skip
     try:
         result.to_parquet(tmp, write_index=False)
         n_rows = sum(_parquet_rows(p) for p in tmp.glob("*.parquet"))
-        os.replace(tmp, output_dir)
+        try:
+            target.mkdir()  # claims the name: a run that created it meanwhile keeps it
+        except FileExistsError:
+            raise FileExistsError(
+                f"{str(output_dir)!r} was created by someone else while this ran; not replacing it."
+            ) from None
+        os.replace(tmp, target)  # over the empty directory just made
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import ParameterError, escape, literal
 from .fitting import TableModel
+from .formats import OutputError
 from .reader import TableReader
 from .schema import score_chunk, with_types
-from .sources import expand_paths
+from .sources import expand_paths, input_holding
 
 
 @dataclass
@@ -57,6 +59,17 @@ def score_files_dask(model, source, output, *, threshold=None, contamination=Non
         paths = expand_paths(source)
     except FileNotFoundError as exc:
         raise ParameterError(escape(exc)) from None
+    holder = input_holding(output, source)
+    if holder is not None:
+        raise ParameterError(
+            f"{literal(str(output))} is inside the input {literal(holder)}: a later run "
+            "would read the scores as data; choose a directory outside it."
+        )
+    folder = Path(os.path.realpath(output)).parent
+    if not folder.is_dir():
+        raise ParameterError(f"The directory of the output {literal(str(output))} does not exist.")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise ParameterError(f"Cannot write {literal(str(output))}: its directory is read-only.")
     not_parquet = [p for p in paths if Path(p).suffix.lower() not in (".parquet", ".pq")]
     if not_parquet:
         raise ParameterError(
@@ -77,13 +90,18 @@ def score_files_dask(model, source, output, *, threshold=None, contamination=Non
             return score_encoded(fitted, schema, frame, threshold=cut, explain=explain)[0]
         return score_chunk(fitted, schema, frame, threshold=cut, explain=explain)
 
-    sample = next(iter(first.with_types(types)))
+    needed = [*schema.features, *schema.ids]  # other columns are never decoded
+    sample = next(iter(first.select(needed).with_types(types)))
     meta = transform(pipeline, sample.iloc[:1]).iloc[:0]
     with open_client(scheduler) as client:
         workers = len(client.scheduler_info()["workers"])
-        n_rows = score_parquet(
-            pipeline, paths, output, transform=transform, meta=meta, client=client
-        )
+        try:
+            n_rows = score_parquet(pipeline, paths, output, transform=transform, meta=meta,
+                                   client=client, columns=needed)  # fmt: skip
+        except FileExistsError as exc:  # another run created it meanwhile
+            raise OutputError(escape(exc)) from None
+        except OSError as exc:  # disk full, I/O error: nothing is left behind
+            raise OutputError(f"Cannot write {str(output)!r}: {exc.strerror or exc}.") from None
     return DaskResult(n_rows, len(list(Path(output).glob("*.parquet"))), workers, cut)
 
 

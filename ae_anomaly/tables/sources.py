@@ -7,7 +7,9 @@ uniform sample of a stream. Used by out-of-core training, the CLI and the Dask e
 
 from __future__ import annotations
 
+import fnmatch
 import glob
+import os
 import sys
 from pathlib import Path
 
@@ -148,6 +150,38 @@ def expand_paths(source):
             raise FileNotFoundError(f"No such file or directory: {item!r}.")
         paths.extend(found)
     return paths
+
+
+def input_holding(output, source):
+    """The item of ``source`` (a path, directory, glob pattern or list of those) whose
+    files ``output`` would be among, or None: an output at or under an input directory
+    (searched recursively), under the fixed part of a ``**`` pattern, or that a pattern
+    matches, would be read as input by the next run over the same data.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> folder = tempfile.mkdtemp()
+    >>> input_holding(f"{folder}/scores", folder) == folder
+    True
+    >>> input_holding(f"{folder}/../scores", folder) is None
+    True
+    """
+    items = [source] if isinstance(source, str | Path) else list(source)
+    target = Path(os.path.realpath(output))
+    for item in map(str, items):
+        if glob.has_magic(item):
+            parts = Path(item).parts
+            n_fixed = next(i for i, part in enumerate(parts) if glob.has_magic(part))
+            base = Path(os.path.realpath(Path(*parts[:n_fixed]) if n_fixed else "."))
+            pattern = str(base.joinpath(*parts[n_fixed:]))
+            if ("**" in item and target.is_relative_to(base)) or any(
+                fnmatch.fnmatch(str(path), pattern) for path in [target, *target.parents]
+            ):
+                return item
+        elif Path(item).is_dir() and target.is_relative_to(os.path.realpath(item)):
+            return item
+    return None
 
 
 def _rechunk(frames, chunksize):

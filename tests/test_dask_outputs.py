@@ -1,0 +1,159 @@
+"""``score --engine dask -o DIR``: an output inside the input directory is refused, a
+failed or killed run leaves no partial directory (its temporary sibling is recognisable
+and removed by the next run), and only the model's columns are read."""
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from click.testing import CliRunner
+
+pytest.importorskip("dask.dataframe")
+pytest.importorskip("distributed")
+
+from ae_anomaly.cli import cli  # noqa: E402
+from ae_anomaly.tables.writer import PART_SUFFIX  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def invoke(*args):
+    return CliRunner().invoke(cli, [str(a) for a in args])
+
+
+def assert_error(result, code, *fragments):
+    assert result.exit_code == code, result.output
+    assert "Traceback" not in result.output
+    message = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
+    assert len(message) == 1, result.stderr
+    for fragment in fragments:
+        assert fragment in message[0], message[0]
+
+
+def hidden(folder):
+    return sorted(p.name for p in Path(folder).iterdir() if p.name.startswith("."))
+
+
+@pytest.fixture(scope="module")
+def setup(tmp_path_factory):
+    """A model fitted on ``id, a, b, c`` and a directory of four Parquet files."""
+    folder = tmp_path_factory.mktemp("dask")
+    rng = np.random.RandomState(0)
+    table = pd.DataFrame(rng.normal(size=(2000, 3)), columns=list("abc"))
+    table.insert(0, "id", [f"r{i}" for i in range(len(table))])
+    table.to_parquet(folder / "all.parquet", index=False)
+    parts = folder / "parts"
+    parts.mkdir()
+    for i in range(4):
+        table.iloc[i * 500 : (i + 1) * 500].to_parquet(parts / f"p{i}.parquet", index=False)
+    model = folder / "m.skops"
+    fitted = invoke("fit", folder / "all.parquet", "-o", model, "--id-col", "id",
+                    "--set", "max_iter=2", "--set", "random_state=0")  # fmt: skip
+    assert fitted.exit_code == 0, fitted.output
+    return model, parts, table
+
+
+@pytest.mark.parametrize(
+    "data, out",
+    [
+        (".", "scores"),  # -o inside the input directory
+        (".", "sub/deeper"),
+        ("**/*.parquet", "scores"),  # under a recursive pattern's directory
+        ("p*", "p_scores"),  # a name the pattern matches
+    ],
+)
+def test_output_inside_the_input_is_refused(setup, data, out):
+    model, parts, _ = setup
+    if out.startswith("sub/"):
+        (parts / "sub").mkdir(exist_ok=True)
+    result = invoke("score", model, parts / data, "--engine", "dask", "-o", parts / out)
+    assert_error(result, 2, "is inside the input", "choose a directory outside it")
+    assert not (parts / out).exists() and hidden(parts) == []
+
+
+def test_failed_run_leaves_nothing_and_stale_temporaries_are_removed(setup, tmp_path):
+    model, parts, table = setup
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    for i in range(4):
+        chunk = table.iloc[i * 500 : (i + 1) * 500].copy()
+        if i == 3:
+            chunk.loc[chunk.index[7], "b"] = np.nan  # a later partition fails
+        chunk.to_parquet(bad / f"p{i}.parquet", index=False)
+    out = tmp_path / "scores"
+    result = invoke("score", model, bad, "--engine", "dask", "-o", out)
+    assert_error(result, 1, "missing value", "'b'")
+    assert not out.exists() and hidden(tmp_path) == []
+
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True).stdout.strip()  # fmt: skip
+    stale = tmp_path / f".scores.{dead}.x1{PART_SUFFIX}"  # a killed run's temporary output
+    stale.mkdir()
+    (stale / "part.0.parquet").write_bytes(b"half")
+    other = tmp_path / ".scores.notes"  # not ours: kept
+    other.write_text("keep")
+    result = invoke("score", model, parts, "--engine", "dask", "-o", out)
+    assert result.exit_code == 0, result.output
+    assert hidden(tmp_path) == [".scores.notes"]
+    scores = pd.concat(pd.read_parquet(p) for p in sorted(out.glob("*.parquet")))
+    assert len(scores) == len(table)
+
+
+def test_kill_9_leaves_a_recognisable_temporary_directory_removed_next_time(setup, tmp_path):
+    model, _, table = setup
+    big = tmp_path / "big"
+    big.mkdir()
+    rng = np.random.RandomState(1)
+    for i in range(40):
+        frame = pd.DataFrame(rng.normal(size=(20_000, 3)), columns=list("abc"))
+        frame.insert(0, "id", [f"r{i}-{j}" for j in range(len(frame))])
+        frame.to_parquet(big / f"p{i:02d}.parquet", index=False)
+    out = tmp_path / "scores"
+    process = subprocess.Popen([sys.executable, "-m", "ae_anomaly", "score", str(model),
+                                str(big), "--engine", "dask", "-o", str(out)], cwd=ROOT,
+                               stderr=subprocess.DEVNULL)  # fmt: skip
+    parts = []
+    for _ in range(1200):  # wait for its temporary directory to appear, then kill it hard
+        parts = list(tmp_path.glob(f".scores.{process.pid}.*{PART_SUFFIX}"))
+        if parts or process.poll() is not None:
+            break
+        time.sleep(0.05)
+    process.kill()
+    process.wait()
+    if not parts:
+        pytest.skip("the run finished before it could be killed")
+    assert not out.exists() and parts[0].is_dir()
+    result = invoke("score", model, big, "--engine", "dask", "-o", out)
+    assert result.exit_code == 0, result.output
+    assert hidden(tmp_path) == [] and len(list(out.glob("*.parquet"))) == 40
+
+
+def test_ignore_extra_reads_only_the_model_columns(setup, tmp_path):
+    """A column the model does not need is never read: here one no reader could decode
+    as the model's types would need, and a 1 MiB dictionary-encoded blob."""
+    model, _, table = setup
+    folder = tmp_path / "extra"
+    folder.mkdir()
+    n = 500
+    blob = pa.DictionaryArray.from_arrays(
+        pa.array(np.zeros(n, dtype=np.int32)), pa.array([b"z" * (1 << 20)], pa.binary())
+    )
+    for i in range(2):
+        part = pa.Table.from_pandas(table.iloc[i * n : (i + 1) * n], preserve_index=False)
+        pq.write_table(part.append_column("blob", blob), folder / f"p{i}.parquet",
+                       store_schema=False)  # fmt: skip
+    out = tmp_path / "scores"
+    refused = invoke("score", model, folder, "--engine", "dask", "-o", out)
+    assert_error(refused, 1, "unknown column(s) 'blob'", "--ignore-extra")
+    assert not out.exists()
+    result = invoke("score", model, folder, "--engine", "dask", "-o", out, "--ignore-extra")
+    assert result.exit_code == 0, result.output
+    scores = pd.concat(pd.read_parquet(p) for p in sorted(out.glob("*.parquet")))
+    assert list(scores.columns) == ["id", "anomaly_score", "is_anomaly"]
+    assert len(scores) == 2 * n and hidden(tmp_path) == []
