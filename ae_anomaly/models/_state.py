@@ -9,6 +9,13 @@ A fitted estimator holds two torch objects:
   float64 copy of ``_training_module``, made once after each training call: every float32
   number is exact in float64, so the one derives from the other without loss.
 
+Scoring may run in several threads while ``partial_fit`` trains in another (thread safety):
+training changes only the float32 network; the new scoring copy and the statistics computed
+with it (``error_scale_``..., ``offset_``) are published together under a lock
+(:func:`state_guard`), so a scoring call sees the model before or after a training step,
+never half of each. The lock lives outside the estimator (a weak mapping), so it never
+reaches pickle, ``clone`` or ``__dict__``.
+
 The saved state is plain data (NumPy arrays, numbers, strings), so pickle, joblib and the
 safe skops format (:func:`ae_anomaly.save`) all work. ``module_`` is rebuilt on load; the
 training network and optimizer only when training continues (:meth:`_training_state`),
@@ -17,7 +24,11 @@ which a scoring job does not need.
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import functools
+import threading
+import weakref
 
 import numpy as np
 import torch
@@ -41,8 +52,110 @@ def scoring_copy(module):
     return scorer.to(SCORE_DTYPE).eval()
 
 
+class _StateGuard:
+    """Many scoring calls at once, or one publication of new fitted state; plus one
+    training call at a time (``training``).
+
+    Re-entrant in a thread: a scoring method calling another, a training call publishing
+    (or scoring) its own state. A publication waiting keeps new scoring calls waiting,
+    so a stream of them cannot starve it.
+    """
+
+    def __init__(self):
+        self._condition = threading.Condition(threading.Lock())
+        self._readers = 0
+        self._writer = None  # the publishing thread's id
+        self._writer_depth = 0
+        self._writers_waiting = 0
+        self._local = threading.local()
+        self.training = threading.RLock()
+
+    @contextlib.contextmanager
+    def reading(self):
+        """Hold the fitted state still while a scoring method runs."""
+        depth = getattr(self._local, "depth", 0)
+        if depth or self._writer == threading.get_ident():
+            self._local.depth = depth + 1
+            try:
+                yield
+            finally:
+                self._local.depth = depth
+            return
+        with self._condition:
+            while self._writer is not None or self._writers_waiting:
+                self._condition.wait()
+            self._readers += 1
+        self._local.depth = 1
+        try:
+            yield
+        finally:
+            self._local.depth = 0
+            with self._condition:
+                self._readers -= 1
+                if not self._readers:
+                    self._condition.notify_all()
+
+    @contextlib.contextmanager
+    def writing(self):
+        """Change the fitted state that scoring reads, no scoring call running."""
+        me = threading.get_ident()
+        if getattr(self._local, "depth", 0):
+            raise RuntimeError("A scoring method cannot change the fitted state it is reading.")
+        with self._condition:
+            if self._writer != me:
+                self._writers_waiting += 1
+                try:
+                    while self._writer is not None or self._readers:
+                        self._condition.wait()
+                finally:
+                    self._writers_waiting -= 1
+                self._writer = me
+            self._writer_depth += 1
+        try:
+            yield
+        finally:
+            with self._condition:
+                self._writer_depth -= 1
+                if not self._writer_depth:
+                    self._writer = None
+                    self._condition.notify_all()
+
+
+_GUARDS = weakref.WeakKeyDictionary()
+_GUARDS_LOCK = threading.Lock()
+
+
+def state_guard(estimator):
+    """The :class:`_StateGuard` of ``estimator`` (made on first use; gone with it)."""
+    with _GUARDS_LOCK:
+        guard = _GUARDS.get(estimator)
+        if guard is None:
+            guard = _GUARDS[estimator] = _StateGuard()
+        return guard
+
+
+def reads_model(method):
+    """Decorate a method that reads the fitted state: it runs under :func:`state_guard`'s
+    ``reading``, so a concurrent ``partial_fit`` step is seen whole or not at all."""
+
+    @functools.wraps(method)
+    def guarded(self, *args, **kwargs):
+        with state_guard(self).reading():
+            return method(self, *args, **kwargs)
+
+    return guarded
+
+
 class _NetworkStateMixin:
     """Pickling of ``module_`` and the optimizer as plain data; explicit restoration."""
+
+    def _publish(self, X_scaled):
+        """Make the trained float32 network the scoring one (a float64 copy) and calibrate
+        it on ``X_scaled``, in one step as far as scoring threads can see."""
+        scorer = scoring_copy(self._training_module)
+        with state_guard(self).writing():
+            self.module_ = scorer
+            self._calibrate(X_scaled)
 
     def _training_state(self):
         """``(float32 network, optimizer)`` to train; restored for a model loaded from a file.

@@ -29,6 +29,10 @@ Notes
 With ``hidden_layer_sizes=()``, ``activation`` is unused and the model is linear: it
 learns the same subspace as PCA with ``n_components`` components.
 
+Thread safety: scoring methods may run in several threads while ``partial_fit`` trains
+in another; each call sees the model before or after a training step, never half of
+each (every estimator of the package; see ``BaseAutoencoder``).
+
 Examples
 --------
 >>> import numpy as np

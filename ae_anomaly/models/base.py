@@ -11,6 +11,7 @@ the float32 training / float64 scoring networks and their pickling in
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import math
 import warnings
@@ -33,7 +34,7 @@ from ..nn.nets import ACTIVATIONS, mlp_autoencoder
 from ..nn.runtime import choose_threads, forward_macs, intra_op_threads
 from ..nn.training import fit_epochs, make_optimizer, predict_batches, seeded, shuffled_batches
 from ._sklearn_compat import Interval, StrOptions, _fit_context
-from ._state import SCORE_DTYPE, TRAIN_DTYPE, _NetworkStateMixin, scoring_copy
+from ._state import SCORE_DTYPE, TRAIN_DTYPE, _NetworkStateMixin, reads_model, state_guard
 from ._validation import (
     check_prefitted_scaler,
     check_trainable,
@@ -59,7 +60,22 @@ class BaseAutoencoder(
     ClassNamePrefixFeaturesOutMixin,
     BaseEstimator,
 ):
-    """Template for the autoencoder detectors; see :class:`ae_anomaly.Autoencoder`."""
+    """Template for the autoencoder detectors; see :class:`ae_anomaly.Autoencoder`.
+
+    Notes
+    -----
+    **Thread safety.** The scoring methods (``score_samples``, ``decision_function``, ``predict``,
+    ``score``, ``transform``, ``inverse_transform``, ``reconstruct``, ``feature_scores``)
+    may run in several threads at once, also while ``partial_fit`` trains in another:
+    training changes only the float32 training network, and the new scoring network with
+    its statistics (``error_scale_``..., ``offset_``) is published in one step, so each
+    scoring call sees the model before or after a ``partial_fit`` step, never half of
+    each. ``fit``, ``fit_stream`` and a first ``partial_fit`` make scoring calls wait
+    until they finish; training calls on one estimator run one at a time. The lock
+    (:func:`ae_anomaly.models._state.state_guard`) is not stored on the estimator: pickle,
+    ``clone`` and ``copy.deepcopy`` are unaffected. Setting fitted attributes by hand
+    while other threads score is not covered.
+    """
 
     _parameter_constraints: dict = {
         "hidden_layer_sizes": [None, "array-like", Interval(Integral, 1, None, closed="left")],
@@ -185,16 +201,18 @@ class BaseAutoencoder(
         self : object
             The fitted estimator.
         """
-        rows = self._fit_input(X)
-        with np.errstate(over="ignore", invalid="ignore"):  # refused just below
-            scaler = self._make_scaler(rows)
-        self._initialize(rows, scaler)
-        X_scaled = self._scale_for_training(rows, X)
-        X_train, X_val = self._validation_split(X_scaled)
-        if X_val is not None:
-            X_val = torch.tensor(X_val, dtype=TRAIN_DTYPE, device=self.device_)
-        self._train(self._array_batches(X_train), max_iter=self.max_iter, X_val=X_val)
-        self._calibrate(X_scaled)
+        guard = state_guard(self)
+        with guard.training, guard.writing():  # scoring calls wait for the new model
+            rows = self._fit_input(X)
+            with np.errstate(over="ignore", invalid="ignore"):  # refused just below
+                scaler = self._make_scaler(rows)
+            self._initialize(rows, scaler)
+            X_scaled = self._scale_for_training(rows, X)
+            X_train, X_val = self._validation_split(X_scaled)
+            if X_val is not None:
+                X_val = torch.tensor(X_val, dtype=TRAIN_DTYPE, device=self.device_)
+            self._train(self._array_batches(X_train), max_iter=self.max_iter, X_val=X_val)
+            self._publish(X_scaled)
         return self
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -205,7 +223,8 @@ class BaseAutoencoder(
         given), the network and the optimizer; later calls continue training. ``offset_``
         is recomputed from the scores of the latest chunk. To train on data that does not
         fit in memory, :meth:`fit_stream` (or :func:`ae_anomaly.fit_chunks`, from files)
-        streams it in chunks, epoch after epoch.
+        streams it in chunks, epoch after epoch. Other threads may score meanwhile (see
+        "Thread safety" in the class documentation).
 
         Parameters
         ----------
@@ -223,16 +242,22 @@ class BaseAutoencoder(
         self : object
             The estimator, trained one more epoch.
         """
-        if not hasattr(self, "module_"):
-            rows = self._fit_input(X)
-            if scaler is not None:
-                scaler = check_prefitted_scaler(self, scaler)
-            self._initialize(rows, self._make_scaler(rows) if scaler is None else scaler)
-        else:
-            rows = self._validate_input(X, reset=False)
-        X_scaled = self._scale_for_training(rows, X)
-        self._train(self._array_batches(X_scaled), max_iter=1, warn=False)
-        self._calibrate(X_scaled)
+        guard = state_guard(self)
+        with guard.training:  # one training call at a time
+            first = not hasattr(self, "module_")
+            # a first call sets everything up: scoring calls wait for it; later ones train
+            # while scoring goes on, and wait only for the new network to be published
+            with guard.writing() if first else contextlib.nullcontext():
+                if first:
+                    rows = self._fit_input(X)
+                    if scaler is not None:
+                        scaler = check_prefitted_scaler(self, scaler)
+                    self._initialize(rows, self._make_scaler(rows) if scaler is None else scaler)
+                else:
+                    rows = self._validate_input(X, reset=False)
+                X_scaled = self._scale_for_training(rows, X)
+                self._train(self._array_batches(X_scaled), max_iter=1, warn=False)
+                self._publish(X_scaled)
         return self
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -279,6 +304,11 @@ class BaseAutoencoder(
         >>> ae.n_iter_, len(sample.sample), bool(np.allclose(ae.scaler_.mean_, X.mean(0)))
         (3, 500, True)
         """
+        guard = state_guard(self)
+        with guard.training, guard.writing():  # scoring calls wait for the new model
+            return self._fit_stream(chunks, sample, epochs)
+
+    def _fit_stream(self, chunks, sample, epochs):
         scaler, n_rows = self._streaming_scaler(), 0
         for chunk in chunks():
             first = n_rows == 0
@@ -305,10 +335,11 @@ class BaseAutoencoder(
         fixed = epochs is not None
         max_iter = epochs if fixed else self.max_iter
         self._train(batches, max_iter=max_iter, stop_early=not fixed, warn=not fixed)
-        self._calibrate(self._scale(calibration))
+        self._publish(self._scale(calibration))
         return self
 
     # Defined on this class, not a mixin, so that set_output(transform="pandas") wraps it.
+    @reads_model
     def transform(self, X):
         """Encode ``X`` to its latent codes (for the VAE: the posterior mean).
 
@@ -383,8 +414,8 @@ class BaseAutoencoder(
         return X[order[n_val:]], X[order[:n_val]]
 
     def _train(self, batches, *, max_iter, X_val=None, stop_early=True, warn=True):
-        """Train the network on ``batches(generator)`` (one epoch's tensors); then refresh
-        ``module_``, the float64 scoring copy, and extend the curves."""
+        """Train the float32 network on ``batches(generator)`` (one epoch's tensors) and
+        extend the curves; :meth:`_publish` then makes it the scoring network."""
         module, optimizer = self._training_state()
         history = self._fit_epochs(
             module,
@@ -396,7 +427,6 @@ class BaseAutoencoder(
             stop_early=stop_early,
             warn=warn,
         )
-        self.module_ = scoring_copy(module)
         self.loss_curve_.extend(history.loss)
         if self.validation_loss_curve_ is not None:
             self.validation_loss_curve_.extend(history.validation_loss)

@@ -22,6 +22,7 @@ from sklearn.utils.validation import check_array, check_is_fitted
 
 from ..nn.losses import reconstruction_error
 from ..nn.training import _caller_outside_package, predict_batches
+from ._state import reads_model
 from ._validation import row_label
 
 #: MAD * 1.4826 estimates the standard deviation of normally distributed values.
@@ -218,6 +219,7 @@ class _ScoringMixin:
         index = X.index if isinstance(X, pd.DataFrame) else None
         return pd.DataFrame(values, columns=names, index=index)
 
+    @reads_model
     def score_samples(self, X):
         """Opposite of the anomaly error: the higher, the more normal.
 
@@ -255,6 +257,7 @@ class _ScoringMixin:
         scores = self._score_scaled(self._scaled_input(X))
         return _flag_unscorable(scores, X, "scored -inf")
 
+    @reads_model
     def decision_function(self, X):
         """``score_samples(X) - offset_``: negative for outliers, positive for inliers.
 
@@ -268,6 +271,7 @@ class _ScoringMixin:
         """
         return self.score_samples(X) - self.offset_
 
+    @reads_model
     def predict(self, X):
         """+1 for inliers, -1 for outliers (where ``decision_function`` is negative).
 
@@ -281,6 +285,7 @@ class _ScoringMixin:
         """
         return np.where(self.decision_function(X) < 0, -1, 1)
 
+    @reads_model
     def score(self, X, y=None):
         """Minus the mean squared reconstruction error in the training data's units of
         spread: lets ``GridSearchCV`` compare parameter settings without labels.
@@ -336,6 +341,7 @@ class _ScoringMixin:
     def _reconstruct_scaled(self, X_scaled):
         return predict_batches(lambda module, x: module(x), self.module_, X_scaled)
 
+    @reads_model
     def inverse_transform(self, X):
         """Decode latent codes back to the input space, in the original units.
 
@@ -360,6 +366,7 @@ class _ScoringMixin:
         decoded = predict_batches(lambda module, z: module.decode(z), self.module_, codes)
         return self._pandas_output(self._unscale(decoded))
 
+    @reads_model
     def reconstruct(self, X):
         """Reconstruct ``X`` through the autoencoder, in the original units.
 
@@ -374,6 +381,7 @@ class _ScoringMixin:
         X_hat = self._unscale(self._reconstruct_scaled(self._scaled_input(X)))
         return self._pandas_output(X_hat, X)
 
+    @reads_model
     def feature_scores(self, X):
         """Per-feature share of the anomaly error (after scaling): which columns are off.
 
@@ -408,6 +416,7 @@ class _ScoringMixin:
         index = X.index if isinstance(X, pd.DataFrame) else None
         return pd.DataFrame(errors, columns=names, index=index)
 
+    @reads_model
     def latent_traversal(self, x, dim, values):
         """Decode the code of ``x`` with code unit ``dim`` set to each of ``values``.
 

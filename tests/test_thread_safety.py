@@ -1,0 +1,136 @@
+"""Scoring while ``partial_fit`` trains in another thread: every score finite, no error
+(each scoring call sees the model before or after a training step, never half of each),
+and the lock that ensures it never reaches pickle, ``clone`` or ``__dict__``."""
+
+import copy
+import pickle
+import threading
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+
+from ae_anomaly import (
+    Autoencoder,
+    EnsembleAutoencoder,
+    StackedAutoencoder,
+    VariationalAutoencoder,
+)
+from ae_anomaly.models._state import _GUARDS, state_guard
+
+X = np.random.RandomState(0).normal(size=(1500, 6))
+
+
+def train_while_scoring(model, steps=25, scorers=2):
+    """``partial_fit`` ``steps`` times in one thread while ``scorers`` threads score;
+    returns the errors raised and how many scoring calls ran."""
+    stop, errors, calls = threading.Event(), [], []
+    rng = np.random.RandomState(1)
+
+    def train():
+        try:
+            for _ in range(steps):
+                model.partial_fit(X[rng.randint(0, len(X), 300)])
+        except Exception as exc:  # noqa: BLE001 - reported by the test
+            errors.append(("partial_fit", repr(exc)))
+        finally:
+            stop.set()
+
+    def score():
+        try:
+            while not stop.is_set():
+                scores = model.score_samples(X[:200])
+                decision = model.decision_function(X[:50])
+                labels = model.predict(X[:50])
+                codes = model.transform(X[:20])
+                if not (np.isfinite(scores).all() and np.isfinite(decision).all()):
+                    errors.append(("score", "not finite"))
+                if not set(labels) <= {-1, 1} or not np.isfinite(codes).all():
+                    errors.append(("score", "bad labels or codes"))
+                calls.append(1)
+        except Exception as exc:  # noqa: BLE001 - reported by the test
+            errors.append(("score", repr(exc)))
+
+    threads = [threading.Thread(target=train)]
+    threads += [threading.Thread(target=score) for _ in range(scorers)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # short trainings may warn; not what is tested
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=600)
+    assert not any(thread.is_alive() for thread in threads), "a thread hung"
+    return errors, len(calls)
+
+
+@pytest.mark.parametrize(
+    "estimator",
+    [
+        Autoencoder(max_iter=2, random_state=0),
+        VariationalAutoencoder(max_iter=2, random_state=0),
+        StackedAutoencoder(max_iter=2, random_state=0),
+        EnsembleAutoencoder(max_iter=2, n_estimators=3, random_state=0),
+    ],
+    ids=lambda e: type(e).__name__,
+)
+def test_scoring_while_partial_fit_runs_in_another_thread(estimator):
+    model = estimator.fit(X)
+    n_iter = model.n_iter_
+    errors, calls = train_while_scoring(model)
+    assert errors == []
+    assert calls > 0 and model.n_iter_ == n_iter + 25
+
+
+def test_a_loaded_model_trains_and_scores_concurrently():
+    """A model restored from a pickle rebuilds its training network on the first
+    ``partial_fit``: scoring meanwhile sees the loaded network."""
+    model = pickle.loads(pickle.dumps(Autoencoder(max_iter=2, random_state=0).fit(X)))
+    errors, calls = train_while_scoring(model, steps=10)
+    assert errors == [] and calls > 0
+
+
+def test_scoring_waits_for_a_first_partial_fit_or_a_fit():
+    model = Autoencoder(max_iter=3, random_state=0)
+    started, errors = threading.Event(), []
+
+    def fit():
+        started.set()
+        model.partial_fit(X)
+
+    def score():
+        started.wait()
+        try:
+            scores = model.score_samples(X[:10])
+            assert np.isfinite(scores).all()
+        except Exception as exc:  # noqa: BLE001 - NotFittedError is fine, a crash is not
+            if type(exc).__name__ != "NotFittedError":
+                errors.append(repr(exc))
+
+    threads = [threading.Thread(target=fit), threading.Thread(target=score)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=300)
+    assert errors == []
+
+
+def test_the_lock_is_not_part_of_the_estimator():
+    model = Autoencoder(max_iter=2, random_state=0).fit(X)
+    guard = state_guard(model)
+    assert state_guard(model) is guard and model in _GUARDS
+    assert not any("guard" in name or "lock" in name for name in vars(model))
+    for other in (pickle.loads(pickle.dumps(model)), copy.deepcopy(model)):
+        assert state_guard(other) is not guard
+        np.testing.assert_array_equal(other.score_samples(X[:5]), model.score_samples(X[:5]))
+    assert clone(model).get_params() == model.get_params()
+    with guard.reading(), guard.reading():  # re-entrant, as decision_function -> score_samples
+        model.decision_function(X[:5])
+    with pytest.raises(RuntimeError, match="cannot change the fitted state"):
+        with guard.reading():
+            model.partial_fit(X[:100])
+    del model, other
+    import gc
+
+    gc.collect()
+    assert len([g for g in _GUARDS.values() if g is guard]) == 0  # gone with the estimator
