@@ -160,8 +160,9 @@ def test_header_line_over_one_mib_is_not_an_empty_file(model, tmp_path):
     path.write_text(",".join(names) + "\n" + "1,1,2,3" + ",0" * 45_000 + "\n")
     assert path.stat().st_size > 1 << 20
     result = run("score", model, path)
-    assert_error(result, 1, "unknown column(s)")
+    assert_error(result, 1, "unknown column(s)", "(45000 in all)")
     assert "empty" not in result.stderr
+    assert len(result.stderr) < 2000  # the first names, not 1.2 MB of them
 
 
 def test_header_line_without_end_is_refused_in_one_line(tmp_path, monkeypatch):
@@ -230,6 +231,43 @@ def test_a_run_never_replaces_a_file_another_run_created_meanwhile(tmp_path):
     with TableWriter(out) as writer:  # it existed at the start: replaced (--force)
         writer.write(frame)
     assert out.read_text().startswith("a\n")
+
+
+def test_two_runs_without_force_the_slower_does_not_replace_the_faster(model, tmp_path,
+                                                                      monkeypatch):  # fmt: skip
+    """Both found no output when they started (``check_output``); the faster one wrote it
+    before the slower one even opened its output: the slower fails, the file is kept."""
+    import ae_anomaly.persistence.modelfile as modelfile
+    import ae_anomaly.tables.scoring as scoring
+
+    out = tmp_path / "scores.csv"
+    chunks = scoring._chunks
+
+    def faster_run_finishes_first(*args, **kwargs):
+        out.write_text("the faster run's scores\n")
+        return chunks(*args, **kwargs)
+
+    monkeypatch.setattr(scoring, "_chunks", faster_run_finishes_first)
+    result = run("score", model, model.parent / "train.csv", "-o", out)
+    assert_error(result, 1, "created by someone else while this ran")
+    assert out.read_text() == "the faster run's scores\n"
+    no_leftovers(tmp_path)
+    result = run("score", model, model.parent / "train.csv", "-o", out, "--force")
+    assert result.exit_code == 0, result.output  # --force: replacing it is asked for
+    assert out.read_text().startswith("id,anomaly_score")
+
+    saved = tmp_path / "m.skops"
+    loadable = modelfile._check_loadable
+
+    def faster_fit_finishes_first(*args):
+        saved.write_bytes(b"the faster run's model")
+        return loadable(*args)
+
+    monkeypatch.setattr(modelfile, "_check_loadable", faster_fit_finishes_first)
+    result = run("fit", model.parent / "train.csv", "-o", saved, "--id-col", "id", *FAST)
+    assert_error(result, 1, "created by someone else while this ran")
+    assert saved.read_bytes() == b"the faster run's model"
+    no_leftovers(tmp_path)
 
 
 def test_stale_part_files_of_killed_runs_are_removed(tmp_path):

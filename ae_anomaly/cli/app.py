@@ -41,6 +41,10 @@ class Group(click.Group):
             raise UsageFailure(message(exc)) from None
         except ValueError as exc:  # bad data, a model file, the estimators' own checks: 1
             raise click.ClickException(message(exc)) from None
+        finally:  # what check_output saw is this command's only (not imported: not used)
+            writer = sys.modules.get("ae_anomaly.tables.writer")
+            if writer is not None:
+                writer.forget_checked_outputs()
 
 
 def _one_line_warnings():

@@ -301,6 +301,7 @@ def denoise_chunk(pipeline, schema, frame):
     return out
 
 
-def _names(names):
-    """Column names quoted for a message template."""
-    return ", ".join(literal(n) for n in names)
+def _names(names, limit=20):
+    """Column names quoted for a message template (the first ``limit``, then a count)."""
+    shown = ", ".join(literal(n) for n in names[:limit])
+    return shown if len(names) <= limit else f"{shown}... ({len(names)} in all)"

@@ -17,6 +17,7 @@ import shutil
 import stat
 import sys
 import tempfile
+import threading
 from pathlib import Path
 
 import pyarrow as pa
@@ -52,6 +53,7 @@ __all__ = [
     "atomic_path",
     "check_output",
     "clean_stale_parts",
+    "forget_checked_outputs",
     "table_format",
 ]
 
@@ -60,7 +62,10 @@ def check_output(output, inputs=(), *, force=False, table=True):
     """Refuse an output that exists (unless ``force``), that is one of the ``inputs``, that
     is not a regular file, or whose directory cannot be written: before any work.
 
-    With ``table``, also refuse an extension that is not a table format.
+    With ``table``, also refuse an extension that is not a table format. Whether the output
+    exists is remembered: the next :func:`atomic_path` to it in this process replaces only
+    a file that existed at this check (with ``force``), never one that another run
+    created meanwhile (that run's file is kept, and this one fails).
 
     Examples
     --------
@@ -92,6 +97,19 @@ def check_output(output, inputs=(), *, force=False, table=True):
         raise UsageProblem(f"The directory of the output {str(output)!r} does not exist.")
     if not os.access(folder, os.W_OK | os.X_OK):
         raise UsageProblem(f"Cannot write {str(output)!r}: its directory is read-only.")
+    with _CHECKED_LOCK:
+        _CHECKED[os.path.realpath(out)] = out.exists()
+
+
+#: ``{real path: existed}`` of the outputs :func:`check_output` passed, for :func:`atomic_path`.
+_CHECKED = {}
+_CHECKED_LOCK = threading.Lock()
+
+
+def forget_checked_outputs():
+    """Forget what :func:`check_output` saw (the CLI does after each command)."""
+    with _CHECKED_LOCK:
+        _CHECKED.clear()
 
 
 def _check_regular(path):
@@ -166,9 +184,10 @@ def atomic_path(path, *, replace=None):
     untouched). A symlink is followed: its target is replaced, the link kept. An existing
     file keeps its permissions. ``replace=False`` never replaces a file: if ``path`` exists
     at the end (another run created it meanwhile), :class:`OutputError` is raised and the
-    other file is kept. The default, ``None``, replaces only a file that existed at the
-    start (the CLI refuses those without ``--force``). Temporary files of killed runs are
-    removed first (:func:`clean_stale_parts`).
+    other file is kept. The default, ``None``, replaces only a file that existed when
+    :func:`check_output` checked ``path`` (which the CLI does before any work, refusing
+    an existing one without ``--force``), or, unchecked, when this starts. Temporary
+    files of killed runs are removed first (:func:`clean_stale_parts`).
 
     Examples
     --------
@@ -186,8 +205,10 @@ def atomic_path(path, *, replace=None):
         previous = os.stat(target)
     except FileNotFoundError:
         previous = None
+    with _CHECKED_LOCK:
+        checked = _CHECKED.pop(str(target), None)
     if replace is None:
-        replace = previous is not None
+        replace = previous is not None if checked is None else checked
     try:
         fd, tmp = tempfile.mkstemp(
             prefix=f".{target.name}.{os.getpid()}.", suffix=PART_SUFFIX, dir=target.parent
