@@ -194,12 +194,16 @@ class TableReader:
             raise DataError(f"{self.name}: no column named {_names(unknown)}.")
         if len(usecols) == len(self.columns):
             return self
-        return self._changed(usecols=usecols)
+        if not set(usecols) <= set(self.arrow_types):  # a selection widened: parse again
+            return self._changed(usecols=usecols)
+        types = {name: self.arrow_types[name] for name in usecols}  # no second parse
+        return self._changed(usecols=usecols, arrow_types=types)
 
     def _changed(self, **changes):
         other = object.__new__(type(self))
         other.__dict__.update(self.__dict__, **changes)
-        other.columns, other.arrow_types = other._read_schema()
+        if "arrow_types" not in changes:
+            other.columns, other.arrow_types = other._read_schema()
         return other
 
     @property
@@ -308,9 +312,9 @@ class TableReader:
                         f"file looks {other!r}-delimited; pass --delimiter {other!r}."
                     )
         sample = self._parse(io.BytesIO(head), chunksize=None)
-        types = {}
+        types, dtypes = {}, sample.dtypes.to_dict()
         for name in self.usecols or names:
-            dtype = sample[name].dtype
+            dtype = dtypes[name]
             if name in self.column_types:
                 types[name] = self.column_types[name]
             elif pd.api.types.is_bool_dtype(dtype) or not pd.api.types.is_numeric_dtype(dtype):
