@@ -157,3 +157,46 @@ def test_ignore_extra_reads_only_the_model_columns(setup, tmp_path):
     scores = pd.concat(pd.read_parquet(p) for p in sorted(out.glob("*.parquet")))
     assert list(scores.columns) == ["id", "anomaly_score", "is_anomaly"]
     assert len(scores) == 2 * n and hidden(tmp_path) == []
+
+
+_CAPPED = """
+import resource, sys
+sys.path.insert(0, {root!r})
+from click.testing import CliRunner
+from ae_anomaly.cli import cli
+
+def score(data, out):
+    result = CliRunner().invoke(cli, ["score", sys.argv[1], data, "--engine", "dask", "-o",
+                                      out, "--ignore-extra"])
+    print("EXIT", result.exit_code, result.stderr.replace(chr(10), "|"))
+
+score(sys.argv[2], sys.argv[4])  # small files: imports, threads, arenas; the baseline
+peak = int(open("/proc/self/status").read().split("VmPeak:")[1].split()[0]) * 1024
+resource.setrlimit(resource.RLIMIT_AS, (peak + (1 << 30), resource.RLIM_INFINITY))
+score(sys.argv[3], sys.argv[5])
+"""
+
+
+def test_ignore_extra_on_dask_under_a_memory_cap(setup, tmp_path):
+    """Two files of 3,000 rows whose unused blob column would decode to 3 GiB each: scored
+    under a cap of a small run + 1 GiB."""
+    model, parts, table = setup
+    folder = tmp_path / "blobs"
+    folder.mkdir()
+    n = 3000
+    blob = pa.DictionaryArray.from_arrays(
+        pa.array(np.zeros(n, dtype=np.int32)), pa.array([b"z" * (1 << 20)], pa.binary())
+    )
+    rows = pd.concat([table, table]).iloc[:n]
+    for i in range(2):
+        part = pa.Table.from_pandas(rows, preserve_index=False).append_column("blob", blob)
+        pq.write_table(part, folder / f"p{i}.parquet", store_schema=False)
+    script = _CAPPED.format(root=str(ROOT))
+    args = [model, parts, folder, tmp_path / "small", tmp_path / "scores"]
+    result = subprocess.run([sys.executable, "-c", script, *map(str, args)],
+                            capture_output=True, text=True, timeout=600)  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
+    runs = [line for line in result.stdout.splitlines() if line.startswith("EXIT")]
+    assert [line.split()[1] for line in runs] == ["0", "0"], result.stdout
+    scores = pd.concat(pd.read_parquet(p) for p in sorted((tmp_path / "scores").glob("*.parquet")))
+    assert len(scores) == 2 * n and hidden(tmp_path) == []
