@@ -24,7 +24,7 @@ lint: $(INSTALLED)
 	$(VENV)/bin/ruff check .
 
 test: lint
-	$(PY) -m pytest
+	$(PY) -m pytest -n auto
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache .ruff_cache
