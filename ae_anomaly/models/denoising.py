@@ -1,8 +1,14 @@
 """The denoising autoencoder (Vincent et al., 2008)."""
 
+import copy
 from numbers import Real
 
+import numpy as np
+import torch
+from sklearn.preprocessing import RobustScaler, StandardScaler
+
 from ..nn.losses import corrupt, reconstruction_error
+from ..nn.training import predict_batches
 from ._docs import COMMON_ATTRIBUTES, COMMON_PARAMETERS
 from ._sklearn_compat import Interval, StrOptions
 from .base import BaseAutoencoder
@@ -103,20 +109,66 @@ array([-1])
         self.noise = noise
         self.noise_level = noise_level
 
+    def _training_loss(self, module, X, generator):
+        noisy = corrupt(X, self.noise, self.noise_level, generator)
+        return reconstruction_error(module(noisy), X)
+
     def _initialize(self, X, scaler):
         if self.noise != "gaussian" and self.noise_level >= 1:
             raise ValueError(
                 f"noise_level={self.noise_level} masks every input; with noise={self.noise!r} "
                 "it is the share of inputs corrupted and must be below 1."
             )
-        super()._initialize(X, scaler)
+        super()._initialize(X, floored_scaler(scaler, X))
+        self.data_min_, self.data_max_ = _column_range(X)
 
-    def _training_loss(self, module, X, generator):
-        noisy = corrupt(X, self.noise, self.noise_level, generator)
-        return reconstruction_error(module(noisy), X)
+    def _scale_for_training(self, rows, X=None):
+        if len(rows):  # partial_fit and fit_stream chunks widen the range seen in training
+            low, high = _column_range(rows)
+            self.data_min_ = np.minimum(self.data_min_, low)
+            self.data_max_ = np.maximum(self.data_max_, high)
+        return super()._scale_for_training(rows, X)
+
+    def _calibrate(self, X_scaled):
+        super()._calibrate(X_scaled)
+        self.denoise_weight_ = self._blend_weights(X_scaled)
+
+    def _blend_weights(self, X_scaled):
+        """Per column, the weight ``w`` least in squared error for ``noisy + w *
+        (reconstruction - noisy)`` against the clean training rows, the rows corrupted as
+        in training (a fixed seed, at most :data:`BLEND_ROWS` rows)."""
+        if len(X_scaled) > BLEND_ROWS:
+            keep = np.random.RandomState(0).choice(len(X_scaled), BLEND_ROWS, replace=False)
+            X_scaled = X_scaled[np.sort(keep)]
+        generator = torch.Generator(device=self.device_).manual_seed(0)
+
+        def moments(module, x):
+            noisy = corrupt(x, self.noise, self.noise_level, generator)
+            noise, change = noisy - x, module(noisy) - noisy
+            return torch.cat([-(noise * change), change.pow(2)], dim=1)
+
+        stats = predict_batches(moments, self.module_, X_scaled).sum(axis=0)
+        n_features = X_scaled.shape[1]
+        return shrinkage(stats[:n_features], stats[n_features:])
+
+    def _denoised(self, X):
+        """Denoised rows of ``X`` in the input's units (see :meth:`denoise`)."""
+        X_scaled = self._scaled_input(X)
+        X_hat = self._reconstruct_scaled(X_scaled)
+        weight = getattr(self, "denoise_weight_", None)
+        if weight is None:  # a model saved before denoise blended and clipped
+            return self._unscale(X_hat)
+        with np.errstate(over="ignore", invalid="ignore"):
+            blended = self._unscale(X_scaled + weight * (X_hat - X_scaled))
+        return np.clip(blended, self.data_min_, self.data_max_)
 
     def denoise(self, X):
-        """Return the denoised ``X``: its reconstruction, in the original units.
+        """Return the denoised ``X``, in the original units.
+
+        Each column is the noisy input moved towards its reconstruction by the column's
+        ``denoise_weight_`` (the share that minimized the error on training rows corrupted
+        as in training; 0 keeps the input, 1 is :meth:`reconstruct`), then clipped to the
+        column's range in the training data (``data_min_``, ``data_max_``; no margin).
 
         Parameters
         ----------
@@ -126,4 +178,67 @@ array([-1])
         -------
         X_clean : ndarray of shape (n_samples, n_features)
         """
-        return self.reconstruct(X)
+        return self._pandas_output(self._denoised(X), X)
+
+
+#: Floor on each column's scale, as a share of the column's range in the training rows.
+SCALE_FLOOR = 0.1
+#: Training rows (at most) on which ``denoise_weight_`` is fitted.
+BLEND_ROWS = 10_000
+
+
+def _column_range(X):
+    return X.min(axis=0).astype(np.float64), X.max(axis=0).astype(np.float64)
+
+
+def floored_scaler(scaler, X, floor=None):
+    """A copy of a fitted standard or robust ``scaler`` whose per-column divisor is at
+    least ``floor`` (default :data:`SCALE_FLOOR`) times the column's range in ``X``
+    (``scaler`` itself when nothing changes).
+
+    A near-constant column (e.g. a border pixel, 0 but in a few images) has a tiny
+    standard deviation: divided by it, any noise on that column becomes huge and the
+    network has never seen such values. The floor caps that blow-up at ``1 / floor``
+    times the column's range; a column spread like a Gaussian (range about 6 standard
+    deviations) is left as it is.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> X = np.zeros((100, 2))
+    >>> X[:, 0] = np.arange(100) % 2
+    >>> X[0, 1] = 1.0  # one non-zero value: standard deviation 0.0995
+    >>> floored_scaler(StandardScaler().fit(X), X).scale_.round(4)
+    array([0.5   , 0.0995])
+    >>> floored_scaler(StandardScaler().fit(X), X, floor=0.2).scale_.round(4)
+    array([0.5, 0.2])
+    """
+    if not isinstance(scaler, StandardScaler | RobustScaler) or scaler.scale_ is None:
+        return scaler
+    low, high = _column_range(X)
+    floor = SCALE_FLOOR if floor is None else floor
+    scale = np.maximum(scaler.scale_, floor * (high - low))
+    if np.array_equal(scale, scaler.scale_):
+        return scaler
+    scaler = copy.deepcopy(scaler)
+    scaler.scale_ = scale
+    return scaler
+
+
+def shrinkage(cross, change_power):
+    """Per-column blend weights in [0, 1] from summed moments over corrupted rows.
+
+    With ``noise = noisy - clean`` and ``change = reconstruction - noisy``, the squared
+    error of ``noisy + w * change`` is ``sum((noise + w * change) ** 2)``, least at
+    ``w = -sum(noise * change) / sum(change ** 2)`` (``cross`` and ``change_power``); the
+    weight is clipped to [0, 1] (0 where nothing changes).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> shrinkage(np.array([1.0, 3.0, -1.0, 0.0]), np.array([2.0, 2.0, 1.0, 0.0]))
+    array([0.5, 1. , 0. , 0. ])
+    """
+    safe = np.where(change_power > 0, change_power, 1.0)
+    return np.clip(np.where(change_power > 0, cross / safe, 0.0), 0.0, 1.0)
