@@ -209,8 +209,10 @@ def floored_scaler(scaler, X, floor=None):
     >>> X = np.zeros((100, 2))
     >>> X[:, 0] = np.arange(100) % 2
     >>> X[0, 1] = 1.0  # one non-zero value: standard deviation 0.0995
-    >>> floored_scaler(StandardScaler().fit(X), X).scale_.round(4)
+    >>> StandardScaler().fit(X).scale_.round(4)
     array([0.5   , 0.0995])
+    >>> floored_scaler(StandardScaler().fit(X), X).scale_.round(4)  # 0.1 x the range 1
+    array([0.5, 0.1])
     >>> floored_scaler(StandardScaler().fit(X), X, floor=0.2).scale_.round(4)
     array([0.5, 0.2])
     """
