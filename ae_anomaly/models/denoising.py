@@ -13,6 +13,16 @@ from ._docs import COMMON_ATTRIBUTES, COMMON_PARAMETERS
 from ._sklearn_compat import Interval, StrOptions
 from .base import BaseAutoencoder
 
+DENOISE_ATTRIBUTES = """\
+data_min_, data_max_ : ndarray of shape (n_features_in_,)
+    Each column's smallest and largest value in the training data (``fit_stream``:
+    in the sample and the chunks trained on): :meth:`denoise` clips its output to them.
+denoise_weight_ : ndarray of shape (n_features_in_,)
+    Per column, the share of the reconstruction in :meth:`denoise`'s output (0 keeps
+    the input, 1 is :meth:`reconstruct`): the least-squares weight on training rows
+    corrupted as in training.
+"""
+
 
 class DenoisingAutoencoder(BaseAutoencoder):
     __doc__ = f"""Denoising autoencoder: reconstructs a clean row from a corrupted copy.
@@ -22,18 +32,28 @@ learns to restore the clean rows; scoring and ``reconstruct`` use uncorrupted in
 The corruption is a regularizer: the model cannot simply copy its input, so an
 overcomplete code is allowed without a warning.
 
+:meth:`denoise` never amplifies noise of the kind and size it was trained for: each
+column of its output is the noisy input moved towards the reconstruction by the share
+that minimized the error on training rows corrupted that way (``denoise_weight_``),
+then clipped to the column's training range. With "standard" or "robust" scaling each
+column's scale is at least 0.1 times its range in the training data, so a near-constant
+column (a border pixel) does not blow noise up. On sklearn's digits (pixels / 16),
+defaults cut Gaussian noise of sigma 0.1 / 0.3 / 0.5 by 2.3 / 3.3 / 4.4 dB
+(``benchmarks/results/denoising_tabular.md``).
+
 Parameters
 ----------
 noise : {{"gaussian", "masking"}}, default="gaussian"
-    "gaussian" adds N(0, noise_level^2) to the scaled inputs; "masking" sets each
-    scaled input to zero (the column mean with standard scaling) with probability
-    ``noise_level``.
+    "gaussian" adds N(0, noise_level^2) to the scaled inputs, i.e. noise of
+    ``noise_level`` times each column's scale (``scaler_.scale_``; the input's units
+    with ``scaling=None``); "masking" sets each scaled input to zero (the column mean
+    with standard scaling) with probability ``noise_level``.
 noise_level : float, default=0.2
     Standard deviation of the Gaussian noise, or the masking probability (< 1).
 {COMMON_PARAMETERS}
 Attributes
 ----------
-{COMMON_ATTRIBUTES}
+{COMMON_ATTRIBUTES}{DENOISE_ATTRIBUTES}
 See Also
 --------
 Autoencoder : The same network without corruption.
@@ -53,6 +73,22 @@ Examples
 >>> dae = DenoisingAutoencoder(noise="masking", max_iter=50, random_state=0).fit(X)
 >>> dae.predict(np.array([[3.0, -6.0, 0.0, 0.0, 0.0]]))
 array([-1])
+
+Denoising images of digits, pixels in [0, 1]:
+
+>>> from sklearn.datasets import load_digits
+>>> pixels = load_digits().data / 16
+>>> dae = DenoisingAutoencoder(random_state=0).fit(pixels[:1000])
+>>> clean = pixels[1000:]
+>>> noisy = clean + 0.3 * np.random.RandomState(1).normal(size=clean.shape)
+>>> denoised = dae.denoise(noisy)
+>>> def error(x):
+...     return ((x - clean) ** 2).sum()
+>>> gain = 10 * np.log10(error(noisy) / error(denoised))  # SNR gain, dB: 3.2 here
+>>> bool(gain > 2)
+True
+>>> float(denoised.min()), float(denoised.max())  # the training range
+(0.0, 1.0)
 """
 
     _parameter_constraints: dict = {
