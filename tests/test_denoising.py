@@ -138,3 +138,18 @@ def test_property_denoise_is_finite_and_inside_the_training_range(small_dae, row
     out = model.denoise(rows)
     assert out.shape == rows.shape and np.all(np.isfinite(out))
     assert np.all(out >= X.min(axis=0)) and np.all(out <= X.max(axis=0))
+
+
+@pytest.mark.slow
+def test_tabular_denoising_benchmark_runs_offline(tmp_path):
+    from benchmarks import denoising_tabular
+
+    df = denoising_tabular.main(["--quick", "--out", str(tmp_path), "--tag", "q"])
+    assert set(df["method"]) == {"PCA", "k-NN", "DAE", "DAE masking", "ConvDAE",
+                                 "ConvDAE masking", "DAE reconstruct"}  # fmt: skip
+    assert set(df["noise"]) == {"gaussian 0.3", "masking 0.3"}
+    assert (df.loc[df["method"] == "DAE", "gain_db"] > 0).all()
+    ours = df["method"].isin(["DAE", "DAE masking", "ConvDAE", "ConvDAE masking"])
+    assert (df.loc[ours, "max_outside_range"] <= 0).all()
+    text = (tmp_path / "q.md").read_text()
+    assert "python -m benchmarks.denoising_tabular --quick" in text
