@@ -1,8 +1,10 @@
-"""``denoise`` removes noise and never returns values outside the training range.
+"""``denoise`` removes noise and never leaves the training range by more than its margin:
+none at a bound (at least 1% of the training rows on it, like 0 for pixels), half the
+column's range past a training extreme that is not a bound.
 
 Issue 15's targets: a gain > 0 dB at every noise level, >= 3 dB on sklearn's digits
 (pixels / 16) with Gaussian noise of sigma 0.3 for the default ``DenoisingAutoencoder``
-(measured: 2.3 / 3.3 / 4.4 dB at sigma 0.1 / 0.3 / 0.5, seeds 0-2; before the fix,
+(measured: 2.2 / 3.2 / 4.1 dB at sigma 0.1 / 0.3 / 0.5, seeds 0-2; before the fix,
 -13.9 / -13.2 / -13.0). The floors asserted here leave a margin for other platforms.
 """
 
@@ -18,7 +20,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.preprocessing import StandardScaler
 
 from ae_anomaly import ConvDenoisingAutoencoder, DenoisingAutoencoder
-from ae_anomaly.models.denoising import SCALE_FLOOR, floored_scaler
+from ae_anomaly.models.denoising import BOUND_SHARE, RANGE_MARGIN, SCALE_FLOOR, floored_scaler
 
 
 def snr_gain(clean, noisy, estimate):
@@ -72,27 +74,40 @@ def test_noise_of_the_trained_kind_and_size_is_reduced_on_a_mixed_unit_table(noi
     assert snr_gain(clean, noisy, dae.denoise(noisy)) > 0
 
 
-def test_denoise_stays_in_the_training_range_with_no_margin(digits, digits_dae):
+def within_margin(out, X, margin=RANGE_MARGIN):
+    low, high = X.min(axis=0), X.max(axis=0)
+    span = high - low
+    return np.all(out >= low - margin * span) and np.all(out <= high + margin * span)
+
+
+def test_denoise_stays_in_the_training_range_up_to_the_stated_margin(digits, digits_dae):
     X, clean = digits
     wild = clean + 5 * np.random.RandomState(4).standard_normal(clean.shape)
     out = digits_dae.denoise(np.vstack([wild, 100 * wild, -1e6 * np.ones((1, 64))]))
-    assert np.all(out >= X.min(axis=0)) and np.all(out <= X.max(axis=0))
+    assert within_margin(out, X)
+    assert np.all(out >= digits_dae.denoise_min_) and np.all(out <= digits_dae.denoise_max_)
     np.testing.assert_array_equal(digits_dae.data_min_, X.min(axis=0))
     np.testing.assert_array_equal(digits_dae.data_max_, X.max(axis=0))
+    # Pixels: 0 is a bound (most images sit on it), so no margin below it.
+    bound = (X == X.min(axis=0)).mean(axis=0) >= BOUND_SHARE
+    assert bound.mean() > 0.9
+    np.testing.assert_array_equal(digits_dae.denoise_min_[bound], X.min(axis=0)[bound])
+    assert np.all(out[:, bound] >= X.min(axis=0)[bound])
     assert np.all((digits_dae.denoise_weight_ >= 0) & (digits_dae.denoise_weight_ <= 1))
 
 
-def test_conv_denoise_stays_in_the_training_range():
+def test_conv_denoise_stays_in_the_training_range_up_to_the_stated_margin():
     rng = np.random.RandomState(0)
     images = rng.uniform(0.2, 0.7, size=(64, 8, 8))
+    images[:8] = 0.0  # 0 is a bound: no pixel comes back below it
     model = ConvDenoisingAutoencoder(channels=(4,), max_iter=2, random_state=0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         model.fit(images)
     out = model.denoise(images + 3 * rng.standard_normal(images.shape))
     assert out.shape == images.shape
-    assert out.min() >= 0.2 - 1e-12 and out.max() <= 0.7 + 1e-12
-    assert np.all(out >= images.min(axis=0) - 1e-12) and np.all(out <= images.max(axis=0) + 1e-12)
+    assert out.min() >= 0.0
+    assert within_margin(out.reshape(64, -1), images.reshape(64, -1))
 
 
 def test_partial_fit_widens_the_range_and_keeps_the_callers_scaler(digits):
@@ -133,11 +148,12 @@ def small_dae():
         elements=st.floats(-1e12, 1e12, allow_nan=False, allow_infinity=False),
     )
 )
-def test_property_denoise_is_finite_and_inside_the_training_range(small_dae, rows):
+def test_property_denoise_is_finite_and_inside_the_training_range_up_to_the_margin(small_dae, rows):
     model, X = small_dae
     out = model.denoise(rows)
     assert out.shape == rows.shape and np.all(np.isfinite(out))
-    assert np.all(out >= X.min(axis=0)) and np.all(out <= X.max(axis=0))
+    assert within_margin(out, X)
+    assert np.all(out[:, 2] >= 0.0)  # the near-constant column's 0 is a bound
 
 
 @pytest.mark.slow
@@ -145,11 +161,11 @@ def test_tabular_denoising_benchmark_runs_offline(tmp_path):
     from benchmarks import denoising_tabular
 
     df = denoising_tabular.main(["--quick", "--out", str(tmp_path), "--tag", "q"])
-    assert set(df["method"]) == {"PCA", "k-NN", "DAE", "DAE masking", "ConvDAE",
+    assert set(df["method"]) == {"PCA", "k-NN", "DAE", "DAE matched", "DAE masking", "ConvDAE",
                                  "ConvDAE masking", "DAE reconstruct"}  # fmt: skip
     assert set(df["noise"]) == {"gaussian 0.3", "masking 0.3"}
     assert (df.loc[df["method"] == "DAE", "gain_db"] > 0).all()
-    ours = df["method"].isin(["DAE", "DAE masking", "ConvDAE", "ConvDAE masking"])
-    assert (df.loc[ours, "max_outside_range"] <= 0).all()
+    ours = df["method"].isin(["DAE", "DAE matched", "DAE masking", "ConvDAE", "ConvDAE masking"])
+    assert (df.loc[ours, "max_outside_range"] <= RANGE_MARGIN).all()
     text = (tmp_path / "q.md").read_text()
     assert "python -m benchmarks.denoising_tabular --quick" in text

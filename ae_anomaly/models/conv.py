@@ -111,8 +111,10 @@ scaling, pixels in [0, 1]: ``noise_level=0.2`` is a noise of 0.2 * the pixel ran
 the network learns to restore the clean images. :meth:`denoise` returns cleaned images
 in the input's shape, dtype and units: each pixel is the noisy input moved towards the
 reconstruction by the share that minimized the error on training images corrupted as in
-training (``denoise_weight_``), clipped to that pixel's range in the training images, so
-noise of the trained kind and size is never amplified.
+training (``denoise_weight_``), then clipped to the pixel's training range where its
+ends are bounds (at least 1% of the training images sit on them, as 0 and 1 usually do),
+else at most half the range past them; noise of the trained kind and size is never
+amplified.
 
 Parameters
 ----------
@@ -202,7 +204,7 @@ Examples
         """Return the denoised images, in the input's shape, dtype and units.
 
         Each pixel is the noisy input moved towards its reconstruction by
-        ``denoise_weight_``, then clipped to the pixel's training range.
+        ``denoise_weight_``, then clipped to ``[denoise_min_, denoise_max_]``.
 
         Parameters
         ----------
@@ -211,9 +213,8 @@ Examples
         Returns
         -------
         X_clean : ndarray shaped like ``X``
-            Each pixel in its range in the training images (``data_min_``,
-            ``data_max_``). Integer inputs (e.g. uint8) come back rounded, in their
-            dtype; float inputs as float64.
+            Each pixel within ``[denoise_min_, denoise_max_]``. Integer inputs (e.g.
+            uint8) come back rounded, in their dtype; float inputs as float64.
         """
         return _denoise(self, X)
 

@@ -15,12 +15,16 @@ from .base import BaseAutoencoder
 
 DENOISE_ATTRIBUTES = """\
 data_min_, data_max_ : ndarray of shape (n_features_in_,)
-    Each column's smallest and largest value in the training data (``fit_stream``:
-    in the sample and the chunks trained on): :meth:`denoise` clips its output to them.
+    Each column's smallest and largest value in the training data.
+denoise_min_, denoise_max_ : ndarray of shape (n_features_in_,)
+    What :meth:`denoise` clips each column to: the training extreme where at least 1%
+    of the training rows sit exactly on it (a bound, like 0 for pixels), else the
+    extreme moved out by half the column's training range.
 denoise_weight_ : ndarray of shape (n_features_in_,)
     Per column, the share of the reconstruction in :meth:`denoise`'s output (0 keeps
-    the input, 1 is :meth:`reconstruct`): the least-squares weight on training rows
-    corrupted as in training.
+    the input, 1 is :meth:`reconstruct`): the least-squares weight on rows corrupted as
+    in training, the held-out validation rows when ``fit`` has at least 20 of them,
+    else the training rows.
 """
 
 
@@ -34,8 +38,10 @@ overcomplete code is allowed without a warning.
 
 :meth:`denoise` never amplifies noise of the kind and size it was trained for: each
 column of its output is the noisy input moved towards the reconstruction by the share
-that minimized the error on training rows corrupted that way (``denoise_weight_``),
-then clipped to the column's training range. With "standard" or "robust" scaling each
+that minimized the error on held-out training rows corrupted that way
+(``denoise_weight_``), then clipped: to the training extreme where it is a bound (at
+least 1% of the rows sit on it, like 0 for pixels), else at most half the column's
+training range past it. With "standard" or "robust" scaling each
 column's scale is at least 0.1 times its range in the training data, so a near-constant
 column (a border pixel) does not blow noise up. On sklearn's digits (pixels / 16),
 defaults cut Gaussian noise of sigma 0.1 / 0.3 / 0.5 by 2.3 / 3.3 / 4.4 dB
@@ -87,7 +93,7 @@ Denoising images of digits, pixels in [0, 1]:
 >>> gain = 10 * np.log10(error(noisy) / error(denoised))  # SNR gain, dB: 3.2 here
 >>> bool(gain > 2)
 True
->>> float(denoised.min()), float(denoised.max())  # the training range
+>>> float(denoised.min()), float(denoised.max())  # pixels stay in [0, 1]
 (0.0, 1.0)
 """
 
@@ -156,18 +162,32 @@ True
                 "it is the share of inputs corrupted and must be below 1."
             )
         super()._initialize(X, floored_scaler(scaler, X))
-        self.data_min_, self.data_max_ = _column_range(X)
+        n_features = X.shape[1]
+        self.data_min_, self.data_max_ = np.full(n_features, np.inf), np.full(n_features, -np.inf)
+        self._extremes = np.zeros((3, n_features))  # rows at the min, at the max; rows seen
 
     def _scale_for_training(self, rows, X=None):
-        if len(rows):  # partial_fit and fit_stream chunks widen the range seen in training
-            low, high = _column_range(rows)
-            self.data_min_ = np.minimum(self.data_min_, low)
-            self.data_max_ = np.maximum(self.data_max_, high)
+        if len(rows) and "_extremes" in self.__dict__:  # every training chunk widens it
+            self.data_min_, self.data_max_, self._extremes = _widen_range(
+                self.data_min_, self.data_max_, self._extremes, rows
+            )
         return super()._scale_for_training(rows, X)
+
+    def _validation_split(self, X):
+        X_train, X_val = super()._validation_split(X)
+        self._held_out = X_val  # fit: denoise_weight_ is fitted on rows not trained on
+        return X_train, X_val
 
     def _calibrate(self, X_scaled):
         super()._calibrate(X_scaled)
-        self.denoise_weight_ = self._blend_weights(X_scaled)
+        if "_extremes" not in self.__dict__:  # a model saved before denoise clipped
+            return
+        self.denoise_min_, self.denoise_max_ = clip_bounds(
+            self.data_min_, self.data_max_, self._extremes
+        )
+        held_out = self.__dict__.pop("_held_out", None)
+        rows = X_scaled if held_out is None or len(held_out) < MIN_HELD_OUT else held_out
+        self.denoise_weight_ = self._blend_weights(rows)
 
     def _blend_weights(self, X_scaled):
         """Per column, the weight ``w`` least in squared error for ``noisy + w *
@@ -183,7 +203,8 @@ True
             noise, change = noisy - x, module(noisy) - noisy
             return torch.cat([-(noise * change), change.pow(2)], dim=1)
 
-        stats = predict_batches(moments, self.module_, X_scaled).sum(axis=0)
+        draws = max(1, min(BLEND_DRAWS, BLEND_ROWS // len(X_scaled)))
+        stats = predict_batches(moments, self.module_, np.tile(X_scaled, (draws, 1))).sum(axis=0)
         n_features = X_scaled.shape[1]
         return shrinkage(stats[:n_features], stats[n_features:])
 
@@ -196,15 +217,16 @@ True
             return self._unscale(X_hat)
         with np.errstate(over="ignore", invalid="ignore"):
             blended = self._unscale(X_scaled + weight * (X_hat - X_scaled))
-        return np.clip(blended, self.data_min_, self.data_max_)
+        return np.clip(blended, self.denoise_min_, self.denoise_max_)
 
     def denoise(self, X):
         """Return the denoised ``X``, in the original units.
 
         Each column is the noisy input moved towards its reconstruction by the column's
-        ``denoise_weight_`` (the share that minimized the error on training rows corrupted
-        as in training; 0 keeps the input, 1 is :meth:`reconstruct`), then clipped to the
-        column's range in the training data (``data_min_``, ``data_max_``; no margin).
+        ``denoise_weight_`` (the share that minimized the error on held-out training rows
+        corrupted as in training; 0 keeps the input, 1 is :meth:`reconstruct`), then
+        clipped to ``[denoise_min_, denoise_max_]``: the training extreme where it is a
+        bound, else half the column's training range past it.
 
         Parameters
         ----------
@@ -219,12 +241,56 @@ True
 
 #: Floor on each column's scale, as a share of the column's range in the training rows.
 SCALE_FLOOR = 0.1
-#: Training rows (at most) on which ``denoise_weight_`` is fitted.
+#: Rows (at most) on which ``denoise_weight_`` is fitted.
 BLEND_ROWS = 10_000
+#: Fewest held-out rows ``denoise_weight_`` is fitted on; with fewer, the training rows.
+MIN_HELD_OUT = 20
+#: Noise draws per row when fitting ``denoise_weight_``.
+BLEND_DRAWS = 8
+
+
+#: A side of a column is a bound (pixels at 0 or 1, counts at 0) when at least this share
+#: of the training rows sits exactly at that extreme.
+BOUND_SHARE = 0.01
+#: How far past the training extreme ``denoise`` may go on a side that is not a bound, as a
+#: share of the column's training range.
+RANGE_MARGIN = 0.5
 
 
 def _column_range(X):
     return X.min(axis=0).astype(np.float64), X.max(axis=0).astype(np.float64)
+
+
+def _widen_range(low, high, extremes, rows):
+    """``(low, high, extremes)`` updated with ``rows``: extremes holds, per column, the
+    rows seen at the smallest value, at the largest, and all rows seen."""
+    row_low, row_high = _column_range(rows)
+    new_low, new_high = np.minimum(low, row_low), np.maximum(high, row_high)
+    at_low = np.where(low == new_low, extremes[0], 0) + (rows == new_low).sum(axis=0)
+    at_high = np.where(high == new_high, extremes[1], 0) + (rows == new_high).sum(axis=0)
+    return new_low, new_high, np.vstack([at_low, at_high, extremes[2] + len(rows)])
+
+
+def clip_bounds(low, high, extremes, share=BOUND_SHARE, margin=RANGE_MARGIN):
+    """``(denoise_min_, denoise_max_)``: each column's training extreme where at least
+    ``share`` of the rows sit exactly on it (a bound: 0 for pixels), else the extreme
+    moved out by ``margin`` times the column's range (a sample's extreme is no bound: new
+    rows of a heavy-tailed column pass it).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> low, high = np.array([0.0, 10.0]), np.array([1.0, 20.0])
+    >>> extremes = np.array([[50, 1], [30, 1], [100, 100]])  # at min, at max, rows
+    >>> clip_bounds(low, high, extremes)
+    (array([0., 5.]), array([ 1., 25.]))
+    """
+    bound_low, bound_high = extremes[:2] >= share * extremes[2]
+    span = high - low
+    return (
+        np.where(bound_low, low, low - margin * span),
+        np.where(bound_high, high, high + margin * span),
+    )
 
 
 def floored_scaler(scaler, X, floor=None):
