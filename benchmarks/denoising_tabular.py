@@ -193,7 +193,8 @@ def run(name, seed, args, fitted):
                 outputs["DAE reconstruct"] = (fitted[key].reconstruct(noisy), None)
         for method, (estimate, k) in outputs.items():
             gain = snr_gain(X_test, noisy, estimate, unit)
-            outside = float((np.maximum(estimate - high, low - estimate) / (high - low)).max())
+            span = np.where(high > low, high - low, 1.0)
+            outside = float((np.maximum(estimate - high, low - estimate) / span).max())
             records.append(dict(dataset=name, seed=seed, noise=setting, method=method,
                                 gain_db=gain, k=k, max_outside_range=outside))  # fmt: skip
             print(f"{name} seed {seed} {setting}: {method:16s} {gain:6.2f} dB",
