@@ -14,9 +14,9 @@ Noise, applied to the test rows:
 
 Methods:
 
-- ``PCA``: project on the top-k principal components of the clean training rows, clipped
-  to the training range; k chosen per setting on held-out training rows with the same
-  noise (never on the test rows);
+- ``PCA``: project on the top-k principal components of the clean training rows
+  (standardized on the tables), clipped to the training range; k chosen per setting on
+  held-out training rows with the same noise (never on the test rows);
 - ``k-NN``: Gaussian noise: the mean of the k nearest clean training rows;
   masking: ``sklearn.impute.KNNImputer`` fills the dropped entries (given as NaN) from the
   clean training rows, the other entries kept. k chosen like PCA's;
@@ -106,12 +106,12 @@ def snr_gain(clean, noisy, estimate, unit=1.0):
     return float(10 * np.log10((noise**2).sum() / (error**2).sum()))
 
 
-def pca_method(X_fit, low, high):
-    pca = PCA(n_components=min(max(PCA_K), *X_fit.shape), random_state=0).fit(X_fit)
+def pca_method(X_fit, low, high, scale):
+    pca = PCA(n_components=min(max(PCA_K), *X_fit.shape), random_state=0).fit(X_fit / scale)
 
     def apply(noisy, dropped, k):
-        codes = pca.transform(noisy)[:, :k]
-        return np.clip(codes @ pca.components_[:k] + pca.mean_, low, high)
+        codes = pca.transform(noisy / scale)[:, :k]
+        return np.clip((codes @ pca.components_[:k] + pca.mean_) * scale, low, high)
 
     return apply, [k for k in PCA_K if k <= pca.n_components_]
 
@@ -174,7 +174,7 @@ def run(name, seed, args, fitted):
         rng = np.random.RandomState(1000 * seed + 1)
         noisy, dropped = corrupt(X_test, kind, level, X_train, is_image, rng)
         outputs = {}
-        pca, k_pca = choose(lambda X: pca_method(X, low, high), X_fit, X_val, kind, level,
+        pca, k_pca = choose(lambda X: pca_method(X, low, high, unit), X_fit, X_val, kind, level,
                             is_image, seed + 7, unit)  # fmt: skip
         outputs["PCA"] = (pca(noisy, dropped, k_pca), k_pca)
         knn, k_knn = choose(knn_method, X_fit, X_val, kind, level, is_image, seed + 7, unit)
