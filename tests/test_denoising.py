@@ -169,3 +169,13 @@ def test_tabular_denoising_benchmark_runs_offline(tmp_path):
     assert (df.loc[ours, "max_outside_range"] <= RANGE_MARGIN).all()
     text = (tmp_path / "q.md").read_text()
     assert "python -m benchmarks.denoising_tabular --quick" in text
+
+
+def test_a_model_saved_before_the_blend_denoises_as_it_did(digits):
+    X, clean = digits
+    dae = DenoisingAutoencoder(max_iter=2, random_state=0).fit(X)
+    for name in ("denoise_weight_", "denoise_min_", "denoise_max_", "_extremes"):
+        delattr(dae, name)  # what an older model file holds
+    np.testing.assert_array_equal(dae.denoise(clean), dae.reconstruct(clean))
+    dae.partial_fit(X[:100])  # keeps training without the new state
+    np.testing.assert_array_equal(dae.denoise(clean), dae.reconstruct(clean))
