@@ -44,8 +44,10 @@ least 1% of the rows sit on it, like 0 for pixels), else at most half the column
 training range past it. With "standard" or "robust" scaling each
 column's scale is at least 0.1 times its range in the training data, so a near-constant
 column (a border pixel) does not blow noise up. On sklearn's digits (pixels / 16),
-defaults cut Gaussian noise of sigma 0.1 / 0.3 / 0.5 by 2.3 / 3.3 / 4.4 dB
-(``benchmarks/results/denoising_tabular.md``).
+defaults cut Gaussian noise of sigma 0.1 / 0.3 / 0.5 by 2.3 / 3.3 / 4.2 dB
+(``benchmarks/results/denoising_tabular_digits.md``). Noise well below the trained
+level can come out worse (-1 to -1.5 dB at half of it on two tables): train at the
+noise level to remove.
 
 Parameters
 ----------
