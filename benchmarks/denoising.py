@@ -11,6 +11,8 @@ and 0.4) or 10% salt-and-pepper noise. Methods:
   images with the same kind of noise;
 - ``MLP DAE``: :class:`ae_anomaly.DenoisingAutoencoder` (Gaussian noise of the same sigma;
   masking noise for salt-and-pepper, the closest kind it has).
+- ``... reconstruct``: the same fitted model's plain ``reconstruct`` (what ``denoise``
+  returned before it blended towards the input and clipped to the training range).
 
 The Gaussian noise is not clipped (the noisy images leave [0, 1]); every method's output
 is clipped to [0, 1] before scoring; PSNR and SSIM come from scikit-image (``data_range=1``)
@@ -127,6 +129,7 @@ def run(name, args):
             print(f"{name} {setting}: {model_name} fitted in {time.perf_counter() - start:.0f} s "
                   f"({model.n_iter_} epochs)", file=sys.stderr, flush=True)  # fmt: skip
             outputs[model_name] = model.denoise(noisy)
+            outputs[f"{model_name} reconstruct"] = model.reconstruct(noisy)
         for method, estimate in outputs.items():
             psnr, ssim = psnr_ssim(clean.reshape(-1, 28, 28), estimate.reshape(-1, 28, 28))
             records.append(

@@ -34,7 +34,8 @@ def test_denoising_quick(images_dir, tmp_path):
     from benchmarks import denoising
 
     df = denoising.main(["--quick", "--out", str(tmp_path), "--tag", "q"])
-    assert set(df["method"]) == {"noisy", "median 3x3", "PCA", "ConvDAE", "MLP DAE"}
+    assert set(df["method"]) == {"noisy", "median 3x3", "PCA", "ConvDAE", "MLP DAE",
+                                 "ConvDAE reconstruct", "MLP DAE reconstruct"}  # fmt: skip
     assert set(df["noise"]) == set(denoising.SETTINGS)
     assert df["psnr"].gt(0).all() and df["ssim"].between(-1, 1).all()
     # The median filter beats doing nothing on salt-and-pepper noise, by far.

@@ -163,7 +163,7 @@ def _check_int_tuple(name, value, length=None):
 
 
 def _denoise(model, X):
-    out = model.reconstruct(X)
+    out = model._like(model._denoised(X), X)
     dtype = getattr(X, "dtype", None)
     if dtype is not None and np.issubdtype(dtype, np.integer):
         info = np.iinfo(dtype)

@@ -10,7 +10,7 @@ from ._conv_base import _SHARED, CONV_ATTRIBUTES, CONV_PARAMETERS, _ConvMixin, _
 from ._docs import COMMON_ATTRIBUTES
 from ._sklearn_compat import StrOptions
 from .base import BaseAutoencoder
-from .denoising import DenoisingAutoencoder
+from .denoising import DENOISE_ATTRIBUTES, DenoisingAutoencoder
 from .variational import VariationalAutoencoder
 
 
@@ -109,7 +109,12 @@ class ConvDenoisingAutoencoder(_ConvMixin, DenoisingAutoencoder):
 While training, each batch is corrupted in the scaled space (with the default "global"
 scaling, pixels in [0, 1]: ``noise_level=0.2`` is a noise of 0.2 * the pixel range) and
 the network learns to restore the clean images. :meth:`denoise` returns cleaned images
-in the input's shape, dtype and units.
+in the input's shape, dtype and units: each pixel is the noisy input moved towards the
+reconstruction by the share that minimized the error on training images corrupted as in
+training (``denoise_weight_``), then clipped to the pixel's training range where its
+ends are bounds (at least 1% of the training images sit on them, as 0 and 1 usually do),
+else at most half the range past them; noise of the trained kind and size is never
+amplified.
 
 Parameters
 ----------
@@ -122,7 +127,7 @@ noise_level : float, default=0.2
 {CONV_PARAMETERS}{_SHARED}
 Attributes
 ----------
-{CONV_ATTRIBUTES}{COMMON_ATTRIBUTES}
+{CONV_ATTRIBUTES}{COMMON_ATTRIBUTES}{DENOISE_ATTRIBUTES}
 See Also
 --------
 ConvAutoencoder : The same network without corruption.
@@ -198,6 +203,9 @@ Examples
     def denoise(self, X):
         """Return the denoised images, in the input's shape, dtype and units.
 
+        Each pixel is the noisy input moved towards its reconstruction by
+        ``denoise_weight_``, then clipped to ``[denoise_min_, denoise_max_]``.
+
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features) or an array of images
@@ -205,8 +213,8 @@ Examples
         Returns
         -------
         X_clean : ndarray shaped like ``X``
-            Integer inputs (e.g. uint8) come back rounded and clipped to their dtype;
-            float inputs as float64.
+            Each pixel within ``[denoise_min_, denoise_max_]``. Integer inputs (e.g.
+            uint8) come back rounded, in their dtype; float inputs as float64.
         """
         return _denoise(self, X)
 

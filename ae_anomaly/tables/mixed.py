@@ -13,7 +13,7 @@ import pandas as pd
 
 from .encoder import UNSEEN
 from .pipeline import CODE_DISTANCE, shares_of_encoded
-from .schema import FLAG, SCORE, Schema, output_names
+from .schema import FLAG, SCORE, Schema, denoiser, output_names
 from .thresholds import anomaly_scores
 from .typing import BOOLEAN, CATEGORICAL, DATETIME, NUMERIC
 
@@ -119,7 +119,8 @@ def _explain(encoder, detector, encoded, finite):
 
 
 def denoise_encoded(pipeline, schema, frame):
-    """The chunk with each feature column replaced by its reconstruction, in its own type.
+    """The chunk with each feature column replaced by its reconstruction (a denoising
+    model's ``denoise``, see :func:`~ae_anomaly.tables.schema.denoiser`), in its own type.
 
     Numbers in their units (integer columns rounded, 0/1 columns 0 or 1), booleans 0/1,
     categories the most likely training category, dates as ISO text. Rows with a
@@ -131,7 +132,7 @@ def denoise_encoded(pipeline, schema, frame):
     if not finite.any():
         return out
     rows = np.flatnonzero(finite)
-    recon = np.asarray(pipeline[-1].reconstruct(encoded[finite]), dtype=np.float64)
+    recon = np.asarray(denoiser(pipeline[-1])(encoded[finite]), dtype=np.float64)
     for name, kind in schema.features.items():
         idx = encoder.feature_groups_[name]
         block = recon[:, idx]

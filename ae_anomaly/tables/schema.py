@@ -279,14 +279,21 @@ def output_names(ids, explain=0):
     return names
 
 
+def denoiser(model):
+    """``model.denoise`` (a denoising autoencoder's: blended towards the input, kept in the
+    training range) when the model has one, else ``model.reconstruct``."""
+    return getattr(model, "denoise", None) or model.reconstruct
+
+
 def denoise_chunk(pipeline, schema, frame):
-    """The chunk with every feature column replaced by its reconstruction.
+    """The chunk with every feature column replaced by its reconstruction (a denoising
+    model's ``denoise``, see :func:`denoiser`).
 
     Numbers come back in their own units; a categorical column gets the category whose
     one-hot column is reconstructed highest. Other columns are copied unchanged.
     """
     transformed = pipeline[:-1].transform(prepare(frame, schema))
-    reconstructed = pipeline[-1].reconstruct(transformed)
+    reconstructed = denoiser(pipeline[-1])(transformed)
     out = frame.copy()
     transformer = pipeline.named_steps["columns"]
     groups = _groups(pipeline, schema)
