@@ -44,7 +44,7 @@ import pandas as pd
 import torch
 from tqdm.auto import tqdm
 
-from . import report
+from . import flagging, report
 from .baselines import detectors, ensemble_levers
 from .protocol import (
     MAX_ROWS,
@@ -89,6 +89,7 @@ FIELDS = (
     "n_features",
     "params",
     "source",
+    *flagging.FIELDS,
 )
 
 
@@ -102,10 +103,18 @@ def params_key(detector):
 
 
 def read_done(path):
-    """Rows already measured in the results file (empty when there is none)."""
+    """Rows already measured in the results file (empty when there is none).
+
+    A file written before columns were added to ``FIELDS`` is rewritten with them (empty
+    in its old rows), so that the rows appended next line up with its header.
+    """
     if not path.exists() or path.stat().st_size == 0:
         return pd.DataFrame(columns=FIELDS)
-    return pd.read_csv(path)
+    done = pd.read_csv(path)
+    if list(done.columns) != list(FIELDS):
+        done = done.reindex(columns=FIELDS)
+        done.to_csv(path, index=False)
+    return done
 
 
 def anchor_rows(data_dir, datasets, seeds):
@@ -204,7 +213,9 @@ def _measure(dataset, model_name, seed, key):
         cached = split(*dataset.load(), seed)
         _WORKER["split"] = ((dataset, seed), cached)
     X_train, X_test, _, y_test = cached
-    row = evaluate(model.build(seed), X_train, X_test, y_test, seed)
+    detector = model.build(seed)
+    row = evaluate(detector, X_train, X_test, y_test, seed)
+    row.update(flagging.flag_stats(detector, X_train, X_test, y_test))
     row.update(
         dataset=dataset.name,
         model=model_name,
