@@ -40,8 +40,8 @@ ENSEMBLE_LEVERS = {
     "no code distance": {**_SWEEP, "code_distance": False},
     "trim=0.1": {**_SWEEP, "trim": 0.1},
     "n_estimators=20": {**_SWEEP, "n_estimators": 20},
-    "n_estimators=10, max_iter=40": {"n_estimators": 10, "max_iter": 40},
-    "n_estimators=20, max_iter=40": {"n_estimators": 20, "max_iter": 40},
+    "n_estimators=10+max_iter=40": {"n_estimators": 10, "max_iter": 40},
+    "n_estimators=20+max_iter=40": {"n_estimators": 20, "max_iter": 40},
 }
 
 
