@@ -20,6 +20,10 @@ from .scoring import MAD_TO_SD
 AUTO_MAX_FEATURES = 32
 #: The scoring statistics are medians and MADs over at most this many training rows.
 STATISTICS_ROWS = 2048
+#: Absolute floor of every scale the anomaly error divides by. On constant training data
+#: the spreads are 0, and a floor as small as the smallest float turned rounding noise
+#: into infinite scores; the errors are in standardized units, where this is negligible.
+FLOOR = float(np.finfo(np.float64).eps)
 
 
 _PARAMETERS = (
@@ -319,9 +323,9 @@ array([-1])
         errors, codes = parts[:, : X_scaled.shape[1]], parts[:, X_scaled.shape[1] :]
         codes = codes.reshape(len(codes), self.n_estimators, -1)
         scale = np.median(errors, axis=0) if median else errors.mean(axis=0)
-        self.column_scale_ = scale + 1e-3 * scale.mean() + np.finfo(np.float64).tiny
+        self.column_scale_ = scale + 1e-3 * scale.mean() + FLOOR
         self.code_center_, spread = _center_spread(codes, median)
-        self.code_scale_ = spread**2 + 1e-3 * np.mean(spread**2) + np.finfo(np.float64).tiny
+        self.code_scale_ = spread**2 + 1e-3 * np.mean(spread**2) + FLOOR
 
         def member_errors(module, x):
             squared, codes = self._member_parts(module, x)
@@ -329,7 +333,7 @@ array([-1])
 
         center, spread = _center_spread(predict_batches(member_errors, module, X_scaled), median)
         self.member_center_ = center
-        self.member_scale_ = spread + 1e-3 * np.mean(spread) + np.finfo(np.float64).tiny
+        self.member_scale_ = spread + 1e-3 * np.mean(spread) + FLOOR
 
     def _weighted(self, squared, X, member_scale):
         """Squared errors divided by their column's scale (and the member's scale)."""
