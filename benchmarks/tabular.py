@@ -6,11 +6,16 @@ The full table on ADBench's classical datasets, in one command::
 
     python -m benchmarks.tabular --data-dir ../shared/data/adbench
 
-It runs every (dataset, model, seed) task, 36 x 8 x 3 = 864 fits, in ``--jobs`` worker
+It runs every (dataset, model, seed) task, 36 x 10 x 3 = 1,080 fits, in ``--jobs`` worker
 processes (default: one per core), each on one thread (torch and the BLAS / OpenMP pools),
-the costliest tasks first. Measured from fresh on 2 quiet cores (``--jobs 2``): 1 minute
-52 seconds of wall time, 217 CPU-seconds; a machine as busy as a load of 10 on 2 cores
-makes it several times longer.
+the costliest tasks first, and reads the PyOD rows from the data folder's anchors. Its
+time from fresh on 2 quiet cores (``--jobs 2``) is estimated, not measured (the machine
+was never quiet while this was written), from the summed fit seconds of each model's 108
+rows: MCD 1,175 s, EnsembleAutoencoder about 470 s (20 members; 830 s for the 50 of the
+previous default, quiet), the six other autoencoders 172 s, IsolationForest 16 s, PCA 4 s:
+about 1,840 CPU-seconds, some 16 minutes of wall time on two workers, plus the scoring
+(a second scoring of the training rows for the flag columns included: a few percent). A
+machine as busy as a load of 10 on 2 cores makes it several times longer.
 
 The offline suite made from scikit-learn's bundled datasets, one seed (the test's run)::
 
