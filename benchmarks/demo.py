@@ -1,4 +1,5 @@
-"""`make demo`: the three core autoencoders beside PCA and IsolationForest, offline.
+"""`make demo`: the default detector and the three core autoencoders beside PCA and
+IsolationForest, offline.
 
 Each task is built from a dataset bundled with scikit-learn (nothing downloads): one class
 family is normal, 5% anomalies from the others are planted, unlabeled, in the training
@@ -25,12 +26,18 @@ import pandas as pd  # noqa: E402
 from sklearn.ensemble import IsolationForest  # noqa: E402
 from sklearn.metrics import average_precision_score, roc_auc_score, roc_curve  # noqa: E402
 
-from ae_anomaly import Autoencoder, DenoisingAutoencoder, VariationalAutoencoder  # noqa: E402
+from ae_anomaly import (  # noqa: E402
+    Autoencoder,
+    DenoisingAutoencoder,
+    EnsembleAutoencoder,
+    VariationalAutoencoder,
+)
 from ae_anomaly.datasets import load_split  # noqa: E402
 from benchmarks.baselines import PyODPCA  # noqa: E402
 
 TASKS = ("breast_cancer", "wine", "digits")
 MODELS = {
+    "EnsembleAutoencoder": lambda: EnsembleAutoencoder(random_state=0),  # the default one
     "Autoencoder": lambda: Autoencoder(random_state=0),
     "DenoisingAutoencoder": lambda: DenoisingAutoencoder(random_state=0),
     "VariationalAutoencoder": lambda: VariationalAutoencoder(random_state=0),

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import wilcoxon
 
+from . import flagging
 from .protocol import FOLDS, assign_folds
 
 PUBLISHED = "published_unsupervised.csv"
@@ -351,6 +352,9 @@ def write(results, out, suite, *, published=None, machine=""):
             flat = check.copy()
             flat.columns = [f"{m} {k}" for m, k in flat.columns]
             lines += ["", to_markdown(flat)]
+    ours = set(results.loc[results["family"] == "ae_anomaly", "model"])
+    flags = flagging.section(results, [m for m in model_order(results) if m in ours], REFERENCE)
+    lines += flags
     for metric, title in (("roc_auc", "ROC-AUC"), ("aucpr", "AUCPR")):
         mean, sd = per_dataset(results, metric)
         lines += [
@@ -386,4 +390,6 @@ def write(results, out, suite, *, published=None, machine=""):
             f"Published check {m}: mean(ours - published) = {d:+.4f}"
             for m, d in differences.items()
         )
+    if flags:
+        text += "\n" + "\n".join(flags)
     return text

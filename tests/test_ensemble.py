@@ -110,3 +110,15 @@ def test_quality_floor_on_planted_anomalies():
     X, y = make_synthetic(n_samples=600, random_state=0)
     auc = roc_auc_score(y, -EnsembleAutoencoder(random_state=0).fit(X).score_samples(X))
     assert auc >= 0.95, f"ROC-AUC {auc:.3f} < 0.95"
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+@pytest.mark.parametrize("shape", [(4, 1), (4, 2), (50, 3)])
+def test_constant_training_data_scores_finite(shape):
+    # Zero spreads once divided rounding noise by the smallest float: every training row
+    # scored -inf, and the CLI's training-score quantiles had no finite score left.
+    X = np.full(shape, 7.0)
+    model = EnsembleAutoencoder(max_iter=2, random_state=0).fit(X)
+    scores = model.score_samples(X)
+    assert np.isfinite(scores).all() and np.isfinite(model.offset_)
+    assert (model.predict(X) == 1).all()

@@ -13,6 +13,9 @@ from pathlib import Path
 import click
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+#: ``--model`` of ``fit`` and ``detect`` when none is named: the best detector of the family
+#: on ADBench's cross-dataset figure (benchmarks/results/adbench.md).
+DEFAULT_MODEL = "ensemble"
 
 
 def model_names():
@@ -118,8 +121,9 @@ def report_options(command):
 def fit_options(command):
     names = model_names()
     return _apply(command, [
-        click.option("--model", type=click.Choice(names), default=names[0], show_default=True,
-                     help="Which autoencoder."),
+        click.option("--model", type=click.Choice(names),
+                     default=DEFAULT_MODEL if DEFAULT_MODEL in names else names[0],
+                     show_default=True, help="Which autoencoder."),
         click.option("--set", "settings", multiple=True, metavar="KEY=VALUE",
                      help="An estimator parameter, e.g. --set max_iter=50 --set "
                      "hidden_layer_sizes=64,16."),

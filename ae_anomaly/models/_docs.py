@@ -50,7 +50,13 @@ contamination : "auto" or float in (0, 0.5], default="auto"
     assumption on that share and applies Tukey's boxplot rule to the reconstruction
     errors of the training rows: a row is an outlier when its error exceeds
     Q3 + 1.5 IQR. For normally distributed errors this flags 0.7% of clean rows, for
-    exponentially distributed ones about 5%.
+    exponentially distributed ones about 5%. On ADBench's 36 tabular sets (held-out rows,
+    3 seeds) it flags 9.6% of the rows where 12.0% are anomalies on average (the real
+    share ranges from 0.03% to 40%), with a recall of 0.40 (``Autoencoder``) and 0.41
+    (``EnsembleAutoencoder``) at a false-positive rate of 0.07; IsolationForest's "auto"
+    flags 18% (recall 0.55, false-positive rate 0.14). No rule tried (Tukey's 3 IQR, the
+    skew-adjusted boxplot, a fixed 5% or 10%) flagged closer to the real share by more
+    than 0.005 on the fold it was not chosen on (``benchmarks/results/adbench.md``).
 score_statistics : {"median", "mean"}, default="median"
     Statistics of the training rows that standardize the two parts of the anomaly
     error (see ``score_samples``). "median": each column's median squared
