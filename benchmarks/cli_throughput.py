@@ -8,16 +8,23 @@ measures, each in a fresh subprocess:
    ``pandas.read_csv(chunksize=65536)`` (what streaming in pandas costs: since pandas 3.1 a
    whole-file read parses on several threads, a chunked one on one);
 2. ``ae-anomaly score MODEL big.csv -o scores.csv`` (read + score + write), timed by the
-   CLI's own ``--json`` summary (model loaded -> last row written), and wall time of the
-   whole process (interpreter start and imports included);
+   CLI's own ``--json`` summary (``stream_seconds``: model loaded -> last row written: the
+   steady state), and wall time of the whole process (interpreter start and imports
+   included);
 3. the same on the Parquet copy;
 4. the peak RSS (``ru_maxrss`` of that child, via ``os.wait4``) of ``score`` on N/10 rows
-   and on N rows: memory must be flat in the file size.
+   and on N rows: memory must be flat in the file size;
+5. whole-process ``ae-anomaly detect`` on a 10,000 x 30 CSV (read, fit, score, write; the
+   default model, ``--model autoencoder`` and ``--model ensemble``) against a pandas +
+   scikit-learn ``IsolationForest`` script doing the same, each a fresh process, the
+   commands interleaved, ``--repeats`` times: the median of each and their ratios, with the
+   load average (``--detect-only`` runs this part alone).
 
 Usage::
 
     python benchmarks/cli_throughput.py                  # 1,000,000 x 30
     python benchmarks/cli_throughput.py --rows 200000    # quicker
+    python benchmarks/cli_throughput.py --detect-only    # part 5 alone
 
 Nothing is downloaded; the data are synthetic (30 columns from 5 latent factors + noise).
 """
@@ -40,6 +47,7 @@ import pyarrow.parquet as pq
 
 N_COLUMNS = 30
 RESULTS = Path(__file__).resolve().parent / "results" / "cli_throughput.json"
+DETECT_RESULTS = RESULTS.with_name("cli_detect.json")
 
 
 def make_table(n_rows, seed=0):
@@ -93,9 +101,78 @@ def cli(*args):
 
 
 def score_run(model, data, out):
+    """``(summary, wall seconds, peak RSS MiB)`` of one ``score`` process. The summary's
+    ``seconds``/``rows_per_second`` are the steady state: the CLI's ``stream_*`` figures,
+    from the model loaded to the last row written (imports and model loading excluded);
+    ``command_seconds`` is the whole command (imports included)."""
     wall, rss, _, stderr = measured(cli("score", model, data, "-o", out, "--force", "--json"))
     summary = json.loads(stderr.strip().splitlines()[-1])
+    summary["command_seconds"] = summary["seconds"]
+    summary["seconds"] = summary["stream_seconds"]
+    summary["rows_per_second"] = summary["stream_rows_per_second"]
     return summary, wall, rss
+
+
+IFOREST_SCRIPT = """
+import sys
+import pandas as pd
+from sklearn.ensemble import IsolationForest
+
+frame = pd.read_csv(sys.argv[1])
+model = IsolationForest(random_state=0).fit(frame)
+scores = model.score_samples(frame)
+pd.DataFrame(
+    {"anomaly_score": -scores, "is_anomaly": (scores < model.offset_).astype("int8")}
+).to_csv(sys.argv[2], index=False)
+"""
+#: What ``detect`` is compared with: name -> extra CLI arguments (None: the script above).
+DETECT_RUNS = {
+    "pandas + IsolationForest": None,
+    "ae-anomaly detect (default model)": [],
+    "ae-anomaly detect --model autoencoder": ["--model", "autoencoder"],
+    "ae-anomaly detect --model ensemble": ["--model", "ensemble"],
+}
+
+
+def detect_ratio(tmp, *, rows=10_000, repeats=5):
+    """Whole-process ``detect`` vs the IsolationForest script, fresh processes, interleaved.
+
+    Returns a dict: per run its median and all wall seconds, the ratios of the medians to
+    the script's, and the 1-minute load average before and after.
+    """
+    data = tmp / "detect.csv"
+    pa_csv.write_csv(make_table(rows, seed=1), data)
+    commands = {}
+    for name, extra in DETECT_RUNS.items():
+        out = tmp / f"detect_{len(commands)}.csv"
+        if extra is None:
+            commands[name] = [sys.executable, "-c", IFOREST_SCRIPT, data, out]
+        else:
+            commands[name] = cli("detect", data, "-o", out, "--force", *extra)
+    load_before = os.getloadavg()[0]
+    walls = {name: [] for name in commands}
+    for _ in range(repeats):  # interleaved: a change of load hits every command alike
+        for name, command in commands.items():
+            walls[name].append(measured(command)[0])
+    base = float(np.median(walls["pandas + IsolationForest"]))
+    result = {
+        "rows": rows,
+        "columns": N_COLUMNS,
+        "repeats": repeats,
+        "median_seconds": {name: round(float(np.median(w)), 3) for name, w in walls.items()},
+        "seconds": {name: [round(x, 3) for x in w] for name, w in walls.items()},
+        "ratio_to_iforest": {
+            name: round(float(np.median(w)) / base, 3) for name, w in walls.items()
+        },
+        "load_average_1min": [round(load_before, 2), round(os.getloadavg()[0], 2)],
+    }
+    for name, seconds in result["median_seconds"].items():
+        print(
+            f"{name:38s}: {seconds:6.2f} s median of {repeats} "
+            f"(x{result['ratio_to_iforest'][name]:.2f} the IsolationForest script)"
+        )
+    print(f"load average (1 min) before/after: {result['load_average_1min']}")
+    return result
 
 
 def main(argv=None):
@@ -103,9 +180,23 @@ def main(argv=None):
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--workdir", help="Where the data go (default: a temporary dir).")
     parser.add_argument("--no-save", action="store_true", help=f"Do not write {RESULTS}.")
+    parser.add_argument("--repeats", type=int, default=5, help="Of the detect comparison.")
+    parser.add_argument(
+        "--detect-only", action="store_true", help=f"Only part 5; saved to {DETECT_RESULTS}."
+    )
     options = parser.parse_args(argv)
     n_rows = options.rows
+    if options.detect_only:
+        with tempfile.TemporaryDirectory(dir=options.workdir) as tmp:
+            detect = detect_ratio(Path(tmp), repeats=options.repeats)
+        ok = {"detect <= 2x IsolationForest script": detect["ratio_to_iforest"][
+            "ae-anomaly detect (default model)"] <= 2.0}  # fmt: skip
+        print(json.dumps(ok))
+        if not options.no_save:
+            DETECT_RESULTS.write_text(json.dumps({**detect, "checks": ok}, indent=1) + "\n")
+        return 0 if all(ok.values()) else 1
 
+    load_at_start = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(dir=options.workdir) as tmp:
         tmp = Path(tmp)
         big, small = tmp / "big.csv", tmp / "small.csv"
@@ -163,6 +254,8 @@ def main(argv=None):
             f"{big_rss:.0f} MiB on {n_rows:,} rows: x{ratio:.2f} for 10x the rows "
             f"(pandas.read_csv alone: {pandas_rss:.0f} MiB)"
         )
+        load_after_score = os.getloadavg()[0]
+        detect = detect_ratio(tmp, repeats=options.repeats)
 
     results = {
         "rows": n_rows,
@@ -177,7 +270,9 @@ def main(argv=None):
         "score_csv_seconds": csv_summary["seconds"],
         "score_csv_rows_per_second": csv_rate,
         "score_csv_vs_pandas": round(csv_rate / pandas_rate, 3),
+        "score_csv_command_seconds": csv_summary["command_seconds"],
         "score_csv_process_seconds": round(csv_wall, 3),
+        "score_csv_process_vs_pandas": round(n_rows / csv_wall / pandas_rate, 3),
         "score_parquet_seconds": pq_summary["seconds"],
         "score_parquet_rows_per_second": pq_rate,
         "peak_rss_mib_tenth": round(small_rss, 1),
@@ -187,12 +282,19 @@ def main(argv=None):
         "cpus": os.cpu_count(),
         # Other processes share the machine: > cpus means the two threads of `score`
         # (parse / score) could not run side by side.
+        "load_average_1min_at_start": round(load_at_start, 2),
+        "load_average_1min_after_score": round(load_after_score, 2),
         "load_average_1min_at_end": round(os.getloadavg()[0], 2),
+        "detect": detect,
     }
     verdict = {
         "csv >= 70% of pandas.read_csv": results["score_csv_vs_pandas"] >= 0.7,
         "parquet faster than csv": pq_rate > csv_rate,
         "10x rows -> <= 1.2x peak RSS": ratio <= 1.2,
+        "detect <= 2x IsolationForest script": detect["ratio_to_iforest"][
+            "ae-anomaly detect (default model)"
+        ]
+        <= 2.0,
     }
     print(json.dumps(verdict))
     if not options.no_save:

@@ -15,6 +15,7 @@ from ae_anomaly.nn.nets import mlp_autoencoder
 from ae_anomaly.nn.runtime import (
     choose_threads,
     forward_macs,
+    inference_threads,
     intra_op_threads,
     make_adam,
 )
@@ -238,6 +239,27 @@ def test_fit_leaves_the_callers_thread_count_alone():
     X = np.random.default_rng(0).normal(size=(64, 4))
     Autoencoder(max_iter=2, random_state=0).fit(X)
     assert torch.get_num_threads() == before
+
+
+def test_inference_threads_one_for_dense_nets_caller_for_conv():
+    assert inference_threads(_net(), 2184) == 1
+    assert inference_threads(_net(), 2184, device="cuda") == 1
+    assert inference_threads(conv_autoencoder((1, 8, 8), (4,), (), 3), 128) is None
+
+
+def test_scoring_threads_leave_the_caller_alone_and_the_scores_unchanged():
+    import numpy as np
+
+    from ae_anomaly import Autoencoder
+
+    X = np.random.default_rng(0).normal(size=(3000, 5))
+    with intra_op_threads(1):
+        est = Autoencoder(max_iter=2, random_state=0).fit(X)
+        one = est.score_samples(X)
+    with intra_op_threads(2):
+        two = est.score_samples(X)
+        assert torch.get_num_threads() == 2
+    np.testing.assert_array_equal(one, two)
 
 
 def test_a_fit_in_a_fresh_process_never_imports_the_compiler():

@@ -144,13 +144,15 @@ def score(model_file, data, output, force, threshold, contamination, explain, ig
         raise UsageFailure(
             f"{data!r} is a directory or a pattern: score it with --engine dask, or name one file."
         )
-    from ..tables.api import score_table
+    from ..tables.api import TableModel, score_table
     from ..tables.writer import STDIO, check_output
 
     check_output(output, [data, model_file], force=force)
     report = Report("score", verbose, started=started)
+    model = TableModel.load(model_file)
+    report.streaming()
     result = score_table(
-        model_file, data, output or STDIO, threshold=threshold, contamination=contamination,
+        model, data, output or STDIO, threshold=threshold, contamination=contamination,
         explain=explain, delimiter=delimiter, ignore_extra=ignore_extra, progress=report.advance,
         float_format=float_format,
     )  # fmt: skip

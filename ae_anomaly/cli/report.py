@@ -20,6 +20,7 @@ class Report:
         self.command = command
         self.verbose = verbose
         self.started = time.perf_counter() if started is None else started
+        self.stream_started = None
         self.bar = tqdm(
             total=total,
             unit=" rows",
@@ -29,6 +30,11 @@ class Report:
             leave=False,
             disable=None if verbose else True,  # None: only when stderr is a terminal
         )
+
+    def streaming(self):
+        """Mark the start of the stream (the model loaded): the summary then also gives the
+        streaming time and rate, ``stream_seconds`` and ``stream_rows_per_second``."""
+        self.stream_started = time.perf_counter()
 
     def advance(self, out):
         self.bar.update(len(out))
@@ -46,8 +52,14 @@ class Report:
         summary.update(
             seconds=round(seconds, 3),
             rows_per_second=round(result.rows / seconds) if seconds > 0 else None,
-            output=output or "-",
         )
+        if self.stream_started is not None:
+            stream = time.perf_counter() - self.stream_started
+            summary.update(
+                stream_seconds=round(stream, 3),
+                stream_rows_per_second=round(result.rows / stream) if stream > 0 else None,
+            )
+        summary["output"] = output or "-"
         if as_json:
             click.echo(json.dumps(summary), err=True)
             return

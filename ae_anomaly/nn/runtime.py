@@ -3,8 +3,9 @@
 - :func:`make_adam` builds the estimators' optimizer, :class:`~ae_anomaly.nn.adam.Adam`:
   bitwise ``torch.optim.Adam(..., fused=True)``, without the 1.8 s import of
   ``torch._dynamo`` that ``torch.optim.Optimizer`` pays on first use.
-- :func:`choose_threads` picks intra-op threads from the work of one training step, and
-  :func:`intra_op_threads` applies them to a block and restores the caller's setting.
+- :func:`choose_threads` picks intra-op threads from the work of one training step (and
+  :func:`inference_threads` of one inference batch), and :func:`intra_op_threads` applies
+  them to a block and restores the caller's setting.
 """
 
 from __future__ import annotations
@@ -109,6 +110,27 @@ def choose_threads(macs_per_row, batch_rows, *, training=True, device="cpu", max
     if work < PARALLEL_MACS:
         return 1
     return max(1, torch.get_num_threads() if max_threads is None else max_threads)
+
+
+def inference_threads(module, batch_rows, *, device="cpu"):
+    """Intra-op threads for inference batches of ``batch_rows`` rows through ``module``:
+    :func:`choose_threads` of its forward work, or None (the caller's setting) for
+    convolutional networks, whose work per row the parameters do not tell.
+
+    A dense network does about one multiply-add per weight and row, so the parameter
+    count stands for :func:`forward_macs` (which needs the input's shape; inference also
+    runs parts of a network, e.g. the decoder alone).
+
+    Examples
+    --------
+    >>> from torch import nn
+    >>> inference_threads(nn.Sequential(nn.Linear(30, 64), nn.ReLU(), nn.Linear(64, 30)), 2184)
+    1
+    """
+    if any(isinstance(layer, (nn.Conv2d, nn.ConvTranspose2d)) for layer in module.modules()):
+        return None
+    macs = sum(p.numel() for p in module.parameters())
+    return choose_threads(macs, batch_rows, training=False, device=device)
 
 
 @contextlib.contextmanager

@@ -22,7 +22,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from .runtime import make_adam
+from .runtime import inference_threads, intra_op_threads, make_adam
 
 
 class TrainingDivergedError(FloatingPointError, ValueError):
@@ -358,15 +358,19 @@ def predict_batches(fn, module, X, batch_size=None):
 
     ``X`` may be a tensor (the result stays a tensor on its device) or a NumPy array (it is
     moved to the module's device and dtype batch by batch; the result is a NumPy array).
-    ``batch_size`` defaults to :func:`inference_batch_size`.
+    ``batch_size`` defaults to :func:`inference_batch_size`. Intra-op threads follow
+    :func:`~ae_anomaly.nn.runtime.inference_threads` (one for the small dense networks of
+    tabular data, which only lose from more on a busy machine); the caller's
+    ``torch.get_num_threads()`` is restored afterwards.
     """
     was_training = module.training
     module.eval()
     param = next(module.parameters())
     as_numpy = isinstance(X, np.ndarray)
     batch_size = batch_size or inference_batch_size(X, param.device)
+    threads = inference_threads(module, min(batch_size, X.shape[0]), device=param.device)
     outputs = []
-    with torch.inference_mode():
+    with torch.inference_mode(), intra_op_threads(threads):
         for start in range(0, X.shape[0], batch_size):
             batch = X[start : start + batch_size]
             if as_numpy:

@@ -8,8 +8,11 @@ from pathlib import Path
 TEXT_SUFFIXES = {".csv": ",", ".tsv": "\t", ".tab": "\t"}
 PARQUET_SUFFIXES = {".parquet", ".pq"}
 COMPRESSION_SUFFIXES = {".gz": "gzip", ".bz2": "bz2", ".zst": "zstd", ".lz4": "lz4"}
-#: Bytes of text parsed per chunk (about 28,000 rows of 30 numbers).
-BLOCK_SIZE = 16 << 20
+#: Bytes of text parsed per chunk (about 30,000 rows of 30 numbers). 8 MiB rather than 16:
+#: text cells and their encoded copies of ~4 chunks in flight (parsed ahead, queued, two
+#: scored) took peak RSS from x1.0 to x1.3 for 10x the rows at 16 MiB, x1.05-1.1 at 8
+#: (benchmarks/results/cli_throughput.md).
+BLOCK_SIZE = 8 << 20
 STDIO = "-"
 
 

@@ -25,6 +25,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from . import formats as _formats
+from .fastcsv import arrow_text_frame
 from .formats import STDIO, DataError, table_format
 
 _RAGGED_ROW = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
@@ -440,6 +441,11 @@ class TableReader:
             carry = buffer[cut:]
 
     def _parse_piece(self, piece, first):
+        if self.text and not self._cr_only():  # pyarrow where it provably equals pandas
+            frame = arrow_text_frame(piece, self.columns, self.delimiter, first=first,
+                                     usecols=self.usecols)  # fmt: skip
+            if frame is not None:
+                return frame
         return pd.read_csv(
             io.BytesIO(piece),
             sep=self.delimiter,
@@ -552,7 +558,7 @@ def _to_pandas(batch, offset):
 def _record_end(buffer, newline):
     """The index after the last ``newline`` of ``buffer`` outside double quotes (``buffer``
     starts a record, and a quote inside a quoted field is doubled), or -1."""
-    if b'"' not in buffer:  # the common case: no quoting at all
+    if _unquoted_after_first_line(buffer, newline):  # the common case: no quoting at all
         return buffer.rfind(bytes([newline])) + 1 or -1
     codes = np.frombuffer(buffer, dtype=np.uint8)
     inside = np.cumsum(codes == ord('"'), dtype=np.uint8) & 1  # wraps: parity kept
@@ -584,6 +590,16 @@ def _field_counts(piece, delimiter, newline):
     carriage = codes[np.minimum(starts, len(codes) - 1)] == ord("\r") if len(codes) else []
     blank = (length == 0) | ((length == 1) & carriage)
     return starts[~blank], counts[~blank]
+
+
+def _unquoted_after_first_line(buffer, newline):
+    """Whether ``buffer``'s quotes, if any, all lie in its first line and are balanced
+    there (a quoted header): every later line break then ends a record."""
+    first = buffer.find(b'"')
+    if first < 0:
+        return True
+    end = buffer.find(bytes([newline]), first)
+    return end >= 0 and buffer.count(b'"', 0, end) % 2 == 0 and buffer.find(b'"', end) < 0
 
 
 def _names(names):

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import decimal as _decimal
+import functools
 import math
 import re
 import sys
@@ -143,12 +144,17 @@ def parse_numbers(series, options, *, percent=None):
     if _is_number_dtype(dtype):
         values = series.to_numpy(dtype=np.float64, na_value=np.nan)
         return values, np.zeros(len(series), dtype=bool), bool(percent)
+    plain = not percent and options.decimal == "." and options.thousands is None
+    if plain:
+        values = _all_plain_floats(series, options)
+        if values is not None:
+            return values, np.zeros(len(series), dtype=bool), False
     present = ~missing_mask(series, options)
     values = np.full(len(series), np.nan)
     bad = np.zeros(len(series), dtype=bool)
     positions = np.flatnonzero(present)
     cells = series.iloc[positions]
-    if not percent and options.decimal == "." and options.thousands is None:
+    if plain:
         fast = _plain_floats(cells)
         if fast is not None:  # every cell a plain number: the common case, vectorised
             values[positions] = fast
@@ -185,13 +191,69 @@ def _plain_floats(cells):
     ``inf``), else None: the regular path then finds and reports the others."""
     import pyarrow as pa
 
-    if not len(cells) or pd.api.types.infer_dtype(cells, skipna=False) != "string":
+    if not len(cells):
         return None
-    try:  # Arrow's parser: no spaces, no "1_000"; those go the regular way
+    text = _arrow_text(cells)
+    if text is None:  # Python strings: through an Arrow copy, parsed the same way
+        if pd.api.types.infer_dtype(cells, skipna=False) != "string":
+            return None
         text = pa.array(cells.to_numpy(dtype=object), type=pa.string())
+    try:  # Arrow's parser: no spaces, no "1_000"; those go the regular way
         return text.cast(pa.float64()).to_numpy(zero_copy_only=False)
     except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError):
         return None
+
+
+def _all_plain_floats(series, options):
+    """The floats of an Arrow text column when every cell is a plain number, none a missing
+    value and none NaN, else None (then :func:`parse_numbers`' steps decide, as here).
+
+    Exactly the regular path's result without its missing-value mask: no cell is missing
+    when all parse as numbers (only ``nan`` strings would, and NaN sends the column the
+    regular way) unless a missing-value string is itself a number (``na_values=["-999"]``).
+    """
+    import pyarrow as pa
+
+    text = _arrow_text(series)
+    if text is None or not len(text) or _numeric_missing_strings(options, series.name):
+        return None
+    try:
+        values = text.cast(pa.float64()).to_numpy(zero_copy_only=False)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return None
+    return None if np.isnan(values).any() else values
+
+
+def _numeric_missing_strings(options, column):
+    """The column's missing-value strings that parse as numbers (not NaN)."""
+    return _numeric_strings(frozenset(options.missing_strings(column)))
+
+
+@functools.lru_cache(maxsize=64)
+def _numeric_strings(strings):
+    import pyarrow as pa
+
+    found = []
+    for text in sorted(strings):
+        try:
+            value = pa.scalar(text).cast(pa.float64()).as_py()
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            continue
+        if value == value:  # not NaN
+            found.append(text)
+    return found
+
+
+def _arrow_text(cells):
+    """The Arrow strings behind a ``str``/``string[pyarrow]`` column without missing cells
+    (what the CSV reader gives), without making a Python string per cell; else None."""
+    import pyarrow as pa
+
+    dtype = cells.dtype
+    if not (isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow"):
+        return None
+    text = pa.chunked_array(pa.array(cells.array))
+    return text if text.null_count == 0 else None
 
 
 def parse_booleans(series, options):

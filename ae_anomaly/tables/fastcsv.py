@@ -1,0 +1,102 @@
+"""Parse a piece of CSV text with pyarrow when the result is provably pandas' own.
+
+:class:`~ae_anomaly.tables.reader.TableReader` reads CSV as text (every cell a string, as
+written) for the table encoder. pandas' C parser builds a Python string per cell before
+storing them as Arrow strings, which made it ~8x slower than reading numbers. pyarrow's
+CSV reader produces the same Arrow strings directly. The two parsers differ on malformed
+or unusual input, so :func:`arrow_text_frame` parses a piece only when none of those cases
+can occur, and returns ``None`` otherwise (the caller then uses pandas, whose errors and
+results stay the reference):
+
+- a quote character anywhere after the header line (quoting rules differ on malformed
+  quotes, e.g. an unclosed quote at the end of a piece);
+- a carriage return not followed by a line feed (pandas starts a line there differently);
+- a line of blanks only (pandas skips it) where it could parse as a row: one column, or a
+  blank delimiter;
+- anything pyarrow refuses (a ragged row, invalid UTF-8): pandas reports it.
+
+A differential fuzz test (``tests/test_fastcsv.py``) checks equality with pandas.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pa_csv
+
+#: pandas' ``str`` dtype: what ``read_csv(dtype=str)`` gives.
+TEXT_DTYPE = pd.StringDtype("pyarrow", na_value=np.nan)
+_BLANK = "^[ \\t\\x0b\\x0c]*$"
+
+
+def header_end(piece):
+    """The index after the first line of ``piece`` when that line is a whole record (its
+    quotes closed), else -1 (a quoted line break in the header: left to pandas)."""
+    end = piece.find(b"\n")
+    if end < 0 or piece.count(b'"', 0, end) % 2:
+        return -1
+    return end + 1
+
+
+def arrow_text_frame(piece, columns, delimiter, *, first, usecols=None):
+    """The piece's rows as a DataFrame of ``str`` columns, or None to leave it to pandas.
+
+    Parameters
+    ----------
+    piece : bytes
+        Whole records (a ``\\n``-terminated CSV); the first piece starts with the header.
+    columns : list of str
+        The header's names.
+    delimiter : str
+    first : bool
+        Whether ``piece`` starts with the header line (skipped).
+    usecols : list of str, optional
+        Keep only these columns (in file order, as pandas does).
+
+    Examples
+    --------
+    >>> arrow_text_frame(b"a,b\\n1, x\\n", ["a", "b"], ",", first=True).to_dict("list")
+    {'a': ['1'], 'b': [' x']}
+    >>> arrow_text_frame(b'1,"x"\\n', ["a", "b"], ",", first=False) is None  # quoted
+    True
+    """
+    start = header_end(piece) if first else 0
+    if start < 0 or start == len(piece) or piece.find(b'"', start) >= 0:
+        return None
+    if piece.find(b"\r", start) >= 0 and piece.count(b"\r") != piece.count(b"\r\n"):
+        return None
+    keep = columns if usecols is None else [c for c in columns if c in set(usecols)]
+    try:
+        table = pa_csv.read_csv(
+            pa.BufferReader(pa.py_buffer(piece)[start:]),
+            read_options=pa_csv.ReadOptions(column_names=columns, use_threads=False),
+            parse_options=pa_csv.ParseOptions(
+                delimiter=delimiter, quote_char=False, newlines_in_values=False,
+                ignore_empty_lines=True,
+            ),  # fmt: skip
+            convert_options=pa_csv.ConvertOptions(
+                column_types={c: pa.string() for c in keep}, include_columns=keep,
+                strings_can_be_null=False, quoted_strings_can_be_null=False, null_values=[],
+            ),  # fmt: skip
+        )
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    if (len(columns) == 1 or delimiter in " \t") and _has_blank_row(table):
+        return None
+    return table.to_pandas(types_mapper={pa.string(): TEXT_DTYPE}.get)
+
+
+def _has_blank_row(table):
+    """Whether a row has only blanks in every cell (a line pandas skips)."""
+    blank = None
+    for column in table.columns:
+        mask = pc.match_substring_regex(column, _BLANK)
+        blank = mask if blank is None else pc.and_(blank, mask)
+        if not pc.any(blank).as_py():
+            return False
+    return blank is not None
+
+
+__all__ = ["TEXT_DTYPE", "arrow_text_frame", "header_end"]
