@@ -56,3 +56,28 @@ def test_noise_models():
     sp = add_noise(X, "salt_pepper", 0.1, rng)
     assert abs((sp != X).mean() - 0.1) < 0.01
     assert abs((sp == 0).mean() - (sp == 1).mean()) < 0.01
+
+
+def test_protocol_presets():
+    from benchmarks.images import parse_args
+
+    full = parse_args(["--protocol", "full"])
+    assert (full.n_train, full.n_test, full.seeds) == (0, 2000, [0, 1, 2])
+    # an option given on the command line wins over the preset
+    mine = parse_args(["--protocol", "full", "--seeds", "4", "--n-train", "300"])
+    assert (mine.n_train, mine.n_test, mine.seeds) == (300, 2000, [4])
+    assert parse_args([]).n_train == 1000  # the reduced protocol stays the default
+
+
+def test_markdown_full_protocol():
+    from benchmarks.images import markdown
+
+    rows = [
+        dict(dataset="mnist", normal_class=c, model=m, seed=s, auroc=0.9 + 0.01 * s,
+             fit_seconds=1.0, n_train=5900 + c, n_test=2000)
+        for c in (0, 1) for m in ("PCA", "ConvAutoencoder") for s in (0, 1, 2)
+    ]  # fmt: skip
+    text = markdown(pd.DataFrame(rows), "python -m benchmarks.images --protocol full")
+    assert "n_train=5900-5901 (all) per class" in text and "3 seed(s)" in text
+    assert "sd (seeds)" in text and "| 91.0 |" in text  # mean over seeds 0.90/0.91/0.92
+    assert "MemAE: 97.5" in text and "OCGAN: 97.5" in text
