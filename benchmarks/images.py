@@ -7,8 +7,9 @@ random 70% split, score the held-out defect-free cells against the defective one
 (y >= 2; y == 1 is left out as uncertain), and draw per-pixel error heatmaps.
 
 Pixels are scaled to [0, 1] (no global contrast normalization); every model sees the same
-inputs. Detectors: ConvAutoencoder, ConvVariationalAutoencoder, ConvDenoisingAutoencoder,
-the MLP Autoencoder, PCA reconstruction error and IsolationForest on raw pixels.
+inputs. Detectors: ConvAutoencoder (also with ``channels=()``, dense layers only: "dense"),
+ConvVariationalAutoencoder, ConvDenoisingAutoencoder, the tabular MLP Autoencoder, PCA
+reconstruction error and IsolationForest on raw pixels.
 
 Run: ``python -m benchmarks.images`` (see ``--help``; ``--quick`` is a smoke run).
 ``--protocol full`` is the issue-15 protocol: every training image of the class (about
@@ -83,6 +84,10 @@ def detectors(code, max_iter, seed, channels=(32, 64)):
     conv = dict(channels=tuple(channels), **common)
     return {
         "ConvAutoencoder": ConvAutoencoder(**conv),
+        # the image model without convolutions: dense 256-unit layers around the code,
+        # with the image models' scoring (structural error by default)
+        "ConvAutoencoder (dense)": ConvAutoencoder(channels=(), hidden_layer_sizes=(256,),
+                                                   **common),
         "ConvVAE": ConvVariationalAutoencoder(**conv),
         "ConvDAE": ConvDenoisingAutoencoder(noise_level=0.1, **conv),
         "MLP Autoencoder": Autoencoder(hidden_layer_sizes=(256,), scaling=None, **common),

@@ -20,9 +20,9 @@ class ConvAutoencoder(_ConvMixin, BaseAutoencoder):
 Like :class:`Autoencoder`, with a convolutional encoder and decoder around a dense code of
 ``n_components`` units. Takes 2-D rows of flattened pixels (with ``image_shape``, so it
 fits in a Pipeline), ``(n, H, W)``, ``(n, H, W, C)`` or ``(n, C, H, W)`` arrays, uint8 or
-float. ``score_samples`` is minus the mean squared pixel error, ``feature_scores`` gives
-per-pixel error maps (where an image is anomalous), ``reconstruct`` returns images shaped
-like the input.
+float. ``score_samples`` is minus the mean pixel error (structural ``1 - SSIM`` by
+default, see ``error``), ``feature_scores`` gives per-pixel error maps (where an image
+is anomalous), ``reconstruct`` returns images shaped like the input.
 
 Parameters
 ----------
@@ -62,6 +62,7 @@ True
         *,
         image_shape=None,
         channels=(32, 64),
+        error="ssim",
         hidden_layer_sizes=None,
         n_components=None,
         activation="relu",
@@ -101,6 +102,7 @@ True
         )
         self.image_shape = image_shape
         self.channels = channels
+        self.error = error
 
 
 class ConvDenoisingAutoencoder(_ConvMixin, DenoisingAutoencoder):
@@ -153,6 +155,7 @@ Examples
         noise_level=0.2,
         image_shape=None,
         channels=(32, 64),
+        error="ssim",
         hidden_layer_sizes=None,
         n_components=None,
         activation="relu",
@@ -194,6 +197,7 @@ Examples
         )
         self.image_shape = image_shape
         self.channels = channels
+        self.error = error
 
     def denoise(self, X):
         """Return the denoised images, in the input's shape, dtype and units.
@@ -258,6 +262,7 @@ Examples
         beta=0.01,
         image_shape=None,
         channels=(32, 64),
+        error="ssim",
         hidden_layer_sizes=None,
         n_components=None,
         activation="relu",
@@ -298,6 +303,7 @@ Examples
         )
         self.image_shape = image_shape
         self.channels = channels
+        self.error = error
 
 
 _NOT_IMAGES = (
