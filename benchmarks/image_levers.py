@@ -74,15 +74,32 @@ def make(config, seed, shape):
     return ConvAutoencoder(image_shape=shape, channels=ch, **kw), n_train
 
 
+def table(csv):
+    """The lever CSV as markdown: AUROC % per (config, score) and task, and the mean."""
+    from benchmarks.image_data import markdown_table
+
+    df = pd.read_csv(csv)
+    t = df.pivot_table(index=["config", "score"], columns="task", values="auroc") * 100
+    t["mean"] = t.mean(axis=1)
+    t["fit s"] = df.groupby(["config", "score"])["seconds"].mean()
+    t.index = [f"{c} / {s}" for c, s in t.index]
+    t.index.name = "config / score"
+    return markdown_table(t.sort_values("mean", ascending=False))
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--config", required=True, help="e.g. conv_500_15, mlp_all_20, pca_all")
+    parser.add_argument("--config", help="e.g. conv_500_15, mlp_all_20, pca_all")
+    parser.add_argument("--table", action="store_true", help="print --out as markdown")
     parser.add_argument("--tasks", nargs="+", default=["mnist:2", "mnist:8", "fashion_mnist:0",
                                                         "fashion_mnist:6"])
     parser.add_argument("--n-test", type=int, default=2000)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/images_levers.csv"))
     args = parser.parse_args(argv)
+    if args.table:
+        print(table(args.out))
+        return None
     warnings.filterwarnings("ignore", category=UserWarning)
     warnings.filterwarnings("ignore", message=".*maximum iterations.*")
     rows, cache = [], {}

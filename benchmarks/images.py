@@ -235,6 +235,8 @@ def parse_args(argv=None):
     parser.add_argument("--elpv-factor", type=int, default=2, help="elpv downsampling factor")
     parser.add_argument("--models", nargs="+", help="run only these detectors")
     parser.add_argument("--progress", type=Path, help="CSV rewritten after each class")
+    parser.add_argument("--from-csv", nargs="+", type=Path,
+                        help="fit nothing: tabulate these result CSVs (e.g. one per seed)")
     parser.add_argument("--quick", action="store_true", help="tiny smoke run")
     parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument("--tag", default="images", help="output file stem")
@@ -257,12 +259,18 @@ def main(argv=None):
     warnings.filterwarnings("ignore", category=UserWarning)
     warnings.filterwarnings("ignore", message=".*maximum iterations.*")
     args.out.mkdir(parents=True, exist_ok=True)
+    if args.from_csv:
+        return _write(pd.concat(map(pd.read_csv, args.from_csv), ignore_index=True), args, argv)
     records = []
     for name in args.datasets:
         records += one_class(name, args)
     if args.elpv:
         records += elpv(args, figure=args.out / f"{args.tag}_elpv_heatmaps.png")
-    df = pd.DataFrame(records)
+    return _write(pd.DataFrame(records), args, argv)
+
+
+def _write(df, args, argv):
+    """Save ``df`` as ``<tag>.csv`` and its tables as ``<tag>.md``; return ``df``."""
     command = "python -m benchmarks.images " + shlex.join(argv if argv else sys.argv[1:])
     df.to_csv(args.out / f"{args.tag}.csv", index=False)
     (args.out / f"{args.tag}.md").write_text(markdown(df, command.strip()))

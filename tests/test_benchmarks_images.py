@@ -82,3 +82,17 @@ def test_markdown_full_protocol():
     assert "n_train=5900-5901 (all) per class" in text and "3 seed(s)" in text
     assert "sd (seeds)" in text and "| 91.0 |" in text  # mean over seeds 0.90/0.91/0.92
     assert "MemAE: 97.5" in text and "OCGAN: 97.5" in text
+
+
+def test_from_csv_merges_seeds(tmp_path):
+    from benchmarks.images import main
+
+    for seed in (0, 1):
+        rows = [dict(dataset="mnist", normal_class=c, model="PCA", seed=seed, auroc=0.9 + seed / 10,
+                     fit_seconds=1.0, n_train=100, n_test=200) for c in (0, 1)]  # fmt: skip
+        pd.DataFrame(rows).to_csv(tmp_path / f"s{seed}.csv", index=False)
+    df = main(["--from-csv", str(tmp_path / "s0.csv"), str(tmp_path / "s1.csv"),
+               "--out", str(tmp_path), "--tag", "merged"])  # fmt: skip
+    assert len(df) == 4
+    text = (tmp_path / "merged.md").read_text()
+    assert "2 seed(s)" in text and "| 95.0 | 5.0 |" in text  # mean 95, seed sd 5
