@@ -121,7 +121,9 @@ def main(argv=None):
             if kind == "pca":
                 pca = PCA(32, random_state=args.seed).fit(flat[pick])
                 rec = pca.inverse_transform(pca.transform(flat[test]))
-                s = {"pixel": ((flat[test] - rec) ** 2).mean(axis=1)}
+                s = {"pixel": ((flat[test] - rec) ** 2).mean(axis=1),
+                     "ssim": ssim_error(flat[test].reshape(-1, *X.shape[1:]),
+                                        rec.reshape(-1, *X.shape[1:]))}  # fmt: skip
             else:
                 forest = IsolationForest(random_state=args.seed).fit(flat[pick])
                 s = {"pixel": -forest.score_samples(flat[test])}
