@@ -196,6 +196,7 @@ def markdown(df, command):
         table = part.groupby(["model", "normal_class"])["auroc"].mean().unstack() * 100
         if name != "elpv":
             table["mean"] = table.mean(axis=1)
+        if name != "elpv" and part["seed"].nunique() > 1:
             # spread of the 10-class mean over the seeds
             per_seed = part.groupby(["model", "seed"])["auroc"].mean().unstack() * 100
             table["sd (seeds)"] = per_seed.std(axis=1, ddof=0)
