@@ -41,7 +41,10 @@ error : {"ssim", "squared"}, default="ssim"
     meant for the default "global" scaling), "squared" the squared difference. On the
     one-class benchmarks "ssim" ranks anomalies far better (benchmarks/results/
     images_levers.md): the squared error mostly measures how many pixels an image lights
-    up. Training minimises the squared error either way.
+    up. Training minimises the squared error either way. SSIM compares local structure
+    and is insensitive to what carries none: on images of pure noise or texture, or
+    against a plain change of brightness (a blank, saturated image), "squared" can be
+    the better score.
 hidden_layer_sizes : tuple of int or None, default=None
     Widths of dense layers between the flattened convolutional features and the code
     (mirrored in the decoder). None means none.

@@ -42,13 +42,14 @@ Examples
 >>> from ae_anomaly import ConvAutoencoder
 >>> rng = np.random.RandomState(0)
 >>> images = (rng.uniform(size=(64, 12, 12)) * 60).astype(np.uint8)  # dark noise
->>> model = ConvAutoencoder(channels=(4, 8), max_iter=5, random_state=0).fit(images)
+>>> model = ConvAutoencoder(channels=(4, 8), max_iter=5, error="squared",
+...                         random_state=0).fit(images)
 >>> model.reconstruct(images[:2]).shape
 (2, 12, 12)
 >>> model.feature_scores(images[:2]).shape  # per-pixel error maps
 (2, 12, 12)
->>> bright = np.full((1, 12, 12), 255, dtype=np.uint8)
->>> bool(model.score_samples(bright)[0] < model.score_samples(images).min())
+>>> bright = np.full((1, 12, 12), 255, dtype=np.uint8)  # a change of brightness:
+>>> bool(model.score_samples(bright)[0] < model.score_samples(images).min())  # "squared"
 True
 """
 
