@@ -17,13 +17,14 @@ def test_one_class_quick(images_dir, tmp_path):
     from benchmarks import images
 
     df = images.main(["--quick", "--elpv", "--out", str(tmp_path), "--tag", "q"])
-    models = {"ConvAutoencoder", "ConvVAE", "ConvDAE", "MLP Autoencoder", "PCA",
+    models = {"ConvAutoencoder", "ConvAutoencoder (dense)", "ConvVAE", "ConvDAE",
+              "MLP Autoencoder", "PCA",
               "IsolationForest"}  # fmt: skip
     assert set(df["model"]) == models
     assert set(df["dataset"]) == {"mnist", "elpv"}
     assert df["auroc"].between(0, 1).all()
     saved = pd.read_csv(tmp_path / "q.csv")
-    assert len(saved) == len(df) == 12
+    assert len(saved) == len(df) == 14
     text = (tmp_path / "q.md").read_text()
     assert "python -m benchmarks.images --quick" in text and "Deep SVDD" in text
     assert (tmp_path / "q_elpv_heatmaps.png").read_bytes()[:4] == b"\x89PNG"
@@ -57,3 +58,43 @@ def test_noise_models():
     sp = add_noise(X, "salt_pepper", 0.1, rng)
     assert abs((sp != X).mean() - 0.1) < 0.01
     assert abs((sp == 0).mean() - (sp == 1).mean()) < 0.01
+
+
+def test_protocol_presets():
+    from benchmarks.images import parse_args
+
+    full = parse_args(["--protocol", "full"])
+    assert (full.n_train, full.n_test, full.seeds) == (0, 2000, [0, 1, 2])
+    assert full.max_iter == 3 and "ConvAutoencoder (dense)" in full.models
+    # an option given on the command line wins over the preset
+    mine = parse_args(["--protocol", "full", "--seeds", "4", "--n-train", "300"])
+    assert (mine.n_train, mine.n_test, mine.seeds) == (300, 2000, [4])
+    assert parse_args([]).n_train == 1000  # the reduced protocol stays the default
+
+
+def test_markdown_full_protocol():
+    from benchmarks.images import markdown
+
+    rows = [
+        dict(dataset="mnist", normal_class=c, model=m, seed=s, auroc=0.9 + 0.01 * s,
+             fit_seconds=1.0, n_train=5900 + c, n_test=2000)
+        for c in (0, 1) for m in ("PCA", "ConvAutoencoder") for s in (0, 1, 2)
+    ]  # fmt: skip
+    text = markdown(pd.DataFrame(rows), "python -m benchmarks.images --protocol full")
+    assert "n_train=5900-5901 (all) per class" in text and "3 seed(s)" in text
+    assert "sd (seeds)" in text and "| 91.0 |" in text  # mean over seeds 0.90/0.91/0.92
+    assert "MemAE: 97.5" in text and "OCGAN: 97.5" in text
+
+
+def test_from_csv_merges_seeds(tmp_path):
+    from benchmarks.images import main
+
+    for seed in (0, 1):
+        rows = [dict(dataset="mnist", normal_class=c, model="PCA", seed=seed, auroc=0.9 + seed / 10,
+                     fit_seconds=1.0, n_train=100, n_test=200) for c in (0, 1)]  # fmt: skip
+        pd.DataFrame(rows).to_csv(tmp_path / f"s{seed}.csv", index=False)
+    df = main(["--from-csv", str(tmp_path / "s0.csv"), str(tmp_path / "s1.csv"),
+               "--out", str(tmp_path), "--tag", "merged"])  # fmt: skip
+    assert len(df) == 4
+    text = (tmp_path / "merged.md").read_text()
+    assert "2 seed(s)" in text and "| 95.0 | 5.0 |" in text  # mean 95, seed sd 5

@@ -155,3 +155,32 @@ def test_no_score_statistics_parameter(cls):
     assert "score_statistics :" not in cls.__doc__
     model = cls(channels=(2,), max_iter=1, random_state=0).fit(np.random.RandomState(0).rand(8, 16))
     assert model.error_scale_ is None and model.image_shape_ == (1, 4, 4)
+
+
+def test_error_ssim_or_squared():
+    import torch
+
+    from ae_anomaly.nn.losses import structural_error
+
+    X = _images(c=3)
+    ssim = ConvAutoencoder(**SMALL).fit(X)
+    squared = ConvAutoencoder(error="squared", **SMALL).fit(X)
+    # the same network (the error changes the score, not the training)
+    np.testing.assert_allclose(ssim.reconstruct(X[:4]), squared.reconstruct(X[:4]))
+    scaled = X[:4].astype(float) / X.max()  # "global" scaling of this training set
+    rebuilt = squared.reconstruct(X[:4]).astype(float) / X.max()
+    np.testing.assert_allclose(squared.feature_scores(X[:4]),
+                               ((rebuilt - scaled) ** 2).mean(axis=3), rtol=1e-5, atol=1e-9)
+    maps = ssim.feature_scores(X[:4])
+    assert maps.shape == (4, 8, 8) and (maps >= 0).all() and (maps <= 2).all()
+    np.testing.assert_allclose(maps.mean(axis=(1, 2)), -ssim.score_samples(X[:4]))
+    with pytest.raises(ValueError, match="error"):
+        ConvAutoencoder(error="l1", **SMALL).fit(X)
+    # SSIM ignores a change of contrast that the squared error sees: a faint copy of an
+    # image is structurally the image; a shuffled one is not
+    x = torch.rand(1, 64, generator=torch.Generator().manual_seed(0))
+    faint = 0.8 * x + 0.1  # contrast term 2 * 0.8 / (1 + 0.64): error about 0.025
+    shuffled = x[:, torch.randperm(64, generator=torch.Generator().manual_seed(1))]
+    assert structural_error(faint, x, (1, 8, 8)).mean() < 0.05
+    assert ((faint - x) ** 2).mean() > 0.001  # while the squared error is not small
+    assert structural_error(shuffled, x, (1, 8, 8)).mean() > 0.6

@@ -250,3 +250,18 @@ def test_files_from_before_the_subpackages_still_load(tmp_path):
                 assert b"ae_anomaly.autoencoder" in content
             dst.writestr(item, content)
     np.testing.assert_array_equal(load(old).score_samples(X), model.score_samples(X))
+
+
+def test_image_model_saved_before_error_existed_keeps_the_squared_error():
+    from sklearn.datasets import load_digits
+
+    from ae_anomaly import ConvAutoencoder
+
+    images = load_digits().data[:60].reshape(-1, 8, 8)
+    model = ConvAutoencoder(error="squared", channels=(2,), max_iter=1, random_state=0)
+    state = model.fit(images).__getstate__()
+    del state["error"]
+    old = ConvAutoencoder.__new__(ConvAutoencoder)
+    old.__setstate__(state)
+    assert old.get_params()["error"] == "squared"
+    np.testing.assert_array_equal(old.score_samples(images), model.score_samples(images))

@@ -41,7 +41,8 @@ SCORE_DTYPE = torch.float64
 
 #: Parameters added after models were first saved, with the value that reproduces what
 #: those models did: a model loaded from an older file gets it.
-_PARAMETERS_ADDED = {"score_statistics": "mean"}
+#: (The image models' ``error`` default became "ssim"; their older files scored "squared".)
+_PARAMETERS_ADDED = {"score_statistics": "mean", "error": "squared"}
 
 
 def scoring_copy(module):

@@ -20,9 +20,9 @@ class ConvAutoencoder(_ConvMixin, BaseAutoencoder):
 Like :class:`Autoencoder`, with a convolutional encoder and decoder around a dense code of
 ``n_components`` units. Takes 2-D rows of flattened pixels (with ``image_shape``, so it
 fits in a Pipeline), ``(n, H, W)``, ``(n, H, W, C)`` or ``(n, C, H, W)`` arrays, uint8 or
-float. ``score_samples`` is minus the mean squared pixel error, ``feature_scores`` gives
-per-pixel error maps (where an image is anomalous), ``reconstruct`` returns images shaped
-like the input.
+float. ``score_samples`` is minus the mean pixel error (structural ``1 - SSIM`` by
+default, see ``error``), ``feature_scores`` gives per-pixel error maps (where an image
+is anomalous), ``reconstruct`` returns images shaped like the input.
 
 Parameters
 ----------
@@ -42,13 +42,14 @@ Examples
 >>> from ae_anomaly import ConvAutoencoder
 >>> rng = np.random.RandomState(0)
 >>> images = (rng.uniform(size=(64, 12, 12)) * 60).astype(np.uint8)  # dark noise
->>> model = ConvAutoencoder(channels=(4, 8), max_iter=5, random_state=0).fit(images)
+>>> model = ConvAutoencoder(channels=(4, 8), max_iter=5, error="squared",
+...                         random_state=0).fit(images)
 >>> model.reconstruct(images[:2]).shape
 (2, 12, 12)
 >>> model.feature_scores(images[:2]).shape  # per-pixel error maps
 (2, 12, 12)
->>> bright = np.full((1, 12, 12), 255, dtype=np.uint8)
->>> bool(model.score_samples(bright)[0] < model.score_samples(images).min())
+>>> bright = np.full((1, 12, 12), 255, dtype=np.uint8)  # a change of brightness:
+>>> bool(model.score_samples(bright)[0] < model.score_samples(images).min())  # "squared"
 True
 """
 
@@ -62,6 +63,7 @@ True
         *,
         image_shape=None,
         channels=(32, 64),
+        error="ssim",
         hidden_layer_sizes=None,
         n_components=None,
         activation="relu",
@@ -101,6 +103,7 @@ True
         )
         self.image_shape = image_shape
         self.channels = channels
+        self.error = error
 
 
 class ConvDenoisingAutoencoder(_ConvMixin, DenoisingAutoencoder):
@@ -158,6 +161,7 @@ Examples
         noise_level=0.2,
         image_shape=None,
         channels=(32, 64),
+        error="ssim",
         hidden_layer_sizes=None,
         n_components=None,
         activation="relu",
@@ -199,6 +203,7 @@ Examples
         )
         self.image_shape = image_shape
         self.channels = channels
+        self.error = error
 
     def denoise(self, X):
         """Return the denoised images, in the input's shape, dtype and units.
@@ -266,6 +271,7 @@ Examples
         beta=0.01,
         image_shape=None,
         channels=(32, 64),
+        error="ssim",
         hidden_layer_sizes=None,
         n_components=None,
         activation="relu",
@@ -306,6 +312,7 @@ Examples
         )
         self.image_shape = image_shape
         self.channels = channels
+        self.error = error
 
 
 _NOT_IMAGES = (
