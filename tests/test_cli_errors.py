@@ -16,22 +16,13 @@ import ae_anomaly.tables.reader
 import ae_anomaly.tables.scoring
 from ae_anomaly import Autoencoder, save
 from ae_anomaly.cli import cli
+from tests.cli_checks import assert_error
 
 FAST = ["--set", "max_iter=2", "--set", "random_state=0"]
 
 
 def run(*args, input=None):
     return CliRunner().invoke(cli, [str(a) for a in args], input=input)
-
-
-def assert_error(result, code, *fragments):
-    assert result.exit_code == code, result.output
-    assert result.exception is None or isinstance(result.exception, SystemExit)
-    assert "Traceback" not in result.output
-    message = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
-    assert len(message) == 1, result.stderr
-    for fragment in fragments:
-        assert fragment in message[0], message[0]
 
 
 @pytest.fixture

@@ -19,21 +19,13 @@ pytest.importorskip("distributed")
 
 from ae_anomaly.cli import cli  # noqa: E402
 from ae_anomaly.tables.writer import PART_SUFFIX  # noqa: E402
+from tests.cli_checks import assert_error
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def invoke(*args):
     return CliRunner().invoke(cli, [str(a) for a in args])
-
-
-def assert_error(result, code, *fragments):
-    assert result.exit_code == code, result.output
-    assert "Traceback" not in result.output
-    message = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
-    assert len(message) == 1, result.stderr
-    for fragment in fragments:
-        assert fragment in message[0], message[0]
 
 
 def hidden(folder):

@@ -23,6 +23,7 @@ from ae_anomaly.cli import cli
 from ae_anomaly.tables.formats import OutputError, UsageProblem, table_format
 from ae_anomaly.tables.reader import TableReader
 from ae_anomaly.tables.writer import PART_SUFFIX, TableWriter, atomic_path, clean_stale_parts
+from tests.cli_checks import assert_error
 
 ROOT = Path(__file__).resolve().parents[1]
 FAST = ["--set", "max_iter=2", "--set", "random_state=0"]
@@ -31,15 +32,6 @@ ROWS = "".join(f"{i},{i % 7}.5,{i % 5}.25,{i % 3}.125\n" for i in range(60))
 
 def run(*args, input=None):
     return CliRunner().invoke(cli, [str(a) for a in args], input=input)
-
-
-def assert_error(result, code, *fragments):
-    assert result.exit_code == code, result.output
-    assert "Traceback" not in result.output
-    message = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
-    assert len(message) == 1, result.stderr
-    for fragment in fragments:
-        assert fragment in message[0], message[0]
 
 
 def no_leftovers(folder):
