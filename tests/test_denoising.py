@@ -59,8 +59,12 @@ def test_a_small_fast_dae_still_gains_at_every_level(digits):
     assert snr_gain(clean, masked, dae.denoise(masked)) > 0
 
 
-@pytest.mark.parametrize("noise, level", [("gaussian", 0.3), ("masking", 0.2)])
-def test_noise_of_the_trained_kind_and_size_is_reduced_on_a_mixed_unit_table(noise, level):
+@pytest.mark.parametrize(
+    "noise, level, share", [("gaussian", 0.3, 1.0), ("gaussian", 0.3, 0.5), ("masking", 0.2, 1.0)]
+)
+def test_noise_of_the_trained_kind_and_size_is_reduced_on_a_mixed_unit_table(noise, level, share):
+    # share 0.5: half the trained noise, where a weight fitted at the trained level alone
+    # lost (-1 to -1.5 dB on breast_cancer and a low-rank table)
     rng = np.random.RandomState(0)
     signal = rng.standard_normal((1500, 3)) @ rng.standard_normal((3, 12))
     X = (signal + 0.05 * rng.standard_normal(signal.shape)) * 10.0 ** rng.uniform(-2, 3, 12)
@@ -69,7 +73,7 @@ def test_noise_of_the_trained_kind_and_size_is_reduced_on_a_mixed_unit_table(noi
     # The trained corruption, in the input's units: each column's (floored) scale.
     scale = dae.scaler_.scale_
     if noise == "gaussian":
-        noisy = clean + level * scale * rng.standard_normal(clean.shape)
+        noisy = clean + share * level * scale * rng.standard_normal(clean.shape)
     else:
         noisy = np.where(rng.uniform(size=clean.shape) < level, dae.scaler_.mean_, clean)
     assert snr_gain(clean, noisy, dae.denoise(noisy)) > 0

@@ -194,23 +194,27 @@ True
         self.denoise_weight_ = self._blend_weights(rows)
 
     def _blend_weights(self, X_scaled):
-        """Per column, the weight ``w`` least in squared error for ``noisy + w *
-        (reconstruction - noisy)`` against the clean training rows, the rows corrupted as
-        in training (a fixed seed, at most :data:`BLEND_ROWS` rows)."""
+        """Per column, the smaller of two least-squares weights ``w`` for ``noisy + w *
+        (reconstruction - noisy)`` against the clean rows: one with the rows corrupted as
+        in training, one at half that noise level (a fixed seed, at most
+        :data:`BLEND_ROWS` rows). See :func:`shrinkage`."""
         if len(X_scaled) > BLEND_ROWS:
             keep = np.random.RandomState(0).choice(len(X_scaled), BLEND_ROWS, replace=False)
             X_scaled = X_scaled[np.sort(keep)]
         generator = torch.Generator(device=self.device_).manual_seed(0)
 
         def moments(module, x):
-            noisy = corrupt(x, self.noise, self.noise_level, generator)
-            noise, change = noisy - x, module(noisy) - noisy
-            return torch.cat([-(noise * change), change.pow(2)], dim=1)
+            stats = []
+            for level in (self.noise_level, BLEND_WEAKER * self.noise_level):
+                noisy = corrupt(x, self.noise, level, generator)
+                noise, change = noisy - x, module(noisy) - noisy
+                stats += [-(noise * change), change.pow(2)]
+            return torch.cat(stats, dim=1)
 
         draws = max(1, min(BLEND_DRAWS, BLEND_ROWS // len(X_scaled)))
         stats = predict_batches(moments, self.module_, np.tile(X_scaled, (draws, 1))).sum(axis=0)
-        n_features = X_scaled.shape[1]
-        return shrinkage(stats[:n_features], stats[n_features:])
+        trained, weaker = np.split(stats, 2)
+        return np.minimum(shrinkage(*np.split(trained, 2)), shrinkage(*np.split(weaker, 2)))
 
     def _denoised(self, X):
         """Denoised rows of ``X`` in the input's units (see :meth:`denoise`)."""
@@ -251,6 +255,10 @@ BLEND_ROWS = 10_000
 MIN_HELD_OUT = 20
 #: Noise draws per row when fitting ``denoise_weight_``.
 BLEND_DRAWS = 8
+#: ``denoise_weight_`` is also fitted at this share of ``noise_level`` and the smaller
+#: weight kept: a weight fitted at the trained level alone over-trusts the reconstruction
+#: when the input is less noisy than in training (and loses to the noisy input).
+BLEND_WEAKER = 0.5
 
 
 #: A side of a column is a bound (pixels at 0 or 1, counts at 0) when at least this share
