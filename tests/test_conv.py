@@ -70,11 +70,19 @@ def test_denoise_keeps_shape_dtype_and_units(dtype):
     clean = model.denoise(X[:4])
     assert clean.shape == X[:4].shape
     assert clean.dtype == (np.uint8 if dtype == np.uint8 else np.float64)
-    # The reconstruction in the input's units, rounded and clipped for integer images.
-    expected = model.reconstruct(X[:4])
+    # The input moved towards the reconstruction by denoise_weight_ and clipped, in the
+    # input's units and layout; rounded and clipped to the dtype for integer images.
+    def layout(per_pixel):
+        return model._like(per_pixel[None], X[:1])[0]
+
+    noisy = X[:4].astype(np.float64)
+    weight, low, high = map(layout, (model.denoise_weight_, model.denoise_min_, model.denoise_max_))
+    expected = np.clip(noisy + weight * (model.reconstruct(X[:4]) - noisy), low, high)
+    assert not np.allclose(expected, model.reconstruct(X[:4]))  # a blend, not reconstruct
     if dtype == np.uint8:
         expected = np.clip(np.rint(expected), 0, 255).astype(np.uint8)
-    np.testing.assert_array_equal(clean, expected)
+    np.testing.assert_allclose(clean.astype(float), expected.astype(float),
+                               atol=1e-9 if dtype != np.uint8 else 1)  # fmt: skip
 
 
 def test_conv_denoiser_learns_to_remove_noise():

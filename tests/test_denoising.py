@@ -4,8 +4,9 @@ column's range past a training extreme that is not a bound.
 
 Issue 15's targets: a gain > 0 dB at every noise level, >= 3 dB on sklearn's digits
 (pixels / 16) with Gaussian noise of sigma 0.3 for the default ``DenoisingAutoencoder``
-(measured: 2.26 / 3.27 / 4.15 dB at sigma 0.1 / 0.3 / 0.5, mean of 3 seeds in
-benchmarks/results/denoising_tabular_digits.md; before the fix,
+(measured: 2.17 / 3.04 / 3.93 dB at sigma 0.1 / 0.3 / 0.5, mean of 3 seeds in
+benchmarks/results/denoising_tabular_digits.md; 2.26 / 3.27 / 4.15 with a weight fitted
+at the trained noise only, which lost at half of it on the tables; before the fix,
 -13.9 / -13.2 / -13.0). The floors asserted here leave a margin for other platforms.
 """
 
@@ -59,8 +60,12 @@ def test_a_small_fast_dae_still_gains_at_every_level(digits):
     assert snr_gain(clean, masked, dae.denoise(masked)) > 0
 
 
-@pytest.mark.parametrize("noise, level", [("gaussian", 0.3), ("masking", 0.2)])
-def test_noise_of_the_trained_kind_and_size_is_reduced_on_a_mixed_unit_table(noise, level):
+@pytest.mark.parametrize(
+    "noise, level, share", [("gaussian", 0.3, 1.0), ("gaussian", 0.3, 0.5), ("masking", 0.2, 1.0)]
+)
+def test_noise_of_the_trained_kind_and_size_is_reduced_on_a_mixed_unit_table(noise, level, share):
+    # share 0.5: half the trained noise, where a weight fitted at the trained level alone
+    # lost (-1 to -1.5 dB on breast_cancer and a low-rank table)
     rng = np.random.RandomState(0)
     signal = rng.standard_normal((1500, 3)) @ rng.standard_normal((3, 12))
     X = (signal + 0.05 * rng.standard_normal(signal.shape)) * 10.0 ** rng.uniform(-2, 3, 12)
@@ -69,7 +74,7 @@ def test_noise_of_the_trained_kind_and_size_is_reduced_on_a_mixed_unit_table(noi
     # The trained corruption, in the input's units: each column's (floored) scale.
     scale = dae.scaler_.scale_
     if noise == "gaussian":
-        noisy = clean + level * scale * rng.standard_normal(clean.shape)
+        noisy = clean + share * level * scale * rng.standard_normal(clean.shape)
     else:
         noisy = np.where(rng.uniform(size=clean.shape) < level, dae.scaler_.mean_, clean)
     assert snr_gain(clean, noisy, dae.denoise(noisy)) > 0

@@ -113,11 +113,11 @@ While training, each batch is corrupted in the scaled space (with the default "g
 scaling, pixels in [0, 1]: ``noise_level=0.2`` is a noise of 0.2 * the pixel range) and
 the network learns to restore the clean images. :meth:`denoise` returns cleaned images
 in the input's shape, dtype and units: each pixel is the noisy input moved towards the
-reconstruction by the share that minimized the error on training images corrupted as in
-training (``denoise_weight_``), then clipped to the pixel's training range where its
-ends are bounds (at least 1% of the training images sit on them, as 0 and 1 usually do),
-else at most half the range past them; noise of the trained kind and size is never
-amplified.
+reconstruction by a share fitted on held-out training images corrupted as in training
+(``denoise_weight_``: the smaller least-squares share, at ``noise_level`` or half of it),
+then clipped to the pixel's training range where its ends are bounds (at least 1% of the
+training images sit on them, as 0 and 1 usually do), else at most half the range past
+them; noise of the trained kind, at its size or half of it, is not amplified.
 
 Parameters
 ----------
