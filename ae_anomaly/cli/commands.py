@@ -250,7 +250,8 @@ def denoise(model_file, data, output, force, ignore_extra, float_format, delimit
 def info(model_file, as_json):
     """Describe MODEL: kind, parameters, columns, training summary, threshold, versions.
 
-    Reads the file's header only; no model code is loaded.
+    Verifies the whole file first, as loading does (a file `score` would refuse is
+    refused here too); nothing in it can run code.
 
     \b
     Example:
