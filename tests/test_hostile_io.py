@@ -184,6 +184,19 @@ def test_output_to_a_device_or_a_terminal_link_refused(model, tmp_path):
     assert link.is_symlink()
 
 
+def test_output_without_extension_needs_the_delimiter_the_advice_names(model, tmp_path):
+    data = model.parent / "train.csv"
+    out = tmp_path / "scores"
+    assert_error(run("score", model, data, "-o", out), 2, "pass --delimiter")
+    assert not out.exists()
+    result = run("score", model, data, "-o", out, "--delimiter", ",")
+    assert result.exit_code == 0, result.output
+    assert out.read_text().splitlines()[0] == "id,anomaly_score,is_anomaly"
+    # with the format settled, a device is refused as a device
+    assert_error(run("score", model, data, "-o", "/dev/full", "--delimiter", ","), 2,
+                 "not a regular file")  # fmt: skip
+
+
 def test_full_disk_leaves_nothing(model, tmp_path):
     out = tmp_path / "scores.csv"
     result = cli_subprocess("score", model, model.parent / "train.csv", "-o", out,

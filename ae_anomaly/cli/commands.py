@@ -147,7 +147,7 @@ def score(model_file, data, output, force, threshold, contamination, explain, ig
     from ..tables.api import TableModel, score_table
     from ..tables.writer import STDIO, check_output
 
-    check_output(output, [data, model_file], force=force)
+    check_output(output, [data, model_file], force=force, delimiter=delimiter)
     report = Report("score", verbose, started=started)
     model = TableModel.load(model_file)
     report.streaming()
@@ -190,7 +190,7 @@ def detect(data, output, force, model, settings, columns, exclude, ids, categori
     from ..tables import api
     from ..tables.writer import STDIO, check_output
 
-    check_output(output, [data], force=force)
+    check_output(output, [data], force=force, delimiter=delimiter)
     if save_model:
         check_output(save_model, [data, output], force=force, table=False)
     api.check_one_threshold(threshold, contamination)
@@ -236,7 +236,7 @@ def denoise(model_file, data, output, force, ignore_extra, float_format, delimit
     from ..tables.writer import STDIO, check_output
 
     started = time.perf_counter()
-    check_output(output, [data, model_file], force=force)
+    check_output(output, [data, model_file], force=force, delimiter=delimiter)
     report = Report("denoise", verbose, started=started)
     result = denoise_table(model_file, data, output or STDIO, delimiter=delimiter,
                            ignore_extra=ignore_extra, progress=report.advance,

@@ -58,11 +58,12 @@ __all__ = [
 ]
 
 
-def check_output(output, inputs=(), *, force=False, table=True):
+def check_output(output, inputs=(), *, force=False, table=True, delimiter=None):
     """Refuse an output that exists (unless ``force``), that is one of the ``inputs``, that
     is not a regular file, or whose directory cannot be written: before any work.
 
-    With ``table``, also refuse an extension that is not a table format. Whether the output
+    With ``table``, also refuse an extension that is not a table format (any name is
+    text with a ``delimiter``, as :class:`TableWriter` writes it). Whether the output
     exists is remembered: the next :func:`atomic_path` to it in this process replaces only
     a file that existed at this check (with ``force``), never one that another run
     created meanwhile (that run's file is kept, and this one fails).
@@ -86,7 +87,7 @@ def check_output(output, inputs=(), *, force=False, table=True):
         ):
             raise UsageProblem(f"The output {str(output)!r} is also an input: choose another path.")
     if table:
-        table_format(output)  # a known extension, before any work
+        table_format(output, delimiter)  # a known extension, before any work
     if out.is_dir():
         raise UsageProblem(f"The output {str(output)!r} is a directory.")
     _check_regular(output)
