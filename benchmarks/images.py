@@ -57,7 +57,7 @@ ANCHORS = {
 }  # fmt: skip
 #: ``--protocol`` presets; an option given on the command line wins over its preset.
 PROTOCOLS = {
-    "reduced": dict(n_train=1000, n_test=2000, seeds=[0], max_iter=30),
+    "reduced": dict(n_train=1000, n_test=2000, seeds=[0], max_iter=30, dense=[256]),
     # the image autoencoder chosen on the proxy (benchmarks/results/images_levers.md), 3
     # epochs to fit the CPU budget, and the two baselines
     "full": dict(n_train=0, n_test=2000, seeds=[0, 1, 2], max_iter=3,
@@ -79,7 +79,7 @@ class PCADetector:
         return -((X - self.pca.inverse_transform(self.pca.transform(X))) ** 2).mean(axis=1)
 
 
-def detectors(code, max_iter, seed, channels=(32, 64)):
+def detectors(code, max_iter, seed, channels=(32, 64), dense=(256,)):
     """``{name: unfitted detector}``; each takes (n, C*H*W) rows in [0, 1]."""
     common = dict(
         n_components=code, max_iter=max_iter, batch_size=64, learning_rate_init=1e-3,
@@ -88,9 +88,9 @@ def detectors(code, max_iter, seed, channels=(32, 64)):
     conv = dict(channels=tuple(channels), **common)
     return {
         "ConvAutoencoder": ConvAutoencoder(**conv),
-        # the image model without convolutions: dense 256-unit layers around the code,
-        # with the image models' scoring (structural error by default)
-        "ConvAutoencoder (dense)": ConvAutoencoder(channels=(), hidden_layer_sizes=(256,),
+        # the image model without convolutions: dense layers (``dense`` units) around the
+        # code, with the image models' scoring (structural error by default)
+        "ConvAutoencoder (dense)": ConvAutoencoder(channels=(), hidden_layer_sizes=tuple(dense),
                                                    **common),
         "ConvVAE": ConvVariationalAutoencoder(**conv),
         "ConvDAE": ConvDenoisingAutoencoder(noise_level=0.1, **conv),
@@ -106,7 +106,8 @@ def run_task(X_train, X_test, is_anomaly, image_shape, args, seed, only=None):
     code = args.code or (32 if image_shape[1] <= 28 else 64)
     flat_train = X_train.reshape(len(X_train), -1)
     flat_test = X_test.reshape(len(X_test), -1)
-    for name, model in detectors(code, args.max_iter, seed, args.channels).items():
+    for name, model in detectors(code, args.max_iter, seed, args.channels,
+                                 args.dense).items():  # fmt: skip
         if only and name not in only:
             continue
         if hasattr(model, "image_shape"):
@@ -236,6 +237,8 @@ def parse_args(argv=None):
     parser.add_argument("--n-test", type=int, help="stratified test subset; 0=all")
     parser.add_argument("--max-iter", type=int, help="epochs of the autoencoders")
     parser.add_argument("--channels", nargs="+", type=int, default=[32, 64])
+    parser.add_argument("--dense", nargs="+", type=int,
+                        help="hidden layer widths of the dense image autoencoder")
     parser.add_argument("--code", type=int, default=0, help="code size (0: 32, 64 above 28 px)")
     parser.add_argument("--elpv", action="store_true", help="also run the elpv solar cells")
     parser.add_argument("--elpv-factor", type=int, default=2, help="elpv downsampling factor")
