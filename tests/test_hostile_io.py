@@ -510,3 +510,53 @@ def test_csv_read_with_only_some_columns_still_refuses_ragged_rows(model, tmp_pa
         mac.write_bytes(path.read_bytes().replace(b"\n", b"\r"))
         assert_error(run("score", model, mac, "--ignore-extra"), 1, "malformed CSV")
     no_leftovers(tmp_path)
+
+
+_CAPPED_DETECT = """
+import resource, sys
+sys.path.insert(0, {root!r})
+from click.testing import CliRunner
+from ae_anomaly.cli import cli
+
+def detect(data, out, *extra):
+    result = CliRunner().invoke(cli, ["detect", data, "-o", out, "--set", "max_iter=1", *extra])
+    print("EXIT", result.exit_code, type(result.exception).__name__, "STDERR",
+          result.stderr.replace(chr(10), "|"))
+
+detect(sys.argv[1], sys.argv[2] + "/small.csv")  # imports, threads, arenas: the baseline
+peak = int(open("/proc/self/status").read().split("VmPeak:")[1].split()[0]) * 1024
+resource.setrlimit(resource.RLIMIT_AS, (peak + (1 << 30), resource.RLIM_INFINITY))
+detect(sys.argv[3], sys.argv[2] + "/unique.csv")
+detect(sys.argv[4], sys.argv[2] + "/near.csv")
+detect(sys.argv[3], sys.argv[2] + "/forced.csv", "--categorical", "tag")
+"""
+
+
+def test_detect_with_a_uuid_column_is_refused_under_a_memory_cap(tmp_path):
+    """The issue's case: ``detect`` on 30,000 rows with a uuid text column one-hot encoded
+    it densely ("Unable to allocate 6.71 GiB"). Every value distinct, all but one
+    distinct, or forced with ``--categorical``: refused in one line, under a cap of a
+    small run + 1 GiB, with no output left."""
+    rng = np.random.RandomState(0)
+    n = 30_000
+    tags = [f"{rng.randint(1 << 30):08x}-{i:04x}-4{i % 999:03x}-{i:012x}" for i in range(n)]
+    values = rng.normal(size=(n, 2)).round(4)
+    frame = pd.DataFrame({"x": values[:, 0], "y": values[:, 1], "tag": tags})
+    unique, near, small = tmp_path / "unique.csv", tmp_path / "near.csv", tmp_path / "s.csv"
+    frame.to_csv(unique, index=False)
+    frame.assign(tag=[tags[0]] + tags[:-1]).to_csv(near, index=False)
+    frame[["x", "y"]][:200].to_csv(small, index=False)
+    outputs = tmp_path / "out"
+    outputs.mkdir()
+    script = _CAPPED_DETECT.format(root=str(ROOT))
+    result = subprocess.run([sys.executable, "-c", script, str(small), str(outputs),
+                             str(unique), str(near)], capture_output=True, text=True,
+                            timeout=600)  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
+    runs = [line for line in result.stdout.splitlines() if line.startswith("EXIT")]
+    assert len(runs) == 4 and runs[0].startswith("EXIT 0"), result.stdout
+    expected = [(30000, "--categorical"), (29999, "--id-col"), (30000, "--id-col")]
+    for line, (count, advice) in zip(runs[1:], expected, strict=True):
+        assert line.startswith("EXIT 1 SystemExit STDERR Error: column 'tag' has "), line
+        assert line.count("|") == 1 and f"{count}" in line and advice in line, line
+    assert [p.name for p in outputs.iterdir()] == ["small.csv"]

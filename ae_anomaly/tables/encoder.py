@@ -49,6 +49,9 @@ from .typing import (
 #: Training values beyond this magnitude are refused: the detectors standardise each column
 #: and square the result, which overflows float64 from about 1e154 on.
 MAX_ABS = 1e100
+#: Most categories one column may have: its one-hot block takes 8 bytes per category per
+#: row (30,000 rows of a near-unique text column would take 6.7 GiB).
+MAX_CATEGORIES = 1000
 UNSEEN = "<unseen>"
 _TWO_PI = 2 * np.pi
 
@@ -379,6 +382,7 @@ class TableEncoder(TransformerMixin, BaseEstimator):
             present = [v for v in values if v is not None]
             _check_not_empty(series, len(present))
             categories = sorted(set(present))
+            _check_categories(series, len(categories), len(present))
             fill = Counter(present).most_common(1)[0][0] if self.impute else None
             names = [f"{name}_{c}" for c in categories] + [f"{name}_{UNSEEN}"]
             return {"categories": categories, "fill": fill, "names": names}
@@ -488,6 +492,16 @@ def _check_not_empty(series, n_present):
         raise TableError(
             f"column {escape(repr(series.name))} has no values (all {len(series)} missing): "
             "exclude it or pass it in {id_cols}."
+        )
+
+
+def _check_categories(series, n_categories, n_present):
+    if n_categories > MAX_CATEGORIES:
+        raise TableError(
+            f"column {escape(repr(series.name))} has {n_categories} different values in "
+            f"{n_present} rows, over the {MAX_CATEGORIES} categories a column may have (one "
+            "float column each, for every row): it looks like an id or free text; pass it in "
+            "{id_cols} to keep it out of the features."
         )
 
 
