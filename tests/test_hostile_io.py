@@ -5,10 +5,12 @@ or a Parquet file carries a large column nobody needs."""
 import gzip
 import os
 import resource
+import shutil
 import signal
 import stat
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -222,6 +224,36 @@ def test_symlinked_output_to_another_directory_writes_the_target(model, tmp_path
     assert stat.S_IMODE(target.stat().st_mode) == 0o600  # --force keeps the mode
     no_leftovers(tmp_path)
     no_leftovers(elsewhere)
+    plain = tmp_path / "plain.csv"  # a plain file: replaced, its mode kept
+    plain.write_text("old\n")
+    plain.chmod(0o600)
+    result = run("score", model, model.parent / "train.csv", "-o", plain, "--force")
+    assert result.exit_code == 0, result.output
+    assert stat.S_IMODE(plain.stat().st_mode) == 0o600
+    assert plain.read_text().startswith("id,anomaly_score")
+
+
+def test_symlinked_output_to_another_filesystem_is_no_cross_device_rename(model, tmp_path):
+    """The issue's EXDEV case: the link's target on another filesystem (a tmpfs), where a
+    temporary file written beside the link could not be renamed onto the target."""
+    shm = Path("/dev/shm")
+    if not shm.is_dir() or not os.access(shm, os.W_OK):
+        pytest.skip("no writable /dev/shm")
+    if shm.stat().st_dev == tmp_path.stat().st_dev:
+        pytest.skip("/dev/shm is on the same filesystem as the temporary directory")
+    elsewhere = Path(tempfile.mkdtemp(dir=shm))
+    try:
+        target = elsewhere / "real.csv"
+        target.write_text("old\n")
+        link = tmp_path / "link.csv"
+        link.symlink_to(target)
+        result = run("score", model, model.parent / "train.csv", "-o", link, "--force")
+        assert result.exit_code == 0, result.output
+        assert link.is_symlink() and target.read_text().startswith("id,anomaly_score")
+        no_leftovers(tmp_path)
+        no_leftovers(elsewhere)
+    finally:
+        shutil.rmtree(elsewhere)
 
 
 def test_a_run_never_replaces_a_file_another_run_created_meanwhile(tmp_path):
