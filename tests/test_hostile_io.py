@@ -215,21 +215,21 @@ def test_symlinked_output_to_another_directory_writes_the_target(model, tmp_path
     elsewhere.mkdir()
     target = elsewhere / "real.csv"
     target.write_text("old\n")
-    target.chmod(0o600)
+    target.chmod(0o640)  # neither mkstemp's 0600 nor the umask's 0644
     link = tmp_path / "link.csv"
     link.symlink_to(target)
     result = run("score", model, model.parent / "train.csv", "-o", link, "--force")
     assert result.exit_code == 0, result.output
     assert link.is_symlink() and target.read_text().startswith("id,anomaly_score")
-    assert stat.S_IMODE(target.stat().st_mode) == 0o600  # --force keeps the mode
+    assert stat.S_IMODE(target.stat().st_mode) == 0o640  # --force keeps the mode
     no_leftovers(tmp_path)
     no_leftovers(elsewhere)
     plain = tmp_path / "plain.csv"  # a plain file: replaced, its mode kept
     plain.write_text("old\n")
-    plain.chmod(0o600)
+    plain.chmod(0o640)
     result = run("score", model, model.parent / "train.csv", "-o", plain, "--force")
     assert result.exit_code == 0, result.output
-    assert stat.S_IMODE(plain.stat().st_mode) == 0o600
+    assert stat.S_IMODE(plain.stat().st_mode) == 0o640
     assert plain.read_text().startswith("id,anomaly_score")
 
 
