@@ -24,6 +24,7 @@ from ae_anomaly import Autoencoder, load, save
 from ae_anomaly.cli import cli
 from ae_anomaly.persistence import ModelFileError, read_metadata
 from tests import hostile_files as hf
+from tests.cli_checks import assert_error
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -219,9 +220,12 @@ def test_malformed_cli_header_refused_in_one_line(cli_model, tmp_path, path, val
 
 def test_contamination_on_a_file_without_training_section(cli_model, tmp_path):
     path = hf.edit(cli_model, tmp_path / "m.skops", header=_set(("training",), KeyError))
-    result = CliRunner().invoke(cli, ["score", str(path), str(path), "--contamination", "0.1"])
-    assert result.exit_code == 1 and "no 'training'" in result.stderr
+    out = tmp_path / "scores.csv"
+    result = CliRunner().invoke(cli, ["score", str(path), str(cli_model.parent / "t.csv"),
+                                      "--contamination", "0.1", "-o", str(out)])  # fmt: skip
+    assert_error(result, 1, "no 'training'")
     assert len(result.stderr.strip().splitlines()) == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.skops"]  # no output, no .part
 
 
 def test_header_with_nan_refused(saved, tmp_path):
@@ -322,6 +326,10 @@ def test_fifo_refused_without_blocking(tmp_path):
             pass
         pytest.fail("load() blocked on a FIFO")
     assert "not a regular file" in outcome["error"]
+    info = subprocess.run([sys.executable, "-m", "ae_anomaly", "info", str(fifo)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert info.returncode == 1 and "Traceback" not in info.stderr, info.stderr
+    assert info.stderr.count("\n") == 1 and "not a regular file" in info.stderr, info.stderr
 
 
 def test_oversized_file_refused_before_reading(saved, tmp_path, monkeypatch):
