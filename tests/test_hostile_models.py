@@ -176,6 +176,34 @@ def test_cli_model_loads_and_info_verifies_it(cli_model):
     assert result.exit_code == 0 and "threshold" in result.output
 
 
+@pytest.fixture(scope="module")
+def category_model(tmp_path_factory):
+    """A model written by ``ae-anomaly fit`` on a table with a categorical column."""
+    folder = tmp_path_factory.mktemp("categories")
+    rng = np.random.RandomState(0)
+    rows = ["a,b,region"] + [f"{x:.4f},{y:.4f},{'ABC'[i % 3]}"
+                             for i, (x, y) in enumerate(rng.normal(size=(150, 2)))]  # fmt: skip
+    (folder / "t.csv").write_text("\n".join(rows) + "\n")
+    result = CliRunner().invoke(cli, ["fit", str(folder / "t.csv"), "-o",
+                                      str(folder / "m.skops"), "--set", "max_iter=2"])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    return folder / "m.skops"
+
+
+def test_encoder_making_other_columns_than_the_estimator_takes_refused(category_model, tmp_path):
+    """Categories added to the encoder: 9 columns into a network that takes 6. Unchecked,
+    it loaded, ``info`` passed it and ``score`` failed on pandas' shape message (or, with
+    200,000 categories, allocated 45 GiB for 30,000 rows: a traceback)."""
+    path = hf.add_categories(category_model, tmp_path / "m.skops", ["D", "E", "F"])
+    refused(path, "its transformers make 9 columns but its estimator takes 6")
+
+
+def test_more_categories_than_fitting_allows_refused(category_model, tmp_path, monkeypatch):
+    monkeypatch.setattr("ae_anomaly.tables.encoder.MAX_CATEGORIES", 4)
+    path = hf.add_categories(category_model, tmp_path / "m.skops", ["D", "E"])
+    refused(path, "column 'region' has over 4 categories")
+
+
 # -------------------------------------------------------------- malformed headers, item 4
 def _set(path, value):
     def apply(head):

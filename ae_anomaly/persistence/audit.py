@@ -319,12 +319,46 @@ def check_payload(model, header, name, legacy_modules):
         final, "offset_", math.nan
     ):
         raise ModelFileError(f"{name}: its header's offset is not its model's: refusing it.")
+    if isinstance(model, Pipeline):
+        _check_encoded_width(model, final, name)
     for part in _parts(model):
         if isinstance(part, BaseAutoencoder):
             _check_estimator(part, name)
             _check_scores(part, name)
         elif _fitted_scaler(part):
             _check_finite(part, name, type(part).__name__)
+
+
+def _check_encoded_width(model, final, name):
+    """The columns the pipeline's transformers make are those the estimator takes, and no
+    table column has more categories than fitting allows (each is a float column for every
+    row scored: a crafted list of categories would be a memory bomb)."""
+    from ..tables.encoder import MAX_CATEGORIES, TableEncoder, encoded_width
+    from ..tables.errors import escape
+
+    encoder = model.steps[0][1] if len(model.steps) == 2 else None
+    if isinstance(encoder, TableEncoder) and "columns_" in vars(encoder):
+        for column, spec in encoder.columns_.items():
+            if len(spec.get("categories") or ()) > MAX_CATEGORIES:
+                raise ModelFileError(
+                    f"{name}: its column {escape(repr(column))} has over {MAX_CATEGORIES} "
+                    "categories: refusing it."
+                )
+        try:
+            width = encoded_width(encoder.columns_)
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:
+            raise ModelFileError(f"{name}: its table encoder is malformed ({exc}).") from None
+    else:
+        try:
+            width = len(model[:-1].get_feature_names_out())
+        except Exception:  # transformers that cannot name their outputs: scoring decides
+            return
+    n_features = getattr(final, "n_features_in_", None)
+    if n_features is not None and width != n_features:
+        raise ModelFileError(
+            f"{name}: its transformers make {width} columns but its estimator takes "
+            f"{n_features}: refusing it."
+        )
 
 
 def _check_scores(est, name):

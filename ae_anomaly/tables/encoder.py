@@ -458,6 +458,36 @@ class TableEncoder(TransformerMixin, BaseEstimator):
         return tags
 
 
+def encoded_width(columns):
+    """How many float columns :meth:`TableEncoder.transform` makes from ``columns_``.
+
+    Raises ``ValueError`` for a column whose description transform could not follow (a
+    loaded model file is checked with it).
+
+    Examples
+    --------
+    >>> encoded_width({"x": {"kind": "numeric"}, "c": {"kind": "categorical",
+    ...                "categories": ["a", "b"]}, "d": {"kind": "datetime",
+    ...                "parts": ["epoch_s", "dow", "month"]}})
+    9
+    """
+    width = 0
+    for name, spec in columns.items():
+        kind = spec.get("kind")
+        if kind == CATEGORICAL:
+            width += len(spec["categories"]) + 1  # and <unseen>
+        elif kind == DATETIME:
+            parts = list(spec["parts"])
+            if parts[:1] != ["epoch_s"] or not set(parts[1:]) <= {"dow", "month", "hour"}:
+                raise ValueError(f"column {name!r} has date parts {parts!r}")
+            width += 1 + 2 * (len(parts) - 1)  # epoch seconds, then sin and cos of each cycle
+        elif kind in (NUMERIC, BOOLEAN):
+            width += 1
+        else:
+            raise ValueError(f"column {name!r} is of kind {kind!r}")
+    return width
+
+
 def _date_features(seconds, parts):
     """Epoch seconds, then sin/cos of the day of the week, the month and the hour."""
     stamps = pd.to_datetime(seconds, unit="s", utc=True)
