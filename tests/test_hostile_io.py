@@ -592,3 +592,17 @@ def test_detect_with_a_uuid_column_is_refused_under_a_memory_cap(tmp_path):
         assert line.startswith("EXIT 1 SystemExit STDERR Error: column 'tag' has "), line
         assert line.count("|") == 1 and f"{count}" in line and advice in line, line
     assert [p.name for p in outputs.iterdir()] == ["small.csv"]
+
+
+def test_memory_error_anywhere_is_one_line_and_leaves_no_output(model, tmp_path, monkeypatch):
+    """A limit no check foresaw (RLIMIT_AS, a cgroup): one line, exit 1, nothing written."""
+    import ae_anomaly.tables.scoring as scoring
+
+    def exhausted(*args, **kwargs):
+        raise MemoryError
+
+    monkeypatch.setattr(scoring, "score_encoded", exhausted)
+    out = tmp_path / "scores.csv"
+    assert_error(run("score", model, model.parent / "train.csv", "-o", out), 1, "out of memory")
+    assert not out.exists()
+    no_leftovers(tmp_path)
