@@ -204,6 +204,29 @@ def test_more_categories_than_fitting_allows_refused(category_model, tmp_path, m
     refused(path, "column 'region' has over 4 categories")
 
 
+def _encoder_state(tree):
+    """The attribute dict of the TableEncoder in a table model's schema."""
+    return tree["content"]["content"]["steps"]["content"][0]["content"][1]["content"]["content"]
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda state: state.pop("keep_default_na"),  # the fuzz test's first find
+        lambda state: hf.set_json(state, "decimal", 7),
+    ],
+    ids=["parameter-missing", "decimal-not-a-string"],
+)
+def test_table_encoder_that_cannot_score_refused(category_model, tmp_path, change):
+    """Loaded, these scored with an AttributeError/TypeError traceback in ``score``."""
+
+    def schema(tree):
+        change(_encoder_state(tree))
+        return tree
+
+    refused(hf.edit(category_model, tmp_path / "m.skops", schema=schema), "cannot score")
+
+
 # -------------------------------------------------------------- malformed headers, item 4
 def _set(path, value):
     def apply(head):

@@ -359,6 +359,33 @@ def _check_encoded_width(model, final, name):
             f"{name}: its transformers make {width} columns but its estimator takes "
             f"{n_features}: refusing it."
         )
+    if isinstance(encoder, TableEncoder) and "columns_" in vars(encoder):
+        _check_table_scores(model, encoder, name)
+
+
+def _check_table_scores(model, encoder, name):
+    """The whole pipeline scores two typed rows (a number, a known category, a boolean, a
+    date per column): finite scores, no exception, whatever a crafted encoder holds."""
+    import pandas as pd
+
+    def cell(spec):
+        kind = spec.get("kind")
+        if kind == "categorical":
+            return (list(spec.get("categories") or ()) or ["x"])[0]
+        return {"boolean": True, "datetime": pd.Timestamp("2000-01-01")}.get(kind, 0.0)
+
+    try:
+        names = [str(c) for c in encoder.feature_names_in_]
+        frame = pd.DataFrame({c: [cell(encoder.columns_.get(c, {}))] * 2 for c in names})
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            scores = np.asarray(model.score_samples(frame))
+    except Exception as exc:  # whatever the crafted state makes the scoring code raise
+        raise ModelFileError(
+            f"{name}: its table pipeline cannot score ({type(exc).__name__}): refusing it."
+        ) from None
+    if scores.shape != (2,) or not np.all(np.isfinite(scores)):
+        raise ModelFileError(f"{name}: its table pipeline scores NaN or infinity.")
 
 
 def _check_scores(est, name):
