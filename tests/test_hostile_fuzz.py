@@ -184,19 +184,36 @@ def table_original(tmp_path_factory, original):
 
 
 @_fuzz
-@given(data=st.data())
+@given(data=st.data(), member=st.sampled_from([hf.SCHEMA, hf.HEADER]))
 @pytest.mark.usefixtures("table_original")
-def test_fuzz_table_schema(tmp_path, data):
-    """The same for a table model's schema (its encoder's columns, kinds, categories...)."""
+def test_fuzz_table_model(tmp_path, data, member):
+    """The same for a table model's schema (its encoder's columns, kinds, categories...)
+    and its header (column schema, training summary, threshold); a file that loads is
+    also scored by ``ae-anomaly score``: its scores, or one line without a traceback."""
+    from click.testing import CliRunner
+
+    from ae_anomaly.cli import cli
+
     content = dict(_TABLE)
-    content[hf.SCHEMA] = json.dumps(_mutate(json.loads(content[hf.SCHEMA]), data)).encode()
+    content[member] = json.dumps(_mutate(json.loads(content[member]), data)).encode()
+    path = hf.write(tmp_path / "m.skops", content)
     try:
-        model = load(hf.write(tmp_path / "m.skops", content))
+        model = load(path)
     except ModelFileError as exc:
         assert "\n" not in str(exc)
         return
     scores = model.score_samples(_ROWS)
     assert scores.shape == (len(_ROWS),) and np.all(np.isfinite(scores))
+    _ROWS.to_csv(tmp_path / "t.csv", index=False)
+    out = tmp_path / "scores.csv"
+    out.unlink(missing_ok=True)  # tmp_path is shared by the examples
+    result = CliRunner().invoke(cli, ["score", str(path), str(tmp_path / "t.csv"), "-o", str(out)])
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.output
+    if result.exit_code == 0:
+        assert np.all(np.isfinite(pd.read_csv(out)["anomaly_score"]))
+    else:
+        assert [line[:6] for line in result.stderr.splitlines()] == ["Error:"], result.stderr
+        assert not out.exists()
 
 
 @pytest.mark.slow  # about a minute on two shared cores

@@ -227,6 +227,17 @@ def test_table_encoder_that_cannot_score_refused(category_model, tmp_path, chang
     refused(hf.edit(category_model, tmp_path / "m.skops", schema=schema), "cannot score")
 
 
+def test_pipeline_without_steps_refused(category_model, tmp_path):
+    """Found by the table fuzz test: a Pipeline node with no content loaded as a Pipeline
+    with no ``steps``, and the payload check failed with an AttributeError traceback."""
+
+    def schema(tree):
+        del tree["content"]
+        return tree
+
+    refused(hf.edit(category_model, tmp_path / "m.skops", schema=schema), "without valid steps")
+
+
 # -------------------------------------------------------------- malformed headers, item 4
 def _set(path, value):
     def apply(head):

@@ -298,7 +298,14 @@ def check_payload(model, header, name, legacy_modules):
     from ..models.base import BaseAutoencoder
     from ..models.registry import type_name
 
-    final = model.steps[-1][1] if isinstance(model, Pipeline) else model
+    steps = vars(model).get("steps") if isinstance(model, Pipeline) else [("", model)]
+    if not (
+        isinstance(steps, list | tuple)
+        and steps
+        and all(isinstance(s, list | tuple) and len(s) == 2 for s in steps)
+    ):
+        raise ModelFileError(f"{name} holds a pipeline without valid steps: refusing it.")
+    final = steps[-1][1]
     declared = header["estimator"]["class"]
     module, _, cls = declared.rpartition(".")
     declared = f"{legacy_modules.get(module, module)}.{cls}"
