@@ -128,3 +128,25 @@ def set_sizes(path, out, key, sizes):
         return tree
 
     return edit(path, out, schema=schema)
+
+
+def add_categories(path, out, labels):
+    """The first categorical column of a table model's encoder given more ``labels``."""
+    content = members(path)
+    tree = json.loads(content[SCHEMA])
+
+    def first_categories(node):
+        if isinstance(node, dict):
+            found = node.get("categories")
+            if isinstance(found, dict) and found.get("__loader__") == "ListNode":
+                return found["content"]
+            nodes = node.values()
+        else:
+            nodes = node if isinstance(node, list) else ()
+        return next(filter(None, map(first_categories, nodes)), None)
+
+    item = {"__class__": "str", "__module__": "builtins", "__loader__": "JsonNode",
+            "is_json": True}  # fmt: skip
+    first_categories(tree).extend({**item, "content": json.dumps(label)} for label in labels)
+    content[SCHEMA] = json.dumps(tree).encode()
+    return write(out, content)

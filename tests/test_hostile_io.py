@@ -5,10 +5,12 @@ or a Parquet file carries a large column nobody needs."""
 import gzip
 import os
 import resource
+import shutil
 import signal
 import stat
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -213,15 +215,45 @@ def test_symlinked_output_to_another_directory_writes_the_target(model, tmp_path
     elsewhere.mkdir()
     target = elsewhere / "real.csv"
     target.write_text("old\n")
-    target.chmod(0o600)
+    target.chmod(0o640)  # neither mkstemp's 0600 nor the umask's 0644
     link = tmp_path / "link.csv"
     link.symlink_to(target)
     result = run("score", model, model.parent / "train.csv", "-o", link, "--force")
     assert result.exit_code == 0, result.output
     assert link.is_symlink() and target.read_text().startswith("id,anomaly_score")
-    assert stat.S_IMODE(target.stat().st_mode) == 0o600  # --force keeps the mode
+    assert stat.S_IMODE(target.stat().st_mode) == 0o640  # --force keeps the mode
     no_leftovers(tmp_path)
     no_leftovers(elsewhere)
+    plain = tmp_path / "plain.csv"  # a plain file: replaced, its mode kept
+    plain.write_text("old\n")
+    plain.chmod(0o640)
+    result = run("score", model, model.parent / "train.csv", "-o", plain, "--force")
+    assert result.exit_code == 0, result.output
+    assert stat.S_IMODE(plain.stat().st_mode) == 0o640
+    assert plain.read_text().startswith("id,anomaly_score")
+
+
+def test_symlinked_output_to_another_filesystem_is_no_cross_device_rename(model, tmp_path):
+    """The issue's EXDEV case: the link's target on another filesystem (a tmpfs), where a
+    temporary file written beside the link could not be renamed onto the target."""
+    shm = Path("/dev/shm")
+    if not shm.is_dir() or not os.access(shm, os.W_OK):
+        pytest.skip("no writable /dev/shm")
+    if shm.stat().st_dev == tmp_path.stat().st_dev:
+        pytest.skip("/dev/shm is on the same filesystem as the temporary directory")
+    elsewhere = Path(tempfile.mkdtemp(dir=shm))
+    try:
+        target = elsewhere / "real.csv"
+        target.write_text("old\n")
+        link = tmp_path / "link.csv"
+        link.symlink_to(target)
+        result = run("score", model, model.parent / "train.csv", "-o", link, "--force")
+        assert result.exit_code == 0, result.output
+        assert link.is_symlink() and target.read_text().startswith("id,anomaly_score")
+        no_leftovers(tmp_path)
+        no_leftovers(elsewhere)
+    finally:
+        shutil.rmtree(elsewhere)
 
 
 def test_a_run_never_replaces_a_file_another_run_created_meanwhile(tmp_path):
@@ -509,4 +541,68 @@ def test_csv_read_with_only_some_columns_still_refuses_ragged_rows(model, tmp_pa
         mac = tmp_path / "mac.csv"
         mac.write_bytes(path.read_bytes().replace(b"\n", b"\r"))
         assert_error(run("score", model, mac, "--ignore-extra"), 1, "malformed CSV")
+    no_leftovers(tmp_path)
+
+
+_CAPPED_DETECT = """
+import resource, sys
+sys.path.insert(0, {root!r})
+from click.testing import CliRunner
+from ae_anomaly.cli import cli
+
+def detect(data, out, *extra):
+    result = CliRunner().invoke(cli, ["detect", data, "-o", out, "--set", "max_iter=1", *extra])
+    print("EXIT", result.exit_code, type(result.exception).__name__, "STDERR",
+          result.stderr.replace(chr(10), "|"))
+
+detect(sys.argv[1], sys.argv[2] + "/small.csv")  # imports, threads, arenas: the baseline
+peak = int(open("/proc/self/status").read().split("VmPeak:")[1].split()[0]) * 1024
+resource.setrlimit(resource.RLIMIT_AS, (peak + (1 << 30), resource.RLIM_INFINITY))
+detect(sys.argv[3], sys.argv[2] + "/unique.csv")
+detect(sys.argv[4], sys.argv[2] + "/near.csv")
+detect(sys.argv[3], sys.argv[2] + "/forced.csv", "--categorical", "tag")
+"""
+
+
+def test_detect_with_a_uuid_column_is_refused_under_a_memory_cap(tmp_path):
+    """The issue's case: ``detect`` on 30,000 rows with a uuid text column one-hot encoded
+    it densely ("Unable to allocate 6.71 GiB"). Every value distinct, all but one
+    distinct, or forced with ``--categorical``: refused in one line, under a cap of a
+    small run + 1 GiB, with no output left."""
+    rng = np.random.RandomState(0)
+    n = 30_000
+    tags = [f"{rng.randint(1 << 30):08x}-{i:04x}-4{i % 999:03x}-{i:012x}" for i in range(n)]
+    values = rng.normal(size=(n, 2)).round(4)
+    frame = pd.DataFrame({"x": values[:, 0], "y": values[:, 1], "tag": tags})
+    unique, near, small = tmp_path / "unique.csv", tmp_path / "near.csv", tmp_path / "s.csv"
+    frame.to_csv(unique, index=False)
+    frame.assign(tag=[tags[0]] + tags[:-1]).to_csv(near, index=False)
+    frame[["x", "y"]][:200].to_csv(small, index=False)
+    outputs = tmp_path / "out"
+    outputs.mkdir()
+    script = _CAPPED_DETECT.format(root=str(ROOT))
+    result = subprocess.run([sys.executable, "-c", script, str(small), str(outputs),
+                             str(unique), str(near)], capture_output=True, text=True,
+                            timeout=600)  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
+    runs = [line for line in result.stdout.splitlines() if line.startswith("EXIT")]
+    assert len(runs) == 4 and runs[0].startswith("EXIT 0"), result.stdout
+    expected = [(30000, "--categorical"), (29999, "--id-col"), (30000, "--id-col")]
+    for line, (count, advice) in zip(runs[1:], expected, strict=True):
+        assert line.startswith("EXIT 1 SystemExit STDERR Error: column 'tag' has "), line
+        assert line.count("|") == 1 and f"{count}" in line and advice in line, line
+    assert [p.name for p in outputs.iterdir()] == ["small.csv"]
+
+
+def test_memory_error_anywhere_is_one_line_and_leaves_no_output(model, tmp_path, monkeypatch):
+    """A limit no check foresaw (RLIMIT_AS, a cgroup): one line, exit 1, nothing written."""
+    import ae_anomaly.tables.scoring as scoring
+
+    def exhausted(*args, **kwargs):
+        raise MemoryError
+
+    monkeypatch.setattr(scoring, "score_encoded", exhausted)
+    out = tmp_path / "scores.csv"
+    assert_error(run("score", model, model.parent / "train.csv", "-o", out), 1, "out of memory")
+    assert not out.exists()
     no_leftovers(tmp_path)

@@ -24,6 +24,7 @@ from ae_anomaly import Autoencoder, load, save
 from ae_anomaly.cli import cli
 from ae_anomaly.persistence import ModelFileError, read_metadata
 from tests import hostile_files as hf
+from tests.cli_checks import assert_error
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -175,6 +176,68 @@ def test_cli_model_loads_and_info_verifies_it(cli_model):
     assert result.exit_code == 0 and "threshold" in result.output
 
 
+@pytest.fixture(scope="module")
+def category_model(tmp_path_factory):
+    """A model written by ``ae-anomaly fit`` on a table with a categorical column."""
+    folder = tmp_path_factory.mktemp("categories")
+    rng = np.random.RandomState(0)
+    rows = ["a,b,region"] + [f"{x:.4f},{y:.4f},{'ABC'[i % 3]}"
+                             for i, (x, y) in enumerate(rng.normal(size=(150, 2)))]  # fmt: skip
+    (folder / "t.csv").write_text("\n".join(rows) + "\n")
+    result = CliRunner().invoke(cli, ["fit", str(folder / "t.csv"), "-o",
+                                      str(folder / "m.skops"), "--set", "max_iter=2"])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    return folder / "m.skops"
+
+
+def test_encoder_making_other_columns_than_the_estimator_takes_refused(category_model, tmp_path):
+    """Categories added to the encoder: 9 columns into a network that takes 6. Unchecked,
+    it loaded, ``info`` passed it and ``score`` failed on pandas' shape message (or, with
+    200,000 categories, allocated 45 GiB for 30,000 rows: a traceback)."""
+    path = hf.add_categories(category_model, tmp_path / "m.skops", ["D", "E", "F"])
+    refused(path, "its transformers make 9 columns but its estimator takes 6")
+
+
+def test_more_categories_than_fitting_allows_refused(category_model, tmp_path, monkeypatch):
+    monkeypatch.setattr("ae_anomaly.tables.encoder.MAX_CATEGORIES", 4)
+    path = hf.add_categories(category_model, tmp_path / "m.skops", ["D", "E"])
+    refused(path, "column 'region' has over 4 categories")
+
+
+def _encoder_state(tree):
+    """The attribute dict of the TableEncoder in a table model's schema."""
+    return tree["content"]["content"]["steps"]["content"][0]["content"][1]["content"]["content"]
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda state: state.pop("keep_default_na"),  # the fuzz test's first find
+        lambda state: hf.set_json(state, "decimal", 7),
+    ],
+    ids=["parameter-missing", "decimal-not-a-string"],
+)
+def test_table_encoder_that_cannot_score_refused(category_model, tmp_path, change):
+    """Loaded, these scored with an AttributeError/TypeError traceback in ``score``."""
+
+    def schema(tree):
+        change(_encoder_state(tree))
+        return tree
+
+    refused(hf.edit(category_model, tmp_path / "m.skops", schema=schema), "cannot score")
+
+
+def test_pipeline_without_steps_refused(category_model, tmp_path):
+    """Found by the table fuzz test: a Pipeline node with no content loaded as a Pipeline
+    with no ``steps``, and the payload check failed with an AttributeError traceback."""
+
+    def schema(tree):
+        del tree["content"]
+        return tree
+
+    refused(hf.edit(category_model, tmp_path / "m.skops", schema=schema), "without valid steps")
+
+
 # -------------------------------------------------------------- malformed headers, item 4
 def _set(path, value):
     def apply(head):
@@ -219,9 +282,12 @@ def test_malformed_cli_header_refused_in_one_line(cli_model, tmp_path, path, val
 
 def test_contamination_on_a_file_without_training_section(cli_model, tmp_path):
     path = hf.edit(cli_model, tmp_path / "m.skops", header=_set(("training",), KeyError))
-    result = CliRunner().invoke(cli, ["score", str(path), str(path), "--contamination", "0.1"])
-    assert result.exit_code == 1 and "no 'training'" in result.stderr
+    out = tmp_path / "scores.csv"
+    result = CliRunner().invoke(cli, ["score", str(path), str(cli_model.parent / "t.csv"),
+                                      "--contamination", "0.1", "-o", str(out)])  # fmt: skip
+    assert_error(result, 1, "no 'training'")
     assert len(result.stderr.strip().splitlines()) == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.skops"]  # no output, no .part
 
 
 def test_header_with_nan_refused(saved, tmp_path):
@@ -322,6 +388,10 @@ def test_fifo_refused_without_blocking(tmp_path):
             pass
         pytest.fail("load() blocked on a FIFO")
     assert "not a regular file" in outcome["error"]
+    info = subprocess.run([sys.executable, "-m", "ae_anomaly", "info", str(fifo)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert info.returncode == 1 and "Traceback" not in info.stderr, info.stderr
+    assert info.stderr.count("\n") == 1 and "not a regular file" in info.stderr, info.stderr
 
 
 def test_oversized_file_refused_before_reading(saved, tmp_path, monkeypatch):

@@ -41,6 +41,11 @@ class Group(click.Group):
             raise UsageFailure(message(exc)) from None
         except ValueError as exc:  # bad data, a model file, the estimators' own checks: 1
             raise click.ClickException(message(exc)) from None
+        except MemoryError:  # a limit no check foresaw: still one line, outputs removed
+            raise click.ClickException(
+                "out of memory: the input (or a model's encoding of it) needs more memory "
+                "than this process may use."
+            ) from None
         finally:  # what check_output saw is this command's only (not imported: not used)
             writer = sys.modules.get("ae_anomaly.tables.writer")
             if writer is not None:

@@ -2,7 +2,8 @@
 
 - :mod:`.modelfile`: ``save`` / ``load`` / ``read_metadata``, the header and its versions;
 - :mod:`.archive`: the file read as untrusted bytes (sizes, zip directory, strict header);
-- :mod:`.audit`: skops' schema audited before anything is built, the built model checked.
+- :mod:`.audit`: skops' schema audited before anything is built, the built model checked;
+- :mod:`.tablecheck`: a table model's encoder checked against its estimator, and scored.
 
 What the format defends against, and what it does not: SECURITY.md.
 """

@@ -298,7 +298,14 @@ def check_payload(model, header, name, legacy_modules):
     from ..models.base import BaseAutoencoder
     from ..models.registry import type_name
 
-    final = model.steps[-1][1] if isinstance(model, Pipeline) else model
+    steps = vars(model).get("steps") if isinstance(model, Pipeline) else [("", model)]
+    if not (
+        isinstance(steps, list | tuple)
+        and steps
+        and all(isinstance(s, list | tuple) and len(s) == 2 for s in steps)
+    ):
+        raise ModelFileError(f"{name} holds a pipeline without valid steps: refusing it.")
+    final = steps[-1][1]
     declared = header["estimator"]["class"]
     module, _, cls = declared.rpartition(".")
     declared = f"{legacy_modules.get(module, module)}.{cls}"
@@ -319,6 +326,10 @@ def check_payload(model, header, name, legacy_modules):
         final, "offset_", math.nan
     ):
         raise ModelFileError(f"{name}: its header's offset is not its model's: refusing it.")
+    if isinstance(model, Pipeline):
+        from .tablecheck import check_table_pipeline
+
+        check_table_pipeline(model, final, name)
     for part in _parts(model):
         if isinstance(part, BaseAutoencoder):
             _check_estimator(part, name)

@@ -49,6 +49,9 @@ from .typing import (
 #: Training values beyond this magnitude are refused: the detectors standardise each column
 #: and square the result, which overflows float64 from about 1e154 on.
 MAX_ABS = 1e100
+#: Most categories one column may have: its one-hot block takes 8 bytes per category per
+#: row (30,000 rows of a near-unique text column would take 6.7 GiB).
+MAX_CATEGORIES = 1000
 UNSEEN = "<unseen>"
 _TWO_PI = 2 * np.pi
 
@@ -379,6 +382,7 @@ class TableEncoder(TransformerMixin, BaseEstimator):
             present = [v for v in values if v is not None]
             _check_not_empty(series, len(present))
             categories = sorted(set(present))
+            _check_categories(series, len(categories), len(present))
             fill = Counter(present).most_common(1)[0][0] if self.impute else None
             names = [f"{name}_{c}" for c in categories] + [f"{name}_{UNSEEN}"]
             return {"categories": categories, "fill": fill, "names": names}
@@ -454,6 +458,36 @@ class TableEncoder(TransformerMixin, BaseEstimator):
         return tags
 
 
+def encoded_width(columns):
+    """How many float columns :meth:`TableEncoder.transform` makes from ``columns_``.
+
+    Raises ``ValueError`` for a column whose description transform could not follow (a
+    loaded model file is checked with it).
+
+    Examples
+    --------
+    >>> encoded_width({"x": {"kind": "numeric"}, "c": {"kind": "categorical",
+    ...                "categories": ["a", "b"]}, "d": {"kind": "datetime",
+    ...                "parts": ["epoch_s", "dow", "month"]}})
+    9
+    """
+    width = 0
+    for name, spec in columns.items():
+        kind = spec.get("kind")
+        if kind == CATEGORICAL:
+            width += len(spec["categories"]) + 1  # and <unseen>
+        elif kind == DATETIME:
+            parts = list(spec["parts"])
+            if parts[:1] != ["epoch_s"] or not set(parts[1:]) <= {"dow", "month", "hour"}:
+                raise ValueError(f"column {name!r} has date parts {parts!r}")
+            width += 1 + 2 * (len(parts) - 1)  # epoch seconds, then sin and cos of each cycle
+        elif kind in (NUMERIC, BOOLEAN):
+            width += 1
+        else:
+            raise ValueError(f"column {name!r} is of kind {kind!r}")
+    return width
+
+
 def _date_features(seconds, parts):
     """Epoch seconds, then sin/cos of the day of the week, the month and the hour."""
     stamps = pd.to_datetime(seconds, unit="s", utc=True)
@@ -488,6 +522,16 @@ def _check_not_empty(series, n_present):
         raise TableError(
             f"column {escape(repr(series.name))} has no values (all {len(series)} missing): "
             "exclude it or pass it in {id_cols}."
+        )
+
+
+def _check_categories(series, n_categories, n_present):
+    if n_categories > MAX_CATEGORIES:
+        raise TableError(
+            f"column {escape(repr(series.name))} has {n_categories} different values in "
+            f"{n_present} rows, over the {MAX_CATEGORIES} categories a column may have (one "
+            "float column each, for every row): it looks like an id or free text; pass it in "
+            "{id_cols} to keep it out of the features."
         )
 
 
