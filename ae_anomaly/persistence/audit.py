@@ -13,6 +13,7 @@ from typing import NamedTuple
 import numpy as np
 
 from .archive import MAX_DEPTH, ModelFileError, _is_int, _is_number
+from .tablecheck import check_scores_two_rows, check_table_pipeline
 
 _DEVICE = re.compile(r"(cpu|cuda(:\d+)?|mps)\Z")
 _PRIMITIVES = {f"builtins.{t}" for t in ("str", "int", "float", "bool")}
@@ -327,8 +328,6 @@ def check_payload(model, header, name, legacy_modules):
     ):
         raise ModelFileError(f"{name}: its header's offset is not its model's: refusing it.")
     if isinstance(model, Pipeline):
-        from .tablecheck import check_table_pipeline
-
         check_table_pipeline(model, final, name)
     for part in _parts(model):
         if isinstance(part, BaseAutoencoder):
@@ -343,17 +342,7 @@ def _check_scores(est, name):
     arrays whose shape or dtype is wrong in a way no other check names)."""
     if "module_" not in vars(est):
         return
-    zeros = np.zeros((2, est.n_features_in_))
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # "X does not have valid feature names"
-            scores = np.asarray(est.score_samples(zeros))
-    except Exception as exc:  # whatever the crafted state makes the scoring code raise
-        raise ModelFileError(
-            f"{name}: its {type(est).__name__} cannot score ({type(exc).__name__}): refusing it."
-        ) from None
-    if scores.shape != (2,) or not np.all(np.isfinite(scores)):
-        raise ModelFileError(f"{name}: its {type(est).__name__} scores NaN or infinity.")
+    check_scores_two_rows(est, np.zeros((2, est.n_features_in_)), name, type(est).__name__)
 
 
 def _parts(model):

@@ -1,7 +1,8 @@
 """Checks of a loaded table model (``TableEncoder -> estimator``): the columns the encoder
 makes are those the estimator takes, no column has more categories than fitting allows,
-and the whole pipeline scores. Called by :func:`.audit.check_payload`; split from it to keep
-the tables' knowledge in one place.
+and the whole pipeline scores; also the two-row scoring check every loaded estimator gets.
+Called by :func:`.audit.check_payload`; split from it to keep the tables' knowledge in one
+place.
 """
 
 from __future__ import annotations
@@ -58,15 +59,21 @@ def _check_table_scores(model, encoder, name):
             return (list(spec.get("categories") or ()) or ["x"])[0]
         return {"boolean": True, "datetime": pd.Timestamp("2000-01-01")}.get(kind, 0.0)
 
+    names = [str(c) for c in encoder.feature_names_in_]
+    frame = pd.DataFrame({c: [cell(encoder.columns_.get(c, {}))] * 2 for c in names})
+    check_scores_two_rows(model, frame, name, "table pipeline")
+
+
+def check_scores_two_rows(model, rows, name, what):
+    """``model.score_samples(rows)`` (two rows) gives two finite scores and raises nothing;
+    else :class:`ModelFileError` naming the file ``name`` and the part ``what``."""
     try:
-        names = [str(c) for c in encoder.feature_names_in_]
-        frame = pd.DataFrame({c: [cell(encoder.columns_.get(c, {}))] * 2 for c in names})
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            scores = np.asarray(model.score_samples(frame))
+            warnings.simplefilter("ignore")  # e.g. "X does not have valid feature names"
+            scores = np.asarray(model.score_samples(rows))
     except Exception as exc:  # whatever the crafted state makes the scoring code raise
         raise ModelFileError(
-            f"{name}: its table pipeline cannot score ({type(exc).__name__}): refusing it."
+            f"{name}: its {what} cannot score ({type(exc).__name__}): refusing it."
         ) from None
     if scores.shape != (2,) or not np.all(np.isfinite(scores)):
-        raise ModelFileError(f"{name}: its table pipeline scores NaN or infinity.")
+        raise ModelFileError(f"{name}: its {what} scores NaN or infinity.")
