@@ -4,14 +4,15 @@ Every training image of each class (about 6,000 on MNIST / Fashion-MNIST), the s
 2,000 test images of ``benchmarks.images --protocol full``, all 10 classes, one seed. The
 base configuration is the full protocol's earlier choice, ``ConvAutoencoder(channels=(),
 hidden_layer_sizes=(256,), n_components=32)`` for 3 epochs of batch 64 with the structural
-(SSIM) error; each ``NAME=OVERRIDES`` argument changes some of its parameters. One row per
+(SSIM) error; each ``--config NAME=JSON`` changes some of its parameters. One row per
 (data set, configuration, seed, class) is appended to ``--out`` (CSV); ``--table`` prints
 the means.
 
 Run (the sweep of ``results/images_levers.md``)::
 
     python -m benchmarks.image_sweep --datasets fashion_mnist mnist --seeds 0 \\
-        base='{}' ep12='{"max_iter": 12}' h512='{"hidden_layer_sizes": [512]}'
+        --config base='{}' --config ep12='{"max_iter": 12}' \\
+        --config h512='{"hidden_layer_sizes": [512]}'
     python -m benchmarks.image_sweep --table
 """
 
@@ -88,7 +89,8 @@ def table(path):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("configs", nargs="*", type=config, help="NAME=JSON overrides")
+    parser.add_argument("--config", dest="configs", action="append", type=config, default=[],
+                        metavar="NAME=JSON", help="a configuration: parameter overrides")
     parser.add_argument("--datasets", nargs="+", default=["fashion_mnist", "mnist"])
     parser.add_argument("--seeds", nargs="+", type=int, default=[0])
     parser.add_argument("--out", type=Path, default=RESULTS / "images_sweep.csv")
