@@ -22,7 +22,8 @@ def check_table_pipeline(model, final, name):
     from ..tables.errors import escape
 
     encoder = model.steps[0][1] if len(model.steps) == 2 else None
-    if isinstance(encoder, TableEncoder) and "columns_" in vars(encoder):
+    fitted_encoder = isinstance(encoder, TableEncoder) and "columns_" in vars(encoder)
+    if fitted_encoder:
         for column, spec in encoder.columns_.items():
             if len(spec.get("categories") or ()) > MAX_CATEGORIES:
                 raise ModelFileError(
@@ -44,7 +45,7 @@ def check_table_pipeline(model, final, name):
             f"{name}: its transformers make {width} columns but its estimator takes "
             f"{n_features}: refusing it."
         )
-    if isinstance(encoder, TableEncoder) and "columns_" in vars(encoder):
+    if fitted_encoder:
         _check_table_scores(model, encoder, name)
 
 

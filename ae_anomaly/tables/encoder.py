@@ -54,6 +54,8 @@ MAX_ABS = 1e100
 MAX_CATEGORIES = 1000
 UNSEEN = "<unseen>"
 _TWO_PI = 2 * np.pi
+#: The cyclic date parts a datetime column may have, and their periods.
+_PERIODS = {"dow": 7.0, "month": 12.0, "hour": 24.0}
 
 
 class UnseenCategoryWarning(UserWarning):
@@ -478,7 +480,7 @@ def encoded_width(columns):
             width += len(spec["categories"]) + 1  # and <unseen>
         elif kind == DATETIME:
             parts = list(spec["parts"])
-            if parts[:1] != ["epoch_s"] or not set(parts[1:]) <= {"dow", "month", "hour"}:
+            if parts[:1] != ["epoch_s"] or not set(parts[1:]) <= _PERIODS.keys():
                 raise ValueError(f"column {name!r} has date parts {parts!r}")
             width += 1 + 2 * (len(parts) - 1)  # epoch seconds, then sin and cos of each cycle
         elif kind in (NUMERIC, BOOLEAN):
@@ -493,13 +495,13 @@ def _date_features(seconds, parts):
     stamps = pd.to_datetime(seconds, unit="s", utc=True)
     columns = [seconds]
     cycles = {
-        "dow": (np.asarray(stamps.day_of_week, dtype=float), 7.0),
-        "month": (np.asarray(stamps.month, dtype=float) - 1.0, 12.0),
-        "hour": (np.asarray(seconds % 86400.0, dtype=float) / 3600.0, 24.0),
+        "dow": np.asarray(stamps.day_of_week, dtype=float),
+        "month": np.asarray(stamps.month, dtype=float) - 1.0,
+        "hour": np.asarray(seconds % 86400.0, dtype=float) / 3600.0,
     }
     for part in parts[1:]:
-        value, period = cycles[part]
-        columns += [np.sin(_TWO_PI * value / period), np.cos(_TWO_PI * value / period)]
+        angle = _TWO_PI * cycles[part] / _PERIODS[part]
+        columns += [np.sin(angle), np.cos(angle)]
     return np.column_stack(columns)
 
 
