@@ -32,6 +32,7 @@ from sklearn.metrics import roc_auc_score
 
 from ae_anomaly import ConvAutoencoder
 from benchmarks.image_data import load, stratified_subset, to_unit
+from benchmarks.images import default_code
 
 RESULTS = Path(__file__).resolve().parent / "results"
 BASE = dict(channels=(), hidden_layer_sizes=(256,), n_components=32, max_iter=3,
@@ -51,9 +52,9 @@ def sweep(datasets, seeds, configs, out):
     out.parent.mkdir(parents=True, exist_ok=True)
     for name in datasets:
         X, y, is_test = load(name)
+        code = default_code(X.shape[1:])  # the full protocol's code-size rule
         X = to_unit(X).reshape(len(X), -1)
         test = np.flatnonzero(is_test)[stratified_subset(y[is_test], 2000, 0)]
-        code = 32 if X.shape[1] <= 28 * 28 else 64  # the full protocol's code-size rule
         for tag, overrides in configs:
             for seed in seeds:
                 started, rows = time.perf_counter(), []

@@ -80,6 +80,11 @@ class PCADetector:
         return -((X - self.pca.inverse_transform(self.pca.transform(X))) ** 2).mean(axis=1)
 
 
+def default_code(image_shape):
+    """The code size (and PCA components) of the image models: 32, or 64 above 28 px."""
+    return 32 if image_shape[1] <= 28 else 64
+
+
 def detectors(code, max_iter, seed, channels=(32, 64), dense=(256,)):
     """``{name: unfitted detector}``; each takes (n, C*H*W) rows in [0, 1]."""
     common = dict(
@@ -104,7 +109,7 @@ def detectors(code, max_iter, seed, channels=(32, 64), dense=(256,)):
 def run_task(X_train, X_test, is_anomaly, image_shape, args, seed, only=None):
     """Fit every detector on ``X_train`` and return ``[(name, auroc, seconds, model)]``."""
     rows = []
-    code = args.code or (32 if image_shape[1] <= 28 else 64)
+    code = args.code or default_code(image_shape)
     flat_train = X_train.reshape(len(X_train), -1)
     flat_test = X_test.reshape(len(X_test), -1)
     for name, model in detectors(code, args.max_iter, seed, args.channels,
