@@ -122,3 +122,25 @@ def test_constant_training_data_scores_finite(shape):
     scores = model.score_samples(X)
     assert np.isfinite(scores).all() and np.isfinite(model.offset_)
     assert (model.predict(X) == 1).all()
+
+
+def test_error_cap_makes_one_wild_column_count_logarithmically():
+    # Normal rows on a 2-D plane in 8 columns; one column of a normal row pushed 40 and
+    # then 400 standard deviations off. Squared errors grow ~100-fold with it; the soft
+    # cap counts errors beyond 16 median errors logarithmically, so the score grows by a
+    # few units only, and a row moderately off in every column is no longer drowned.
+    # (Reconstruction errors only: the code distance is not capped.)
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(600, 2)) @ rng.normal(size=(2, 8)) + 0.1 * rng.normal(size=(600, 8))
+    wild = np.repeat(X[:1], 2, axis=0)
+    wild[:, 3] += np.array([40, 400]) * X[:, 3].std()
+    broad = X[1:2] + 1.5 * X.std(axis=0) * np.sign(rng.normal(size=8))
+    plain = EnsembleAutoencoder(error_cap=None, code_distance=False, random_state=0).fit(X)
+    capped = EnsembleAutoencoder(code_distance=False, random_state=0).fit(X)
+    growth = [m.score_samples(wild[1:])[0] / m.score_samples(wild[:1])[0] for m in (plain, capped)]
+    assert growth[0] > 50 and growth[1] < 3, growth
+    share = [m.score_samples(broad)[0] / m.score_samples(wild[:1])[0] for m in (plain, capped)]
+    assert share[1] > 10 * share[0], share
+    # Far below the cap the two scores agree.
+    loose = EnsembleAutoencoder(error_cap=1e9, code_distance=False, random_state=0).fit(X)
+    np.testing.assert_allclose(loose.score_samples(X[:50]), plain.score_samples(X[:50]), rtol=1e-6)

@@ -142,9 +142,11 @@ class _ScoringMixin:
     def _set_offset(self, scores):
         """``offset_`` from the training scores (see the ``contamination`` parameter)."""
         if self.contamination == "auto":
-            # Tukey's fence on the reconstruction errors: Q3 + 1.5 * IQR.
+            # Tukey's fence on the reconstruction errors: Q3 + 1.5 * IQR, plus a hair
+            # (1e-9 relative) so that identical rows scored a rounding apart, as batches
+            # of other sizes do, are not flagged when the IQR is 0 (constant data).
             q1, q3 = np.percentile(-scores, [25, 75])
-            self.offset_ = -float(q3 + 1.5 * (q3 - q1))
+            self.offset_ = -float(q3 + 1.5 * (q3 - q1) + 1e-9 * (1.0 + abs(q3)))
         else:
             self.offset_ = float(np.percentile(scores, 100.0 * self.contamination))
 
