@@ -17,6 +17,7 @@ _EXPORTS = {
     "ConvVariationalAutoencoder": ".models.conv",
     "DenoisingAutoencoder": ".models.denoising",
     "EnsembleAutoencoder": ".models.ensemble",
+    "MADScaler": ".models.scalers",
     "SparseAutoencoder": ".models.sparse",
     "StackedAutoencoder": ".models.stacked",
     "TableEncoder": ".tables.encoder",

@@ -13,9 +13,10 @@ activation : {"relu", "tanh", "logistic", "identity", "gelu"}, default="relu"
     Activation after every hidden layer (the code and output layers are linear).
 dropout : float in [0, 1), default=0.0
     Dropout rate after every hidden layer, active only while training.
-scaling : {"standard", "robust", "minmax"} or None, default="standard"
+scaling : {"standard", "robust", "mad", "minmax"} or None, default="standard"
     How inputs are scaled inside the estimator before the network sees them
-    (``StandardScaler``, ``RobustScaler`` or ``MinMaxScaler``); None feeds raw values.
+    (``StandardScaler``, ``RobustScaler``, :class:`~ae_anomaly.MADScaler`:
+    median and MAD, or ``MinMaxScaler``); None feeds raw values.
     Reconstruction errors, and so scores, are measured in the scaled space.
 max_iter : int, default=20
     Maximum number of epochs (100 for the convolutional models). The short default
@@ -78,7 +79,7 @@ verbose : int, default=0
 COMMON_ATTRIBUTES = """\
 module_ : torch.nn.Module
     The trained network (see :mod:`ae_anomaly.nn.nets`).
-scaler_ : StandardScaler, RobustScaler, MinMaxScaler or None
+scaler_ : StandardScaler, RobustScaler, MADScaler, MinMaxScaler or None
     The fitted input scaler.
 offset_ : float
     Threshold on ``score_samples``: ``decision_function = score_samples - offset_``.

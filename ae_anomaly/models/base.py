@@ -43,11 +43,17 @@ from ._validation import (
     resolve_sizes,
     validate_rows,
 )
+from .scalers import MADScaler
 from .scoring import _ScoringMixin, feature_scale
 
 __all__ = ["SCORE_DTYPE", "TRAIN_DTYPE", "BaseAutoencoder", "default_sizes", "seeded"]
 
-_SCALERS = {"standard": StandardScaler, "robust": RobustScaler, "minmax": MinMaxScaler}
+_SCALERS = {
+    "standard": StandardScaler,
+    "robust": RobustScaler,
+    "mad": MADScaler,
+    "minmax": MinMaxScaler,
+}
 #: Scalers whose ``partial_fit`` gives exactly the scaler fitted on all the data at once.
 _STREAMING_SCALERS = ("standard", "minmax")
 

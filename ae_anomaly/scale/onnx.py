@@ -30,6 +30,7 @@ from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
 from ..models.base import BaseAutoencoder
+from ..models.scalers import MADScaler
 from ..tables.writer import atomic_path
 
 #: The name of the graph's input and outputs.
@@ -182,15 +183,15 @@ def _scaler_parameters(scaler, n_features):
         mean = zeros if scaler.mean_ is None else scaler.mean_
         scale = ones if scaler.scale_ is None else scaler.scale_
         return mean, scale, "divide"
-    if type(scaler) is RobustScaler:
+    if type(scaler) in (RobustScaler, MADScaler):  # the same transform
         center = zeros if scaler.center_ is None else scaler.center_
         scale = ones if scaler.scale_ is None else scaler.scale_
         return center, scale, "divide"
     if type(scaler) is MinMaxScaler and not scaler.clip:
         return scaler.min_, scaler.scale_, "multiply"
     raise ValueError(
-        f"Cannot export the input scaler {scaler!r}: only StandardScaler, RobustScaler and "
-        "MinMaxScaler(clip=False) are supported."
+        f"Cannot export the input scaler {scaler!r}: only StandardScaler, RobustScaler, "
+        "MADScaler and MinMaxScaler(clip=False) are supported."
     )
 
 

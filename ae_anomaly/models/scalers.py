@@ -1,0 +1,96 @@
+"""Input scalers of the estimators beyond scikit-learn's: :class:`MADScaler`."""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.preprocessing import RobustScaler
+from sklearn.utils.validation import FLOAT_DTYPES, validate_data
+
+#: The MAD of a normal distribution times this is its standard deviation.
+MAD_TO_SD = 1.482602218505602
+
+
+class MADScaler(RobustScaler):
+    """Center on the median and scale by the median absolute deviation (MAD).
+
+    A :class:`~sklearn.preprocessing.RobustScaler` whose scale is ``1.4826 * MAD``
+    (the standard deviation on normal data) instead of the interquartile range. Where a
+    column's MAD is 0 (more than half its values equal, as in sparse or binary
+    columns), its standard deviation is used, and 1 where that is 0 too: such columns
+    are neither blown up nor left in raw units. ``transform`` and ``inverse_transform``
+    are RobustScaler's: ``(X - center_) / scale_``.
+
+    Parameters
+    ----------
+    with_centering : bool, default=True
+        Subtract the median.
+    with_scaling : bool, default=True
+        Divide by the scale.
+    copy : bool, default=True
+        Copy the input rather than scale it in place.
+
+    Attributes
+    ----------
+    center_ : ndarray of shape (n_features_in_,)
+        Median of each column.
+    scale_ : ndarray of shape (n_features_in_,)
+        ``1.4826 * MAD`` of each column, its standard deviation where the MAD is 0, 1
+        where both are 0.
+    n_features_in_ : int
+        Number of features seen during ``fit``.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during ``fit``, when they are all strings.
+
+    See Also
+    --------
+    sklearn.preprocessing.RobustScaler : The same with the interquartile range.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from ae_anomaly import MADScaler
+    >>> X = np.array([[1.0, 0.0], [2.0, 0.0], [3.0, 0.0], [4.0, 0.0], [100.0, 1.0]])
+    >>> scaler = MADScaler().fit(X)
+    >>> scaler.center_, scaler.scale_.round(3)
+    (array([3., 0.]), array([1.483, 0.4  ]))
+    """
+
+    _parameter_constraints: dict = {
+        "with_centering": ["boolean"],
+        "with_scaling": ["boolean"],
+        "copy": ["boolean"],
+    }
+
+    def __init__(self, *, with_centering=True, with_scaling=True, copy=True):
+        self.with_centering = with_centering
+        self.with_scaling = with_scaling
+        self.copy = copy
+
+    def fit(self, X, y=None):
+        """Compute the median and MAD of each column of ``X`` (NaN ignored).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The data.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : MADScaler
+            The fitted scaler.
+        """
+        self._validate_params()
+        X = validate_data(self, X, dtype=FLOAT_DTYPES, ensure_all_finite="allow-nan")
+        center = np.nanmedian(X, axis=0)
+        spread = MAD_TO_SD * np.nanmedian(np.abs(X - center), axis=0)
+        spread = np.where(spread > 0, spread, np.nanstd(X, axis=0))
+        self.center_ = center if self.with_centering else None
+        self.scale_ = np.where(spread > 0, spread, 1.0) if self.with_scaling else None
+        return self
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = False
+        return tags
