@@ -16,7 +16,8 @@ dropout : float in [0, 1), default=0.0
 scaling : {"standard", "robust", "mad", "minmax"} or None, default="standard"
     How inputs are scaled inside the estimator before the network sees them
     (``StandardScaler``, ``RobustScaler``, :class:`~ae_anomaly.MADScaler`:
-    median and MAD, or ``MinMaxScaler``); None feeds raw values.
+    median and MAD, at least 0.1 x the standard deviation, or ``MinMaxScaler``); None
+    feeds raw values.
     Reconstruction errors, and so scores, are measured in the scaled space.
 max_iter : int, default=20
     Maximum number of epochs (100 for the convolutional models). The short default

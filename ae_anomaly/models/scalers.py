@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from numbers import Real
+
 import numpy as np
 from sklearn.preprocessing import RobustScaler
 from sklearn.utils.validation import FLOAT_DTYPES, validate_data
+
+from ._sklearn_compat import Interval
 
 #: The MAD of a normal distribution times this is its standard deviation.
 MAD_TO_SD = 1.482602218505602
@@ -14,14 +18,19 @@ class MADScaler(RobustScaler):
     """Center on the median and scale by the median absolute deviation (MAD).
 
     A :class:`~sklearn.preprocessing.RobustScaler` whose scale is ``1.4826 * MAD``
-    (the standard deviation on normal data) instead of the interquartile range. Where a
-    column's MAD is 0 (more than half its values equal, as in sparse or binary
-    columns), its standard deviation is used, and 1 where that is 0 too: such columns
-    are neither blown up nor left in raw units. ``transform`` and ``inverse_transform``
-    are RobustScaler's: ``(X - center_) / scale_``.
+    (the standard deviation on normal data) instead of the interquartile range, and at
+    least ``floor`` times the column's standard deviation: a heavy-tailed column whose
+    MAD is tiny next to its spread (a mass of equal values and a long tail) is not
+    blown up into values thousands of units wide, which can make training diverge.
+    Where the MAD is 0 (more than half the values equal, as in sparse or binary
+    columns) the standard deviation is used, and 1 where that is 0 too.
+    ``transform`` and ``inverse_transform`` are RobustScaler's: ``(X - center_) /
+    scale_``.
 
     Parameters
     ----------
+    floor : float, default=0.1
+        Smallest scale, as a share of the column's standard deviation (0: none).
     with_centering : bool, default=True
         Subtract the median.
     with_scaling : bool, default=True
@@ -34,8 +43,8 @@ class MADScaler(RobustScaler):
     center_ : ndarray of shape (n_features_in_,)
         Median of each column.
     scale_ : ndarray of shape (n_features_in_,)
-        ``1.4826 * MAD`` of each column, its standard deviation where the MAD is 0, 1
-        where both are 0.
+        ``max(1.4826 * MAD, floor * std)`` of each column, its standard deviation where
+        the MAD is 0, 1 where both are 0.
     n_features_in_ : int
         Number of features seen during ``fit``.
     feature_names_in_ : ndarray of shape (n_features_in_,)
@@ -51,17 +60,21 @@ class MADScaler(RobustScaler):
     >>> from ae_anomaly import MADScaler
     >>> X = np.array([[1.0, 0.0], [2.0, 0.0], [3.0, 0.0], [4.0, 0.0], [100.0, 1.0]])
     >>> scaler = MADScaler().fit(X)
-    >>> scaler.center_, scaler.scale_.round(3)
-    (array([3., 0.]), array([1.483, 0.4  ]))
+    >>> scaler.center_, scaler.scale_.round(3)  # 0.1 x the std 39.0; the std 0.4
+    (array([3., 0.]), array([3.901, 0.4  ]))
+    >>> MADScaler(floor=0).fit(X).scale_.round(3)  # the MAD alone
+    array([1.483, 0.4  ])
     """
 
     _parameter_constraints: dict = {
+        "floor": [Interval(Real, 0, None, closed="left")],
         "with_centering": ["boolean"],
         "with_scaling": ["boolean"],
         "copy": ["boolean"],
     }
 
-    def __init__(self, *, with_centering=True, with_scaling=True, copy=True):
+    def __init__(self, *, floor=0.1, with_centering=True, with_scaling=True, copy=True):
+        self.floor = floor
         self.with_centering = with_centering
         self.with_scaling = with_scaling
         self.copy = copy
@@ -85,7 +98,8 @@ class MADScaler(RobustScaler):
         X = validate_data(self, X, dtype=FLOAT_DTYPES, ensure_all_finite="allow-nan")
         center = np.nanmedian(X, axis=0)
         spread = MAD_TO_SD * np.nanmedian(np.abs(X - center), axis=0)
-        spread = np.where(spread > 0, spread, np.nanstd(X, axis=0))
+        std = np.nanstd(X, axis=0)
+        spread = np.where(spread > 0, np.maximum(spread, self.floor * std), std)
         self.center_ = center if self.with_centering else None
         self.scale_ = np.where(spread > 0, spread, 1.0) if self.with_scaling else None
         return self
