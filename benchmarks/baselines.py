@@ -29,6 +29,7 @@ from ae_anomaly.models.ensemble import EnsembleAutoencoder
 #: ``n_estimators`` and ``max_iter``, so that its rows stay valid whatever the defaults
 #: are. See benchmarks/README.md, "Levers".
 _SWEEP = {"n_estimators": 50, "max_iter": 20}
+_SHIPPED = {"n_estimators": 20, "max_iter": 40}
 ENSEMBLE_LEVERS = {
     "sweep base": _SWEEP,
     "max_features=1.0": {**_SWEEP, "max_features": 1.0},
@@ -42,6 +43,16 @@ ENSEMBLE_LEVERS = {
     "n_estimators=20": {**_SWEEP, "n_estimators": 20},
     "n_estimators=10+max_iter=40": {"n_estimators": 10, "max_iter": 40},
     "n_estimators=20+max_iter=40": {"n_estimators": 20, "max_iter": 40},
+    # the score and the input scaling, moved one at a time from the shipped defaults
+    # (scaling="mad", error_cap=16); "standard+cap=None" is the default before them
+    "shipped": _SHIPPED,
+    "scaling=standard": {**_SHIPPED, "scaling": "standard"},
+    "scaling=robust": {**_SHIPPED, "scaling": "robust"},
+    "scaling=minmax": {**_SHIPPED, "scaling": "minmax"},
+    "scaling=standard+error_cap=None": {**_SHIPPED, "scaling": "standard", "error_cap": None},
+    "error_cap=None": {**_SHIPPED, "error_cap": None},
+    "error_cap=4": {**_SHIPPED, "error_cap": 4.0},
+    "error_cap=64": {**_SHIPPED, "error_cap": 64.0},
 }
 
 
