@@ -60,10 +60,23 @@ def test_training_rows_are_dealt_per_member():
     X = np.arange(40, dtype=float).reshape(20, 2)
     model = EnsembleAutoencoder(n_estimators=4, max_samples=5, random_state=0)
     model._rng = np.random.RandomState(0)
+    model.hidden_layer_sizes_, model.n_components_ = (4,), 1
+    model._training_module = model._build_module(2)  # its columns: both
     stacked, X_val = model._validation_split(X)
     assert X_val is None and stacked.shape == (5, 4, 2)
     for m in range(4):  # each member: 5 distinct rows of X
         assert len({tuple(row) for row in stacked[:, m]}) == 5
+    # on a wide table, each member's rows on its own columns only
+    wide = EnsembleAutoencoder(n_estimators=3, max_samples=5, max_features=2, random_state=0)
+    wide._rng = np.random.RandomState(0)
+    wide.hidden_layer_sizes_, wide.n_components_ = (4,), 1
+    wide._training_module = wide._build_module(6)
+    X = np.arange(60, dtype=float).reshape(10, 6)
+    stacked, _ = wide._validation_split(X)
+    assert stacked.shape == (5, 3, 2)
+    for m, columns in enumerate(wide._training_module.feature_index.numpy()):
+        rows = {tuple(row) for row in X[:, columns]}
+        assert all(tuple(row) in rows for row in stacked[:, m])
 
 
 def test_reproducible_and_pickles(tmp_path):

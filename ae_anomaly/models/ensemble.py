@@ -284,9 +284,9 @@ array([-1])
         )
 
     def _validation_split(self, X):
-        """The base split, then each member's own ``max_samples_`` training rows, stacked
-        as ``(max_samples_, n_estimators, n_features)``: the loop's batches then hand
-        every member a batch of its own rows."""
+        """The base split, then each member's own ``max_samples_`` training rows on its
+        own columns, stacked as ``(max_samples_, n_estimators, k)``: the loop's batches
+        then hand every member a batch of its own rows."""
         X_train, X_val = super()._validation_split(X)
         n = X_train.shape[0]
         if self.max_samples == "auto":
@@ -297,7 +297,10 @@ array([-1])
             size = max(1, int(self.max_samples * n))
         self.max_samples_ = size
         rows = np.stack([self._rng.permutation(n)[:size] for _ in range(self.n_estimators)])
-        return X_train[rows.T], X_val
+        # each member's own columns only, (max_samples_, n_estimators, k): on wide tables
+        # shuffling all n_features every epoch cost more than the training steps
+        columns = self._training_module.feature_index.cpu().numpy()
+        return X_train[rows.T[:, :, None], columns[None, :, :]], X_val
 
     # ------------------------------------------------------------------ training
     def _training_loss(self, module, X, generator):

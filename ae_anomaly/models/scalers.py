@@ -96,9 +96,11 @@ class MADScaler(RobustScaler):
         """
         self._validate_params()
         X = validate_data(self, X, dtype=FLOAT_DTYPES, ensure_all_finite="allow-nan")
-        center = np.nanmedian(X, axis=0)
-        spread = MAD_TO_SD * np.nanmedian(np.abs(X - center), axis=0)
-        std = np.nanstd(X, axis=0)
+        # nanmedian loops over the columns in Python: only when there is a NaN
+        median, std = (np.nanmedian, np.nanstd) if np.isnan(X).any() else (np.median, np.std)
+        center = median(X, axis=0)
+        spread = MAD_TO_SD * median(np.abs(X - center), axis=0)
+        std = std(X, axis=0)
         spread = np.where(spread > 0, np.maximum(spread, self.floor * std), std)
         self.center_ = center if self.with_centering else None
         self.scale_ = np.where(spread > 0, spread, 1.0) if self.with_scaling else None

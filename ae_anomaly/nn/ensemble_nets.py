@@ -80,9 +80,13 @@ class EnsembleNet(nn.Module):
     # ------------------------------------------------------------------ members
     def member_inputs(self, x):
         """Each member's columns: ``(n_members, batch, k)`` from a shared batch
-        ``(batch, n_features)`` or per-member batches ``(batch, n_members, n_features)``."""
+        ``(batch, n_features)``, per-member batches ``(batch, n_members, n_features)``, or
+        per-member batches already on the members' columns, ``(batch, n_members, k)``
+        (with ``k == n_features`` every member sees every column, in order: the same)."""
         if x.dim() == 2:
             return x[:, self.feature_index].permute(1, 0, 2)
+        if x.shape[2] == self.n_inputs:
+            return x.permute(1, 0, 2)
         members = torch.arange(self.n_members, device=x.device)[:, None]
         return x[:, members, self.feature_index].permute(1, 0, 2)
 
