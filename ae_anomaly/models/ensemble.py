@@ -101,10 +101,10 @@ code_distance : bool, default=True
     Add each member's standardized code distance to its reconstruction error.
 error_cap : float or None, default=16.0
     Soft cap on each column's error, in units of the column's median squared error
-    (see above); None scores plain squared errors. Chosen on ADBench's folds: 16 lifts
-    mean AUCPR from 0.419 to 0.456 and ROC-AUC from 0.803 to 0.806 (3 seeds; every
-    value from 8 to 64 within 0.001 ROC-AUC; ``benchmarks/results/adbench_levers/
-    error_cap.md``).
+    (see above); None scores plain squared errors. Chosen on ADBench's folds: with the
+    default scaling, 16 lifts mean AUCPR from 0.428 to 0.456 at equal ROC-AUC (0.822
+    vs 0.819; 4 and 64 within 0.004; ``benchmarks/results/ensemble_scoring_levers/
+    choice.md``).
 {_PARAMETERS}
 Attributes
 ----------
