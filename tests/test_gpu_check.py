@@ -26,8 +26,10 @@ def test_cpu_path_same_weights_same_scores(tmp_path):
     assert result["ok"]
     assert [c["model"] for c in result["checks"]] == list(gpu_check.MODELS)
     for check in result["checks"]:
-        # the same weights on the same device: the very same scores, in both CPU copies
-        assert set(check["max_relative_difference"].values()) == {0.0}
+        # the same weights on the same device: the same scores to float64 rounding in both
+        # CPU copies (bitwise for the dense nets; a convolution in a fresh process may run
+        # on another thread count, which reorders its sums: 4e-16 measured)
+        assert max(check["max_relative_difference"].values()) <= 1e-12
         assert check["fresh_process_devices"] == ["cpu", "cpu"]
     phases = {(r["model"], r["phase"]) for r in result["throughput"]}
     assert len(phases) == 3 * len(gpu_check.MODELS)
