@@ -36,11 +36,12 @@ from sklearn.ensemble import IsolationForest
 from sklearn.metrics import average_precision_score, roc_auc_score
 from sklearn.preprocessing import QuantileTransformer
 
+from ae_anomaly.models.scalers import MAD_TO_SD
+
 from .protocol import SEEDS, adbench_suite, assign_folds, split
 from .report import to_markdown
 
 OUT = Path(__file__).parent / "results" / "ensemble_scoring_levers"
-MAD_TO_SD = 1.482602218505602
 
 
 def _member_features(model, X):

@@ -10,7 +10,8 @@ from sklearn.utils.validation import FLOAT_DTYPES, validate_data
 
 from ._sklearn_compat import Interval
 
-#: The MAD of a normal distribution times this is its standard deviation.
+#: The MAD of a normal distribution times this is its standard deviation, 1 / Phi^-1(3/4)
+#: (the scores' statistics in ``scoring`` use it rounded to 1.4826).
 MAD_TO_SD = 1.482602218505602
 
 
