@@ -47,7 +47,7 @@ _PARAMETERS = (
         'scaling : {"standard", "robust", "mad", "minmax"} or None, default="standard"',
         'scaling : {"standard", "robust", "mad", "minmax"} or None, default="mad"\n    '
         "(median and MAD: the best scaling on both folds of ADBench, "
-        "``benchmarks/results/adbench_levers/scaling.md``)",
+        "``benchmarks/results/ensemble_scoring_levers/choice.md``)",
     )
     .replace(
         "early_stopping : bool, default=True",
