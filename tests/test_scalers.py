@@ -40,3 +40,32 @@ def test_ensemble_default_scales_by_mad():
     model = EnsembleAutoencoder(n_estimators=3, max_iter=2, random_state=0).fit(X)
     assert isinstance(model.scaler_, MADScaler)
     np.testing.assert_allclose(model.scaler_.center_, np.median(X, axis=0))
+
+
+hypothesis = pytest.importorskip("hypothesis")
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+from hypothesis.extra.numpy import arrays  # noqa: E402
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    arrays(
+        np.float64,
+        st.tuples(st.integers(2, 60), st.integers(1, 4)),
+        elements=st.one_of(
+            st.floats(-1e6, 1e6, allow_nan=False),
+            st.sampled_from([0.0, 1.0, 1e6]),  # ties: zero MADs, heavy masses
+        ),
+    )
+)
+def test_scaled_values_are_finite_bounded_and_invertible(X):
+    # Any finite table: positive finite scales of at least 0.1 x the std (so no scaled
+    # value is more than 10 x the column's largest z-score), finite output, and the
+    # inverse gives the table back.
+    scaler = MADScaler().fit(X)
+    assert np.all(scaler.scale_ > 0) and np.all(np.isfinite(scaler.scale_))
+    assert np.all(scaler.scale_ >= 0.1 * X.std(axis=0) * (1 - 1e-12))
+    Z = scaler.transform(X)
+    assert np.all(np.isfinite(Z))
+    np.testing.assert_allclose(scaler.inverse_transform(Z), X, rtol=1e-9, atol=1e-6)
