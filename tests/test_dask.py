@@ -8,7 +8,7 @@ import pytest
 dd = pytest.importorskip("dask.dataframe")
 distributed = pytest.importorskip("distributed")
 
-from ae_anomaly import Autoencoder  # noqa: E402
+from ae_anomaly import Autoencoder, EnsembleAutoencoder  # noqa: E402
 from ae_anomaly.dask import (  # noqa: E402
     apply_model,
     fit_partitions,
@@ -113,6 +113,21 @@ def test_fit_partitions_streams_one_partition_at_a_time(client, data, monkeypatc
     assert [len(p) for p in iter_partitions(ddf)] == [1000] * 4
     with pytest.raises(TypeError, match="needs a Dask DataFrame"):
         fit_partitions(Autoencoder(), X)
+    with pytest.raises(TypeError, match="needs a Dask DataFrame"):
+        fit_partitions(Autoencoder(), ddf["x0"])  # a Series
+
+
+def test_fit_partitions_takes_a_dask_array(data):
+    # a 2-D Dask array: its row blocks stream like partitions; the default ensemble's
+    # median/MAD scaler comes from the sample, here every row
+    import dask.array as da
+
+    X, _ = data
+    values = X.to_numpy()
+    model = fit_partitions(EnsembleAutoencoder(n_estimators=3, random_state=0),
+                           da.from_array(values, chunks=(700, 2)), epochs=2)  # fmt: skip
+    np.testing.assert_allclose(model.scaler_.center_, np.median(values, axis=0))
+    assert model.n_iter_ == 2 and np.isfinite(model.score_samples(values)).all()
 
 
 # ----------------------------------------------------------------------------- CLI

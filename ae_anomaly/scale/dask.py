@@ -20,6 +20,7 @@ import pandas as pd
 
 try:
     import dask
+    import dask.array as da
     import dask.dataframe as dd
 except ImportError as exc:  # pragma: no cover - depends on the environment
     raise ImportError(
@@ -226,7 +227,8 @@ def fit_partitions(estimator, ddf, *, epochs=None, chunksize=65_536, columns=Non
     Parameters
     ----------
     estimator : BaseAutoencoder
-    ddf : dask.dataframe.DataFrame
+    ddf : dask.dataframe.DataFrame or 2-D dask.array.Array
+        A Dask array is read by its blocks of rows (columns whole).
     epochs, chunksize, columns
         As in :func:`ae_anomaly.fit_chunks`.
 
@@ -247,8 +249,13 @@ def fit_partitions(estimator, ddf, *, epochs=None, chunksize=65_536, columns=Non
     """
     from .outofcore import fit_chunks
 
-    if not dask.is_dask_collection(ddf):
-        raise TypeError(f"fit_partitions needs a Dask DataFrame, got {type(ddf).__name__}.")
+    if isinstance(ddf, da.Array) and ddf.ndim == 2:  # row blocks as frames, columns whole
+        ddf = dd.from_dask_array(ddf.rechunk({1: -1}))
+    if not isinstance(ddf, dd.DataFrame):
+        raise TypeError(
+            "fit_partitions needs a Dask DataFrame or a 2-D Dask array, got "
+            f"{type(ddf).__name__}."
+        )
     return fit_chunks(estimator, ddf, chunksize=chunksize, epochs=epochs, columns=columns)
 
 
