@@ -15,7 +15,8 @@ Run: ``python -m benchmarks.images`` (see ``--help``; ``--quick`` is a smoke run
 ``--protocol full`` is the issue-15 protocol: every training image of the class (about
 6,000 on MNIST/Fashion-MNIST; the shared CIFAR-10 copy holds 500 per class, not 5,000), a
 stratified 2,000 test images (200 per class), seeds 0, 1, 2, the dense image autoencoder
-(512 units, 12 epochs), PCA and IsolationForest; the published rows are printed as reference. One
+(512 units; at least 12 epochs and 1,000 optimizer steps, no held-out early stopping), PCA and
+IsolationForest; the published rows are printed as reference. One
 command per data set: ``python -m benchmarks.images --protocol full --datasets mnist``.
 """
 
@@ -259,7 +260,8 @@ def parse_args(argv=None):
     parser.add_argument("--classes", nargs="+", type=int, default=list(range(10)))
     parser.add_argument("--protocol", choices=sorted(PROTOCOLS), default="reduced",
                         help="presets of --n-train/--n-test/--seeds/--max-iter/--models "
-                             "(full: all/2000/0 1 2/12/the dense autoencoder, PCA, IForest)")
+                             "(full: all/2000/0 1 2/12 epochs and 1,000 steps/the dense "
+                             "autoencoder, PCA, IForest)")
     parser.add_argument("--seeds", nargs="+", type=int)
     parser.add_argument("--n-train", type=int, help="training images per class; 0=all")
     parser.add_argument("--n-test", type=int, help="stratified test subset; 0=all")
