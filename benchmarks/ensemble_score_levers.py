@@ -36,7 +36,7 @@ from sklearn.ensemble import IsolationForest
 from sklearn.metrics import average_precision_score, roc_auc_score
 from sklearn.preprocessing import QuantileTransformer
 
-from ae_anomaly.models.scalers import MAD_TO_SD
+from ae_anomaly.models.scalers import MAD_TO_SD, MADScaler
 
 from .protocol import SEEDS, adbench_suite, assign_folds, split
 from .report import to_markdown
@@ -111,11 +111,8 @@ def score_levers(X_train, X_test, seed):
 
 
 def _mad(X, floor):
-    center = np.median(X, axis=0)
-    spread = MAD_TO_SD * np.median(np.abs(X - center), axis=0)
-    std = X.std(axis=0)
-    spread = np.where(spread > 0, np.maximum(spread, floor * std), std)
-    return center, np.where(spread > 0, spread, 1.0)
+    scaler = MADScaler(floor=floor).fit(X)
+    return scaler.center_, scaler.scale_
 
 
 def _iqr(X):

@@ -360,12 +360,17 @@ array([-1])
         self.member_scale_ = spread + 1e-3 * np.mean(spread) + 1e-12 * np.abs(center) + FLOOR
 
     def _weighted(self, squared, X):
-        """Squared errors divided by their column's scale, soft-capped at ``error_cap``."""
+        """Squared errors divided by their column's scale, soft-capped at ``error_cap``;
+        computed in place in ``squared`` (a fresh tensor of :meth:`_member_parts`)."""
         column = torch.as_tensor(self.column_scale_, dtype=X.dtype, device=X.device)
-        errors = squared / column[self.module_.feature_index][:, None, :]
-        if self.error_cap is None:
-            return errors
-        return self.error_cap * torch.log1p(errors / self.error_cap)
+        cap = self.error_cap or 1.0
+        errors = squared.mul_((1.0 / (column[self.module_.feature_index] * cap))[:, None, :])
+        return errors if self.error_cap is None else errors.log1p_().mul_(cap)
+
+    def _member_statistics(self, X):
+        """``member_center_`` and ``member_scale_`` as tensors like ``X``."""
+        return (torch.as_tensor(value, dtype=X.dtype, device=X.device)
+                for value in (self.member_center_, self.member_scale_))  # fmt: skip
 
     def _anomaly_error(self, module, X):
         """The anomaly error alone, without the per-column split of :meth:`_error_parts`
@@ -373,15 +378,9 @@ array([-1])
         if self.__dict__.get("member_scale_") is None:
             return super()._anomaly_error(module, X)
         squared, codes = self._member_parts(module, X)
-        column = torch.as_tensor(self.column_scale_, dtype=X.dtype, device=X.device)
-        cap = self.error_cap
-        inverse = 1.0 / (column[module.feature_index] * (cap or 1.0))
-        errors = squared.mul_(inverse[:, None, :])
-        errors = (errors.log1p_() if cap else errors).mean(dim=2) * (cap or 1.0)
-        center = torch.as_tensor(self.member_center_, dtype=X.dtype, device=X.device)
-        scale = torch.as_tensor(self.member_scale_, dtype=X.dtype, device=X.device)
-        errors += self._code_distance(codes, X) - center[:, None]
-        return (errors / scale[:, None]).mean(dim=0)
+        center, scale = self._member_statistics(X)
+        errors = self._weighted(squared, X).mean(dim=2) + self._code_distance(codes, X)
+        return ((errors - center[:, None]) / scale[:, None]).mean(dim=0)
 
     def _error_parts(self, module, X):
         """``(per-column part (batch, n_features), per-row part (batch,))`` of the anomaly
@@ -392,8 +391,7 @@ array([-1])
         factor = self.n_features_in_ / (n_members * k)
         if self.__dict__.get("member_scale_") is None:  # while training: plain errors
             return module.to_columns(squared) * factor, X.new_zeros(X.shape[0])
-        center = torch.as_tensor(self.member_center_, dtype=X.dtype, device=X.device)
-        scale = torch.as_tensor(self.member_scale_, dtype=X.dtype, device=X.device)
+        center, scale = self._member_statistics(X)
         errors = module.to_columns(self._weighted(squared, X) / scale[:, None, None]) * factor
         rest = (self._code_distance(codes, X) - center[:, None]) / scale[:, None]
         return errors, rest.mean(dim=0)

@@ -98,10 +98,11 @@ class MADScaler(RobustScaler):
         self._validate_params()
         X = validate_data(self, X, dtype=FLOAT_DTYPES, ensure_all_finite="allow-nan")
         # nanmedian loops over the columns in Python: only when there is a NaN
-        median, std = (np.nanmedian, np.nanstd) if np.isnan(X).any() else (np.median, np.std)
-        center = median(X, axis=0)
-        spread = MAD_TO_SD * median(np.abs(X - center), axis=0)
-        std = std(X, axis=0)
+        has_nan = np.isnan(X).any()
+        median_of, std_of = (np.nanmedian, np.nanstd) if has_nan else (np.median, np.std)
+        center = median_of(X, axis=0)
+        spread = MAD_TO_SD * median_of(np.abs(X - center), axis=0)
+        std = std_of(X, axis=0)
         spread = np.where(spread > 0, np.maximum(spread, self.floor * std), std)
         self.center_ = center if self.with_centering else None
         self.scale_ = np.where(spread > 0, spread, 1.0) if self.with_scaling else None
