@@ -17,6 +17,7 @@ _EXPORTS = {
     "ConvVariationalAutoencoder": ".models.conv",
     "DenoisingAutoencoder": ".models.denoising",
     "EnsembleAutoencoder": ".models.ensemble",
+    "ImageAutoencoder": ".models.image_autoencoder",
     "MADScaler": ".models.scalers",
     "SparseAutoencoder": ".models.sparse",
     "StackedAutoencoder": ".models.stacked",

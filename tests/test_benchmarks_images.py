@@ -67,7 +67,7 @@ def test_protocol_presets():
     assert (full.n_train, full.n_test, full.seeds) == (0, 2000, [0, 1, 2])
     assert full.max_iter == 12 and full.dense == [1024]
     assert full.min_steps == 1000 and full.early_stopping is False
-    assert "ConvAutoencoder (dense)" in full.models
+    assert full.models == ["ImageAutoencoder", "PCA", "IsolationForest"]
     # an option given on the command line wins over the preset
     mine = parse_args(["--protocol", "full", "--seeds", "4", "--n-train", "300"])
     assert (mine.n_train, mine.n_test, mine.seeds) == (300, 2000, [4])

@@ -217,7 +217,9 @@ class BaseAutoencoder(
             X_train, X_val = self._validation_split(X_scaled)
             if X_val is not None:
                 X_val = torch.tensor(X_val, dtype=TRAIN_DTYPE, device=self.device_)
-            self._train(self._array_batches(X_train), max_iter=self.max_iter, X_val=X_val)
+            self._train(
+                self._array_batches(X_train), max_iter=self._epochs(len(X_train)), X_val=X_val
+            )
             self._publish(X_scaled)
         return self
 
@@ -339,7 +341,7 @@ class BaseAutoencoder(
                 yield from shuffled_batches(X, batch_size, generator)
 
         fixed = epochs is not None
-        max_iter = epochs if fixed else self.max_iter
+        max_iter = epochs if fixed else self._epochs(n_rows)
         self._train(batches, max_iter=max_iter, stop_early=not fixed, warn=not fixed)
         self._publish(self._scale(calibration))
         return self
@@ -464,6 +466,10 @@ class BaseAutoencoder(
                 verbose=bool(self.verbose),
                 desc=desc or type(self).__name__,
             )
+
+    def _epochs(self, n_rows):
+        """The epoch budget for training on ``n_rows`` rows: ``max_iter``."""
+        return self.max_iter
 
     def _max_iter_set(self):
         """True when ``max_iter`` differs from the class default: then reaching it warns
