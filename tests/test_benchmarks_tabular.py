@@ -40,6 +40,7 @@ def test_image_only_autoencoders_are_skipped():
     names = {cls.__name__ for cls in tabular_autoencoders()}
     assert {"Autoencoder", "DenoisingAutoencoder", "VariationalAutoencoder"} <= names
     assert not any(name.startswith("Conv") for name in names)
+    assert "ImageAutoencoder" not in names
 
 
 def test_published_check_reports_the_mean_difference():

@@ -192,3 +192,47 @@ def test_error_ssim_or_squared():
     assert structural_error(faint, x, (1, 8, 8)).mean() < 0.05
     assert ((faint - x) ** 2).mean() > 0.001  # while the squared error is not small
     assert structural_error(shuffled, x, (1, 8, 8)).mean() > 0.6
+
+
+def test_image_autoencoder_defaults_budget_and_quality():
+    """ImageAutoencoder: the benchmark setting as defaults; "auto" = 12 epochs or 1,000 steps."""
+    from sklearn.datasets import load_digits
+    from sklearn.metrics import roc_auc_score
+
+    from ae_anomaly import ImageAutoencoder
+    from ae_anomaly.models.image_autoencoder import AUTO_EPOCHS, AUTO_STEPS
+
+    model = ImageAutoencoder()
+    assert isinstance(model, ConvAutoencoder) and model.max_iter == "auto"
+    # the epoch budget for n images in batches of 64
+    assert model._epochs(6000) == AUTO_EPOCHS == 12  # 94 steps an epoch: 12 epochs
+    assert model._epochs(500) == 125 and model._epochs(64) == AUTO_STEPS
+    assert model.set_params(max_iter=7)._epochs(500) == 7  # an int is a plain budget
+    # code 32 up to 28 x 28 pixels, 64 above, kept below the number of pixel values
+    sizes = {}
+    for side in (4, 28, 32):
+        fitted = ImageAutoencoder(max_iter=1, random_state=0).fit(_images(n=8, h=side, w=side))
+        sizes[side] = fitted.n_components_
+    assert sizes == {4: 15, 28: 32, 32: 64}
+
+    digits = load_digits()
+    zeros = digits.images[digits.target == 0]  # 178 images: 3 batches, <= 334 epochs
+    model = ImageAutoencoder(random_state=0).fit(zeros)
+    assert model.hidden_layer_sizes_ == (1024,) and model.validation_loss_curve_ is None
+    assert 12 <= model.n_iter_ <= 334  # the loss-plateau stop ends it before the budget
+    auroc = roc_auc_score(digits.target != 0, -model.score_samples(digits.images))
+    assert auroc > 0.97  # one-class digits: the other nine digits score as anomalies
+    # same seed, same scores
+    again = ImageAutoencoder(random_state=0).fit(zeros)
+    np.testing.assert_array_equal(again.score_samples(zeros), model.score_samples(zeros))
+
+
+def test_image_autoencoder_budget_streams():
+    """fit_chunks counts the streamed rows for max_iter="auto"."""
+    from ae_anomaly import ImageAutoencoder, fit_chunks
+
+    images = _images(n=640).reshape(640, -1) / 255.0
+    model = fit_chunks(ImageAutoencoder(hidden_layer_sizes=(8,), n_components=4,
+                                        n_iter_no_change=10_000, random_state=0),
+                       images, chunksize=320)  # fmt: skip
+    assert model.n_iter_ == 100  # 640 rows, batches of 64: 100 epochs for 1,000 steps

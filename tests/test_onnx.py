@@ -16,6 +16,7 @@ pytest.importorskip("onnxscript")
 import ae_anomaly  # noqa: E402
 from ae_anomaly import Autoencoder, export_onnx  # noqa: E402
 from ae_anomaly.datasets import load_task  # noqa: E402
+from ae_anomaly.models._conv_base import _ConvMixin  # noqa: E402
 from ae_anomaly.models.base import BaseAutoencoder  # noqa: E402
 from ae_anomaly.tables.schema import CATEGORICAL, NUMERIC, Schema, build_pipeline  # noqa: E402
 
@@ -34,7 +35,7 @@ RTOL = 1e-5
 
 def real_data(name):
     """Images (8x8 digits) for the convolutional models, breast cancer rows for the rest."""
-    if name.startswith("Conv"):
+    if issubclass(getattr(ae_anomaly, name), _ConvMixin):
         return load_digits().data[:400]  # convolutions train slowly: a few hundred images
     return load_task("breast_cancer")[0]
 
@@ -122,6 +123,11 @@ def test_what_cannot_be_exported_says_why(tmp_path):
         conv = ae_anomaly.ConvAutoencoder(max_iter=1, random_state=0).fit(load_digits().data[:50])
         with pytest.raises(ValueError, match="cannot run in float64"):
             export_onnx(conv, tmp_path / "x.onnx", dtype="float64")
+        # no convolution, but the structural error's average pooling
+        dense = ae_anomaly.ImageAutoencoder(max_iter=1, random_state=0)
+        dense.fit(load_digits().data[:50])
+        with pytest.raises(ValueError, match="SSIM error"):
+            export_onnx(dense, tmp_path / "x.onnx", dtype="float64")
     assert not list(tmp_path.iterdir())  # nothing half-written
 
 

@@ -16,10 +16,11 @@ from click.testing import CliRunner
 
 from ae_anomaly import Autoencoder, load, save
 from ae_anomaly.cli import cli
+from ae_anomaly.models._conv_base import _ConvMixin
 from ae_anomaly.models.registry import autoencoders
 from ae_anomaly.persistence import HEADER, ModelFileError, read_metadata
 
-TABULAR = [cls for name, cls in autoencoders().items() if not name.startswith("conv")]
+TABULAR = [cls for cls in autoencoders().values() if not issubclass(cls, _ConvMixin)]
 
 
 @pytest.fixture
@@ -210,7 +211,7 @@ def test_image_models_round_trip(tmp_path):
     from sklearn.datasets import load_digits
 
     images = load_digits().data[:100].reshape(-1, 8, 8)
-    image_models = {n: c for n, c in autoencoders().items() if n.startswith("conv")}
+    image_models = {n: c for n, c in autoencoders().items() if issubclass(c, _ConvMixin)}
     assert image_models
     for name, cls in image_models.items():
         model = cls(max_iter=1, random_state=0).fit(images)

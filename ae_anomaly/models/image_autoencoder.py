@@ -32,7 +32,8 @@ n_components : int or None, default=None
     (kept below the number of pixel values).
 max_iter : int or "auto", default="auto"
     Epochs. "auto" trains for 12 epochs, or longer when 12 epochs are fewer than 1,000
-    optimizer steps (small training sets: 500 images in batches of 64 get 125 epochs).
+    optimizer steps (small training sets: 500 images in batches of 64 get 125 epochs;
+    an epoch counts as ``ceil(n_images / batch_size)`` steps, also in ``fit_chunks``).
     Training still stops once the training loss has not improved by ``tol`` for
     ``n_iter_no_change`` epochs. An int is a plain epoch budget, and reaching it warns
     (``ConvergenceWarning``) unless training stopped before.

@@ -56,8 +56,9 @@ def export_onnx(model, path, *, reconstruction=True, dtype=None, opset_version=1
     dtype : {"float64", "float32"}, default=None
         The graph's input and arithmetic type. ``"float64"`` reproduces ``score_samples``
         to rounding; ``"float32"`` is faster to run and about 1e-6 relative off. None
-        means float64, except for convolutional models: onnxruntime has no float64
-        convolution kernels, so they are exported in float32.
+        means float64, except for convolutional models and image models scoring with
+        the structural error (``error="ssim"``): onnxruntime has no float64 convolution
+        or average-pooling kernels, so they are exported in float32.
     opset_version : int, default=18
 
     Returns
@@ -88,15 +89,19 @@ def export_onnx(model, path, *, reconstruction=True, dtype=None, opset_version=1
     True
     """
     estimator, feature_names = _unwrap(model)
+    # onnxruntime has no float64 kernels for convolutions, nor for the average pooling of
+    # the structural ("ssim") pixel error, which a dense image model has too
     convolutional = any(isinstance(m, _CONVOLUTIONS) for m in estimator.module_.modules())
+    convolutional |= getattr(estimator, "error", None) == "ssim"
     if dtype is None:
         dtype = "float32" if convolutional else "float64"
     if dtype not in DTYPES:
         raise ValueError(f"dtype must be one of {sorted(DTYPES)}, got {dtype!r}.")
     if convolutional and dtype == "float64":
         raise ValueError(
-            f"{type(estimator).__name__} has convolutions, which onnxruntime cannot run in "
-            "float64: export it with dtype='float32' (the default for it)."
+            f"{type(estimator).__name__} has convolutions or an SSIM error (average "
+            "pooling), which onnxruntime cannot run in float64: export it with "
+            "dtype='float32' (the default for it)."
         )
     graph = ScoringGraph(estimator, reconstruction=reconstruction, dtype=DTYPES[dtype]).eval()
     example = torch.zeros((2, estimator.n_features_in_), dtype=DTYPES[dtype])
