@@ -17,14 +17,13 @@ def test_one_class_quick(images_dir, tmp_path):
     from benchmarks import images
 
     df = images.main(["--quick", "--elpv", "--out", str(tmp_path), "--tag", "q"])
-    models = {"ConvAutoencoder", "ConvAutoencoder (dense)", "ConvVAE", "ConvDAE",
-              "MLP Autoencoder", "PCA",
-              "IsolationForest"}  # fmt: skip
+    models = {"ImageAutoencoder", "ConvAutoencoder", "ConvAutoencoder (dense)", "ConvVAE",
+              "ConvDAE", "MLP Autoencoder", "PCA", "IsolationForest"}  # fmt: skip
     assert set(df["model"]) == models
     assert set(df["dataset"]) == {"mnist", "elpv"}
     assert df["auroc"].between(0, 1).all()
     saved = pd.read_csv(tmp_path / "q.csv")
-    assert len(saved) == len(df) == 14
+    assert len(saved) == len(df) == 16
     text = (tmp_path / "q.md").read_text()
     assert "python -m benchmarks.images --quick" in text and "Deep SVDD" in text
     assert (tmp_path / "q_elpv_heatmaps.png").read_bytes()[:4] == b"\x89PNG"
