@@ -25,8 +25,8 @@ channels : tuple of int, default=()
     the dense layers, which ranked anomalies better on all three one-class benchmarks.
 hidden_layer_sizes : tuple of int or None, default=(1024,)
     Widths of the dense layers between the pixels and the code (mirrored in the
-    decoder). 1,024 units beat 512 on CIFAR-10 (65.5 -> 67.4 AUROC, seed 0) and matched
-    it on MNIST and Fashion-MNIST.
+    decoder). 1,024 units beat 512 on CIFAR-10 (65.5 -> 67.4 AUROC, seed 0) and were as
+    good on MNIST (98.5 -> 98.6) and Fashion-MNIST (93.7 -> 94.0, 3 seeds).
 n_components : int or None, default=None
     Size of the code. None: 32 for images of up to 28 x 28 pixels, 64 for larger ones
     (kept below the number of pixel values).
@@ -44,7 +44,8 @@ learning_rate_init : float, default=1e-3
 early_stopping : bool, default=False
     Hold out ``validation_fraction`` of the images and stop when their reconstruction
     error stops improving. Off by default: on the one-class benchmarks the held-out stop
-    ended training too soon (CIFAR-10 64.1 with it, 65.6 without, same budget).
+    ended training too soon (CIFAR-10, seed 0: 64.1 with it, within 100 or 200 epochs;
+    65.6 without, within 250).
 """
 )
 _SHARED_IMAGE = _drop_entries(
