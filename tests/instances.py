@@ -52,9 +52,12 @@ REMOVED = {
 def _declared(table, cls):
     """What ``table`` declares for ``cls``: its image-model group's entry (every
     ``_ConvMixin`` class), updated by the class's own."""
-    group = table.get("images", {}) if issubclass(cls, _ConvMixin) else {}
-    own = table.get(cls.__name__, {})
-    return {**group, **own} if isinstance(own, dict) and isinstance(group, dict) else {*group, *own}
+    group = table.get("images") if issubclass(cls, _ConvMixin) else None
+    declared = [part for part in (group, table.get(cls.__name__)) if part]
+    merged = declared[0].copy() if declared else {}
+    for part in declared[1:]:
+        merged.update(part)  # dict or set alike
+    return merged
 
 
 def default_overrides(cls):
