@@ -25,8 +25,9 @@ channels : tuple of int, default=()
     the dense layers, which ranked anomalies better on all three one-class benchmarks.
 hidden_layer_sizes : tuple of int or None, default=(1024,)
     Widths of the dense layers between the pixels and the code (mirrored in the
-    decoder); None is the default, ``(1024,)``, and ``()`` none. 1,024 units beat 512 on CIFAR-10 (65.5 -> 67.4 AUROC, seed 0) and were as
-    good on MNIST (98.5 -> 98.6) and Fashion-MNIST (93.7 -> 94.0, 3 seeds).
+    decoder); None is the default, ``(1024,)``, and ``()`` none. 1,024 units beat 512
+    on CIFAR-10 (65.5 -> 67.4 AUROC, seed 0) and were as good on MNIST (98.5 -> 98.6)
+    and Fashion-MNIST (93.7 -> 94.0, 3 seeds).
 n_components : int or None, default=None
     Size of the code. None: 32 for images of up to 28 x 28 pixels, 64 for larger ones
     (kept below the number of pixel values).
