@@ -26,7 +26,6 @@ command per data set: ``python -m benchmarks.images --protocol full --datasets m
 from __future__ import annotations
 
 import argparse
-import math
 import shlex
 import sys
 import time
@@ -47,6 +46,7 @@ from ae_anomaly import (
     ConvVariationalAutoencoder,
     ImageAutoencoder,
 )
+from ae_anomaly.models.image_autoencoder import epoch_budget
 from benchmarks.image_data import downsample, load, markdown_table, stratified_subset, to_unit
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -102,14 +102,15 @@ def default_code(image_shape):
 
 
 def epochs_for(n_train, max_iter, min_steps):
-    """``max_iter`` epochs, more when that is fewer than ``min_steps`` optimizer steps.
+    """``max_iter`` epochs, more when that is fewer than ``min_steps`` optimizer steps
+    (``ImageAutoencoder``'s ``max_iter="auto"`` rule with the options' numbers).
 
     Examples
     --------
     >>> epochs_for(6000, 12, 1000), epochs_for(500, 12, 1000), epochs_for(500, 12, 0)
     (12, 125, 12)
     """
-    return max(max_iter, math.ceil(min_steps / math.ceil(n_train / BATCH_SIZE)))
+    return epoch_budget(n_train, BATCH_SIZE, epochs=max_iter, steps=min_steps)
 
 
 def detectors(code, max_iter, seed, channels=(32, 64), dense=(256,), early_stopping=True):

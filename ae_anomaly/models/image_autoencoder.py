@@ -16,6 +16,19 @@ from .conv import ConvAutoencoder
 #: ``max_iter="auto"``: at least this many epochs and this many optimizer steps.
 AUTO_EPOCHS, AUTO_STEPS = 12, 1000
 
+
+def epoch_budget(n_rows, batch_size, epochs=AUTO_EPOCHS, steps=AUTO_STEPS):
+    """``epochs``, or more when that is fewer than ``steps`` optimizer steps of
+    ``batch_size`` rows (``max_iter="auto"``).
+
+    Examples
+    --------
+    >>> epoch_budget(6000, 64), epoch_budget(500, 64), epoch_budget(500, 64, steps=0)
+    (12, 125, 12)
+    """
+    steps_per_epoch = max(1, math.ceil(n_rows / batch_size))
+    return max(epochs, math.ceil(steps / steps_per_epoch))
+
 _IMAGE_PARAMETERS = (
     _drop_entries(CONV_PARAMETERS, {"channels", "hidden_layer_sizes"})
     + """\
@@ -157,5 +170,4 @@ True
         """``max_iter``; for "auto", 12 epochs or enough for 1,000 optimizer steps."""
         if self.max_iter != "auto":
             return self.max_iter
-        steps_per_epoch = max(1, math.ceil(n_rows / self._batch_size()))
-        return max(AUTO_EPOCHS, math.ceil(AUTO_STEPS / steps_per_epoch))
+        return epoch_budget(n_rows, self._batch_size())

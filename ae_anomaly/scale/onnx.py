@@ -91,13 +91,14 @@ def export_onnx(model, path, *, reconstruction=True, dtype=None, opset_version=1
     estimator, feature_names = _unwrap(model)
     # onnxruntime has no float64 kernels for convolutions, nor for the average pooling of
     # the structural ("ssim") pixel error, which a dense image model has too
-    convolutional = any(isinstance(m, _CONVOLUTIONS) for m in estimator.module_.modules())
-    convolutional |= getattr(estimator, "error", None) == "ssim"
+    float32_only = getattr(estimator, "error", None) == "ssim" or any(
+        isinstance(m, _CONVOLUTIONS) for m in estimator.module_.modules()
+    )
     if dtype is None:
-        dtype = "float32" if convolutional else "float64"
+        dtype = "float32" if float32_only else "float64"
     if dtype not in DTYPES:
         raise ValueError(f"dtype must be one of {sorted(DTYPES)}, got {dtype!r}.")
-    if convolutional and dtype == "float64":
+    if float32_only and dtype == "float64":
         raise ValueError(
             f"{type(estimator).__name__} has convolutions or an SSIM error (average "
             "pooling), which onnxruntime cannot run in float64: export it with "
