@@ -53,7 +53,7 @@ def _member_features(model, X):
     caps = (1.0, 4.0, 16.0, 64.0)
 
     def parts(module, x):
-        squared, codes = model._member_parts(module, x)
+        squared, codes = module.member_parts(x)
         errors = model._weighted(squared, x)  # error_cap=None: plain normalised errors
         terms = [errors.mean(dim=2), errors.sqrt().mean(dim=2)]
         terms += [(cap * torch.log1p(errors / cap)).mean(dim=2) for cap in caps]

@@ -40,6 +40,27 @@ def test_batched_members_equal_separate_networks():
     torch.testing.assert_close(net.member_errors(stacked)[:, 1], net.member_errors(x.flip(0))[:, 1])
 
 
+@pytest.mark.parametrize("grad", [True, False])
+def test_members_on_every_column_take_the_shared_batch_path(grad):
+    # Every member on every column, in order: the shared batch is not gathered, the first
+    # layers are one matrix product, and (without autograd) the errors are made in place.
+    # The members' own networks must give the same errors and codes, to rounding.
+    torch.manual_seed(0)
+    index = torch.arange(4).expand(3, 4)
+    net = EnsembleNet(4, index, (5,), 2).double()
+    assert net.shares_columns and net.row_elements == 3 * 5
+    assert not EnsembleNet(4, torch.tensor([[0, 1, 3]]), (5,), 2).shares_columns
+    x = torch.randn(7, 4, dtype=torch.float64)
+    with torch.set_grad_enabled(grad):
+        squared, codes = net.member_parts(x)
+    per_member = x[:, None, :].expand(7, 3, 4)  # per-member batches: the baddbmm path
+    with torch.no_grad():
+        expected_squared, expected_codes = net.member_parts(per_member)
+    torch.testing.assert_close(squared, expected_squared, rtol=1e-12, atol=1e-14)
+    torch.testing.assert_close(codes, expected_codes, rtol=1e-12, atol=1e-14)
+    assert squared.requires_grad == grad
+
+
 def test_members_get_their_own_rows_and_columns():
     X = np.random.RandomState(0).normal(size=(1000, 12))
     model = EnsembleAutoencoder(

@@ -76,6 +76,16 @@ class EnsembleNet(nn.Module):
             0, index.flatten(), torch.ones(index.numel(), device="cpu")
         )
         self.register_buffer("coverage", coverage)
+        #: every member reads every column, in order (``k == n_features``, up to 32
+        #: columns by default): a shared batch then needs no gather, and the members'
+        #: first layers are one matrix product
+        self.shares_columns = self.n_inputs == self.n_features and bool(
+            (index == torch.arange(self.n_features, device="cpu")).all()
+        )
+        #: activation values per input row of the widest layer, over all members: what
+        #: sizes an inference batch to the cache (:func:`~ae_anomaly.nn.training.
+        #: inference_batch_size`)
+        self.row_elements = self.n_members * max(sizes)
 
     # ------------------------------------------------------------------ members
     def member_inputs(self, x):
@@ -84,6 +94,8 @@ class EnsembleNet(nn.Module):
         per-member batches already on the members' columns, ``(batch, n_members, k)``
         (with ``k == n_features`` every member sees every column, in order: the same)."""
         if x.dim() == 2:
+            if self.shares_columns:  # a broadcast view: no copy
+                return x.expand(self.n_members, *x.shape)
             return x[:, self.feature_index].permute(1, 0, 2)
         if x.shape[2] == self.n_inputs:
             return x.permute(1, 0, 2)
@@ -92,12 +104,27 @@ class EnsembleNet(nn.Module):
 
     def member_codes(self, x):
         """Codes of every member: shape ``(n_members, batch, n_components)``."""
-        return self.encoder(self.member_inputs(x))
+        return self.encoder(self._encoder_input(x))
+
+    def member_parts(self, x):
+        """``(squared errors, codes)`` of every member: the squared error on each of its
+        columns, ``(n_members, batch, k)``, and its code, ``(n_members, batch,
+        n_components)``. Without autograd (inference) the errors are computed in place in
+        the decoder's output."""
+        codes = self.member_codes(x)
+        outputs, inputs = self.decoder(codes), self.member_inputs(x)
+        if torch.is_grad_enabled():
+            return (outputs - inputs).pow(2), codes
+        return outputs.sub_(inputs).square_(), codes
 
     def member_squared_errors(self, x):
         """Squared error of each member on each of its columns: ``(n_members, batch, k)``."""
-        inputs = self.member_inputs(x)
-        return (self.decoder(self.encoder(inputs)) - inputs).pow(2)
+        return self.member_parts(x)[0]
+
+    def _encoder_input(self, x):
+        """The shared batch itself where every member reads every column (the encoder's
+        first layer is then one matrix product), else :meth:`member_inputs`."""
+        return x if x.dim() == 2 and self.shares_columns else self.member_inputs(x)
 
     def member_errors(self, x):
         """Mean squared error of each member over its columns: shape ``(batch, n_members)``."""
@@ -127,8 +154,10 @@ class EnsembleNet(nn.Module):
 
 class _BatchedMLP(nn.Module):
     """``n_members`` MLPs of the same sizes, weights ``(n_members, n_in, n_out)``, applied to
-    ``(n_members, batch, n_in)`` with :func:`torch.baddbmm`. Initialization is PyTorch's
-    ``nn.Linear`` default, member by member."""
+    ``(n_members, batch, n_in)`` with :func:`torch.baddbmm`, or to one ``(batch, n_in)``
+    batch shared by every member (the first layer is then one :func:`torch.addmm` of the
+    members' weights side by side). Initialization is PyTorch's ``nn.Linear`` default,
+    member by member."""
 
     def __init__(self, n_members, sizes, activation, dropout=0.0):
         super().__init__()
@@ -145,8 +174,16 @@ class _BatchedMLP(nn.Module):
 
     def forward(self, x):
         last = len(self.weights) - 1
+        # without autograd (inference) ReLU works in place: no fresh activation tensor
+        relu_ = not torch.is_grad_enabled() and isinstance(self.activation, nn.ReLU)
         for i, (weight, bias) in enumerate(zip(self.weights, self.biases, strict=True)):
-            x = torch.baddbmm(bias, x, weight)
+            if x.dim() == 2:  # shared by every member: (batch, n_in) @ (n_in, members * n_out)
+                n_members, n_in, n_out = weight.shape
+                side_by_side = weight.permute(1, 0, 2).reshape(n_in, n_members * n_out)
+                x = torch.addmm(bias.reshape(1, n_members * n_out), x, side_by_side)
+                x = x.view(-1, n_members, n_out).transpose(0, 1)
+            else:
+                x = torch.baddbmm(bias, x, weight)
             if i < last:
-                x = self.dropout(self.activation(x))
+                x = x.relu_() if relu_ else self.dropout(self.activation(x))
         return x

@@ -336,8 +336,12 @@ CPU_BATCH_ELEMENTS = 1 << 16
 GPU_BATCH_ROWS = 1 << 16
 
 
-def inference_batch_size(X, device):
+def inference_batch_size(X, device, row_elements=0):
     """Rows per batch for :func:`predict_batches`: cache-sized on a CPU, large on a GPU.
+
+    On a CPU a batch holds about :data:`CPU_BATCH_ELEMENTS` values of a row of ``X``, or of
+    ``row_elements`` per row where a network's layers are wider than its input (an
+    ensemble's members side by side: ``EnsembleNet.row_elements``).
 
     Examples
     --------
@@ -349,7 +353,7 @@ def inference_batch_size(X, device):
     """
     if torch.device(device).type != "cpu":
         return GPU_BATCH_ROWS
-    row_size = math.prod(X.shape[1:]) or 1
+    row_size = max(math.prod(X.shape[1:]), row_elements, 1)
     return max(128, CPU_BATCH_ELEMENTS // row_size)
 
 
@@ -367,7 +371,8 @@ def predict_batches(fn, module, X, batch_size=None):
     module.eval()
     param = next(module.parameters())
     as_numpy = isinstance(X, np.ndarray)
-    batch_size = batch_size or inference_batch_size(X, param.device)
+    row_elements = getattr(module, "row_elements", 0)
+    batch_size = batch_size or inference_batch_size(X, param.device, row_elements)
     threads = inference_threads(module, min(batch_size, X.shape[0]), device=param.device)
     outputs = []
     with torch.inference_mode(), intra_op_threads(threads):
