@@ -19,19 +19,21 @@ from ae_anomaly.models.registry import autoencoders, cli_name, public_estimators
 ROOT = Path(__file__).resolve().parents[1]
 
 PROBE = """
-import json, sys
+import gc, json, sys
 from ae_anomaly.cli import main
 try:
     main(sys.argv[1:])
 except SystemExit as stop:
     code = stop.code
 heavy = [name for name in ("torch", "sklearn", "skops") if name in sys.modules]
-sys.stderr.write("\\nPROBE " + json.dumps({"code": code, "heavy": heavy}) + "\\n")
+frozen = gc.get_freeze_count() > 0
+sys.stderr.write("\\nPROBE " + json.dumps({"code": code, "heavy": heavy, "frozen": frozen}) + "\\n")
 """
 
 
 def probe(*args):
-    """Run the CLI in a fresh interpreter; its exit code and the heavy modules it imported."""
+    """Run the CLI in a fresh interpreter: its exit code, the heavy modules it imported and
+    whether it froze the objects alive (``gc.freeze``) on its way out."""
     result = subprocess.run(
         [sys.executable, "-c", PROBE, *map(str, args)],
         capture_output=True, text=True, cwd=ROOT, timeout=120,
@@ -44,8 +46,22 @@ def probe(*args):
 @pytest.mark.parametrize("args", [["--help"], ["-h"], ["--version"], ["fit", "--help"]])
 def test_help_and_version_import_neither_torch_nor_sklearn(args):
     stdout, seen = probe(*args)
-    assert seen == {"code": 0, "heavy": []}, seen
+    assert seen == {"code": 0, "heavy": [], "frozen": True}, seen
     assert "ae-anomaly" in stdout or "0.1.0" in stdout
+
+
+@pytest.mark.parametrize("extra, code", [([], 0), (["--contamination", "2"], 2)])
+def test_a_command_freezes_its_objects_on_the_way_out(tmp_path, extra, code):
+    # The interpreter's exit then skips the cycle collection over torch's and scikit-learn's
+    # objects; the output is written and closed before that.
+    data, out = tmp_path / "d.csv", tmp_path / "o.csv"
+    frame = np.random.RandomState(0).normal(size=(60, 3))
+    np.savetxt(data, frame, delimiter=",", header="a,b,c", comments="")
+    _, seen = probe("detect", data, "-o", out, "--set", "max_iter=2", *extra)
+    assert seen["code"] == code and seen["frozen"], seen
+    assert out.exists() == (code == 0)
+    if code == 0:
+        assert len(out.read_text().splitlines()) == 61
 
 
 def test_info_verifies_the_file_and_prints_the_header(tmp_path):

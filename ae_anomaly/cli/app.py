@@ -11,6 +11,7 @@ existing output without ``--force``).
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import signal
 import sys
@@ -97,6 +98,12 @@ def main(argv=None):
 
     SIGTERM (``kill``, ``timeout``, a scheduler stopping the job) unwinds like Ctrl-C, so
     the temporary file of an output being written is removed rather than left behind.
+
+    The command ends the process (click's ``SystemExit``, also on success). On the way
+    out every object alive is frozen (:func:`gc.freeze`): the interpreter's exit then
+    skips the cyclic garbage collection over the objects torch, SciPy and scikit-learn
+    made at import (0.7 s of a 5 s ``detect``, measured). Reference counting, ``atexit``
+    handlers and module teardown still run; the outputs are closed by then.
     """
     signal.signal(signal.SIGTERM, _terminated)
     try:
@@ -108,6 +115,9 @@ def main(argv=None):
         # Skip the interpreter's shutdown: a reading thread blocked on stdin holds its lock,
         # and closing stdin under it would abort the process.
         os._exit(stop.code)
+    except SystemExit:
+        gc.freeze()
+        raise
 
 
 class _Terminated(SystemExit):
