@@ -285,7 +285,9 @@ def test_case9_models_saved_by_the_old_column_transformer_path_still_score(table
     from ae_anomaly.tables.fitting import _summary
 
     scores = -pipeline.score_samples(prepare(read, schema))
-    summary = _summary(pipeline, "old.csv", 0.1, scores, len(scores), 0).to_json()
+    summary = _summary(pipeline, "old.csv", 0.1, len(scores))
+    summary.add_scores(scores, decision_threshold(pipeline))
+    summary = summary.to_json()
     metadata = {"kind": "autoencoder", "schema": schema.to_json(),
                 "threshold": decision_threshold(pipeline), "training": summary}  # fmt: skip
     old_model = tmp_path / "old.skops"

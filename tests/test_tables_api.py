@@ -111,6 +111,26 @@ def test_fit_table_in_memory_and_streamed_give_the_same_summary(csv, frame):
                                python.score_samples(features), rtol=1e-12)  # fmt: skip
 
 
+def test_summary_from_the_scores_of_a_later_pass_equals_the_fits_own(csv, tmp_path):
+    # `detect` fits with score_training=False and completes the summary from its output.
+    table = read_table(csv, ids=["id"])
+    own = fit_table(Autoencoder(**FAST), table)
+    later = fit_table(Autoencoder(**FAST), table, score_training=False)
+    training = later.metadata["training"]
+    assert training["flagged"] is None and training["score_quantiles"] is None
+    with pytest.raises(ValueError, match="add_training_scores"):
+        later.save(tmp_path / "m.skops")
+    scores = score_table(later, table).frame["anomaly_score"]
+    with pytest.raises(ValueError, match="400 rows"):
+        later.add_training_scores(scores[:-1])
+    later.add_training_scores(scores)
+    ours, theirs = later.metadata["training"], own.metadata["training"]
+    assert ours["flagged"] == theirs["flagged"]
+    np.testing.assert_allclose(ours["score_quantiles"], theirs["score_quantiles"], rtol=1e-12)
+    later.save(tmp_path / "m.skops")
+    assert TableModel.load(tmp_path / "m.skops").metadata["training"]["flagged"] == ours["flagged"]
+
+
 def test_fit_table_verbose_shows_progress_in_both_paths(csv, monkeypatch):
     class Terminal(io.StringIO):
         def isatty(self):

@@ -187,7 +187,10 @@ def detect(data, output, force, model, settings, columns, exclude, ids, categori
         ae-anomaly detect transactions.csv --id-col id --contamination 0.01 -o flagged.csv
     """
     started = time.perf_counter()
+    import numpy as np
+
     from ..tables import api
+    from ..tables.schema import SCORE, output_names
     from ..tables.writer import STDIO, check_output
 
     check_output(output, [data], force=force, delimiter=delimiter)
@@ -200,14 +203,22 @@ def detect(data, output, force, model, settings, columns, exclude, ids, categori
         data, delimiter=delimiter, columns=columns, exclude=exclude, ids=ids,
         categorical=categorical, impute=impute, **typing,
     )  # fmt: skip
-    fitted = api.fit_table(estimator, table, kind=model, verbose=verbose)
-    if save_model:
-        fitted.save(save_model)
+    # the training rows are scored once, for the output: the model's summary takes those
+    fitted = api.fit_table(estimator, table, kind=model, verbose=verbose, score_training=False)
     report = Report("detect", verbose, total=len(table.frame), started=started)
+    score_name, scores = output_names(fitted.schema.ids)[SCORE], []
+
+    def progress(out):
+        report.advance(out)
+        scores.append(out[score_name].to_numpy())
+
     result = api.score_table(
         fitted, table, output or STDIO, threshold=threshold, explain=explain,
-        delimiter=delimiter, progress=report.advance, float_format=float_format,
+        delimiter=delimiter, progress=progress, float_format=float_format,
     )  # fmt: skip
+    if save_model:
+        fitted.add_training_scores(np.concatenate(scores))
+        fitted.save(save_model)
     report.finish(result, as_json, output)
 
 

@@ -55,11 +55,18 @@ class TrainingSummary:
     n_iter: int
     best_loss: float
     final_loss: float | None
-    flagged: int
-    score_quantiles: list = field(repr=False)
+    flagged: int | None = None
+    score_quantiles: list | None = field(default=None, repr=False)
 
     def to_json(self):
         return asdict(self)
+
+    def add_scores(self, scores, cut):
+        """Set ``flagged`` and ``score_quantiles`` from the anomaly scores of the training
+        rows (a non-finite score is an unscorable row: flagged, left out of the quantiles)."""
+        scores = np.where(np.isfinite(scores), scores, np.inf)
+        self.flagged = int((scores > cut).sum())
+        self.score_quantiles = training_quantiles(scores[np.isfinite(scores)])
 
 
 @dataclass
@@ -92,10 +99,37 @@ class TableModel:
             quantiles=self.quantiles,
         )  # fmt: skip
 
+    def add_training_scores(self, scores):
+        """Complete the summary of a model fitted with ``score_training=False``: the anomaly
+        scores of its training rows, in order (``score_table``'s on the same table).
+
+        Examples
+        --------
+        >>> import numpy as np, pandas as pd
+        >>> from ae_anomaly import Autoencoder
+        >>> X = np.random.RandomState(0).normal(size=(200, 3))
+        >>> frame = pd.DataFrame(X, columns=["a", "b", "c"])
+        >>> model = fit_table(Autoencoder(max_iter=2, random_state=0), frame, score_training=False)
+        >>> model.metadata["training"]["score_quantiles"] is None
+        True
+        >>> from ae_anomaly.tables.scoring import score_table
+        >>> model.add_training_scores(score_table(model, frame).frame["anomaly_score"])
+        >>> len(model.metadata["training"]["score_quantiles"])
+        1001
+        """
+        summary = TrainingSummary(**self.metadata["training"])
+        scores = np.asarray(scores, dtype=np.float64)
+        if scores.shape != (summary.rows,):
+            raise ValueError(f"Expected the scores of {summary.rows} rows, got {scores.shape}.")
+        summary.add_scores(scores, decision_threshold(self.pipeline))
+        self.metadata["training"] = summary.to_json()
+
     def save(self, path):
         """Save the pipeline with its schema and summary in the header (atomically)."""
         from ..persistence import save
 
+        if self.metadata.get("training", {}).get("score_quantiles", []) is None:
+            raise ValueError("Fitted with score_training=False: add_training_scores first.")
         save(self.pipeline, path, metadata=self.metadata)
 
     @classmethod
@@ -177,7 +211,7 @@ def read_table(source, *, delimiter=None, columns=(), exclude=(), ids=(), catego
 
 
 def fit_table(estimator, source, *, kind=None, chunksize=None, delimiter=None, verbose=False,
-              **schema_options):  # fmt: skip
+              score_training=True, **schema_options):  # fmt: skip
     """Fit a table pipeline: ``TableEncoder -> estimator`` in memory, or the numeric
     ``ColumnTransformer -> estimator`` streamed in chunks.
 
@@ -195,6 +229,11 @@ def fit_table(estimator, source, *, kind=None, chunksize=None, delimiter=None, v
     delimiter : str, optional
     verbose : bool, default=False
         Progress on stderr (on a terminal): the training epochs, or the passes over the file.
+    score_training : bool, default=True
+        Score the training rows for the summary's ``flagged`` and ``score_quantiles`` (in
+        memory: one more pass over them). False leaves both None until
+        :meth:`TableModel.add_training_scores`, for a caller that scores these rows anyway
+        (``ae-anomaly detect``); a streamed fit scores them in any case.
     **schema_options
         ``columns``, ``exclude``, ``ids``, ``categorical``, ``impute``: see :func:`read_table`.
 
@@ -216,7 +255,7 @@ def fit_table(estimator, source, *, kind=None, chunksize=None, delimiter=None, v
         table = source if isinstance(source, Table) else read_table(
             source, delimiter=delimiter, **schema_options
         )  # fmt: skip
-        pipeline, schema, summary = _fit_in_memory(estimator, table, verbose)
+        pipeline, schema, summary = _fit_in_memory(estimator, table, verbose, score_training)
     else:
         schema, pipeline, summary = _fit_streamed(
             estimator, source, chunksize, delimiter, verbose, schema_options
@@ -234,7 +273,7 @@ def fit_table(estimator, source, *, kind=None, chunksize=None, delimiter=None, v
     return TableModel(pipeline, schema, metadata)
 
 
-def _fit_in_memory(estimator, table, verbose):
+def _fit_in_memory(estimator, table, verbose, score_training):
     from .mixed import encoded_schema
     from .pipeline import make_table_pipeline
 
@@ -248,12 +287,10 @@ def _fit_in_memory(estimator, table, verbose):
         pipeline.fit(frame)
     seconds = time.perf_counter() - started
     schema = encoded_schema(pipeline, table.frame, features, table.schema.ids)
-    with np.errstate(over="ignore", invalid="ignore"):
-        scores = anomaly_scores(pipeline, frame)
-    scores = np.where(np.isfinite(scores), scores, np.inf)
-    flagged = int((scores > decision_threshold(pipeline)).sum())
-    summary = _summary(pipeline, table.name, seconds, scores[np.isfinite(scores)], len(scores),
-                       flagged)  # fmt: skip
+    summary = _summary(pipeline, table.name, seconds, len(frame))
+    if score_training:
+        with np.errstate(over="ignore", invalid="ignore"):
+            summary.add_scores(anomaly_scores(pipeline, frame), decision_threshold(pipeline))
     return pipeline, schema, summary
 
 
@@ -326,19 +363,20 @@ def _fit_streamed(estimator, source, chunksize, delimiter, verbose, schema_optio
             sample.add(scores)
             n_rows += len(scores)
             flagged += int((scores > cut).sum())
-    summary = _summary(pipeline, reader.name, seconds, sample.sample, n_rows, flagged)
+    summary = _summary(pipeline, reader.name, seconds, n_rows)
+    summary.flagged, summary.score_quantiles = flagged, training_quantiles(sample.sample)
     return schema, pipeline, summary
 
 
-def _summary(pipeline, source, seconds, scores, n_rows, flagged):
-    """The training summary: the fitted fields of the model header, plus the table's."""
+def _summary(pipeline, source, seconds, n_rows):
+    """The training summary, its scores' fields not yet set: the fitted fields of the model
+    header, plus the table's."""
     from ..persistence import describe
 
     fitted = describe(pipeline)
     return TrainingSummary(
         source=source, rows=int(n_rows), seconds=round(seconds, 3), n_iter=fitted["n_iter"],
-        best_loss=fitted["best_loss"], final_loss=fitted["final_loss"], flagged=flagged,
-        score_quantiles=training_quantiles(scores),
+        best_loss=fitted["best_loss"], final_loss=fitted["final_loss"],
     )  # fmt: skip
 
 
