@@ -4,6 +4,7 @@
 estimator, so it imports torch; it must still answer, and print the header.
 """
 
+import gc
 import json
 import subprocess
 import sys
@@ -27,7 +28,8 @@ except SystemExit as stop:
     code = stop.code
 heavy = [name for name in ("torch", "sklearn", "skops") if name in sys.modules]
 frozen = gc.get_freeze_count() > 0
-sys.stderr.write("\\nPROBE " + json.dumps({"code": code, "heavy": heavy, "frozen": frozen}) + "\\n")
+seen = {"code": code, "heavy": heavy, "frozen": frozen, "collecting": gc.isenabled()}
+sys.stderr.write("\\nPROBE " + json.dumps(seen) + "\\n")
 """
 
 
@@ -46,7 +48,7 @@ def probe(*args):
 @pytest.mark.parametrize("args", [["--help"], ["-h"], ["--version"], ["fit", "--help"]])
 def test_help_and_version_import_neither_torch_nor_sklearn(args):
     stdout, seen = probe(*args)
-    assert seen == {"code": 0, "heavy": [], "frozen": True}, seen
+    assert seen == {"code": 0, "heavy": [], "frozen": True, "collecting": True}, seen
     assert "ae-anomaly" in stdout or "0.1.0" in stdout
 
 
@@ -58,10 +60,24 @@ def test_a_command_freezes_its_objects_on_the_way_out(tmp_path, extra, code):
     frame = np.random.RandomState(0).normal(size=(60, 3))
     np.savetxt(data, frame, delimiter=",", header="a,b,c", comments="")
     _, seen = probe("detect", data, "-o", out, "--set", "max_iter=2", *extra)
-    assert seen["code"] == code and seen["frozen"], seen
+    assert seen["code"] == code and seen["frozen"] and seen["collecting"], seen
     assert out.exists() == (code == 0)
     if code == 0:
         assert len(out.read_text().splitlines()) == 61
+
+
+def test_a_command_run_in_the_callers_process_leaves_its_collector_alone(tmp_path):
+    from click.testing import CliRunner
+
+    from ae_anomaly.cli import cli
+
+    data = tmp_path / "d.csv"
+    np.savetxt(data, np.random.RandomState(0).normal(size=(60, 3)), delimiter=",",
+               header="a,b,c", comments="")  # fmt: skip
+    frozen = gc.get_freeze_count()
+    result = CliRunner().invoke(cli, ["detect", str(data), "--set", "max_iter=2"])
+    assert result.exit_code == 0, result.output
+    assert gc.get_freeze_count() == frozen and gc.isenabled()
 
 
 def test_info_verifies_the_file_and_prints_the_header(tmp_path):

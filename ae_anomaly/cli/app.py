@@ -22,7 +22,7 @@ import click
 from .. import __version__
 from ..tables.errors import Phrased
 from ..tables.formats import STDIO, UsageProblem
-from .commands import COMMANDS, UsageFailure
+from .commands import COMMANDS, OWN_PROCESS, UsageFailure
 from .options import CONTEXT_SETTINGS, spell_flag
 
 
@@ -99,15 +99,16 @@ def main(argv=None):
     SIGTERM (``kill``, ``timeout``, a scheduler stopping the job) unwinds like Ctrl-C, so
     the temporary file of an output being written is removed rather than left behind.
 
-    The command ends the process (click's ``SystemExit``, also on success). On the way
-    out every object alive is frozen (:func:`gc.freeze`): the interpreter's exit then
+    The command ends the process (click's ``SystemExit``, also on success): it imports
+    the library with the cycle collector paused (``commands.import_library``), and on the
+    way out every object alive is frozen (:func:`gc.freeze`): the interpreter's exit then
     skips the cyclic garbage collection over the objects torch, SciPy and scikit-learn
     made at import (0.7 s of a 5 s ``detect``, measured). Reference counting, ``atexit``
     handlers and module teardown still run; the outputs are closed by then.
     """
     signal.signal(signal.SIGTERM, _terminated)
     try:
-        return cli.main(args=argv, prog_name="ae-anomaly")
+        return cli.main(args=argv, prog_name="ae-anomaly", obj=OWN_PROCESS)
     except _Terminated as stop:  # the outputs are cleaned up by now
         for stream in (sys.stdout, sys.stderr):
             with contextlib.suppress(Exception):
