@@ -51,6 +51,7 @@ def test_members_on_every_column_take_the_shared_batch_path(grad):
     assert net.shares_columns and net.row_elements == 3 * 5
     assert not EnsembleNet(4, torch.tensor([[0, 1, 3]]), (5,), 2).shares_columns
     x = torch.randn(7, 4, dtype=torch.float64)
+    net.train(grad)  # inference: eval mode without autograd (ReLU in place)
     with torch.set_grad_enabled(grad):
         squared, codes = net.member_parts(x)
     per_member = x[:, None, :].expand(7, 3, 4)  # per-member batches: the baddbmm path

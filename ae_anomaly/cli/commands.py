@@ -252,7 +252,8 @@ def detect(data, output, force, model, settings, columns, exclude, ids, categori
 
     def progress(out):
         report.advance(out)
-        scores.append(out[score_name].to_numpy())
+        if save_model:
+            scores.append(out[score_name].to_numpy())
 
     result = api.score_table(
         fitted, table, output or STDIO, threshold=threshold, explain=explain,

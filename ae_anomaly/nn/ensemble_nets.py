@@ -174,8 +174,9 @@ class _BatchedMLP(nn.Module):
 
     def forward(self, x):
         last = len(self.weights) - 1
-        # without autograd (inference) ReLU works in place: no fresh activation tensor
-        relu_ = not torch.is_grad_enabled() and isinstance(self.activation, nn.ReLU)
+        # in inference (eval mode, no autograd) ReLU works in place: no fresh activations
+        inference = not (self.training or torch.is_grad_enabled())
+        relu_ = inference and isinstance(self.activation, nn.ReLU)
         for i, (weight, bias) in enumerate(zip(self.weights, self.biases, strict=True)):
             if x.dim() == 2:  # shared by every member: (batch, n_in) @ (n_in, members * n_out)
                 n_members, n_in, n_out = weight.shape
