@@ -1,9 +1,11 @@
 """The pyarrow fast paths of text CSV reading and number parsing equal the pandas paths.
 
 ``TableReader(text=True)`` parses a piece with pyarrow only where the result is provably
-pandas' own (:mod:`ae_anomaly.tables.fastcsv`), and ``parse_numbers`` casts a whole Arrow
-text column at once only where that equals its cell-by-cell rules: these tests compare
-both against the reference paths on generated text, errors included.
+pandas' own (:mod:`ae_anomaly.tables.fastcsv`), ``parse_numbers`` casts a whole Arrow
+text column at once only where that equals its cell-by-cell rules, and ``score_table``
+has a model's numeric columns parsed as float64 while they are read
+(``TableReader(numbers=...)``): these tests compare each against the reference path on
+generated text, errors included.
 """
 
 import warnings
@@ -14,10 +16,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from ae_anomaly import Autoencoder
 from ae_anomaly.tables import reader as reader_module
+from ae_anomaly.tables import scoring as scoring_module
 from ae_anomaly.tables.fastcsv import TEXT_DTYPE, arrow_text_frame
+from ae_anomaly.tables.fitting import fit_table
 from ae_anomaly.tables.formats import DataError
+from ae_anomaly.tables.mixed import plain_number_columns
 from ae_anomaly.tables.reader import TableReader
+from ae_anomaly.tables.scoring import score_table
 from ae_anomaly.tables.typing import ParseOptions, parse_numbers
 
 SETTINGS = settings(
@@ -108,3 +115,90 @@ def test_parse_numbers_arrow_text_equals_python_text(cells, na_values, keep_defa
     np.testing.assert_array_equal(got[0], expected[0])
     np.testing.assert_array_equal(got[1], expected[1])
     assert got[2] == expected[2]
+
+
+# ------------------------------------------------ numbers parsed while they are read
+def test_numbers_read_as_floats_until_a_piece_holds_text(tmp_path):
+    path = tmp_path / "t.csv"
+    rows = [f"{i}.5,{i},id{i}" for i in range(40)]
+    rows[25] = "25.5,NA,id25"  # a missing value: "b" is text from this piece on
+    path.write_text("a,b,id\n" + "\n".join(rows) + "\n")
+    reader = TableReader(path, text=True, block_size=64, numbers=["a", "b"])
+    chunks = list(reader)
+    assert len(chunks) > 4
+    assert all(chunk["a"].dtype == np.float64 for chunk in chunks)
+    assert all(chunk["id"].dtype == TEXT_DTYPE for chunk in chunks)
+    kinds = ["float" if chunk["b"].dtype == np.float64 else "text" for chunk in chunks]
+    first_text = kinds.index("text")
+    assert kinds[:first_text] == ["float"] * first_text and set(kinds[first_text:]) == {"text"}
+    assert "NA" in chunks[first_text]["b"].tolist()
+    assert pd.concat(chunks)["a"].tolist() == [i + 0.5 for i in range(40)]
+
+
+def test_plain_number_columns_leave_out_what_parses_otherwise():
+    frame = pd.DataFrame({"n": [0.5, 1.0, 2.0, 3.0], "p": ["1%", "2%", "3%", "4%"],
+                          "c": ["a", "b", "a", "b"], "m": [1.0, -999.0, 2.0, 3.0]})  # fmt: skip
+    fitted = fit_table(Autoencoder(max_iter=1, random_state=0), frame).pipeline
+    assert plain_number_columns(fitted) == ["n", "m"]
+    coded = fit_table(Autoencoder(max_iter=1, random_state=0), frame, na_values={"m": [" -999"]})
+    assert plain_number_columns(coded.pipeline) == ["n"]  # " -999" reads as the number -999
+    comma = frame.assign(n=["0,5", "1,0", "2,0", "3,0"], m=["1", "2", "3", "4"])
+    decimal = fit_table(Autoencoder(max_iter=1, random_state=0), comma, decimal=",")
+    assert plain_number_columns(decimal.pipeline) == []
+
+
+@pytest.fixture(scope="module")
+def number_models():
+    """Models of two numeric columns and an id: one imputing missing values, one not."""
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(rng.normal(size=(60, 2)), columns=["a", "b"]).assign(id="r")
+    return {
+        impute: fit_table(Autoencoder(max_iter=2, random_state=0), frame, ids=["id"],
+                          impute=impute)  # fmt: skip
+        for impute in ("median", None)
+    }
+
+
+def _scored(model, path):
+    """``("ok", frame)`` or ``("error", message)`` of ``score_table``."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return "ok", score_table(model, path).frame
+    except DataError as exc:
+        return "error", str(exc)
+
+
+@SETTINGS
+@given(
+    cells=st.lists(
+        st.tuples(
+            st.one_of(NUMBER_TEXT, st.sampled_from(["\t3", " inf", "x", "-0", "1e-320"])),
+            st.floats(-5, 5, allow_nan=False).map(repr),
+        ),
+        min_size=1,
+        max_size=30,
+    ),
+    block_size=st.sampled_from([16, 64, 1 << 20]),
+    impute=st.sampled_from(["median", None]),
+)
+def test_scores_of_numbers_read_as_floats_equal_those_of_their_text(
+    tmp_path_factory, monkeypatch, number_models, cells, block_size, impute
+):
+    """Finite scores or the same one-line error, with or without the float read."""
+    number_model = number_models[impute]
+    path = tmp_path_factory.mktemp("csv") / "t.csv"
+    lines = [f"{a},{b},r{i}" for i, (a, b) in enumerate(cells)]
+    path.write_text("a,b,id\n" + "\n".join(lines) + "\n")
+    monkeypatch.setattr("ae_anomaly.tables.formats.BLOCK_SIZE", block_size)
+    fast = _scored(number_model, path)
+    with monkeypatch.context() as patch:
+        patch.setattr(scoring_module, "plain_number_columns", lambda pipeline: [])
+        reference = _scored(number_model, path)
+    assert fast[0] == reference[0], (fast, reference)
+    if fast[0] == "error":
+        assert fast[1] == reference[1] and "\n" not in fast[1]
+        return
+    pd.testing.assert_frame_equal(fast[1], reference[1], check_exact=True)
+    scores = fast[1]["anomaly_score"].to_numpy()
+    assert not np.isnan(scores).any()  # a row that cannot be scored is inf and flagged

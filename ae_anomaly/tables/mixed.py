@@ -15,7 +15,7 @@ from .encoder import UNSEEN
 from .pipeline import CODE_DISTANCE, shares_of_encoded
 from .schema import FLAG, SCORE, Schema, denoiser, output_names
 from .thresholds import anomaly_scores
-from .typing import BOOLEAN, CATEGORICAL, DATETIME, NUMERIC
+from .typing import BOOLEAN, CATEGORICAL, DATETIME, NUMERIC, floats_read_as_text
 
 #: ``TableEncoder`` parameters a table model records (the CLI's typing options).
 ENCODER_OPTIONS = ("impute", "decimal", "thousands", "na_values", "keep_default_na", "coerce",
@@ -54,6 +54,29 @@ def encoded_schema(pipeline, frame, features, ids):
                   encoded=True, integers=integers, binary=binary)  # fmt: skip
 
 
+def plain_number_columns(pipeline):
+    """The numeric columns a CSV reader may hand the pipeline as float64 where every cell
+    of a chunk is a plain number (``TableReader(numbers=...)``): the encoder then makes of
+    them what it makes of their text, without parsing it again.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from ae_anomaly import Autoencoder
+    >>> from ae_anomaly.tables.pipeline import make_table_pipeline
+    >>> frame = pd.DataFrame({"n": [0.5, 1.0, 2.0], "p": ["1%", "2%", "3%"], "c": list("aba")})
+    >>> plain_number_columns(make_table_pipeline(Autoencoder(max_iter=1)).fit(frame))
+    ['n']
+    """
+    encoder = pipeline[0]
+    options = encoder._options()
+    return [
+        name
+        for name, spec in encoder.columns_.items()
+        if spec["kind"] == NUMERIC and not spec["percent"] and floats_read_as_text(options, name)
+    ]
+
+
 def _encode(pipeline, schema, frame):
     """``(encoded DataFrame, finite-row mask, unseen counts per column)`` of a chunk."""
     encoder = pipeline[0]
@@ -62,6 +85,7 @@ def _encode(pipeline, schema, frame):
         encoder._transform(features, warn=False),
         columns=encoder.get_feature_names_out(),
         index=frame.index,
+        copy=False,  # the encoder's own new array
     )
     finite = np.isfinite(encoded.to_numpy()).all(axis=1)
     unseen = encoder.unseen_categories(features).sum()
@@ -80,8 +104,9 @@ def score_encoded(pipeline, schema, frame, *, threshold, explain=0, names=None):
     detector = pipeline[-1]
     scores = np.full(len(frame), np.inf)
     if finite.any():
+        rows = encoded if finite.all() else encoded[finite]  # no copy in the common case
         with np.errstate(over="ignore", invalid="ignore"):
-            scores[finite] = anomaly_scores(detector, encoded[finite])
+            scores[finite] = anomaly_scores(detector, rows)
     scores[~np.isfinite(scores)] = np.inf
     out = frame[schema.ids].copy()
     out[names[SCORE]] = scores
@@ -191,4 +216,4 @@ def format_floats(frame, float_format):
 
 
 __all__ = ["ENCODER_OPTIONS", "denoise_encoded", "encoded_schema", "format_floats",
-           "score_encoded"]  # fmt: skip
+           "plain_number_columns", "score_encoded"]  # fmt: skip

@@ -60,6 +60,13 @@ class TableReader:
         checking the header); default all. ``columns`` still lists every column of the
         file, ``arrow_types`` and the chunks only those read. A CSV row with more or fewer
         fields than the header is refused all the same (counted on the raw text).
+    text : bool, default=False
+        CSV only: read every column as the text written (no type, no missing values).
+    numbers : list of str, optional
+        With ``text``: columns known to hold numbers, parsed as float64 while they are read
+        in the chunks where every cell is a plain number, not NaN
+        (:func:`~ae_anomaly.tables.fastcsv.arrow_text_frame`); the other chunks keep their
+        text, and once a column was not all numbers it is read as text to the end.
 
     Examples
     --------
@@ -74,10 +81,10 @@ class TableReader:
     """
 
     def __init__(self, path, *, column_types=None, delimiter=None, block_size=None,
-                 usecols=None, text=False):  # fmt: skip
+                 usecols=None, text=False, numbers=None):  # fmt: skip
         self.path = path
-        #: CSV only: every column read as the text written (no type, no missing values)
         self.text = text
+        self.numbers = list(numbers or ())
         self.kind, self.delimiter = table_format(path, delimiter)
         self.column_types = dict(column_types or {})
         self.usecols = None if usecols is None else list(usecols)
@@ -287,12 +294,13 @@ class TableReader:
             context = pa.input_stream(str(self.path), compression="detect")
         offset = lines = 0
         checked_short_rows = False
+        numbers = set(self.numbers)  # the columns still read as numbers
         with context as stream:
             for number, piece in enumerate(self._pieces(stream)):
                 if self.usecols is not None:  # pandas then accepts any number of fields
                     self._check_fields(piece, number == 0, lines)
                 try:
-                    chunk = self._parse_piece(piece, first=number == 0)
+                    chunk = self._parse_piece(piece, first=number == 0, numbers=numbers)
                 except pd.errors.EmptyDataError:
                     lines += piece.count(self._newline())
                     continue
@@ -359,11 +367,16 @@ class TableReader:
             yield buffer[:cut]
             carry = buffer[cut:]
 
-    def _parse_piece(self, piece, first):
+    def _parse_piece(self, piece, first, numbers=None):
+        """One piece as a chunk; ``numbers`` (a set) loses the columns read as text."""
         if self.text and not self._cr_only():  # pyarrow where it provably equals pandas
+            numbers = set() if numbers is None else numbers
             frame = arrow_text_frame(piece, self.columns, self.delimiter, first=first,
-                                     usecols=self.usecols)  # fmt: skip
+                                     usecols=self.usecols, numbers=numbers)  # fmt: skip
             if frame is not None:
+                numbers.difference_update(
+                    [c for c in numbers if c in frame and frame[c].dtype != np.float64]
+                )
                 return frame
         return pd.read_csv(
             io.BytesIO(piece),

@@ -18,7 +18,7 @@ import pandas as pd
 from .encoder import UnseenCategoryWarning
 from .fitting import Table, TableModel
 from .formats import DataError
-from .mixed import denoise_encoded, format_floats, score_encoded
+from .mixed import denoise_encoded, format_floats, plain_number_columns, score_encoded
 from .reader import TableReader
 from .schema import FLAG, denoise_chunk, output_names, score_chunk, with_types
 from .writer import TableWriter
@@ -165,9 +165,10 @@ def score_table(model, source, output=None, *, threshold=None, contamination=Non
                 unseen[column] = unseen.get(column, 0) + n
         return out
 
+    numbers = plain_number_columns(pipeline) if schema.encoded else ()
     result = _run(model, source, output, transform, delimiter, ignore_extra, progress,
                   count=count, flag=names[FLAG], float_format=float_format,
-                  needed_only=True)  # fmt: skip
+                  needed_only=True, numbers=numbers)  # fmt: skip
     result.threshold, result.unseen_categories, result.names = cut, unseen, names
     if unseen:
         detail = ", ".join(f"{n} in {c!r}" for c, n in unseen.items())
@@ -212,10 +213,10 @@ def denoise_table(model, source, output=None, *, delimiter=None, ignore_extra=Fa
 
 
 def _run(model, source, output, transform, delimiter, ignore_extra, progress, *,
-         count=None, flag=FLAG, float_format=None, needed_only=False):  # fmt: skip
+         count=None, flag=FLAG, float_format=None, needed_only=False, numbers=()):  # fmt: skip
     """Read ``source`` in chunks, transform them on the engine, write or collect the output."""
     schema = model.schema
-    name, chunks = _chunks(schema, source, delimiter, ignore_extra, needed_only)
+    name, chunks = _chunks(schema, source, delimiter, ignore_extra, needed_only, numbers)
     result = TableResult(rows=0)
     collected = []
 
@@ -249,11 +250,12 @@ def _check_rows(result, name):
         raise DataError(f"{name} has a header but no data rows.")
 
 
-def _chunks(schema, source, delimiter, ignore_extra, needed_only=False):
+def _chunks(schema, source, delimiter, ignore_extra, needed_only=False, numbers=()):
     """``(name, iterator of DataFrames)`` of a path, a Table or a DataFrame.
 
-    With an ``encoded`` schema, a CSV file is read as text and each chunk's index is the
-    1-based data row of the file (what error messages name). With ``needed_only``, a file
+    With an ``encoded`` schema, a CSV file is read as text (the ``numbers`` columns as
+    float64 where they hold plain numbers only) and each chunk's index is the 1-based
+    data row of the file (what error messages name). With ``needed_only``, a file
     is read with only the model's feature and id columns, once its header has been
     checked: a column nobody needs (ignored, or extra with ``ignore_extra``) is never
     decoded, however large.
@@ -266,7 +268,7 @@ def _chunks(schema, source, delimiter, ignore_extra, needed_only=False):
             frame = with_types(frame, schema.arrow_types())
         return name, (frame.iloc[i : i + FRAME_CHUNK] for i in range(0, len(frame), FRAME_CHUNK))
     reader = TableReader(source, delimiter=delimiter, column_types=schema.arrow_types(),
-                         text=schema.encoded)  # fmt: skip
+                         text=schema.encoded, numbers=numbers)  # fmt: skip
     schema.check_columns(reader.columns, reader.name, allow_extra=ignore_extra)
     if needed_only:
         reader = reader.select([*schema.features, *schema.ids])

@@ -224,6 +224,28 @@ def _all_plain_floats(series, options):
     return None if np.isnan(values).any() else values
 
 
+def floats_read_as_text(options, column):
+    """Whether float64 values a CSV reader parsed from ``column``'s text (plain numbers,
+    blanks around them allowed, none NaN) are what :func:`parse_numbers` makes of it.
+
+    True unless the options read other numbers (a ``decimal`` comma, ``thousands``) or a
+    missing-value string of the column is such a number (``na_values=[" -999"]``).
+
+    Examples
+    --------
+    >>> floats_read_as_text(ParseOptions(), "x")
+    True
+    >>> floats_read_as_text(ParseOptions(decimal=","), "x")
+    False
+    >>> floats_read_as_text(ParseOptions(na_values=[" -999"]), "x")
+    False
+    """
+    if options.decimal != "." or options.thousands is not None:
+        return False
+    stripped = frozenset(s.strip(" \t") for s in options.missing_strings(column))
+    return not _numeric_strings(stripped)
+
+
 def _numeric_missing_strings(options, column):
     """The column's missing-value strings that parse as numbers (not NaN)."""
     return _numeric_strings(frozenset(options.missing_strings(column)))
