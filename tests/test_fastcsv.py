@@ -149,12 +149,13 @@ def test_plain_number_columns_leave_out_what_parses_otherwise():
 
 @pytest.fixture(scope="module")
 def number_models():
-    """Models of two numeric columns and an id: one imputing missing values, one not."""
+    """Models of two numeric columns, an id and an ignored note (never read when scoring):
+    one imputing missing values, one not."""
     rng = np.random.default_rng(0)
-    frame = pd.DataFrame(rng.normal(size=(60, 2)), columns=["a", "b"]).assign(id="r")
+    frame = pd.DataFrame(rng.normal(size=(60, 2)), columns=["a", "b"]).assign(id="r", note="")
     return {
         impute: fit_table(Autoencoder(max_iter=2, random_state=0), frame, ids=["id"],
-                          impute=impute)  # fmt: skip
+                          exclude=["note"], impute=impute)  # fmt: skip
         for impute in ("median", None)
     }
 
@@ -188,8 +189,8 @@ def test_scores_of_numbers_read_as_floats_equal_those_of_their_text(
     """Finite scores or the same one-line error, with or without the float read."""
     number_model = number_models[impute]
     path = tmp_path_factory.mktemp("csv") / "t.csv"
-    lines = [f"{a},{b},r{i}" for i, (a, b) in enumerate(cells)]
-    path.write_text("a,b,id\n" + "\n".join(lines) + "\n")
+    lines = [f"{a},{b},r{i},x{i}" for i, (a, b) in enumerate(cells)]
+    path.write_text("a,b,id,note\n" + "\n".join(lines) + "\n")
     monkeypatch.setattr("ae_anomaly.tables.formats.BLOCK_SIZE", block_size)
     fast = _scored(number_model, path)
     with monkeypatch.context() as patch:
