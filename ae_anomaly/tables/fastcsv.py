@@ -50,7 +50,8 @@ def header_end(piece):
 
 
 def arrow_text_frame(piece, columns, delimiter, *, first, usecols=None, numbers=()):
-    """The piece's rows as a DataFrame of ``str`` columns, or None to leave it to pandas.
+    """The piece's rows as a DataFrame of ``str`` columns (float64 for the plain
+    ``numbers``), or None to leave the piece to pandas.
 
     Parameters
     ----------
