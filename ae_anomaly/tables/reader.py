@@ -1,6 +1,7 @@
 """Reading CSV/TSV/Parquet tables in chunks of bounded size (see :class:`TableReader`).
 
-CSV goes through pandas' C parser, Parquet through pyarrow, one chunk ahead in a
+CSV goes through pandas' C parser (in ``text`` mode through pyarrow where the result is
+provably pandas' own, :mod:`.fastcsv`), Parquet through pyarrow, one chunk ahead in a
 background thread. Every error about the data's content is a :class:`DataError` with a
 one-line message naming the row and column when they are known.
 """
@@ -41,8 +42,9 @@ class TableReader:
     Each chunk's index holds its 0-based row numbers in the whole file, so errors can name
     rows. Text columns stay strings; ``column_types`` (``{name: pyarrow type}``) fixes the
     types of the named columns, which turns a stray word in a numeric column into an error.
-    CSV is parsed by pandas' C parser, one chunk ahead in a background thread; Parquet is
-    read by pyarrow, row group by row group.
+    CSV is parsed by pandas' C parser (with ``text``, by pyarrow where that provably gives
+    pandas' result), one chunk ahead in a background thread; Parquet is read by pyarrow,
+    row group by row group.
 
     Parameters
     ----------
