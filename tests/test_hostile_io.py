@@ -1,77 +1,34 @@
-"""Hostile or broken tables and outputs: one line on stderr, the right exit status, no
-traceback, no partial output left behind; memory bounded under a cap where rows grow long
-or a Parquet file carries a large column nobody needs."""
+"""Hostile or broken input tables: one line on stderr, the right exit status, no
+traceback; memory bounded under a cap where rows grow long or a Parquet file carries a
+large column nobody needs. (Outputs: ``test_hostile_output.py``.)"""
 
 import gzip
-import os
-import resource
-import shutil
-import signal
-import stat
 import subprocess
 import sys
-import tempfile
-import time
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from click.testing import CliRunner
 
-from ae_anomaly.cli import cli
-from ae_anomaly.tables.formats import OutputError, UsageProblem, table_format
+from ae_anomaly.tables.formats import UsageProblem, table_format
 from ae_anomaly.tables.reader import TableReader
-from ae_anomaly.tables.writer import PART_SUFFIX, TableWriter, atomic_path, clean_stale_parts
-from tests.cli_checks import assert_error
-
-ROOT = Path(__file__).resolve().parents[1]
-FAST = ["--set", "max_iter=2", "--set", "random_state=0"]
-ROWS = "".join(f"{i},{i % 7}.5,{i % 5}.25,{i % 3}.125\n" for i in range(60))
-
-
-def run(*args, input=None):
-    return CliRunner().invoke(cli, [str(a) for a in args], input=input)
-
-
-def no_leftovers(folder):
-    left = [p.name for p in Path(folder).iterdir() if p.name.startswith(".")]
-    assert left == [], left
+from tests.cli_checks import (
+    ROOT,
+    ROWS,
+    assert_error,
+    cli_subprocess,
+    no_leftovers,
+    one_line_error,
+    run,
+    train_model,
+)
 
 
 @pytest.fixture(scope="module")
 def model(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("model")
-    (folder / "train.csv").write_text("id,amount,age,score\n" + ROWS)
-    result = run("fit", folder / "train.csv", "-o", folder / "m.skops", "--id-col", "id", *FAST)
-    assert result.exit_code == 0, result.output
-    return folder / "m.skops"
-
-
-def cli_subprocess(*args, stdin=None, limits=None, **kwargs):
-    """``python -m ae_anomaly`` in a real process (closed stdin, file-size limits...)."""
-
-    def prepare():
-        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a size limit gives EFBIG, not death
-        for what, value in (limits or {}).items():
-            resource.setrlimit(what, (value, value))
-
-    return subprocess.run(
-        [sys.executable, "-m", "ae_anomaly", *map(str, args)],
-        cwd=ROOT, stdin=stdin, capture_output=True, text=True, preexec_fn=prepare,
-        timeout=300, **kwargs,
-    )  # fmt: skip
-
-
-def one_line_error(result, code, *fragments):
-    assert result.returncode == code, result.stdout + result.stderr
-    assert "Traceback" not in result.stderr, result.stderr
-    errors = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
-    assert len(errors) == 1, result.stderr
-    for fragment in fragments:
-        assert fragment in errors[0], errors[0]
+    return train_model(tmp_path_factory.mktemp("model"))
 
 
 # -------------------------------------------------------------------------------- inputs
@@ -167,244 +124,11 @@ def test_header_line_without_end_is_refused_in_one_line(tmp_path, monkeypatch):
         TableReader(path)
 
 
-# ------------------------------------------------------------------------------- outputs
-def test_parquet_gz_output_refused(model, tmp_path):
-    out = tmp_path / "scores.parquet.gz"
-    assert_error(run("score", model, model.parent / "train.csv", "-o", out), 2, "drop .gz")
-    assert not out.exists()
-
-
-def test_output_to_a_device_or_a_terminal_link_refused(model, tmp_path):
-    data = model.parent / "train.csv"
-    device = tmp_path / "full.csv"
-    device.symlink_to("/dev/full")
-    assert_error(run("score", model, data, "-o", device, "--force"), 2, "not a regular file")
-    link = tmp_path / "out.csv"
-    link.symlink_to("/proc/self/fd/1")
-    result = cli_subprocess("score", model, data, "-o", link, "--force")
-    one_line_error(result, 2, "not a regular file", "-o -")
-    assert link.is_symlink()
-
-
-def test_output_without_extension_needs_the_delimiter_the_advice_names(model, tmp_path):
-    data = model.parent / "train.csv"
-    out = tmp_path / "scores"
-    assert_error(run("score", model, data, "-o", out), 2, "pass --delimiter")
-    assert not out.exists()
-    result = run("score", model, data, "-o", out, "--delimiter", ",")
-    assert result.exit_code == 0, result.output
-    assert out.read_text().splitlines()[0] == "id,anomaly_score,is_anomaly"
-    # with the format settled, a device is refused as a device
-    assert_error(run("score", model, data, "-o", "/dev/full", "--delimiter", ","), 2,
-                 "not a regular file")  # fmt: skip
-
-
-def test_full_disk_leaves_nothing(model, tmp_path):
-    out = tmp_path / "scores.csv"
-    result = cli_subprocess("score", model, model.parent / "train.csv", "-o", out,
-                            limits={resource.RLIMIT_FSIZE: 200})  # fmt: skip
-    one_line_error(result, 1, "Cannot write", "File too large")
-    assert not out.exists()
-    no_leftovers(tmp_path)
-
-
-def test_symlinked_output_to_another_directory_writes_the_target(model, tmp_path):
-    """``-o link.csv --force`` replaces the file the link points to and keeps the link
-    (writing beside the target: no cross-device rename, EXDEV, when it is elsewhere)."""
-    elsewhere = tmp_path / "elsewhere"
-    elsewhere.mkdir()
-    target = elsewhere / "real.csv"
-    target.write_text("old\n")
-    target.chmod(0o640)  # neither mkstemp's 0600 nor the umask's 0644
-    link = tmp_path / "link.csv"
-    link.symlink_to(target)
-    result = run("score", model, model.parent / "train.csv", "-o", link, "--force")
-    assert result.exit_code == 0, result.output
-    assert link.is_symlink() and target.read_text().startswith("id,anomaly_score")
-    assert stat.S_IMODE(target.stat().st_mode) == 0o640  # --force keeps the mode
-    no_leftovers(tmp_path)
-    no_leftovers(elsewhere)
-    plain = tmp_path / "plain.csv"  # a plain file: replaced, its mode kept
-    plain.write_text("old\n")
-    plain.chmod(0o640)
-    result = run("score", model, model.parent / "train.csv", "-o", plain, "--force")
-    assert result.exit_code == 0, result.output
-    assert stat.S_IMODE(plain.stat().st_mode) == 0o640
-    assert plain.read_text().startswith("id,anomaly_score")
-
-
-def test_symlinked_output_to_another_filesystem_is_no_cross_device_rename(model, tmp_path):
-    """The issue's EXDEV case: the link's target on another filesystem (a tmpfs), where a
-    temporary file written beside the link could not be renamed onto the target."""
-    shm = Path("/dev/shm")
-    if not shm.is_dir() or not os.access(shm, os.W_OK):
-        pytest.skip("no writable /dev/shm")
-    if shm.stat().st_dev == tmp_path.stat().st_dev:
-        pytest.skip("/dev/shm is on the same filesystem as the temporary directory")
-    elsewhere = Path(tempfile.mkdtemp(dir=shm))
-    try:
-        target = elsewhere / "real.csv"
-        target.write_text("old\n")
-        link = tmp_path / "link.csv"
-        link.symlink_to(target)
-        result = run("score", model, model.parent / "train.csv", "-o", link, "--force")
-        assert result.exit_code == 0, result.output
-        assert link.is_symlink() and target.read_text().startswith("id,anomaly_score")
-        no_leftovers(tmp_path)
-        no_leftovers(elsewhere)
-    finally:
-        shutil.rmtree(elsewhere)
-
-
-def test_a_run_never_replaces_a_file_another_run_created_meanwhile(tmp_path):
-    out = tmp_path / "scores.csv"
-    frame = pd.DataFrame({"a": [1.0, 2.0]})
-    with pytest.raises(OutputError, match="created by someone else"):
-        with TableWriter(out) as writer:
-            writer.write(frame)
-            out.write_text("the other run's result\n")  # the faster run finished first
-    assert out.read_text() == "the other run's result\n"
-    no_leftovers(tmp_path)
-    with TableWriter(out) as writer:  # it existed at the start: replaced (--force)
-        writer.write(frame)
-    assert out.read_text().startswith("a\n")
-
-
-def test_two_runs_without_force_the_slower_does_not_replace_the_faster(model, tmp_path,
-                                                                      monkeypatch):  # fmt: skip
-    """Both found no output when they started (``check_output``); the faster one wrote it
-    before the slower one even opened its output: the slower fails, the file is kept."""
-    import ae_anomaly.persistence.modelfile as modelfile
-    import ae_anomaly.tables.scoring as scoring
-
-    out = tmp_path / "scores.csv"
-    chunks = scoring._chunks
-
-    def faster_run_finishes_first(*args, **kwargs):
-        out.write_text("the faster run's scores\n")
-        return chunks(*args, **kwargs)
-
-    monkeypatch.setattr(scoring, "_chunks", faster_run_finishes_first)
-    result = run("score", model, model.parent / "train.csv", "-o", out)
-    assert_error(result, 1, "created by someone else while this ran")
-    assert out.read_text() == "the faster run's scores\n"
-    no_leftovers(tmp_path)
-    result = run("score", model, model.parent / "train.csv", "-o", out, "--force")
-    assert result.exit_code == 0, result.output  # --force: replacing it is asked for
-    assert out.read_text().startswith("id,anomaly_score")
-
-    saved = tmp_path / "m.skops"
-    loadable = modelfile._check_loadable
-
-    def faster_fit_finishes_first(*args):
-        saved.write_bytes(b"the faster run's model")
-        return loadable(*args)
-
-    monkeypatch.setattr(modelfile, "_check_loadable", faster_fit_finishes_first)
-    result = run("fit", model.parent / "train.csv", "-o", saved, "--id-col", "id", *FAST)
-    assert_error(result, 1, "created by someone else while this ran")
-    assert saved.read_bytes() == b"the faster run's model"
-    no_leftovers(tmp_path)
-
-
-def test_stale_part_files_of_killed_runs_are_removed(tmp_path):
-    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
-                          capture_output=True, text=True).stdout.strip()  # fmt: skip
-    stale = tmp_path / f".out.csv.{dead}.abc{PART_SUFFIX}"
-    stale.write_text("half a result")
-    mine = tmp_path / f".out.csv.{os.getpid()}.abc{PART_SUFFIX}"
-    mine.write_text("being written")
-    other = tmp_path / ".other.csv.1.abc.part"
-    other.write_text("not ours")
-    assert clean_stale_parts(tmp_path / "out.csv") == [stale]
-    assert mine.exists() and other.exists()
-    with atomic_path(tmp_path / "out.csv") as tmp:
-        assert Path(tmp).name.startswith(f".out.csv.{os.getpid()}.")
-        assert Path(tmp).name.endswith(PART_SUFFIX)
-        Path(tmp).write_text("done")
-    assert not stale.exists()
-
-
-def test_kill_9_leaves_a_recognisable_part_cleaned_on_the_next_run(model, tmp_path):
-    rng = np.random.RandomState(0)
-    big = pd.DataFrame(rng.normal(size=(150_000, 3)), columns=["amount", "age", "score"])
-    big.insert(0, "id", range(len(big)))
-    data = tmp_path / "big.csv"
-    big.to_csv(data, index=False)
-    out = tmp_path / "scores.csv"
-    process = subprocess.Popen([sys.executable, "-m", "ae_anomaly", "score", str(model),
-                                str(data), "-o", str(out)], cwd=ROOT,
-                               stderr=subprocess.DEVNULL)  # fmt: skip
-    for _ in range(600):  # wait for its temporary output to appear, then kill it hard
-        parts = list(tmp_path.glob(f".scores.csv.*{PART_SUFFIX}"))
-        if parts or process.poll() is not None:
-            break
-        time.sleep(0.1)
-    process.kill()
-    process.wait()
-    if not parts:
-        pytest.skip("the run finished before it could be killed")
-    assert not out.exists()
-    result = run("score", model, model.parent / "train.csv", "-o", out)
-    assert result.exit_code == 0, result.output
-    assert not any(p.exists() for p in parts)
-    no_leftovers(tmp_path)
-
-
-@pytest.fixture
-def read_only_folder(tmp_path, monkeypatch):
-    """A directory this process cannot write into. Root writes anywhere (CI runs as root),
-    so there the kernel's answer for this one directory is replaced by "no" (EACCES);
-    elsewhere the directory really is mode 0500."""
-    folder = tmp_path / "ro"
-    folder.mkdir()
-    if os.geteuid() == 0:
-        real_access = os.access
-
-        def access(path, mode, **kwargs):
-            if os.path.realpath(path) == os.path.realpath(folder) and mode & os.W_OK:
-                return False
-            return real_access(path, mode, **kwargs)
-
-        monkeypatch.setattr(os, "access", access)
-        yield folder
-    else:
-        folder.chmod(0o500)
-        try:
-            yield folder
-        finally:
-            folder.chmod(0o700)
-
-
-@pytest.mark.parametrize(
-    "command",
-    [
-        ["score", "{model}", "{data}", "-o", "{out}/s.csv"],
-        ["fit", "{data}", "-o", "{out}/m.skops", "--id-col", "id"],
-        ["detect", "{data}", "-o", "{tmp}/d.csv", "--save-model", "{out}/m.skops",
-         "--id-col", "id"],
-    ],
-    ids=["score", "fit", "detect --save-model"],
-)  # fmt: skip
-def test_unwritable_directory_refused_before_work(model, tmp_path, read_only_folder,
-                                                  monkeypatch, command):  # fmt: skip
-    from ae_anomaly.models.base import BaseAutoencoder
-
-    def no_training(*args, **kwargs):
-        raise AssertionError("trained before the output directory was checked")
-
-    monkeypatch.setattr(BaseAutoencoder, "fit", no_training)
-    names = dict(model=model, data=model.parent / "train.csv", out=read_only_folder,
-                 tmp=tmp_path)  # fmt: skip
-    result = run(*(part.format(**names) for part in command))
-    assert_error(result, 2, "read-only")
-    assert list(read_only_folder.iterdir()) == []
-    assert not (tmp_path / "d.csv").exists()
-
 
 def test_usage_problem_for_unknown_delimiter_is_one_line():
     with pytest.raises(UsageProblem, match="one character"):
         TableReader("x.csv", delimiter="ab")
+
 
 
 # ------------------------------------------------------------- memory, under a cap
