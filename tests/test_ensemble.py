@@ -179,3 +179,42 @@ def test_error_cap_makes_one_wild_column_count_logarithmically():
     # Far below the cap the two scores agree.
     loose = EnsembleAutoencoder(error_cap=1e9, code_distance=False, random_state=0).fit(X)
     np.testing.assert_allclose(loose.score_samples(X[:50]), plain.score_samples(X[:50]), rtol=1e-6)
+
+
+@pytest.mark.parametrize("hidden", [(), (5,)])
+def test_inference_residual_is_the_output_minus_its_target(hidden):
+    # Inference accumulates the last layer's product into target - bias in place; it must
+    # equal the plain difference, for a decoder with and without hidden layers and for a
+    # shared 2-D batch (the encoder's input), on a broadcast view of the target too.
+    torch.manual_seed(0)
+    net = EnsembleNet(4, torch.arange(4).expand(3, 4), hidden, 2).double().eval()
+    x, codes = torch.randn(7, 4, dtype=torch.float64), torch.randn(3, 7, 2, dtype=torch.float64)
+    with torch.no_grad():
+        for layers, inputs, target in (
+            (net.decoder, codes, x.expand(3, 7, 4)),
+            (net.encoder, x, torch.randn(3, 7, 2, dtype=torch.float64)),
+        ):
+            expected = layers(inputs) - target
+            result = layers.residual(inputs, target)
+            torch.testing.assert_close(result, expected, rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("error_cap", [16.0, None])
+def test_member_error_is_the_mean_of_weighted_errors_also_where_a_product_overflows(error_cap):
+    # One logarithm per member (of the product of 1 + u) instead of one per column: the same
+    # up to rounding; a product past the float range (a member error above 709 * cap / k)
+    # falls back to the sum of the logarithms, so wild rows keep finite, equal errors.
+    X = np.random.RandomState(0).normal(size=(300, 6))
+    model = EnsembleAutoencoder(n_estimators=4, error_cap=error_cap, max_iter=2, random_state=0)
+    model.fit(X)
+    k = model.module_.n_inputs
+    squared = torch.rand(4, 9, k, dtype=torch.float64)
+    squared[1, 2] = 1e80  # every column of member 1, row 2: the product overflows
+    squared[2, 5, 0] = 1e300  # one huge column: finite either way
+    squared[3, 7] = 0.0
+    expected = model._weighted(squared.clone(), squared).mean(dim=2)
+    result = model._member_error(squared.clone(), squared)
+    torch.testing.assert_close(result, expected, rtol=1e-13, atol=0)
+    assert torch.isfinite(result).all()
+    if error_cap is not None:
+        assert torch.isinf(model._scaled(squared.clone(), squared)[0].add_(1).prod(dim=2)).any()

@@ -319,7 +319,10 @@ array([-1])
             return codes.new_zeros(codes.shape[:2])
         center = torch.as_tensor(self.code_center_, dtype=X.dtype, device=X.device)
         scale = torch.as_tensor(self.code_scale_, dtype=X.dtype, device=X.device)
-        return ((codes - center[:, None, :]).pow(2) / scale[:, None, :]).mean(dim=2)
+        # the mean over the code of squared / scale as one batched product with
+        # 1 / (scale * width): cheaper than a division and a reduction
+        weights = (1.0 / (scale * codes.shape[2]))[:, :, None]
+        return torch.bmm(torch.sub(codes, center[:, None, :]).square_(), weights).squeeze(2)
 
     def _fit_error_statistics(self, X_scaled):
         """Column scales, code centers and scales, then each member's center and scale."""
@@ -346,7 +349,7 @@ array([-1])
 
         def member_errors(module, x):
             squared, codes = module.member_parts(x)
-            return (self._weighted(squared, x).mean(dim=2) + self._code_distance(codes, x)).T
+            return (self._member_error(squared, x) + self._code_distance(codes, x)).T
 
         center, spread = _center_spread(predict_batches(member_errors, module, X_scaled), median)
         self.member_center_ = center
@@ -356,14 +359,37 @@ array([-1])
     def _weighted(self, squared, X):
         """Squared errors divided by their column's scale, soft-capped at ``error_cap``;
         computed in place in ``squared`` (a fresh tensor of ``EnsembleNet.member_parts``)."""
-        column = torch.as_tensor(self.column_scale_, dtype=X.dtype, device=X.device)
-        cap = self.error_cap or 1.0
-        errors = squared.mul_((1.0 / (column[self.module_.feature_index] * cap))[:, None, :])
+        errors, cap = self._scaled(squared, X)
         if self.error_cap is None:
             return errors
         # log(1 + u) rather than log1p(u): they differ by the rounding of 1 + u (about
         # 1e-16 against terms of order 1), and torch's float64 log is 2-4x cheaper
         return errors.add_(1.0).log_().mul_(cap)
+
+    def _member_error(self, squared, X):
+        """Each member's mean of :meth:`_weighted` over its ``k`` columns, ``(n_members,
+        batch)``, in place in ``squared``: ``cap / k * log(prod(1 + u))``, one logarithm per
+        member instead of one per column (equal up to rounding, ~1e-15); where a product
+        overflows (a member error above ``709 * cap / k``), the sum of the logarithms."""
+        factors, cap = self._scaled(squared, X)
+        scale = cap / factors.shape[2]
+        if self.error_cap is None:
+            return factors.sum(dim=2).mul_(scale)
+        factors.add_(1.0)
+        if torch.compiler.is_compiling():  # traced (ONNX export): no data-dependent branch
+            return factors.log_().sum(dim=2).mul_(scale)
+        total = factors.prod(dim=2).log_()
+        overflow = torch.isinf(total)
+        if overflow.any():
+            total = torch.where(overflow, factors.log().sum(dim=2), total)
+        return total.mul_(scale)
+
+    def _scaled(self, squared, X):
+        """``(squared / (column scale * cap), cap)``, in place in ``squared``."""
+        column = torch.as_tensor(self.column_scale_, dtype=X.dtype, device=X.device)
+        cap = self.error_cap or 1.0
+        weights = (1.0 / (column[self.module_.feature_index] * cap))[:, None, :]
+        return squared.mul_(weights), cap
 
     def _member_statistics(self, X):
         """``member_center_`` and ``member_scale_`` as tensors like ``X``."""
@@ -377,7 +403,7 @@ array([-1])
             return super()._anomaly_error(module, X)
         squared, codes = module.member_parts(X)
         center, scale = self._member_statistics(X)
-        errors = self._weighted(squared, X).mean(dim=2) + self._code_distance(codes, X)
+        errors = self._member_error(squared, X) + self._code_distance(codes, X)
         return ((errors - center[:, None]) / scale[:, None]).mean(dim=0)
 
     def _error_parts(self, module, X):

@@ -111,11 +111,10 @@ class EnsembleNet(nn.Module):
         columns, ``(n_members, batch, k)``, and its code, ``(n_members, batch,
         n_components)``. Without autograd (inference) the errors are computed in place in
         the decoder's output."""
-        codes = self.member_codes(x)
-        outputs, inputs = self.decoder(codes), self.member_inputs(x)
+        codes, inputs = self.member_codes(x), self.member_inputs(x)
         if torch.is_grad_enabled():
-            return (outputs - inputs).pow(2), codes
-        return outputs.sub_(inputs).square_(), codes
+            return (self.decoder(codes) - inputs).pow(2), codes
+        return self.decoder.residual(codes, inputs).square_(), codes
 
     def member_squared_errors(self, x):
         """Squared error of each member on each of its columns: ``(n_members, batch, k)``."""
@@ -173,18 +172,36 @@ class _BatchedMLP(nn.Module):
         self.dropout = nn.Dropout(dropout) if dropout > 0 else nn.Identity()
 
     def forward(self, x):
+        return self._layers(x, len(self.weights))
+
+    def residual(self, x, target):
+        """``forward(x) - target`` without autograd, ``target`` ``(n_members, batch,
+        n_out)`` (a broadcast view will do): the last layer's product is accumulated into
+        ``target - bias`` in place, so the difference costs no pass of its own."""
+        hidden = self._layers(x, len(self.weights) - 1)
+        out = torch.sub(target, self.biases[-1])  # a fresh (n_members, batch, n_out)
+        if hidden.dim() == 2:
+            hidden = hidden.expand(out.shape[0], *hidden.shape)
+        return out.baddbmm_(hidden, self.weights[-1], beta=-1)
+
+    def _layers(self, x, count):
+        """The first ``count`` layers applied to ``x``."""
         last = len(self.weights) - 1
         # in inference (eval mode, no autograd) ReLU works in place: no fresh activations
         inference = not (self.training or torch.is_grad_enabled())
         relu_ = inference and isinstance(self.activation, nn.ReLU)
-        for i, (weight, bias) in enumerate(zip(self.weights, self.biases, strict=True)):
+        layers = zip(self.weights[:count], self.biases[:count], strict=True)
+        for i, (weight, bias) in enumerate(layers):
             if x.dim() == 2:  # shared by every member: (batch, n_in) @ (n_in, members * n_out)
                 n_members, n_in, n_out = weight.shape
                 side_by_side = weight.permute(1, 0, 2).reshape(n_in, n_members * n_out)
-                x = torch.addmm(bias.reshape(1, n_members * n_out), x, side_by_side)
+                if inference:
+                    x = torch.mm(x, side_by_side).add_(bias.reshape(1, n_members * n_out))
+                else:
+                    x = torch.addmm(bias.reshape(1, n_members * n_out), x, side_by_side)
                 x = x.view(-1, n_members, n_out).transpose(0, 1)
             else:
-                x = torch.baddbmm(bias, x, weight)
+                x = torch.bmm(x, weight).add_(bias) if inference else torch.baddbmm(bias, x, weight)
             if i < last:
                 x = x.relu_() if relu_ else self.dropout(self.activation(x))
         return x
