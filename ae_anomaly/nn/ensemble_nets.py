@@ -190,7 +190,8 @@ class _BatchedMLP(nn.Module):
         # in inference (eval mode, no autograd) ReLU works in place: no fresh activations
         inference = not (self.training or torch.is_grad_enabled())
         relu_ = inference and isinstance(self.activation, nn.ReLU)
-        layers = zip(self.weights[:count], self.biases[:count], strict=True)
+        # a slice of a ParameterList builds a new module: a list of the pairs is cheaper
+        layers = list(zip(self.weights, self.biases, strict=True))[:count]
         for i, (weight, bias) in enumerate(layers):
             if x.dim() == 2:  # shared by every member: (batch, n_in) @ (n_in, members * n_out)
                 n_members, n_in, n_out = weight.shape
