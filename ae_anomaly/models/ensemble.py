@@ -376,7 +376,7 @@ array([-1])
         if self.error_cap is None:
             return factors.sum(dim=2).mul_(scale)
         factors.add_(1.0)
-        if torch.compiler.is_compiling():  # traced (ONNX export): no data-dependent branch
+        if _traced():  # a graph (ONNX export) cannot branch on the data
             return factors.log_().sum(dim=2).mul_(scale)
         total = factors.prod(dim=2).log_()
         overflow = torch.isinf(total)
@@ -424,6 +424,12 @@ array([-1])
     @property
     def _n_features_out(self):
         return self.n_estimators * self.n_components_
+
+
+def _traced():
+    """Whether torch is tracing a graph (``torch.export``, ONNX export) rather than running."""
+    compiling = getattr(torch.compiler, "is_compiling", None)  # torch >= 2.3
+    return torch.jit.is_tracing() or (compiling is not None and compiling())
 
 
 def _center_spread(values, median):
