@@ -109,8 +109,8 @@ class EnsembleNet(nn.Module):
     def member_parts(self, x):
         """``(squared errors, codes)`` of every member: the squared error on each of its
         columns, ``(n_members, batch, k)``, and its code, ``(n_members, batch,
-        n_components)``. Without autograd (inference) the errors are computed in place in
-        the decoder's output."""
+        n_components)``. Without autograd (inference) the difference is made inside the
+        decoder's last product (:meth:`_BatchedMLP.residual`) and squared in place."""
         codes, inputs = self.member_codes(x), self.member_inputs(x)
         if torch.is_grad_enabled():
             return (self.decoder(codes) - inputs).pow(2), codes
