@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from benchmarks import report, tabular
+from benchmarks import fit_ratio, report, tabular
 from benchmarks.baselines import PyODPCA, detectors, tabular_autoencoders
 from benchmarks.protocol import Dataset, adbench_suite, split
 
@@ -216,7 +216,7 @@ def test_fit_time_ratio_times_both_models_on_each_dataset():
     from sklearn.ensemble import IsolationForest
 
     datasets = [Dataset("wine")]
-    table = tabular.fit_time_ratio(
+    table = fit_ratio.fit_time_ratio(
         datasets, lambda seed: IsolationForest(n_estimators=10, random_state=seed), repeats=1
     )
     assert list(table.index) == ["wine"]
