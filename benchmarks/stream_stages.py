@@ -1,6 +1,7 @@
 """Where ``ae-anomaly score``'s streaming time goes: each stage's CPU and wall seconds.
 
-Scores a CSV file with a model file in process, as the CLI does (``score_table``), with a
+Scores a CSV file with a model file written by ``ae-anomaly fit`` (its schema encoded, so
+chunks go through ``score_encoded``) in process, as the CLI does (``score_table``), with a
 timer around three stages of the live pipeline: the reader's parse of each piece of text
 (one background thread), the encoder and detector on each chunk (``SCORING_THREADS``
 workers) and the writer (the calling thread). Prints the stream's wall and process CPU
