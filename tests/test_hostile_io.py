@@ -124,11 +124,9 @@ def test_header_line_without_end_is_refused_in_one_line(tmp_path, monkeypatch):
         TableReader(path)
 
 
-
 def test_usage_problem_for_unknown_delimiter_is_one_line():
     with pytest.raises(UsageProblem, match="one character"):
         TableReader("x.csv", delimiter="ab")
-
 
 
 # ------------------------------------------------------------- memory, under a cap

@@ -249,8 +249,16 @@ def read_only_folder(tmp_path, monkeypatch):
     [
         ["score", "{model}", "{data}", "-o", "{out}/s.csv"],
         ["fit", "{data}", "-o", "{out}/m.skops", "--id-col", "id"],
-        ["detect", "{data}", "-o", "{tmp}/d.csv", "--save-model", "{out}/m.skops",
-         "--id-col", "id"],
+        [
+            "detect",
+            "{data}",
+            "-o",
+            "{tmp}/d.csv",
+            "--save-model",
+            "{out}/m.skops",
+            "--id-col",
+            "id",
+        ],
     ],
     ids=["score", "fit", "detect --save-model"],
 )
@@ -268,4 +276,3 @@ def test_unwritable_directory_refused_before_work(model, tmp_path, read_only_fol
     assert_error(result, 2, "read-only")
     assert list(read_only_folder.iterdir()) == []
     assert not (tmp_path / "d.csv").exists()
-
