@@ -6,7 +6,7 @@ timer around three stages of the live pipeline: the reader's parse of each piece
 (one background thread), the encoder and detector on each chunk (``SCORING_THREADS``
 workers) and the writer (the calling thread). Prints the stream's wall and process CPU
 seconds, then each stage's thread CPU and wall seconds summed over its calls. A stage whose
-wall is near the stream's is the one the others wait for; the stream's CPU over two cores
+wall is near the stream's is the one the others wait for; the stream's CPU over the cores
 is the floor any overlap of the stages can reach.
 
 To compare two trees, run the same file against each, alternating::
