@@ -14,7 +14,12 @@ from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from ae_anomaly import Autoencoder, DenoisingAutoencoder, VariationalAutoencoder
+from ae_anomaly import (
+    Autoencoder,
+    DenoisingAutoencoder,
+    EnsembleAutoencoder,
+    VariationalAutoencoder,
+)
 
 ESTIMATORS = [Autoencoder, DenoisingAutoencoder, VariationalAutoencoder]
 FAST = {"max_iter": 15, "random_state": 0}
@@ -42,6 +47,21 @@ def test_scores_are_deterministic_call_to_call(estimator_class, data):
     model = estimator_class(**FAST).fit(data)
     np.testing.assert_array_equal(model.score_samples(data), model.score_samples(data))
     np.testing.assert_array_equal(model.transform(data), model.transform(data))
+
+
+@pytest.mark.parametrize("estimator_class", [*ESTIMATORS, EnsembleAutoencoder])
+def test_memory_layout_changes_nothing(estimator_class, data):
+    # A DataFrame's values are column-major (TableEncoder.transform's output too): the
+    # scaler's sums and the batched products must not see the layout, in fit or in scoring
+    model = estimator_class(**FAST).fit(data)
+    expected = model.score_samples(data)
+    np.testing.assert_array_equal(model.score_samples(np.asfortranarray(data)), expected)
+    frame = pd.DataFrame({f"x{i}": data[:, i] for i in range(data.shape[1])})
+    assert not frame.to_numpy().flags.c_contiguous
+    np.testing.assert_array_equal(estimator_class(**FAST).fit(frame).score_samples(frame), expected)
+    columns_first = clone(model).partial_fit(data).partial_fit(np.asfortranarray(data))
+    rows_first = clone(model).partial_fit(data).partial_fit(data)
+    np.testing.assert_array_equal(columns_first.score_samples(data), rows_first.score_samples(data))
 
 
 def test_fit_leaves_the_global_torch_rng_alone(data):

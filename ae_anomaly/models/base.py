@@ -262,7 +262,7 @@ class BaseAutoencoder(
                         scaler = check_prefitted_scaler(self, scaler)
                     self._initialize(rows, self._make_scaler(rows) if scaler is None else scaler)
                 else:
-                    rows = self._validate_input(X, reset=False)
+                    rows = self._fit_input(X, reset=False)
                 X_scaled = self._scale_for_training(rows, X)
                 self._train(self._array_batches(X_scaled), max_iter=1, warn=False)
                 self._publish(X_scaled)
@@ -320,7 +320,7 @@ class BaseAutoencoder(
         scaler, n_rows = self._streaming_scaler(), 0
         for chunk in chunks():
             first = n_rows == 0
-            rows = self._fit_input(chunk) if first else self._validate_input(chunk, reset=False)
+            rows = self._fit_input(chunk, reset=first)
             n_rows += len(rows)
             if scaler is not None and len(rows):
                 scaler.partial_fit(rows)
@@ -336,7 +336,7 @@ class BaseAutoencoder(
 
         def batches(generator):
             for chunk in chunks():
-                rows = self._validate_input(chunk, reset=False)
+                rows = self._fit_input(chunk, reset=False)
                 X = self._to_tensor(self._scale_for_training(rows, chunk))
                 yield from shuffled_batches(X, batch_size, generator)
 
@@ -363,11 +363,15 @@ class BaseAutoencoder(
         return predict_batches(lambda module, x: module.encode(x), self.module_, X_scaled)
 
     # ------------------------------------------------------------------------- internals
-    def _fit_input(self, X):
-        """The training input, validated (which sets ``n_features_in_`` and
-        ``feature_names_in_``) and described (:meth:`_set_input_attributes`)."""
-        rows = self._validate_input(X, reset=True)
-        self._set_input_attributes(X, rows)
+    def _fit_input(self, X, *, reset=True):
+        """The training input, validated and row-major; with ``reset`` (a first call) it
+        sets ``n_features_in_`` and ``feature_names_in_`` and describes the input
+        (:meth:`_set_input_attributes`). Row-major whatever ``X``'s layout (a DataFrame's
+        values are column-major): the scaler's sums and torch's products follow the layout
+        in their last bits, and the same rows must train the same network."""
+        rows = np.ascontiguousarray(self._validate_input(X, reset=reset))
+        if reset:
+            self._set_input_attributes(X, rows)
         return rows
 
     def _initialize(self, X, scaler):

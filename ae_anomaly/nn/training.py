@@ -387,8 +387,10 @@ def predict_batches(fn, module, X, batch_size=None):
     with torch.inference_mode(), intra_op_threads(threads):
         for start in range(0, X.shape[0], batch_size):
             batch = X[start : start + batch_size]
-            if as_numpy:
-                batch = torch.tensor(batch, device=param.device, dtype=param.dtype)
+            if as_numpy:  # rows contiguous whatever X's layout: the same products
+                batch = torch.tensor(
+                    np.ascontiguousarray(batch), device=param.device, dtype=param.dtype
+                )
             outputs.append(fn(module, batch))
     module.train(was_training)
     if not outputs:
