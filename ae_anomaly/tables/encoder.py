@@ -253,6 +253,8 @@ class TableEncoder(TransformerMixin, BaseEstimator):
         Returns
         -------
         X_encoded : ndarray of shape (n_samples, n_features_out)
+            Column-major (Fortran order), the cheaper layout to fill; the estimators
+            score it exactly as the same values row-major.
         """
         return self._transform(X)
 
