@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import glob
 import re
+import shlex
 from pathlib import Path
 
 import click
@@ -208,6 +209,9 @@ FLAGS = {
 }
 
 
+_PLAIN_VALUE = re.compile(r"[\w.=-]+")
+
+
 def spell_flag(name, value):
     """``threshold`` -> ``--threshold``; ``impute='median'`` -> ``--impute median``;
     ``keep_default_na=False`` -> ``--no-keep-default-na``.
@@ -216,8 +220,18 @@ def spell_flag(name, value):
     --------
     >>> spell_flag("keep_default_na", "False"), spell_flag("coerce", "True")
     ('--no-keep-default-na', '--coerce')
+    >>> spell_flag("decimal", ","), spell_flag("date_format", "%d %b %Y")
+    ("--decimal ','", "--date-format '%d %b %Y'")
     """
     flag = FLAGS.get(name, "--" + name.replace("_", "-"))
     if value == "False" and flag.startswith("--"):
         return "--no-" + flag[2:]
-    return flag if value in (None, "True") else f"{flag} {value}"
+    if value in (None, "True"):
+        return flag
+    return f"{flag} {value if _PLAIN_VALUE.fullmatch(value) else _quoted(value)}"
+
+
+def _quoted(value):
+    """A value quoted for the shell, even where ``shlex.quote`` would not (``','``)."""
+    quoted = shlex.quote(value)
+    return quoted if quoted.startswith("'") else f"'{value}'"
