@@ -100,7 +100,9 @@ def fit(data, output, force, model, settings, columns, exclude, ids, categorical
     plus day-of-week and month cycles) and categories (one-hot, plus an <unseen> column
     that scoring sets for a category never seen here). A numeric column with a few
     cells that are not numbers is an error naming row and column (--coerce: missing);
-    a text column with a different value on every row is refused (pass it as --id-col).
+    a text column with a different value on most rows is refused (pass it as --id-col),
+    and so is one of numbers or dates written another way ($1,234.50, 70.5 kg, 03/15/2024),
+    with the option that reads it.
     --id-col and --exclude columns are left out and copied to outputs as written. The
     typing options are stored with the model. With --chunksize, numeric columns only
     (the older numeric/one-hot schema). The saved model holds the whole pipeline, the column

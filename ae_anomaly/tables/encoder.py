@@ -28,7 +28,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from ..models._sklearn_compat import StrOptions, _fit_context
-from .errors import TableError, escape
+from .errors import TableError, cell_repr, escape
 from .typing import (
     BOOLEAN,
     CATEGORICAL,
@@ -36,7 +36,6 @@ from .typing import (
     NUMERIC,
     ParseOptions,
     category_labels,
-    cell_repr,
     check_cells,
     classify_columns,
     epoch_seconds,

@@ -20,6 +20,20 @@ def escape(text):
     return str(text).replace("{", "{{").replace("}", "}}")
 
 
+def cell_repr(value):
+    """``repr`` of a cell or an index label, NumPy scalars as Python ones (``inf``, ``3``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> cell_repr(np.float64("inf")), cell_repr(np.int64(3)), cell_repr("a")
+    ('inf', '3', "'a'")
+    """
+    import numpy as np  # here: the command line's --help imports this module, not NumPy
+
+    return repr(value.item() if isinstance(value, np.generic) else value)
+
+
 def literal(value):
     """A value quoted for a template: its ``repr``, taken literally.
 
@@ -91,4 +105,4 @@ class TableError(Phrased, DataError):
     """
 
 
-__all__ = ["ParameterError", "Phrased", "TableError", "escape", "literal", "render"]
+__all__ = ["ParameterError", "Phrased", "TableError", "cell_repr", "escape", "literal", "render"]

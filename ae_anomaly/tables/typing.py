@@ -17,10 +17,13 @@ The rules, in order, for a column that no option names:
 3. all ``true``/``false`` or ``yes``/``no`` (any case) or Python bools: **boolean** (1/0);
 4. ISO dates (``2024-05-31``, ``2024-05-31T13:45:00+02:00``): **datetime**, with the same
    rule for the few cells that are not;
-5. anything else is **categorical**, unless it has a different value on every row: then it
-   looks like an id or free text and is refused (pass it as an id column, or as
-   ``categorical`` to force it) -- or, when most of its cells are numbers (dates), it is
-   numeric (datetime) with the others reported as in 2.
+5. numbers or dates written in a way the options do not read (``$1,234.50``, ``70.5 kg``,
+   ``0,25`` with ``decimal="."``, ``03/15/2024`` without ``date_format``) are refused with
+   the option that reads them (:func:`~ae_anomaly.tables.lookalike.refuse_lookalike`);
+6. anything else is **categorical**, unless more than half of its rows hold a value no
+   other row has: then it looks like an id or free text and is refused (pass it as an id
+   column, or as ``categorical`` to force it) -- or, when most of its cells are numbers
+   (dates), it is numeric (datetime) with the others reported as in 2.
 
 Missing cells: ``NaN``/``None``/``NaT``, and the strings of ``na_values`` and, with
 ``keep_default_na=True`` (the default, as in :func:`pandas.read_csv`), pandas' own list
@@ -44,7 +47,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .errors import TableError, escape
+from .errors import TableError, cell_repr, escape
+from .lookalike import number_pattern, refuse_lookalike
 
 NUMERIC, CATEGORICAL, BOOLEAN, DATETIME = "numeric", "categorical", "boolean", "datetime"
 KINDS = (NUMERIC, CATEGORICAL, BOOLEAN, DATETIME)
@@ -107,11 +111,7 @@ class ParseOptions:
         return base | {str(v) for v in extra}
 
     def number_pattern(self):
-        d = re.escape(self.decimal)
-        digits = r"\d+"
-        if self.thousands is not None:
-            digits = rf"(?:\d{{1,3}}(?:{re.escape(self.thousands)}\d{{3}})+|\d+)"
-        return re.compile(rf"[+-]?(?:{digits}(?:{d}\d*)?|{d}\d+)(?:[eE][+-]?\d+)?")
+        return number_pattern(self.decimal, self.thousands)
 
 
 @dataclass(frozen=True)
@@ -445,18 +445,27 @@ def classify_column(series, options, *, kind=None):
     if (~date_bad[present]).mean() >= MIN_TYPED_FRACTION:
         check_cells(series, date_bad, DATETIME, options)
         return ColumnType(DATETIME)
-    labels = category_labels(series, options)[present]
-    if n_present >= 2 and len(set(labels)) == n_present:
+    labels = category_labels(series, options)
+    distinct, counts = np.unique(labels[present].astype(str), return_counts=True)
+    refuse_lookalike(series, labels, distinct, counts, options, min_fraction=MIN_TYPED_FRACTION)
+    once = int(counts[counts == 1].sum())
+    if n_present >= 2 and once * 2 > n_present:
         # refused as categories: if most cells are numbers or dates, the others are the news
         for kind, bad in [(NUMERIC, number_bad), (DATETIME, date_bad)]:
             if (~bad[present]).mean() > 0.5:
                 check_cells(series, bad, kind, options)  # raises, or warns with coerce
                 return ColumnType(kind, percent=percent and kind == NUMERIC)
+        example = escape(repr(labels[present][0]))
+        what = (
+            f"has a different value on each of its {n_present} rows (e.g. {example})"
+            if once == n_present
+            else f"has {len(distinct)} distinct values in its {n_present} rows, {once} of them "
+            f"on one row only (e.g. {example}): too many to learn as categories"
+        )
         raise TableError(
-            f"column {escape(repr(series.name))} has a different value on each of its "
-            f"{n_present} rows (e.g. {escape(repr(labels[0]))}): it looks like an id or free "
-            "text; pass it in {id_cols} to keep it out of the features, or in {categorical} "
-            "to encode it anyway."
+            f"column {escape(repr(series.name))} {what}; it looks like an id or free text; "
+            "pass it in {id_cols} to keep it out of the features, or in {categorical} to "
+            "encode it anyway."
         )
     return ColumnType(CATEGORICAL)
 
@@ -536,11 +545,6 @@ def user_stacklevel():
     ):
         frame, level = frame.f_back, level + 1
     return level
-
-
-def cell_repr(value):
-    """``repr`` of a cell or an index label, NumPy scalars as Python ones (``inf``, ``3``)."""
-    return repr(value.item() if isinstance(value, np.generic) else value)
 
 
 def _is_text(dtype):

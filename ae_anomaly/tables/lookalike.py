@@ -1,0 +1,247 @@
+"""What a text column may hold when it reads as neither numbers, booleans nor ISO dates.
+
+Such a column becomes categories: one indicator per distinct value. That is right for
+regions or product codes, and silently wrong for amounts written ``$1,234.50``, weights
+``70.5 kg``, numbers with a decimal comma in a comma-separated file (``"0,25"``) or dates
+written ``03/15/2024``: each value would be a category of its own, and a model would learn
+nothing of their size or order. The functions here recognise those columns from their
+distinct values; :func:`refuse_lookalike`, called by
+:func:`ae_anomaly.tables.typing.classify_column`, refuses them with the option that reads
+them.
+
+The recognisers take the distinct texts of a column and how many rows hold each
+(``weights``), and ask that at least ``min_fraction`` of the rows fit.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+import numpy as np
+import pandas as pd
+
+from .errors import TableError, cell_repr, escape
+
+#: ``(decimal, thousands)`` marks tried on a column that does not read as numbers.
+NUMBER_MARKS = ((".", None), (",", None), (".", ","), (",", "."), (",", " "), (".", "'"))
+#: Date formats tried on a column that does not read as ISO 8601 dates.
+DATE_FORMATS = tuple(
+    day + time
+    for day in (
+        "%m/%d/%Y", "%d/%m/%Y", "%m/%d/%y", "%d/%m/%y", "%Y/%m/%d", "%d.%m.%Y", "%d.%m.%y",
+        "%d-%m-%Y", "%m-%d-%Y", "%d %b %Y", "%d-%b-%Y", "%d-%b-%y", "%b %d, %Y", "%d %B %Y",
+        "%B %d, %Y",
+    )
+    for time in ("", " %H:%M", " %H:%M:%S", " %I:%M %p", " %I:%M:%S %p")
+)  # fmt: skip
+_PROBE = 256
+# A number with an amount's sign, digits and marks, and one unit before or after it.
+_WITH_UNIT = re.compile(
+    r"\s*(?P<sign>[+-]?)\s*(?P<pre>[^\w\s.,+-]{1,3})?\s*(?P<number>[+-]?\d(?:[\d.,' ]*\d)?)"
+    r"(?P<post>\s*[^\w\s.,'%+-]{1,3}|\s+[^\W\d_]{1,8}(?:/[^\W\d_]{1,3})?)?\s*"
+)
+
+
+def number_pattern(decimal=".", thousands=None):
+    """The regular expression of a number written with these marks.
+
+    Examples
+    --------
+    >>> bool(number_pattern(",", ".").fullmatch("-1.234,5e3"))
+    True
+    >>> bool(number_pattern(".", ",").fullmatch("12,34"))  # groups of 3 digits only
+    False
+    """
+    d = re.escape(decimal)
+    digits = r"\d+"
+    if thousands is not None:
+        digits = rf"(?:\d{{1,3}}(?:{re.escape(thousands)}\d{{3}})+|\d+)"
+    return re.compile(rf"[+-]?(?:{digits}(?:{d}\d*)?|{d}\d+)(?:[eE][+-]?\d+)?")
+
+
+def other_number_marks(texts, weights, *, decimal, thousands, min_fraction):
+    """The ``(decimal, thousands)`` of :data:`NUMBER_MARKS`, other than those given, that
+    read the texts as numbers.
+
+    Examples
+    --------
+    >>> other_number_marks(["0,25", "1,5"], [3, 1], decimal=".", thousands=None,
+    ...                    min_fraction=0.9)
+    [(',', None), (',', '.'), (',', ' ')]
+    """
+    texts = pd.Series(texts, dtype=object).astype(str).str.strip()
+    found = []
+    for marks in NUMBER_MARKS:
+        if marks == (decimal, thousands) or (thousands is not None and marks[1] is None):
+            continue  # the same marks, or no word of the thousands separator to drop
+        if _share(texts.str.fullmatch(number_pattern(*marks)), weights) >= min_fraction:
+            found.append(marks)
+    return found
+
+
+def unit_of(texts, weights, *, min_fraction):
+    """``(unit, numbers)`` when the texts are numbers written with one unit, else None.
+
+    The unit is a currency sign before or after the number (``$12``, ``12 €``), or a word
+    after a blank (``70.5 kg``, ``3 km/h``): never letters glued to digits, which are codes
+    (``Q1``, ``12A``). ``numbers`` are the texts without it.
+
+    Examples
+    --------
+    >>> unit_of(["$1,200.50", "-$3", "$40"], [1, 1, 1], min_fraction=0.9)
+    ('$', ['1,200.50', '-3', '40'])
+    >>> unit_of(["70.5 kg", "81 kg"], [2, 1], min_fraction=0.9)
+    ('kg', ['70.5', '81'])
+    >>> unit_of(["Q1", "Q2", "12A"], [1, 1, 1], min_fraction=0.9) is None
+    True
+    """
+    units, numbers = [], []
+    for text in texts:
+        match = _WITH_UNIT.fullmatch(str(text))
+        unit = None
+        if match and bool(match["pre"]) != bool(match["post"]):
+            unit = (match["pre"] or match["post"]).strip()
+            if match["pre"] and not _is_currency(unit):
+                unit = None
+            elif match["post"] and not (_is_currency(unit) or unit[0].isalpha()):
+                unit = None
+        units.append(unit)
+        numbers.append(match["sign"] + match["number"] if unit else None)
+    weights = np.asarray(weights, dtype=float)
+    known = [u for u in units if u is not None]
+    if not known:
+        return None
+    unit = max(set(known), key=lambda u: weights[[v == u for v in units]].sum())
+    fits = np.array([u == unit for u in units])
+    if _share(fits, weights) < min_fraction:
+        return None
+    return unit, [n for n, f in zip(numbers, fits, strict=True) if f]
+
+
+def date_formats(texts, weights, *, min_fraction):
+    """The :data:`DATE_FORMATS` that read the texts as dates (several when ambiguous:
+    ``01/02/2024`` is a date month first and day first).
+
+    Examples
+    --------
+    >>> date_formats(["03/15/2024", "04/01/2024"], [2, 1], min_fraction=0.9)
+    ['%m/%d/%Y']
+    >>> date_formats(["01/02/2024", "04/01/2024"], [1, 1], min_fraction=0.9)
+    ['%m/%d/%Y', '%d/%m/%Y']
+    """
+    texts = pd.Series(texts, dtype=object).astype(str).str.strip()
+    if not texts.str.contains(r"\d", regex=True).any():
+        return []
+    weights = np.asarray(weights, dtype=float)
+    probe = slice(None, None, max(1, len(texts) // _PROBE))  # a spread of the values first
+
+    def fits(fmt, part):
+        dates = pd.to_datetime(texts.iloc[part], format=fmt, errors="coerce")
+        return _share(dates.notna(), weights[part]) >= min_fraction
+
+    everything = probe if probe.step == 1 else slice(None)
+    return [fmt for fmt in DATE_FORMATS if fits(fmt, probe) and fits(fmt, everything)]
+
+
+def refuse_lookalike(series, labels, distinct, counts, options, *, min_fraction):
+    """Raise a :class:`~ae_anomaly.tables.errors.TableError` when a column about to be
+    categories holds numbers or dates written in a way ``options`` do not read.
+
+    Parameters
+    ----------
+    series : Series
+        The column, as read.
+    labels : ndarray of object
+        Its cells as category labels (None where missing).
+    distinct, counts : ndarray
+        The distinct labels and how many rows hold each.
+    options : ParseOptions
+        How the table's text is read (:class:`ae_anomaly.tables.typing.ParseOptions`).
+    min_fraction : float
+        The share of the rows that must fit.
+
+    Examples
+    --------
+    >>> from ae_anomaly.tables.typing import ParseOptions
+    >>> cells = pd.Series(["$1,200", "$35", "$35"], name="amount")
+    >>> refuse_lookalike(cells, cells.to_numpy(), *np.unique(cells, return_counts=True),
+    ...                  ParseOptions(), min_fraction=0.9)
+    Traceback (most recent call last):
+    ...
+    ae_anomaly.tables.errors.TableError: column 'amount' holds numbers with a unit, '$', ...
+    """
+    fraction = min_fraction
+
+    def refuse(holds, fitting, advice):
+        fitting = set(fitting)
+        first = next(i for i, label in enumerate(labels) if label in fitting)
+        where = f"row {cell_repr(series.index[first])}: {cell_repr(series.iloc[first])}"
+        raise TableError(
+            f"column {escape(repr(series.name))} holds {holds}, e.g. {escape(where)}; {advice}, "
+            "or list the column in {categorical} to encode its values as categories."
+        )
+
+    marks = other_number_marks(distinct, counts, **_marks(options), min_fraction=fraction)
+    if marks:
+        fits = distinct[np.array(pd.Series(distinct).str.strip().str.fullmatch(
+            number_pattern(*marks[0])), dtype=bool)]  # fmt: skip
+        advice = f"pass {_spell_marks(marks, options)} to read them as numbers"
+        if (options.decimal, options.thousands) != NUMBER_MARKS[0]:
+            advice += " (the marks hold for every column of the table)"
+        refuse("numbers written another way", fits, advice)
+    found = unit_of(distinct, counts, min_fraction=fraction)
+    if found:
+        unit, numbers = found
+        fits = [text for text in distinct if unit in text]
+        then = ""
+        if not pd.Series(numbers).str.fullmatch(options.number_pattern()).all():
+            also = other_number_marks(numbers, np.ones(len(numbers)), **_marks(options),
+                                      min_fraction=fraction)  # fmt: skip
+            then = f" and pass {_spell_marks(also, options)}" if also else ""
+        unit = escape(repr(unit))
+        refuse(f"numbers with a unit, {unit}", fits,
+               f"remove {unit} from the cells{then} to read them as numbers")  # fmt: skip
+    formats = date_formats(distinct, counts, min_fraction=fraction)
+    if formats:
+        fmt = escape(formats[0])
+        either = f" (or {escape(formats[1])}: both read these dates)" if len(formats) > 1 else ""
+        advice = (
+            f"pass {{date_format={fmt}}}{either} to read them as dates"
+            if options.date_format is None
+            else f"rewrite them as the {{date_format}} given ({escape(options.date_format)})"
+        )
+        fits = distinct[~pd.to_datetime(distinct, format=formats[0], errors="coerce").isna()]
+        refuse(f"dates written as {fmt}, not ISO 8601 (2024-03-15)", fits, advice)
+
+
+def _marks(options):
+    return {"decimal": options.decimal, "thousands": options.thousands}
+
+
+def _spell_marks(marks, options):
+    """``{decimal=,}`` and/or ``{thousands=.}`` for the first marks; the first with the
+    other decimal mark as an alternative."""
+
+    def spell(decimal, thousands):
+        parts = [f"{{decimal={decimal}}}"] if decimal != options.decimal else []
+        if thousands != options.thousands:
+            parts.append(f"{{thousands={thousands}}}")
+        return " and ".join(parts)
+
+    first = marks[0]
+    other = next((m for m in marks if m[0] != first[0]), None)
+    return spell(*first) + (f" (or {spell(*other)})" if other else "")
+
+
+def _is_currency(text):
+    return all(unicodedata.category(ch) == "Sc" for ch in text)
+
+
+def _share(fits, weights):
+    weights = np.asarray(weights, dtype=float)
+    return float(weights[np.asarray(fits, dtype=bool)].sum() / weights.sum())
+
+
+__all__ = ["DATE_FORMATS", "NUMBER_MARKS", "date_formats", "number_pattern",
+           "other_number_marks", "refuse_lookalike", "unit_of"]  # fmt: skip

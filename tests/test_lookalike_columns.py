@@ -1,0 +1,241 @@
+"""Columns that look like categories but hold numbers or dates written another way.
+
+Amounts written ``$1,234.50``, weights ``70.5 kg``, decimal commas in a comma-separated
+file and dates written ``03/15/2024`` were typed as categories, one per value: a fit
+succeeded and scored nonsense (median anomaly score ~100-200 on clean data). They are
+refused now, with the option that reads them; so is a text column whose values are mostly
+seen once. Codes (``Q1``, ``12A``) and names with repeats stay categories.
+"""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from ae_anomaly.tables.encoder import TableEncoder
+from ae_anomaly.tables.formats import DataError
+from ae_anomaly.tables.lookalike import DATE_FORMATS, NUMBER_MARKS, date_formats
+from ae_anomaly.tables.typing import (
+    CATEGORICAL,
+    DATETIME,
+    NUMERIC,
+    ParseOptions,
+    classify_column,
+    parse_datetimes,
+    parse_numbers,
+)
+
+from .test_cli_mixed import error_line, ok, run
+
+SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def refusal(cells, options=None, name="col"):
+    """The message of the refusal of a column of ``cells`` (fails if it is typed)."""
+    with pytest.raises(DataError) as info:
+        classify_column(pd.Series(cells, name=name), options or ParseOptions())
+    message = str(info.value)
+    assert "\n" not in message and f"column {name!r}" in message
+    return message
+
+
+def written(value, decimal, thousands):
+    """``value`` with two decimals, in the given marks (thousands grouped when given)."""
+    text = f"{value:,.2f}" if thousands else f"{value:.2f}"
+    return text.replace(",", "\0").replace(".", decimal).replace("\0", thousands or "")
+
+
+AMOUNTS = [1234.5, 12.0, 7.25, 1234.5, 980.0, 15000.0, 3.1, 12.0, 44.44, 650.0]
+
+
+@pytest.mark.parametrize(
+    ("cells", "needle"),
+    [
+        ([f"${v:,.2f}" for v in AMOUNTS], "numbers with a unit, '$'"),
+        ([f"{v:.1f} kg" for v in AMOUNTS], "numbers with a unit, 'kg'"),
+        ([f"{written(v, ',', '.')} €" for v in AMOUNTS], "numbers with a unit, '€'"),
+        ([f"{v:.2f} USD" for v in AMOUNTS], "numbers with a unit, 'USD'"),
+    ],
+)
+def test_numbers_with_a_unit_are_refused_not_one_category_each(cells, needle):
+    message = refusal(cells)
+    assert needle in message and "categorical" in message
+    unit = needle.split("'")[1]
+    stripped = [c.replace(unit, "").strip() for c in cells]
+    if "," in stripped[0]:  # the separators named too
+        assert "thousands=" in message
+    # the advice read literally: without the unit, with the marks it names
+    options = ParseOptions(
+        decimal="," if "decimal=','" in message else ".",
+        thousands=(message.split("thousands=")[1][1] if "thousands=" in message else None),
+    )
+    values = parse_numbers(pd.Series(stripped), options)[0]
+    np.testing.assert_array_equal(values, np.round([float(f"{v:.2f}") for v in AMOUNTS], 1)
+                                  if unit == "kg" else AMOUNTS)  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("decimal", "thousands", "advice"),
+    [
+        (",", None, "decimal=','"),
+        (".", ",", "thousands=','"),
+        (",", ".", "decimal=',' and thousands='.'"),
+        (".", "'", "thousands=\"'\""),
+    ],
+)
+def test_numbers_written_with_other_marks_name_the_marks(decimal, thousands, advice):
+    cells = [written(v, decimal, thousands) for v in AMOUNTS]
+    message = refusal(cells)
+    assert f"pass {advice} to read them as numbers" in message
+    values = parse_numbers(pd.Series(cells), ParseOptions(decimal=decimal, thousands=thousands))
+    np.testing.assert_array_equal(values[0], AMOUNTS)
+
+
+def test_dates_in_another_format_are_refused_with_the_format():
+    days = pd.Timestamp("2024-01-01") + pd.to_timedelta([0, 45, 45, 80, 13, 13, 100], "D")
+    cells = list(days.strftime("%m/%d/%Y"))
+    message = refusal(cells)
+    assert "dates written as %m/%d/%Y" in message and "date_format='%m/%d/%Y'" in message
+    typed = classify_column(pd.Series(cells, name="col"), ParseOptions(date_format="%m/%d/%Y"))
+    assert typed.kind == DATETIME
+    # day and month both <= 12: both readings named
+    message = refusal(["01/02/2024", "03/04/2024", "05/06/2024", "01/02/2024"])
+    assert "date_format='%m/%d/%Y' (or %d/%m/%Y: both read these dates)" in message
+    # another format than the one given: rewrite it, one format reads every date column
+    message = refusal(cells, ParseOptions(date_format="%d.%m.%Y"))
+    assert "rewrite them as the date_format given (%d.%m.%Y)" in message
+
+
+def test_mostly_unique_text_is_refused_like_an_id():
+    names = [f"customer {i}" for i in range(40)] + ["customer 1"] * 10
+    message = refusal(names)
+    assert "has 40 distinct values in its 50 rows, 39 of them on one row only" in message
+    assert "id_cols" in message
+    encoder = TableEncoder(categorical=["col"]).fit(pd.DataFrame({"col": names}))
+    assert encoder.columns_["col"]["kind"] == CATEGORICAL
+
+
+@pytest.mark.parametrize(
+    "cells",
+    [
+        ["Q1", "Q2", "Q3", "Q4"] * 5,
+        ["12A", "12B", "3C", "12A", "3C", "7D"] * 3,
+        ["S", "M", "L", "XL"] * 4,
+        ["Paris", "Lyon", "Nice", "Paris", "Lille", "Nice"] * 3,
+        ["v1.2", "v1.3", "v2.0"] * 5,
+        ["2-3", "4-5", "6-8"] * 5,
+    ],
+)
+def test_codes_and_names_with_repeats_stay_categories(cells):
+    assert classify_column(pd.Series(cells, name="col"), ParseOptions()).kind == CATEGORICAL
+
+
+@pytest.mark.parametrize(
+    "cells",
+    [
+        [f"${v:,.2f}" for v in AMOUNTS],
+        [written(v, ",", None) for v in AMOUNTS],
+        list(pd.date_range("2024-01-01", periods=10, freq="5D").strftime("%d.%m.%Y")),
+    ],
+)
+def test_categorical_keeps_a_refused_column_as_categories(cells):
+    encoder = TableEncoder(categorical=["col"]).fit(pd.DataFrame({"col": cells}))
+    assert encoder.columns_["col"]["kind"] == CATEGORICAL
+
+
+# ---------------------------------------------------------------------------- properties
+CENTS = st.integers(min_value=-(10**8), max_value=10**8).map(lambda c: c / 100)
+UNITS = st.sampled_from([None, ("$", ""), ("", " €"), ("£", ""), ("", " kg"), ("", " USD")])
+
+
+@SETTINGS
+@given(values=st.lists(CENTS, min_size=2, max_size=40), marks=st.sampled_from(NUMBER_MARKS),
+       plain=st.booleans(), unit=UNITS)  # fmt: skip
+def test_written_numbers_are_never_typed_as_categories(values, marks, plain, unit):
+    """Numbers in any of these writings are numeric, or refused naming the column; the
+    marks a refusal names read the very values."""
+    decimal, thousands = (".", None) if plain else marks
+    cells = [written(v, decimal, thousands) for v in values]
+    if unit:
+        cells = [f"{unit[0]}{c}{unit[1]}" if not c.startswith("-") else
+                 f"-{unit[0]}{c[1:]}{unit[1]}" for c in cells]  # fmt: skip
+    series = pd.Series(cells, name="amount")
+    try:
+        kind = classify_column(series, ParseOptions()).kind
+    except DataError as exc:
+        message = str(exc)
+        assert "\n" not in message and "column 'amount'" in message
+        if unit:
+            assert "numbers with a unit" in message
+        elif (decimal, thousands) != (".", None):
+            assert "numbers written another way" in message
+            first = message.split("pass ")[1].split(" to read")[0].split(" (or ")[0]
+            options = {"decimal": ".", "thousands": None}
+            for part in first.split(" and "):
+                key, value = part.split("=", 1)
+                options[key] = value[1:-1]
+            parsed, bad, _ = parse_numbers(series, ParseOptions(**options))
+            alternative = " (or " in message
+            assert alternative or (not bad.any() and parsed.tolist() == values)
+        return
+    assert kind == NUMERIC and not unit  # then written plain: read as they are
+    assert parse_numbers(series, ParseOptions())[0].tolist() == values
+
+
+@SETTINGS
+@given(
+    days=st.lists(st.datetimes(min_value=pd.Timestamp("1990-01-01").to_pydatetime(),
+                               max_value=pd.Timestamp("2040-01-01").to_pydatetime()),
+                  min_size=2, max_size=30),
+    fmt=st.sampled_from(DATE_FORMATS),
+)  # fmt: skip
+def test_dates_in_a_listed_format_are_refused_with_a_format_that_reads_them(days, fmt):
+    stamps = pd.DatetimeIndex(days).floor("s" if "%S" in fmt else "min" if "%M" in fmt else "D")
+    cells = list(stamps.strftime(fmt))
+    found = date_formats(*np.unique(cells, return_counts=True), min_fraction=0.9)
+    assert fmt in found
+    message = refusal(cells)
+    assert f"dates written as {found[0]}" in message
+    named = found[:2]  # the second named too when there is one
+    assert len(named) == 1 or f"(or {named[1]}: both read these dates)" in message
+
+    def reads_them(named_format):
+        read, bad = parse_datetimes(pd.Series(cells), ParseOptions(date_format=named_format))
+        return not bad.any() and (read.dt.tz_localize(None) == pd.Series(stamps)).all()
+
+    assert any(reads_them(f) for f in named)
+
+
+# ---------------------------------------------------------------------------- the CLI
+def test_cli_refuses_a_currency_column_and_reads_it_once_stripped(tmp_path):
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"x": rng.normal(size=120).round(3),
+                          "amount": rng.lognormal(5, 1, 120).round(2)})  # fmt: skip
+    path = tmp_path / "sales.csv"
+    frame.assign(amount=[f"${v:,.2f}" for v in frame.amount]).to_csv(path, index=False)
+    line = error_line(run("fit", path, "-o", tmp_path / "m.skops", "--set", "max_iter=2"))
+    assert "column 'amount' holds numbers with a unit, '$'" in line
+    assert "--thousands ','" in line and "--categorical" in line
+    frame.assign(amount=[f"{v:,.2f}" for v in frame.amount]).to_csv(path, index=False)
+    ok(run("fit", path, "-o", tmp_path / "m.skops", "--thousands", ",", "--set", "max_iter=2"))
+    info = json.loads(ok(run("info", tmp_path / "m.skops", "--json")).stdout)
+    assert info["schema"]["features"]["amount"] == "numeric"
+
+
+def test_cli_names_the_date_format_and_following_it_works(tmp_path):
+    rng = np.random.default_rng(1)
+    days = pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 90, 150), "D")
+    path = tmp_path / "visits.csv"
+    pd.DataFrame({"x": rng.normal(size=150).round(3), "when": days.strftime("%m/%d/%Y")}).to_csv(
+        path, index=False
+    )
+    line = error_line(run("detect", path, "--set", "max_iter=2"))
+    assert "column 'when' holds dates written as %m/%d/%Y" in line
+    assert "--date-format '%m/%d/%Y'" in line
+    model = tmp_path / "m.skops"
+    ok(run("fit", path, "-o", model, "--date-format", "%m/%d/%Y", "--set", "max_iter=2"))
+    info = json.loads(ok(run("info", model, "--json")).stdout)
+    assert info["schema"]["features"]["when"] == "datetime"
