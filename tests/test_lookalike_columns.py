@@ -94,19 +94,36 @@ def test_numbers_written_with_other_marks_name_the_marks(decimal, thousands, adv
     np.testing.assert_array_equal(values[0], AMOUNTS)
 
 
+def test_a_few_cells_with_separators_name_the_marks_that_read_every_cell():
+    cells = [f"{v / 10:.2f}" for v in range(19)] + ["1,234.50"]
+    message = refusal(cells)
+    assert "row 19: '1,234.50' is not a number" in message
+    assert "pass thousands=',' to read them as numbers" in message
+    typo = refusal(["1O5", *map(str, range(20))])  # no marks read it: the general hint
+    assert "check decimal and thousands" in typo
+
+
 def test_dates_in_another_format_are_refused_with_the_format():
     days = pd.Timestamp("2024-01-01") + pd.to_timedelta([0, 45, 45, 80, 13, 13, 100], "D")
     cells = list(days.strftime("%m/%d/%Y"))
     message = refusal(cells)
-    assert "dates written as %m/%d/%Y" in message and "date_format='%m/%d/%Y'" in message
+    assert "dates or times written as %m/%d/%Y" in message and "date_format='%m/%d/%Y'" in message
     typed = classify_column(pd.Series(cells, name="col"), ParseOptions(date_format="%m/%d/%Y"))
     assert typed.kind == DATETIME
     # day and month both <= 12: both readings named
     message = refusal(["01/02/2024", "03/04/2024", "05/06/2024", "01/02/2024"])
-    assert "date_format='%m/%d/%Y' (or %d/%m/%Y: both read these dates)" in message
+    assert "date_format='%m/%d/%Y' (or %d/%m/%Y: both read every cell)" in message
     # another format than the one given: rewrite it, one format reads every date column
     message = refusal(cells, ParseOptions(date_format="%d.%m.%Y"))
     assert "rewrite them as the date_format given (%d.%m.%Y)" in message
+
+
+def test_times_of_day_are_refused_with_their_format():
+    cells = ["08:15", "17:45", "08:15", "12:00", "23:59", "08:15"]
+    message = refusal(cells)
+    assert "dates or times written as %H:%M" in message and "date_format='%H:%M'" in message
+    typed = classify_column(pd.Series(cells, name="col"), ParseOptions(date_format="%H:%M"))
+    assert typed.kind == DATETIME
 
 
 def test_mostly_unique_text_is_refused_like_an_id():
@@ -170,8 +187,8 @@ def test_written_numbers_are_never_typed_as_categories(values, marks, plain, uni
         assert "\n" not in message and "column 'amount'" in message
         if unit:
             assert "numbers with a unit" in message
-        elif (decimal, thousands) != (".", None):
-            assert "numbers written another way" in message
+        elif (decimal, thousands) != (".", None):  # the marks named, as a whole or per cell
+            assert " to read them as numbers" in message
             first = message.split("pass ")[1].split(" to read")[0].split(" (or ")[0]
             options = {"decimal": ".", "thousands": None}
             for part in first.split(" and "):
@@ -198,9 +215,12 @@ def test_dates_in_a_listed_format_are_refused_with_a_format_that_reads_them(days
     found = date_formats(*np.unique(cells, return_counts=True), min_fraction=0.9)
     assert fmt in found
     message = refusal(cells)
-    assert f"dates written as {found[0]}" in message
+    assert f"dates or times written as {found[0]}" in message
     named = found[:2]  # the second named too when there is one
-    assert len(named) == 1 or f"(or {named[1]}: both read these dates)" in message
+    assert len(named) == 1 or f"(or {named[1]}: both read every cell)" in message
+
+    if "%d" not in fmt:  # a time of day: read as on 1900-01-01
+        stamps = pd.Timestamp("1900-01-01") + (stamps - stamps.normalize())
 
     def reads_them(named_format):
         read, bad = parse_datetimes(pd.Series(cells), ParseOptions(date_format=named_format))
@@ -233,7 +253,7 @@ def test_cli_names_the_date_format_and_following_it_works(tmp_path):
         path, index=False
     )
     line = error_line(run("detect", path, "--set", "max_iter=2"))
-    assert "column 'when' holds dates written as %m/%d/%Y" in line
+    assert "column 'when' holds dates or times written as %m/%d/%Y" in line
     assert "--date-format '%m/%d/%Y'" in line
     model = tmp_path / "m.skops"
     ok(run("fit", path, "-o", model, "--date-format", "%m/%d/%Y", "--set", "max_iter=2"))

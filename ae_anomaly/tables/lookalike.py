@@ -25,7 +25,8 @@ from .errors import TableError, cell_repr, escape
 
 #: ``(decimal, thousands)`` marks tried on a column that does not read as numbers.
 NUMBER_MARKS = ((".", None), (",", None), (".", ","), (",", "."), (",", " "), (".", "'"))
-#: Date formats tried on a column that does not read as ISO 8601 dates.
+#: Date formats tried on a column that does not read as ISO 8601 dates, and times of day
+#: (read as on 1900-01-01: their seconds since 1970 order them).
 DATE_FORMATS = tuple(
     day + time
     for day in (
@@ -34,7 +35,7 @@ DATE_FORMATS = tuple(
         "%B %d, %Y",
     )
     for time in ("", " %H:%M", " %H:%M:%S", " %I:%M %p", " %I:%M:%S %p")
-)  # fmt: skip
+) + ("%H:%M", "%H:%M:%S", "%I:%M %p", "%I:%M:%S %p")  # fmt: skip
 _PROBE = 256
 # A number with an amount's sign, digits and marks, and one unit before or after it.
 _WITH_UNIT = re.compile(
@@ -182,13 +183,11 @@ def refuse_lookalike(series, labels, distinct, counts, options, *, min_fraction)
             "or list the column in {categorical} to encode its values as categories."
         )
 
-    marks = other_number_marks(distinct, counts, **_marks(options), min_fraction=fraction)
-    if marks:
+    advice = marks_advice(distinct, counts, options, min_fraction=fraction)
+    if advice:
+        marks = other_number_marks(distinct, counts, **_marks(options), min_fraction=fraction)
         fits = distinct[np.array(pd.Series(distinct).str.strip().str.fullmatch(
             number_pattern(*marks[0])), dtype=bool)]  # fmt: skip
-        advice = f"pass {_spell_marks(marks, options)} to read them as numbers"
-        if (options.decimal, options.thousands) != NUMBER_MARKS[0]:
-            advice += " (the marks hold for every column of the table)"
         refuse("numbers written another way", fits, advice)
     found = unit_of(distinct, counts, min_fraction=fraction)
     if found:
@@ -205,14 +204,33 @@ def refuse_lookalike(series, labels, distinct, counts, options, *, min_fraction)
     formats = date_formats(distinct, counts, min_fraction=fraction)
     if formats:
         fmt = escape(formats[0])
-        either = f" (or {escape(formats[1])}: both read these dates)" if len(formats) > 1 else ""
+        either = f" (or {escape(formats[1])}: both read every cell)" if len(formats) > 1 else ""
         advice = (
             f"pass {{date_format={fmt}}}{either} to read them as dates"
             if options.date_format is None
             else f"rewrite them as the {{date_format}} given ({escape(options.date_format)})"
         )
         fits = distinct[~pd.to_datetime(distinct, format=formats[0], errors="coerce").isna()]
-        refuse(f"dates written as {fmt}, not ISO 8601 (2024-03-15)", fits, advice)
+        refuse(f"dates or times written as {fmt}, not ISO 8601 (2024-03-15)", fits, advice)
+
+
+def marks_advice(texts, weights, options, *, min_fraction):
+    """``"pass {decimal=,} to read them as numbers"`` (a template naming the marks that
+    read the texts, see :mod:`ae_anomaly.tables.errors`), or None when no other marks do.
+
+    Examples
+    --------
+    >>> from ae_anomaly.tables.typing import ParseOptions
+    >>> marks_advice(["1,000.50", "12.25"], [1, 9], ParseOptions(), min_fraction=1.0)
+    'pass {thousands=,} to read them as numbers'
+    """
+    marks = other_number_marks(texts, weights, **_marks(options), min_fraction=min_fraction)
+    if not marks:
+        return None
+    advice = f"pass {_spell_marks(marks, options)} to read them as numbers"
+    if (options.decimal, options.thousands) != NUMBER_MARKS[0]:
+        advice += " (the marks hold for every column of the table)"
+    return advice
 
 
 def _marks(options):
@@ -244,4 +262,4 @@ def _share(fits, weights):
 
 
 __all__ = ["DATE_FORMATS", "NUMBER_MARKS", "date_formats", "number_pattern",
-           "other_number_marks", "refuse_lookalike", "unit_of"]  # fmt: skip
+           "marks_advice", "other_number_marks", "refuse_lookalike", "unit_of"]  # fmt: skip

@@ -48,7 +48,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import TableError, cell_repr, escape
-from .lookalike import number_pattern, refuse_lookalike
+from .lookalike import marks_advice, number_pattern, refuse_lookalike
 
 NUMERIC, CATEGORICAL, BOOLEAN, DATETIME = "numeric", "categorical", "boolean", "datetime"
 KINDS = (NUMERIC, CATEGORICAL, BOOLEAN, DATETIME)
@@ -388,6 +388,10 @@ def check_cells(series, bad, kind, options, *, values=None):
         hint = " or pass {date_format} for non-ISO dates,"
     elif kind == NUMERIC:
         hint = " check {decimal} and {thousands},"
+        if _is_text(series.dtype):  # every cell read by other marks: name them
+            texts = series[~missing_mask(series, options)].astype(str)
+            advice = marks_advice(*np.unique(texts, return_counts=True), options, min_fraction=1)
+            hint = f" {advice}," if advice else hint
     raise TableError(
         f"column {escape(repr(name))} is {kind} but {escape(where)} is not {what}{others}; "
         f"fix the data,{hint} pass {{coerce=True}} to read such cells as missing, or list the "
