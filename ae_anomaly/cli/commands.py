@@ -235,7 +235,7 @@ def detect(data, output, force, model, settings, columns, exclude, ids, categori
 
     from ..tables import api
     from ..tables.schema import SCORE, output_names
-    from ..tables.writer import STDIO, check_output
+    from ..tables.writer import STDIO, check_columns, check_output
 
     check_output(output, [data], force=force, delimiter=delimiter)
     if save_model:
@@ -247,6 +247,7 @@ def detect(data, output, force, model, settings, columns, exclude, ids, categori
         data, delimiter=delimiter, columns=columns, exclude=exclude, ids=ids,
         categorical=categorical, impute=impute, **typing,
     )  # fmt: skip
+    check_columns(table.frame[list(table.schema.ids)], output, delimiter=delimiter)
     # the training rows are scored once, for the output: the model's summary takes those
     fitted = api.fit_table(estimator, table, kind=model, verbose=verbose, score_training=False)
     report = Report("detect", verbose, total=len(table.frame), started=started)

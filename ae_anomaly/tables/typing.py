@@ -425,6 +425,8 @@ def classify_column(series, options, *, kind=None):
     dtype = series.dtype
     if kind == CATEGORICAL:
         return ColumnType(CATEGORICAL)
+    if kind is None:
+        _refuse_non_features(series)
     if kind == NUMERIC or (kind is None and (_is_number_dtype(dtype) or series.isna().all())):
         values, bad, percent = parse_numbers(series, options)
         check_cells(series, bad, NUMERIC, options)
@@ -472,6 +474,29 @@ def classify_column(series, options, *, kind=None):
             "encode it anyway."
         )
     return ColumnType(CATEGORICAL)
+
+
+def _refuse_non_features(series):
+    """Refuse a column of durations, lists or records (a Parquet file's): none is a number,
+    a category, a boolean or a date, and their text would be one category each. (Bytes are
+    categories: Parquet writers store text as bytes.)"""
+    what = "durations" if pd.api.types.is_timedelta64_dtype(series.dtype) else None
+    if what is None and pd.api.types.is_object_dtype(series.dtype):
+        present = series[series.map(lambda v: not _is_scalar_missing(v))]
+        first = present.iloc[0] if len(present) else None
+        kinds = {list: "lists", tuple: "lists", np.ndarray: "lists", set: "sets",
+                 dict: "records"}  # fmt: skip
+        what = next((name for t, name in kinds.items() if isinstance(first, t)), None)
+    if what:
+        raise TableError(
+            f"column {escape(repr(series.name))} holds {what}, which are not numbers, "
+            "categories, booleans or dates; convert it in the data, or pass it in {id_cols} "
+            "to keep it out of the features."
+        )
+
+
+def _is_scalar_missing(value):
+    return value is None or (isinstance(value, float) and math.isnan(value))
 
 
 def classify_columns(

@@ -20,6 +20,7 @@ import tempfile
 import threading
 from pathlib import Path
 
+import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pa_compute
 import pyarrow.csv as pa_csv
@@ -307,6 +308,8 @@ class TableWriter:
 
     def _write(self, frame):
         table = pa.Table.from_pandas(frame, preserve_index=False)
+        if self.kind != "parquet":
+            table = _as_text_columns(table)
         if self._schema is None:
             self._schema = table.schema
             if self.kind == "parquet":
@@ -354,6 +357,46 @@ class TableWriter:
             raise
         self._stack.__exit__(exc_type, exc, tb)
         return False
+
+
+def check_columns(frame, path=None, *, delimiter=None):
+    """Raise :class:`OutputError` now if ``frame``'s columns cannot go to ``path``'s format
+    (lists or records to CSV/TSV), rather than after a long fit.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> check_columns(pd.DataFrame({"tags": [[1, 2]]}), "out.csv")
+    Traceback (most recent call last):
+    ...
+    ae_anomaly.tables.formats.OutputError: column 'tags' holds lists, which a CSV or TSV ...
+    >>> check_columns(pd.DataFrame({"tags": [[1, 2]]}), "out.parquet")
+    """
+    if table_format(STDIO if path is None else path, delimiter)[0] != "parquet":
+        _as_text_columns(pa.Table.from_pandas(frame.head(64), preserve_index=False))
+
+
+def _as_text_columns(table):
+    """The table with UTF-8 bytes and durations as text (then quoted where needed); lists,
+    records and bytes that are not text refused: a CSV cell holds text."""
+    for i, field in enumerate(table.schema):
+        what = None
+        if pa.types.is_nested(field.type):
+            what = "records" if pa.types.is_struct(field.type) else "lists"
+        elif pa.types.is_duration(field.type):  # as pandas writes them: 0 days 00:01:30
+            text = table.column(i).to_pandas().map(lambda v: None if pd.isna(v) else str(v))
+            table = table.set_column(i, field.name, pa.array(text, type=pa.string()))
+        elif pa.types.is_binary(field.type) or pa.types.is_large_binary(field.type):
+            try:
+                table = table.set_column(i, field.name, table.column(i).cast(pa.string()))
+            except pa.ArrowInvalid:
+                what = "bytes that are not UTF-8 text"
+        if what:
+            raise OutputError(
+                f"column {field.name!r} holds {what}, which a CSV or TSV file cannot hold; "
+                "write Parquet (an output ending in .parquet) or leave the column out."
+            )
+    return table
 
 
 def _reason(exc):

@@ -1,0 +1,84 @@
+"""Parquet columns that are neither numbers, categories, booleans nor dates.
+
+Lists and records (a struct) were typed as categories of their printed text, durations as
+an id-like text column; an id column of lists or records made a CSV output fail after the
+fit with pyarrow's "Unsupported Type"; an id column of durations came out as integer
+microseconds. Now: such features are refused naming the column, ids go to Parquet as they
+are, and to CSV as text (durations as pandas writes them) or are refused before any work.
+"""
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from ae_anomaly.tables.encoder import TableEncoder
+from ae_anomaly.tables.formats import DataError
+
+from .test_cli_mixed import FAST, error_line, ok, run
+
+N = 60
+ODD = {
+    "lists": pa.array([[i, i + 1] for i in range(N)]),
+    "records": pa.array([{"x": i % 3} for i in range(N)]),
+    "durations": pa.array([pd.Timedelta(seconds=i % 5) for i in range(N)]),
+}
+
+
+def parquet(tmp_path, name, column):
+    rng = np.random.default_rng(0)
+    path = tmp_path / f"{name}.parquet"
+    pq.write_table(pa.table({"a": rng.normal(size=N), "b": rng.normal(size=N), name: column}), path)
+    return path
+
+
+@pytest.mark.parametrize("what", sorted(ODD))
+def test_a_feature_of_lists_records_or_durations_is_refused_naming_it(tmp_path, what):
+    path = parquet(tmp_path, what, ODD[what])
+    line = error_line(run("fit", path, "-o", tmp_path / "m.skops", *FAST))
+    assert f"column '{what}' holds {what}, which are not numbers" in line
+    assert "--id-col" in line
+    frame = pq.read_table(path).to_pandas()
+    with pytest.raises(DataError, match=f"column '{what}' holds {what}"):
+        TableEncoder().fit(frame)
+
+
+@pytest.mark.parametrize("what", ["lists", "records"])
+def test_an_id_of_lists_or_records_goes_to_parquet_or_is_refused_for_csv_before_the_fit(
+    tmp_path, what, monkeypatch
+):
+    import ae_anomaly.tables.api as api
+
+    path = parquet(tmp_path, what, ODD[what])
+    fit_table = api.fit_table
+    with monkeypatch.context() as patch:  # refused before any work
+        patch.setattr(api, "fit_table", lambda *a, **k: pytest.fail("fitted before refusing"))
+        line = error_line(run("detect", path, "--id-col", what, "-o", tmp_path / "out.csv"))
+    assert f"column '{what}' holds {what}, which a CSV or TSV file cannot hold" in line
+    assert not (tmp_path / "out.csv").exists() and api.fit_table is fit_table
+    ok(run("detect", path, "--id-col", what, "-o", tmp_path / "out.parquet", *FAST))
+    back = pq.read_table(tmp_path / "out.parquet")
+    assert back.schema.field(what).type == ODD[what].type
+    assert back.column(what).to_pylist() == ODD[what].to_pylist()
+
+
+def test_ids_of_durations_and_text_bytes_are_written_to_csv_as_text(tmp_path):
+    rng = np.random.default_rng(1)
+    names = [f"shop {i % 4}, aisle {i}" for i in range(N)]  # a comma: quoted
+    pq.write_table(pa.table({
+        "a": rng.normal(size=N), "b": rng.normal(size=N),
+        "wait": ODD["durations"], "label": pa.array([n.encode() for n in names]),
+    }), tmp_path / "t.parquet")  # fmt: skip
+    out = tmp_path / "out.csv"
+    ok(run("detect", tmp_path / "t.parquet", "--id-col", "wait", "--id-col", "label",
+           "-o", out, *FAST))  # fmt: skip
+    back = pd.read_csv(out, dtype=str)
+    assert back["label"].tolist() == names
+    assert back["wait"].tolist() == [str(pd.Timedelta(seconds=i % 5)) for i in range(N)]
+    bad = pa.table({"a": rng.normal(size=N), "b": rng.normal(size=N),
+                    "raw": pa.array([b"\xff\x00"] * N)})  # fmt: skip
+    pq.write_table(bad, tmp_path / "bad.parquet")
+    line = error_line(run("detect", tmp_path / "bad.parquet", "--id-col", "raw",
+                          "-o", tmp_path / "bad.csv", *FAST))  # fmt: skip
+    assert "column 'raw' holds bytes that are not UTF-8 text" in line
