@@ -319,7 +319,8 @@ class TableEncoder(TransformerMixin, BaseEstimator):
             frame = X
             names = [str(c) for c in X.columns]
             if len(set(names)) != len(names):
-                raise ValueError("X has duplicate column names.")
+                twice = sorted({n for n in names if names.count(n) > 1})
+                raise ValueError(f"X has duplicate column names: {', '.join(map(repr, twice))}.")
             if not all(isinstance(c, str) for c in X.columns):
                 frame = X.set_axis(names, axis=1)
         else:

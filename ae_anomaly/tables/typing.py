@@ -8,8 +8,10 @@ transform time, so a typo is caught the same way in the training and the scored 
 
 The rules, in order, for a column that no option names:
 
-1. a numeric, decimal or missing-only column is **numeric**; a bool column **boolean**;
-   a datetime column (or one of ``datetime.date`` objects) **datetime**;
+1. a numeric, decimal or missing-only column is **numeric**; a pandas ``category`` column
+   **categorical**; a bool column **boolean**; a datetime or period column (or one of
+   ``datetime.date`` objects) **datetime**; durations, complex numbers, lists and records
+   are refused;
 2. cells that read as numbers (``decimal``, ``thousands``, a ``%`` suffix: ``12.3%`` is
    0.123): **numeric**; when at least :data:`MIN_TYPED_FRACTION` of them do, the others are
    typos (``1O5``, ``1.66x``): an error naming row, column and value, or, with
@@ -315,6 +317,9 @@ def parse_datetimes(series, options):
         return series.dt.tz_convert("UTC"), np.zeros(len(series), dtype=bool)
     if pd.api.types.is_datetime64_dtype(dtype):
         return series.dt.tz_localize("UTC"), np.zeros(len(series), dtype=bool)
+    if isinstance(dtype, pd.PeriodDtype):  # a month, a quarter: its first instant
+        stamps = series.dt.start_time.dt.tz_localize("UTC").dt.as_unit("us")
+        return stamps, np.zeros(len(series), dtype=bool)
     present = ~missing_mask(series, options)
     stamps = pd.Series(pd.NaT, index=series.index, dtype="datetime64[us, UTC]")
     positions = np.flatnonzero(present)
@@ -431,10 +436,12 @@ def classify_column(series, options, *, kind=None):
         values, bad, percent = parse_numbers(series, options)
         check_cells(series, bad, NUMERIC, options)
         return ColumnType(NUMERIC, percent=percent)
+    if kind is None and isinstance(dtype, pd.CategoricalDtype):  # categories by the user's word
+        return ColumnType(CATEGORICAL)
     if kind == BOOLEAN or (kind is None and pd.api.types.is_bool_dtype(dtype)):
         check_cells(series, parse_booleans(series, options)[1], BOOLEAN, options)
         return ColumnType(BOOLEAN)
-    if kind == DATETIME or (kind is None and pd.api.types.is_datetime64_any_dtype(dtype)):
+    if kind == DATETIME or (kind is None and _is_date_dtype(dtype)):
         check_cells(series, parse_datetimes(series, options)[1], DATETIME, options)
         return ColumnType(DATETIME)
     present = ~missing_mask(series, options)
@@ -481,6 +488,8 @@ def _refuse_non_features(series):
     a category, a boolean or a date, and their text would be one category each. (Bytes are
     categories: Parquet writers store text as bytes.)"""
     what = "durations" if pd.api.types.is_timedelta64_dtype(series.dtype) else None
+    if pd.api.types.is_complex_dtype(series.dtype):
+        what = "complex numbers"
     if what is None and pd.api.types.is_object_dtype(series.dtype):
         present = series[series.map(lambda v: not _is_scalar_missing(v))]
         first = present.iloc[0] if len(present) else None
@@ -489,9 +498,9 @@ def _refuse_non_features(series):
         what = next((name for t, name in kinds.items() if isinstance(first, t)), None)
     if what:
         raise TableError(
-            f"column {escape(repr(series.name))} holds {what}, which are not numbers, "
-            "categories, booleans or dates; convert it in the data, or pass it in {id_cols} "
-            "to keep it out of the features."
+            f"column {escape(repr(series.name))} holds {what}, but a feature holds real "
+            "numbers, categories, booleans or dates; convert it in the data, or pass it in "
+            "{id_cols} to keep it out of the features."
         )
 
 
@@ -578,6 +587,10 @@ def user_stacklevel():
 
 def _is_text(dtype):
     return pd.api.types.is_object_dtype(dtype) or pd.api.types.is_string_dtype(dtype)
+
+
+def _is_date_dtype(dtype):
+    return pd.api.types.is_datetime64_any_dtype(dtype) or isinstance(dtype, pd.PeriodDtype)
 
 
 def _is_number_dtype(dtype):

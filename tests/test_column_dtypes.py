@@ -1,10 +1,15 @@
-"""Parquet columns that are neither numbers, categories, booleans nor dates.
+"""Columns of Parquet and pandas types other than plain numbers and text.
 
+Parquet:
 Lists and records (a struct) were typed as categories of their printed text, durations as
 an id-like text column; an id column of lists or records made a CSV output fail after the
 fit with pyarrow's "Unsupported Type"; an id column of durations came out as integer
 microseconds. Now: such features are refused naming the column, ids go to Parquet as they
 are, and to CSV as text (durations as pandas writes them) or are refused before any work.
+
+pandas: a ``category`` column of integers was typed as numbers; periods (months,
+quarters) as one category each; complex numbers lost their imaginary part with a NumPy
+warning. Now: categories, dates (their first instant), refused.
 """
 
 import numpy as np
@@ -15,6 +20,7 @@ import pytest
 
 from ae_anomaly.tables.encoder import TableEncoder
 from ae_anomaly.tables.formats import DataError
+from ae_anomaly.tables.typing import CATEGORICAL, DATETIME
 
 from .test_cli_mixed import FAST, error_line, ok, run
 
@@ -37,7 +43,7 @@ def parquet(tmp_path, name, column):
 def test_a_feature_of_lists_records_or_durations_is_refused_naming_it(tmp_path, what):
     path = parquet(tmp_path, what, ODD[what])
     line = error_line(run("fit", path, "-o", tmp_path / "m.skops", *FAST))
-    assert f"column '{what}' holds {what}, which are not numbers" in line
+    assert f"column '{what}' holds {what}, but a feature holds real numbers" in line
     assert "--id-col" in line
     frame = pq.read_table(path).to_pandas()
     with pytest.raises(DataError, match=f"column '{what}' holds {what}"):
@@ -82,3 +88,20 @@ def test_ids_of_durations_and_text_bytes_are_written_to_csv_as_text(tmp_path):
     line = error_line(run("detect", tmp_path / "bad.parquet", "--id-col", "raw",
                           "-o", tmp_path / "bad.csv", *FAST))  # fmt: skip
     assert "column 'raw' holds bytes that are not UTF-8 text" in line
+
+
+def test_pandas_categories_periods_and_complex_numbers():
+    rng = np.random.default_rng(2)
+    quarters = pd.PeriodIndex(rng.choice(pd.period_range("2020Q1", periods=8, freq="Q"), N))
+    frame = pd.DataFrame({"a": rng.normal(size=N), "level": pd.Categorical(rng.integers(0, 3, N)),
+                          "quarter": quarters})  # fmt: skip
+    encoder = TableEncoder().fit(frame)
+    assert encoder.columns_["level"]["kind"] == CATEGORICAL
+    assert encoder.columns_["level"]["categories"] == ["0", "1", "2"]
+    assert encoder.columns_["quarter"]["kind"] == DATETIME
+    epoch = encoder.transform(frame)[:, encoder.feature_groups_["quarter"][0]]
+    np.testing.assert_array_equal(epoch, [q.start_time.timestamp() for q in quarters])
+    with pytest.raises(DataError, match="column 'z' holds complex numbers, but a feature"):
+        TableEncoder().fit(frame.assign(z=rng.normal(size=N) + 1j))
+    with pytest.raises(ValueError, match="duplicate column names: 'a'"):
+        TableEncoder().fit(pd.concat([frame, frame[["a"]]], axis=1))
