@@ -89,13 +89,31 @@ def test_failed_run_leaves_an_existing_output_untouched(model, tmp_path, monkeyp
         ("id,amount,age,score\n1,1.0,2.0,3.0\n2,1.0,2.0\n", ["malformed CSV at line 3", "got 3"]),
         ('id,amount,age,score\n1,"1.0,2.0,3.0\n2,1,2,3\n', ["malformed CSV", "quote"]),
         ("id;amount;age;score\n1;1.0;2.0;3.0\n", ["looks ';'-delimited", "--delimiter"]),
+        # pandas reads these silently, the first field of each row as an index
+        ("id,amount,age,score\n1,1.0,2.0,3.0,\n2,1.0,2.0,3.0,\n",
+         ["malformed CSV at line 2", "got 5", "a delimiter ending every row"]),
+        ("Exported 2026-12-07\nid,amount,age,score\n1,1.0,2.0,3.0\n",
+         ["malformed CSV at line 2", "expected 1 fields", "title line above the header"]),
     ],
-    ids=["empty", "header-only", "ragged", "unclosed-quote", "wrong-delimiter"],
-)
+    ids=["empty", "header-only", "ragged", "unclosed-quote", "wrong-delimiter",
+         "trailing-delimiters", "title-line"],
+)  # fmt: skip
 def test_unreadable_tables(model, tmp_path, text, fragments):
     path = write(tmp_path, "input.csv", text)
     assert_error(run("score", model, path), 1, *fragments)
     assert_error(run("fit", path, "-o", tmp_path / "m2.skops"), 1, *fragments)
+
+
+def test_rows_with_more_fields_than_the_header_later_in_the_file(model, tmp_path, monkeypatch):
+    header, rows = "id,amount,age,score\n", "".join(f"{i},1.0,2.0,3.0\n" for i in range(100, 130))
+    late = "".join(f"{i},1.0,2.0,3.0,\n" for i in range(130, 230))  # a delimiter too many
+    path = write(tmp_path, "late.csv", header + rows + late)
+    # the first chunk ends where the longer rows start: pandas would read the next chunk
+    # silently, the first field of each row as an index (the typing sample sees none)
+    monkeypatch.setattr(ae_anomaly.tables.formats, "BLOCK_SIZE", len(header + rows))
+    monkeypatch.setattr(ae_anomaly.tables.reader, "_HEAD_BYTES", 256)
+    for command in [("score", model, path), ("fit", path, "-o", tmp_path / "m2.skops")]:
+        assert_error(run(*command), 1, "malformed CSV at line 32", "got 5")
 
 
 def test_paths(model, data, tmp_path):

@@ -241,6 +241,7 @@ class TableReader:
                         f"file looks {other!r}-delimited; pass --delimiter {other!r}."
                     )
         sample = self._parse(io.BytesIO(head), chunksize=None)
+        self._check_index(sample, head, True, 0, expected=len(names))
         types, dtypes = {}, sample.dtypes.to_dict()
         for name in self.usecols or names:
             dtype = dtypes[name]
@@ -308,6 +309,7 @@ class TableReader:
                     continue
                 except (ValueError, pd.errors.ParserError) as exc:
                     raise self._csv_error(exc, lines - (number > 0), offset) from None
+                self._check_index(chunk, piece, number == 0, lines)
                 lines += piece.count(self._newline())
                 if chunk.empty:
                     continue
@@ -321,24 +323,35 @@ class TableReader:
                 yield chunk
                 offset += len(chunk)
 
-    def _check_fields(self, piece, first, lines):
-        """Refuse a record of ``piece`` whose field count differs from the header's;
-        ``lines``: the line breaks before ``piece``."""
+    def _check_fields(self, piece, first, lines, expected=None):
+        """Refuse a record of ``piece`` whose field count differs from the header's
+        (``expected``); ``lines``: the line breaks before ``piece``."""
+        expected = len(self.columns) if expected is None else expected
         newline, delimiter = self._newline(), self.delimiter.encode()
         if len(delimiter) != 1:  # not a delimiter pandas' C parser reads
             return
         starts, counts = field_counts(piece, delimiter, newline)
         if first and len(counts):
             starts, counts = starts[1:], counts[1:]  # the header
-        bad = np.flatnonzero(counts != len(self.columns))
+        bad = np.flatnonzero(counts != expected)
         if len(bad):
             start = int(starts[bad[0]])
             line = lines + piece.count(newline, 0, start) + 1
+            got = int(counts[bad[0]])
+            why = "an unclosed quote or a wrong delimiter?"
+            if got > expected and (counts[bad[0] : -1] == got).all():  # the last may be cut
+                why = "a delimiter ending every row, or a title line above the header?"
             raise DataError(
-                f"{self.name}: malformed CSV at line {line}: expected {len(self.columns)} "
-                f"fields like the header, got {int(counts[bad[0]])} (an unclosed quote or a "
-                "wrong delimiter?)."
+                f"{self.name}: malformed CSV at line {line}: expected {expected} fields like "
+                f"the header, got {got} ({why})."
             )
+
+    def _check_index(self, frame, piece, first, lines, expected=None):
+        """Refuse rows with more fields than the header, which pandas reads silently as
+        an index made of their first fields."""
+        if not isinstance(frame.index, pd.RangeIndex):
+            self._check_fields(piece, first, lines, expected)
+            raise DataError(f"{self.name}: malformed CSV: rows have more fields than the header.")
 
     def _newline(self):
         return b"\r" if self._cr_only() else b"\n"
