@@ -4,7 +4,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ae_anomaly import Autoencoder, DenoisingAutoencoder, VariationalAutoencoder
+from ae_anomaly import (
+    Autoencoder,
+    DenoisingAutoencoder,
+    VariationalAutoencoder,
+    make_table_pipeline,
+)
 from ae_anomaly.nn.training import TrainingDivergedError
 
 FAST = {"max_iter": 5, "random_state": 0}
@@ -47,6 +52,11 @@ def test_non_numeric_dataframe_columns_are_named(X):
     frame["city"] = "Paris"
     with pytest.raises(ValueError, match=r"Non-numeric column\(s\) 'city' \((str|object)\)"):
         Autoencoder(**FAST).fit(frame)
+    # the advice it gives applies: the table pipeline encodes the column
+    with pytest.raises(ValueError, match=r"ae_anomaly.make_table_pipeline\(detector\)"):
+        Autoencoder(**FAST).fit(frame)
+    scores = make_table_pipeline(Autoencoder(**FAST)).fit(frame).score_samples(frame)
+    assert np.isfinite(scores).all()
 
 
 def test_non_numeric_cell_in_an_array_gives_row_and_column(X):

@@ -168,7 +168,8 @@ def _reject_non_numeric_columns(X):
     if bad:
         raise ValueError(
             f"Non-numeric column(s) {', '.join(bad)}: autoencoders need numbers. "
-            "Encode them first (e.g. OneHotEncoder in a ColumnTransformer) or drop them."
+            "Encode them first: ae_anomaly.make_table_pipeline(detector) types and encodes "
+            "categories, booleans and dates; or drop them."
         )
 
 
