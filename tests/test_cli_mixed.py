@@ -335,6 +335,9 @@ def test_denoise_keeps_integers_and_zero_one_columns(tmp_path):
         "count": rng.integers(0, 50, n),
         "flag": rng.integers(0, 2, n),
         "x": rng.normal(size=n).round(3),
+        "amount": rng.lognormal(5, 1, n).round(2),
+        "share": [f"{v:.1f}%" for v in rng.uniform(0, 100, n)],
+        "raw": rng.normal(size=n),  # every digit of a double: left as computed
     })  # fmt: skip
     path = tmp_path / "t.csv"
     frame.to_csv(path, index=False)
@@ -344,6 +347,13 @@ def test_denoise_keeps_integers_and_zero_one_columns(tmp_path):
     assert all(v.lstrip("-").isdigit() for v in out["count"])
     assert set(out["flag"]) <= {"0", "1"}
     assert any("." in v for v in out["x"])
+    # the decimals of the input: 3, 2, and 48.3% for 48.3%
+    decimals = {c: out[c].str.rstrip("%").str.partition(".")[2].str.len() for c in out}
+    assert decimals["x"].max() == 3 and decimals["amount"].max() == 2
+    assert out["share"].str.fullmatch(r"\d+\.\d%").all()
+    assert decimals["raw"].max() > 12
+    changed = out["amount"].astype(float) != frame["amount"]
+    assert changed.mean() > 0.5  # reconstructions, not the input
 
 
 def test_chunksize_keeps_the_numeric_path_and_refuses_typing_options(table, tmp_path):

@@ -282,8 +282,9 @@ def denoise(model_file, data, output, force, ignore_extra, float_format, delimit
     """Write DATA with its feature columns replaced by MODEL's reconstructions.
 
     Numbers come back in their own units (integer columns as integers, 0/1 columns as 0
-    or 1), booleans as 0/1, a categorical column gets its most likely category and a
-    date column an ISO date. Id and ignored columns are copied unchanged.
+    or 1, others with the decimals of the training values, percentages as 48.3%),
+    booleans as 0/1, a categorical column gets its most likely category and a date
+    column an ISO date. Id and ignored columns are copied unchanged.
 
     \b
     Example:

@@ -38,20 +38,45 @@ def encoded_schema(pipeline, frame, features, ids):
     """
     encoder = pipeline[0]
     kinds = {name: spec["kind"] for name, spec in encoder.columns_.items()}
-    integers, binary = [], []
+    integers, binary, decimals = [], [], {}
     encoded = encoder.transform(frame[features]) if kinds else None
     for name, kind in kinds.items():
-        if kind != NUMERIC or encoder.columns_[name]["percent"]:
+        if kind != NUMERIC:
             continue
         values = np.asarray(encoded.iloc[:, encoder.feature_groups_[name][0]], dtype=float)
         values = values[np.isfinite(values)]
-        if len(values) and np.array_equal(values, np.round(values)):
+        percent = encoder.columns_[name]["percent"]
+        places = _decimals(values * 100 if percent else values)  # 19.5% -> 1
+        if places == 0 and not percent:
             integers.append(name)
             if np.isin(values, (0.0, 1.0)).all():
                 binary.append(name)
+        elif places is not None:
+            decimals[name] = places
     ignored = [c for c in frame.columns if c not in kinds and c not in ids]
     return Schema(features=kinds, ids=list(ids), ignored=ignored, impute=encoder.impute,
-                  encoded=True, integers=integers, binary=binary)  # fmt: skip
+                  encoded=True, integers=integers, binary=binary,
+                  decimals=decimals)  # fmt: skip
+
+
+def _decimals(values, most=12):
+    """The fewest decimals that write every value back as it is (0 for integers; to a
+    few units in the last place, for percentages read as fractions), or None when it
+    takes more than ``most`` (or there are no values).
+
+    Examples
+    --------
+    >>> _decimals(np.array([1243.56, 0.5, 7.0])), _decimals(np.array([1 / 3]))
+    (2, None)
+    >>> _decimals(np.array([57.8, 19.5]) / 100 * 100)
+    1
+    """
+    if not len(values):
+        return None
+    for places in range(most + 1):
+        if np.allclose(np.round(values, places), values, rtol=1e-14, atol=0):
+            return places
+    return None
 
 
 def plain_number_columns(pipeline):
@@ -147,8 +172,9 @@ def denoise_encoded(pipeline, schema, frame):
     """The chunk with each feature column replaced by its reconstruction (a denoising
     model's ``denoise``, see :func:`~ae_anomaly.tables.schema.denoiser`), in its own type.
 
-    Numbers in their units (integer columns rounded, 0/1 columns 0 or 1), booleans 0/1,
-    categories the most likely training category, dates as ISO text. Rows with a
+    Numbers in their units (integer columns rounded, 0/1 columns 0 or 1, the others to
+    the decimals of their training values), percentages as written (``48.3%``), booleans
+    0/1, categories the most likely training category, dates as ISO text. Rows with a
     non-finite value and the other columns are copied unchanged.
     """
     encoder = pipeline[0]
@@ -182,7 +208,12 @@ def _decoded(spec, name, kind, block, schema):
         return np.clip(np.round(values), 0, 1).astype(np.int64)
     if name in schema.integers:
         return np.round(values).astype(np.int64)
-    return values
+    places = schema.decimals.get(name) if isinstance(schema.decimals, dict) else None
+    valid = isinstance(places, int) and 0 <= places <= 12  # a header's value, checked
+    if spec.get("percent"):  # as written: 48.3%, with the training's decimals
+        places = places if valid else 10
+        return np.array([f"{v * 100:.{places}f}%" for v in values], dtype=object)
+    return np.round(values, places) if valid else values
 
 
 def _tidy(column):

@@ -50,6 +50,9 @@ class Schema:
     #: (``denoise`` rounds them back).
     integers: list = field(default_factory=list)
     binary: list = field(default_factory=list)
+    #: The decimals of the other numeric feature columns, where every training value has at
+    #: most 12 (``denoise`` rounds to them: 2 for amounts written 1243.56).
+    decimals: dict = field(default_factory=dict)
 
     @staticmethod
     def select(names, *, columns=(), exclude=(), ids=(), categorical=()):

@@ -186,7 +186,8 @@ def denoise_table(model, source, output=None, *, delimiter=None, ignore_extra=Fa
     """The table with its feature columns replaced by the model's reconstructions.
 
     Numbers come back in their own units (columns of integers rounded to integers, 0/1
-    columns to 0 or 1); a categorical column gets its most likely category, a date
+    columns to 0 or 1, others to the decimals of their training values, percentages
+    as written: ``48.3%``); a categorical column gets its most likely category, a date
     column an ISO date; id and ignored columns are copied unchanged. Parameters as
     :func:`score_table`'s.
 
