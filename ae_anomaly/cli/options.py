@@ -209,7 +209,7 @@ FLAGS = {
 }
 
 
-_PLAIN_VALUE = re.compile(r"[\w.=-]+")
+_PLAIN_VALUE = re.compile(r"[\w.=-]*\w[\w.=-]*")  # not a lone mark: "--thousands '.'"
 
 
 def spell_flag(name, value):
@@ -220,8 +220,10 @@ def spell_flag(name, value):
     --------
     >>> spell_flag("keep_default_na", "False"), spell_flag("coerce", "True")
     ('--no-keep-default-na', '--coerce')
-    >>> spell_flag("decimal", ","), spell_flag("date_format", "%d %b %Y")
-    ("--decimal ','", "--date-format '%d %b %Y'")
+    >>> spell_flag("decimal", ","), spell_flag("thousands", "."), spell_flag("impute", "median")
+    ("--decimal ','", "--thousands '.'", '--impute median')
+    >>> spell_flag("date_format", "%d %b %Y")
+    "--date-format '%d %b %Y'"
     """
     flag = FLAGS.get(name, "--" + name.replace("_", "-"))
     if value == "False" and flag.startswith("--"):
