@@ -7,6 +7,7 @@ property-based acceptance test over generated CSV files (``fit``/``score`` via C
 import io
 import json
 import math
+import re
 
 import numpy as np
 import pandas as pd
@@ -106,6 +107,22 @@ def test_case2_a_typo_at_fit_time_names_file_row_column_and_value(table, tmp_pat
     result = ok(run("fit", path, "-o", tmp_path / "m.skops", "--id-col", "id", "--coerce",
                     "--impute", "median", "--no-keep-default-na", *FAST))  # fmt: skip
     assert "Warning:" in result.stderr and "'1O5'" in result.stderr
+
+
+def test_score_time_errors_name_only_what_score_takes_or_fitting_again(table, tmp_path):
+    """A typo, a date that is not one and a missing value in a file scored with a fitted
+    model: the advice names no typing option ``score`` lacks, except to fit again."""
+    frame, path = table
+    model = fit(path)
+    takes = {p.opts[0] for p in cli.commands["score"].params if p.opts[0].startswith("--")}
+    for column, cell in [("x1", "1O5"), ("day", "31/12/2024"), ("x2", "")]:
+        bad = frame.astype(str)
+        bad.loc[7, column] = cell
+        bad.to_csv(tmp_path / "new.csv", index=False)
+        line = error_line(run("score", model, tmp_path / "new.csv"))
+        assert f"column '{column}'" in line and "row 8" in line
+        advice = line.split("when fitting")[0].split("fit the model again")[0]
+        assert set(re.findall(r"--[a-z-]+", advice)) <= takes, line
 
 
 def test_case2_decimal_commas_thousands_and_percentages(tmp_path):

@@ -373,9 +373,9 @@ class TableEncoder(TransformerMixin, BaseEstimator):
             values, bad = parse_booleans(series, options)
         else:
             values, bad = parse_datetimes(series, options)
-            check_cells(series, bad, kind, options)  # raises, or warns with coerce
+            check_cells(series, bad, kind, options, fitting=fitting)  # or warns with coerce
             return values.where(~bad)
-        values = check_cells(series, bad, kind, options, values=values)
+        values = check_cells(series, bad, kind, options, values=values, fitting=fitting)
         if fitting and kind == NUMERIC:
             _check_magnitude(series, values)
         return values

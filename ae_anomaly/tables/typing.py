@@ -368,9 +368,10 @@ def _label(cell):
     return str(cell)
 
 
-def check_cells(series, bad, kind, options, *, values=None):
+def check_cells(series, bad, kind, options, *, values=None, fitting=True):
     """Raise on the ``bad`` cells of a column, or with ``coerce`` warn (and set ``values``
-    there to NaN). The message names the first one's row and value and the count."""
+    there to NaN). The message names the first one's row and value and the count, and
+    what may be done: while ``fitting``, the typing options; later, fitting again."""
     if not bad.any():
         return values
     name, n_bad = series.name, int(bad.sum())
@@ -388,6 +389,12 @@ def check_cells(series, bad, kind, options, *, values=None):
             values = values.copy()
             values[bad] = np.nan
         return values
+    if not fitting:  # the column's type and the typing options are the model's now
+        raise TableError(
+            f"column {escape(repr(name))} is {kind} but {escape(where)} is not {what}{others};"
+            " fix the data, or fit the model again with {coerce=True} to read such cells as "
+            "missing."
+        )
     hint = ""
     if kind == DATETIME and options.date_format is None:
         hint = " or pass {date_format} for non-ISO dates,"
