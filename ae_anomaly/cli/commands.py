@@ -92,7 +92,7 @@ def import_library(modules=LIBRARY):
 @input_options
 @report_options
 def fit(data, output, force, model, settings, columns, exclude, ids, categorical, impute,
-        chunksize, delimiter, verbose, as_json, **typing):  # fmt: skip
+        chunksize, delimiter, encoding, verbose, as_json, **typing):  # fmt: skip
     """Fit an autoencoder on DATA (CSV, TSV, Parquet; - for CSV on stdin) and save it.
 
     Each column is typed from its cells: numbers (also 3,14 with --decimal ',', 15,900
@@ -121,8 +121,8 @@ def fit(data, output, force, model, settings, columns, exclude, ids, categorical
     check_output(output, [data], force=force, table=False)
     fitted = fit_table(
         make_estimator(model, settings), data, kind=model, chunksize=chunksize,
-        delimiter=delimiter, verbose=verbose, columns=columns, exclude=exclude, ids=ids,
-        categorical=categorical, impute=impute, **typing,
+        delimiter=delimiter, encoding=encoding, verbose=verbose, columns=columns,
+        exclude=exclude, ids=ids, categorical=categorical, impute=impute, **typing,
     )  # fmt: skip
     fitted.save(output)
     finish_fit(fitted, output, as_json)
@@ -154,7 +154,7 @@ def fit(data, output, force, model, settings, columns, exclude, ids, categorical
 @input_options
 @report_options
 def score(model_file, data, output, force, threshold, contamination, explain, ignore_extra,
-          float_format, engine, scheduler, delimiter, verbose, as_json):  # fmt: skip
+          float_format, engine, scheduler, delimiter, encoding, verbose, as_json):  # fmt: skip
     """Score DATA with MODEL, streaming in chunks (constant memory for any file size).
 
     Writes the id columns (as written), anomaly_score (-score_samples, the anomaly error:
@@ -197,7 +197,7 @@ def score(model_file, data, output, force, threshold, contamination, explain, ig
     result = score_table(
         model, data, output or STDIO, threshold=threshold, contamination=contamination,
         explain=explain, delimiter=delimiter, ignore_extra=ignore_extra, progress=report.advance,
-        float_format=float_format,
+        float_format=float_format, encoding=encoding,
     )  # fmt: skip
     report.finish(result, as_json, output)
 
@@ -215,8 +215,8 @@ def score(model_file, data, output, force, threshold, contamination, explain, ig
 @input_options
 @report_options
 def detect(data, output, force, model, settings, columns, exclude, ids, categorical, impute,
-           threshold, contamination, explain, float_format, save_model, delimiter, verbose,
-           as_json, **typing):  # fmt: skip
+           threshold, contamination, explain, float_format, save_model, delimiter, encoding,
+           verbose, as_json, **typing):  # fmt: skip
     """Fit on DATA and score the same rows: the one-liner.
 
     Columns are typed as `ae-anomaly fit` types them (see its --help) and the output is
@@ -244,8 +244,8 @@ def detect(data, output, force, model, settings, columns, exclude, ids, categori
     given = {} if contamination is None else {"contamination": contamination}
     estimator = api.make_estimator(model, settings, **given)
     table = api.read_table(
-        data, delimiter=delimiter, columns=columns, exclude=exclude, ids=ids,
-        categorical=categorical, impute=impute, **typing,
+        data, delimiter=delimiter, encoding=encoding, columns=columns, exclude=exclude,
+        ids=ids, categorical=categorical, impute=impute, **typing,
     )  # fmt: skip
     check_columns(table.frame[list(table.schema.ids)], output, delimiter=delimiter)
     # the training rows are scored once, for the output: the model's summary takes those
@@ -277,8 +277,8 @@ def detect(data, output, force, model, settings, columns, exclude, ids, categori
 @float_format_option
 @input_options
 @report_options
-def denoise(model_file, data, output, force, ignore_extra, float_format, delimiter, verbose,
-            as_json):  # fmt: skip
+def denoise(model_file, data, output, force, ignore_extra, float_format, delimiter, encoding,
+            verbose, as_json):  # fmt: skip
     """Write DATA with its feature columns replaced by MODEL's reconstructions.
 
     Numbers come back in their own units (integer columns as integers, 0/1 columns as 0
@@ -299,7 +299,7 @@ def denoise(model_file, data, output, force, ignore_extra, float_format, delimit
     report = Report("denoise", verbose, started=started)
     result = denoise_table(model_file, data, output or STDIO, delimiter=delimiter,
                            ignore_extra=ignore_extra, progress=report.advance,
-                           float_format=float_format)  # fmt: skip
+                           float_format=float_format, encoding=encoding)  # fmt: skip
     report.finish(result, as_json, output)
 
 

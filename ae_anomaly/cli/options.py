@@ -96,9 +96,13 @@ def table_argument(command):
 
 
 def input_options(command):
-    return click.option(
-        "--delimiter", metavar="CHAR", help="Field delimiter (default: from the extension)."
-    )(command)
+    return _apply(command, [
+        click.option("--delimiter", metavar="CHAR",
+                     help="Field delimiter (default: from the extension)."),
+        click.option("--encoding", metavar="CODEC",
+                     help="Text encoding of a CSV/TSV input, e.g. cp1252 for a Windows or Excel "
+                     "export (default: UTF-8). Outputs are UTF-8."),
+    ])  # fmt: skip
 
 
 def output_options(command):

@@ -147,7 +147,7 @@ class TableModel:
 
 
 def read_table(source, *, delimiter=None, columns=(), exclude=(), ids=(), categorical=(),
-               impute=None, **parse_options):  # fmt: skip
+               impute=None, encoding=None, **parse_options):  # fmt: skip
     """Read a table into memory and choose its feature columns (typed when fitting).
 
     Parameters
@@ -162,6 +162,8 @@ def read_table(source, *, delimiter=None, columns=(), exclude=(), ids=(), catego
         (copied to outputs), columns to one-hot encode whatever they hold.
     impute : {"median", "most_frequent"}, optional
         Fill missing values; by default a missing value is an error.
+    encoding : str, optional
+        A CSV file's text encoding (e.g. ``"cp1252"``); UTF-8 by default.
     **parse_options
         ``decimal``, ``thousands``, ``na_values``, ``keep_default_na``, ``coerce``,
         ``date_cols``, ``date_format``: see :class:`~ae_anomaly.tables.encoder.TableEncoder`.
@@ -185,7 +187,7 @@ def read_table(source, *, delimiter=None, columns=(), exclude=(), ids=(), catego
     if isinstance(source, pd.DataFrame):
         name, frame = "the table", source
     else:
-        reader = TableReader(source, delimiter=delimiter, text=True)
+        reader = TableReader(source, delimiter=delimiter, text=True, encoding=encoding)
         name, frame = reader.name, reader.read_all()
         frame.index = frame.index + 1  # messages name the 1-based data row of the file
     names = [str(c) for c in frame.columns]
@@ -211,7 +213,7 @@ def read_table(source, *, delimiter=None, columns=(), exclude=(), ids=(), catego
 
 
 def fit_table(estimator, source, *, kind=None, chunksize=None, delimiter=None, verbose=False,
-              score_training=True, **schema_options):  # fmt: skip
+              score_training=True, encoding=None, **schema_options):  # fmt: skip
     """Fit a table pipeline: ``TableEncoder -> estimator`` in memory, or the numeric
     ``ColumnTransformer -> estimator`` streamed in chunks.
 
@@ -226,7 +228,8 @@ def fit_table(estimator, source, *, kind=None, chunksize=None, delimiter=None, v
     chunksize : int, optional
         Train out of core with :func:`ae_anomaly.fit_chunks`, reading ``chunksize`` rows at
         a time and never the whole file (numeric features only, no imputation).
-    delimiter : str, optional
+    delimiter, encoding : str, optional
+        As :func:`read_table`'s.
     verbose : bool, default=False
         Progress on stderr (on a terminal): the training epochs, or the passes over the file.
     score_training : bool, default=True
@@ -253,12 +256,12 @@ def fit_table(estimator, source, *, kind=None, chunksize=None, delimiter=None, v
     """
     if chunksize is None:
         table = source if isinstance(source, Table) else read_table(
-            source, delimiter=delimiter, **schema_options
+            source, delimiter=delimiter, encoding=encoding, **schema_options
         )  # fmt: skip
         pipeline, schema, summary = _fit_in_memory(estimator, table, verbose, score_training)
     else:
         schema, pipeline, summary = _fit_streamed(
-            estimator, source, chunksize, delimiter, verbose, schema_options
+            estimator, source, chunksize, (delimiter, encoding), verbose, schema_options
         )
     if kind is None:
         from ..models.registry import cli_name
@@ -306,7 +309,7 @@ def _plain(value):
     return tuple(value) if isinstance(value, list) else value
 
 
-def _fit_streamed(estimator, source, chunksize, delimiter, verbose, schema_options):
+def _fit_streamed(estimator, source, chunksize, text_format, verbose, schema_options):
     from .. import fit_chunks
 
     typing = [k for k, v in schema_options.items()
@@ -321,7 +324,8 @@ def _fit_streamed(estimator, source, chunksize, delimiter, verbose, schema_optio
         raise ParameterError(
             "{chunksize} streams a file, read once per epoch: not stdin or a table in memory."
         )
-    reader = TableReader(source, delimiter=delimiter)
+    delimiter, encoding = text_format
+    reader = TableReader(source, delimiter=delimiter, encoding=encoding)
     schema = Schema.infer(reader.arrow_types, **schema_options)
     if schema.categorical:
         raise ParameterError(

@@ -24,7 +24,7 @@ import pyarrow.parquet as pq
 
 from . import formats as _formats
 from .fastcsv import arrow_text_frame
-from .formats import STDIO, DataError, table_format
+from .formats import STDIO, DataError, UsageProblem, table_format
 from .streams import Prefixed, binary_stdin, field_counts, prefetch, record_end
 
 _RAGGED_ROW = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
@@ -64,6 +64,9 @@ class TableReader:
         fields than the header is refused all the same (counted on the raw text).
     text : bool, default=False
         CSV only: read every column as the text written (no type, no missing values).
+    encoding : str, optional
+        CSV only: the text's encoding (``"cp1252"`` for a Windows export, ``"latin-1"``...),
+        any Python codec; UTF-8 by default. Chunks and errors see the text as UTF-8.
     numbers : list of str, optional
         With ``text``: columns known to hold numbers, parsed as float64 while they are read
         in the chunks where every cell is a plain number, not NaN
@@ -83,9 +86,10 @@ class TableReader:
     """
 
     def __init__(self, path, *, column_types=None, delimiter=None, block_size=None,
-                 usecols=None, text=False, numbers=None):  # fmt: skip
+                 usecols=None, text=False, numbers=None, encoding=None):  # fmt: skip
         self.path = path
         self.text = text
+        self.encoding = _codec(encoding)
         self.numbers = list(numbers or ())
         self.kind, self.delimiter = table_format(path, delimiter)
         self.column_types = dict(column_types or {})
@@ -145,15 +149,28 @@ class TableReader:
         try:
             if self.path == STDIO:
                 self._stdin = binary_stdin()
+                if self.encoding:
+                    self._stdin = pa.transcoding_input_stream(
+                        pa.PythonFile(self._stdin, mode="r"), self.encoding, "utf-8"
+                    )
                 head = self._read_head_from(self._stdin)
             else:
-                with pa.input_stream(str(self.path), compression="detect") as stream:
+                with self._open() as stream:
                     head = self._read_head_from(stream)
         except (OSError, EOFError, zlib.error) as exc:
             raise DataError(f"{self.name}: unreadable ({_reason(exc)}).") from None
+        except UnicodeDecodeError as exc:  # not in the --encoding given
+            raise self._not_text(exc) from None
         if head.startswith(codecs.BOM_UTF8):  # Excel's "CSV UTF-8"
             head = head[len(codecs.BOM_UTF8) :]
         return head
+
+    def _open(self):
+        """The file as a stream of UTF-8 bytes (decompressed, transcoded)."""
+        stream = pa.input_stream(str(self.path), compression="detect")
+        if self.encoding:
+            return pa.transcoding_input_stream(stream, self.encoding, "utf-8")
+        return stream
 
     def _read_head_from(self, stream):
         """``_HEAD_BYTES``, more if the header line is longer (up to ``_MAX_HEADER_BYTES``)."""
@@ -294,7 +311,7 @@ class TableReader:
             stream = io.BufferedReader(Prefixed(self._head, self._stdin))
             context = contextlib.nullcontext(stream)
         else:
-            context = pa.input_stream(str(self.path), compression="detect")
+            context = self._open()
         offset = lines = 0
         checked_short_rows = False
         numbers = set(self.numbers)  # the columns still read as numbers
@@ -367,6 +384,8 @@ class TableReader:
                 raise DataError(
                     f"{self.name}: unreadable ({_reason(exc)}): corrupted or truncated?"
                 ) from None
+            except UnicodeDecodeError as exc:  # not in the --encoding given
+                raise self._not_text(exc) from None
             if first and data.startswith(codecs.BOM_UTF8):
                 data = data[len(codecs.BOM_UTF8) :]
             first = False
@@ -440,6 +459,8 @@ class TableReader:
     def _csv_error(self, exc, lines=0, rows=0):
         """One line for a parser error; ``lines``/``rows`` before the piece parsed."""
         message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        if isinstance(exc, UnicodeDecodeError):
+            return self._not_text(exc)
         if isinstance(exc, pd.errors.EmptyDataError):
             return DataError(f"{self.name} is empty: expected a header line and data rows.")
         ragged = _RAGGED_ROW.search(message)
@@ -459,6 +480,29 @@ class TableReader:
             )
         return DataError(f"{self.name}: unreadable CSV ({message}).")
 
+    def _not_text(self, exc):
+        """The error for text that is not in its encoding, naming the first line that is
+        not UTF-8 (the text as transcoded, when the encoding is another)."""
+        if self.encoding:
+            return DataError(
+                f"{self.name} is not {self.encoding} text ({exc.reason}: byte "
+                f"0x{exc.object[exc.start]:02x}); check --encoding."
+            )
+        where = ""
+        if self.path != STDIO:
+            with self._open() as stream, io.BufferedReader(stream) as lines:
+                for number, line in enumerate(lines, start=1):
+                    try:
+                        line.decode("utf-8")
+                    except UnicodeDecodeError as exc:
+                        byte = line[exc.start]
+                        where = f" (line {number}: byte 0x{byte:02x}, {line[:60]!r})"
+                        break
+        return DataError(
+            f"{self.name} is not UTF-8{where}; pass --encoding, e.g. cp1252 for a Windows "
+            "or Excel export, or save it as UTF-8."
+        )
+
     def _check_short_rows(self):
         """Raise on the first row with fewer fields than the header (file paths only)."""
         if self.path == STDIO:
@@ -475,7 +519,7 @@ class TableReader:
     def _text_rows(self):
         """The file's rows as lists of strings, through Python's csv module (error paths only)."""
         with (
-            pa.input_stream(str(self.path), compression="detect") as stream,
+            self._open() as stream,
             io.TextIOWrapper(stream, encoding="utf-8-sig", errors="replace", newline="") as text,
         ):
             yield from csv.reader(text, delimiter=self.delimiter)
@@ -500,6 +544,19 @@ def _to_pandas(batch, offset):
     frame = batch.to_pandas()
     frame.index = range(offset, offset + len(frame))
     return frame
+
+
+def _codec(encoding):
+    """The Python codec named ``encoding``; None for UTF-8 (the text is read as it is)."""
+    if encoding is None:
+        return None
+    try:
+        name = codecs.lookup(encoding).name
+    except LookupError:
+        raise UsageProblem(
+            f"--encoding: no text encoding named {encoding!r} (e.g. utf-8, cp1252, latin-1)."
+        ) from None
+    return None if name in ("utf-8", "utf-8-sig") else name
 
 
 def _names(names):

@@ -93,7 +93,8 @@ def map_chunks(chunks, transform, consume, *, threads=SCORING_THREADS):
 
 
 def score_table(model, source, output=None, *, threshold=None, contamination=None, explain=0,
-                delimiter=None, ignore_extra=False, progress=None, float_format=None):  # fmt: skip
+                delimiter=None, ignore_extra=False, progress=None, float_format=None,
+                encoding=None):  # fmt: skip
     """Score a table with a model fitted on a table: ids, ``anomaly_score``, ``is_anomaly``.
 
     ``anomaly_score`` is ``-score_samples`` (higher = more anomalous) and ``is_anomaly`` 1
@@ -128,6 +129,8 @@ def score_table(model, source, output=None, *, threshold=None, contamination=Non
         Called with each output chunk, in order (a progress bar).
     float_format : str, optional
         ``%``-format of the floats written to CSV/TSV (``"%.6g"``); Parquet keeps floats.
+    encoding : str, optional
+        The input's text encoding (e.g. ``"cp1252"``); UTF-8 by default. Outputs are UTF-8.
 
     Returns
     -------
@@ -168,7 +171,7 @@ def score_table(model, source, output=None, *, threshold=None, contamination=Non
     numbers = plain_number_columns(pipeline) if schema.encoded else ()
     result = _run(model, source, output, transform, delimiter, ignore_extra, progress,
                   count=count, flag=names[FLAG], float_format=float_format,
-                  needed_only=True, numbers=numbers)  # fmt: skip
+                  needed_only=True, numbers=numbers, encoding=encoding)  # fmt: skip
     result.threshold, result.unseen_categories, result.names = cut, unseen, names
     if unseen:
         detail = ", ".join(f"{n} in {c!r}" for c, n in unseen.items())
@@ -182,7 +185,7 @@ def score_table(model, source, output=None, *, threshold=None, contamination=Non
 
 
 def denoise_table(model, source, output=None, *, delimiter=None, ignore_extra=False,
-                  progress=None, float_format=None):  # fmt: skip
+                  progress=None, float_format=None, encoding=None):  # fmt: skip
     """The table with its feature columns replaced by the model's reconstructions.
 
     Numbers come back in their own units (columns of integers rounded to integers, 0/1
@@ -210,14 +213,16 @@ def denoise_table(model, source, output=None, *, delimiter=None, ignore_extra=Fa
         return denoise_chunk(pipeline, schema, chunk)
 
     return _run(model, source, output, transform, delimiter, ignore_extra, progress,
-                float_format=float_format)  # fmt: skip
+                float_format=float_format, encoding=encoding)  # fmt: skip
 
 
 def _run(model, source, output, transform, delimiter, ignore_extra, progress, *,
-         count=None, flag=FLAG, float_format=None, needed_only=False, numbers=()):  # fmt: skip
+         count=None, flag=FLAG, float_format=None, needed_only=False, numbers=(),
+         encoding=None):  # fmt: skip
     """Read ``source`` in chunks, transform them on the engine, write or collect the output."""
     schema = model.schema
-    name, chunks = _chunks(schema, source, delimiter, ignore_extra, needed_only, numbers)
+    name, chunks = _chunks(schema, source, delimiter, ignore_extra, needed_only, numbers,
+                           encoding)  # fmt: skip
     result = TableResult(rows=0)
     collected = []
 
@@ -251,7 +256,8 @@ def _check_rows(result, name):
         raise DataError(f"{name} has a header but no data rows.")
 
 
-def _chunks(schema, source, delimiter, ignore_extra, needed_only=False, numbers=()):
+def _chunks(schema, source, delimiter, ignore_extra, needed_only=False, numbers=(),
+            encoding=None):  # fmt: skip
     """``(name, iterator of DataFrames)`` of a path, a Table or a DataFrame.
 
     With an ``encoded`` schema, a CSV file is read as text (the ``numbers`` columns as
@@ -269,7 +275,7 @@ def _chunks(schema, source, delimiter, ignore_extra, needed_only=False, numbers=
             frame = with_types(frame, schema.arrow_types())
         return name, (frame.iloc[i : i + FRAME_CHUNK] for i in range(0, len(frame), FRAME_CHUNK))
     reader = TableReader(source, delimiter=delimiter, column_types=schema.arrow_types(),
-                         text=schema.encoded, numbers=numbers)  # fmt: skip
+                         text=schema.encoded, numbers=numbers, encoding=encoding)  # fmt: skip
     schema.check_columns(reader.columns, reader.name, allow_extra=ignore_extra)
     if needed_only:
         reader = reader.select([*schema.features, *schema.ids])
