@@ -128,7 +128,10 @@ def test_paths(model, data, tmp_path):
     assert existing.read_text() == "keep me\n"
     assert run("score", model, data, "-o", existing, "--force").exit_code == 0
     assert_error(run("fit", data, "-o", model), 2, "already exists")
-    assert_error(run("score", model, data, "-o", tmp_path / "s.xlsx"), 2, "extension")
+    assert_error(run("score", model, data, "-o", tmp_path / "s.xlsx"), 2, "workbook's extension")
+    workbook = write(tmp_path, "export.xlsx", "PK\x03\x04")
+    for delimiter in [(), ("--delimiter", ";")]:  # never read as text
+        assert_error(run("score", model, workbook, *delimiter), 2, "save the sheet as CSV")
     assert_error(run("score", model, write(tmp_path, "d.dat", "x")), 2, "extension")
     assert_error(run("score", model, data, "-o", tmp_path / "no" / "s.csv"), 2, "directory")
 

@@ -8,6 +8,8 @@ from pathlib import Path
 TEXT_SUFFIXES = {".csv": ",", ".tsv": "\t", ".tab": "\t"}
 PARQUET_SUFFIXES = {".parquet", ".pq"}
 COMPRESSION_SUFFIXES = {".gz": "gzip", ".bz2": "bz2", ".zst": "zstd", ".lz4": "lz4"}
+#: Spreadsheet files, named in their own error (they are not text to give a delimiter for).
+WORKBOOK_SUFFIXES = {".xlsx", ".xlsm", ".xlsb", ".xls", ".ods", ".numbers"}
 #: Bytes of text parsed per chunk (about 30,000 rows of 30 numbers). 8 MiB rather than 16:
 #: text cells and their encoded copies of ~4 chunks in flight (parsed ahead, queued, two
 #: scored) took peak RSS from x1.0 to x1.3 for 10x the rows at 16 MiB, x1.05-1.1 at 8
@@ -67,6 +69,10 @@ def table_format(path, delimiter=None):
     ('csv', ',')
     >>> table_format("data.parquet")
     ('parquet', None)
+    >>> table_format("export.xlsx", ";")
+    Traceback (most recent call last):
+    ...
+    ae_anomaly.tables.formats.UsageProblem: 'export.xlsx' has a spreadsheet workbook's ...
     """
     delimiter = check_delimiter(delimiter)
     if path == STDIO:
@@ -85,10 +91,17 @@ def table_format(path, delimiter=None):
         return "parquet", None
     if suffix in TEXT_SUFFIXES:
         return "csv", delimiter or TEXT_SUFFIXES[suffix]
+    if suffix in WORKBOOK_SUFFIXES:
+        raise UsageProblem(
+            f"{str(path)!r} has a spreadsheet workbook's extension: tables are CSV/TSV or "
+            "Parquet here; save the sheet as CSV (CSV UTF-8 in Excel), or name a .csv or "
+            ".parquet file."
+        )
     if delimiter:
         return "csv", delimiter
     known = ", ".join(sorted([*TEXT_SUFFIXES, *PARQUET_SUFFIXES]))
     raise UsageProblem(
         f"Cannot tell the format of {str(path)!r} from its extension (known: {known}, "
-        "optionally compressed: .gz, .bz2, .zst); pass --delimiter for other text files."
+        f"optionally compressed: {', '.join(COMPRESSION_SUFFIXES)}); pass --delimiter for "
+        "other text files."
     )
