@@ -408,8 +408,16 @@ ODD = ["", "NA", "None", "null", "1O5", "12.3%", "3,14", "é", "-", "inf", "1e30
 def csv_tables(draw):
     """``(fit CSV text, score CSV text, ids of the scored rows, options)``."""
     n_fit, n_score = draw(st.integers(4, 15)), draw(st.integers(1, 6))
-    kinds = draw(st.lists(st.sampled_from(["num", "cat", "date", "bool"]), min_size=1,
-                          max_size=3))  # fmt: skip
+    kinds = draw(st.lists(st.sampled_from(["num", "cat", "date", "bool"] * 3 + ["other"]),
+                          min_size=1, max_size=3))  # fmt: skip
+    # numbers and dates written another way: refused naming the column, never categories
+    other = draw(st.sampled_from([
+        st.floats(0, 1e4, allow_nan=False).map(lambda v: f"${v:,.2f}"),
+        st.floats(0, 200, allow_nan=False).map(lambda v: f"{v:.1f} kg"),
+        st.floats(-1e3, 1e3, allow_nan=False).map(lambda v: f"{v:.2f}".replace(".", ",")),
+        st.dates().map(lambda d: d.strftime("%m/%d/%Y")),
+        st.times().map(lambda t: t.strftime("%H:%M")),
+    ]))  # fmt: skip
 
     def cell(kind):
         base = {
@@ -417,6 +425,7 @@ def csv_tables(draw):
             "cat": st.sampled_from(["red", "NA", "None", "blue", "green"]),
             "date": st.dates().map(lambda d: d.isoformat()),
             "bool": st.sampled_from(["yes", "no", "true", "false"]),
+            "other": other,
         }[kind]
         return st.one_of(base, base, base, base, st.sampled_from(ODD))
 
@@ -460,3 +469,52 @@ def test_acceptance_cli_fit_score_finite_ids_kept_or_one_line_naming_a_column(tm
     scores = out["anomaly_score"].astype(float)
     assert not scores.isna().any()
     assert (np.isfinite(scores) | (out["is_anomaly"] == "1")).all()
+    assert not any(c.startswith("other") for c in columns[1:]), "typed as categories"
+
+
+@st.composite
+def damaged_files(draw):
+    """``(bytes of a CSV file, options)``: a clean table, then what exports do to files."""
+    n = draw(st.integers(5, 30))
+    rng = np.random.default_rng(draw(st.integers(0, 2**16)))
+    frame = pd.DataFrame({"id": [f"r{i}" for i in range(n)], "x": rng.normal(size=n).round(3),
+                          "shop": rng.choice(["Café", "Zoë", "Nord"], n)})  # fmt: skip
+    lines = frame.to_csv(index=False).splitlines()
+    damage = draw(st.sets(st.sampled_from(["trailing", "title", "crlf", "bom", "blank",
+                                           "ragged", "quote", "cp1252", "truncated"])))
+    if "trailing" in damage:
+        lines[1:] = [line + "," for line in lines[1:]]
+    if "ragged" in damage:
+        lines[draw(st.integers(1, n))] += ",9"
+    if "quote" in damage:
+        lines[draw(st.integers(1, n))] += '"'
+    if "blank" in damage:
+        lines.insert(draw(st.integers(1, n)), "")
+    if "title" in damage:
+        lines.insert(0, "Export of 2026-12-07")
+    text = ("\r\n" if "crlf" in damage else "\n").join(lines)
+    text += "" if "truncated" in damage else "\n"
+    data = text.encode("cp1252" if "cp1252" in damage else "utf-8")
+    options = draw(st.sampled_from([[], ["--encoding", "cp1252"]]))
+    return (b"\xef\xbb\xbf" if "bom" in damage else b"") + data, options
+
+
+@settings(max_examples=25, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(damaged_files())
+def test_damaged_files_score_or_fail_in_one_line_naming_the_file(tmp_path, case):
+    """A title line, a delimiter ending each row, another encoding, CRLF, a byte-order
+    mark, blank lines, a ragged row, a stray quote, no last line break: finite scores for
+    every row and the ids as written, or one line naming the file -- never a traceback."""
+    data, options = case
+    path = tmp_path / "export.csv"
+    path.write_bytes(data)
+    result = run("detect", path, "--id-col", "id", "--set", "max_iter=2", *options)
+    assert "Traceback" not in result.output
+    if result.exit_code != 0:
+        line = error_line(result, result.exit_code)
+        assert "export.csv" in line or "column '" in line, line
+        return
+    out = text_frame(result.stdout)
+    assert out["id"].str.fullmatch(r"r\d+").all(), out["id"]
+    assert np.isfinite(out["anomaly_score"].astype(float)).all()

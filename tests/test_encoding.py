@@ -73,3 +73,7 @@ def test_a_wrong_or_unknown_encoding_is_one_line(tmp_path):
                  "is not cp1252 text", "byte 0x81", "check --encoding")  # fmt: skip
     assert_error(run("detect", path, "--encoding", "klingon"), 2,
                  "--encoding: no text encoding named 'klingon'")  # fmt: skip
+    marked = tmp_path / "marked.csv"  # Excel's "CSV UTF-8": a byte-order mark first
+    marked.write_bytes(b"\xef\xbb\xbfid,x\na,1\nb,2\n")
+    assert_error(run("detect", marked, "--encoding", "cp1252"), 1,
+                 "starts with a UTF-8 byte-order mark", "drop --encoding")  # fmt: skip

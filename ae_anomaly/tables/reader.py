@@ -155,6 +155,8 @@ class TableReader:
                     )
                 head = self._read_head_from(self._stdin)
             else:
+                if self.encoding:
+                    self._check_no_utf8_mark()
                 with self._open() as stream:
                     head = self._read_head_from(stream)
         except (OSError, EOFError, zlib.error) as exc:
@@ -164,6 +166,16 @@ class TableReader:
         if head.startswith(codecs.BOM_UTF8):  # Excel's "CSV UTF-8"
             head = head[len(codecs.BOM_UTF8) :]
         return head
+
+    def _check_no_utf8_mark(self):
+        """Refuse another encoding for a file that says it is UTF-8 (a byte-order mark:
+        read as cp1252 it would become part of the first column's name)."""
+        with pa.input_stream(str(self.path), compression="detect") as stream:
+            if stream.read(3) == codecs.BOM_UTF8:
+                raise DataError(
+                    f"{self.name} starts with a UTF-8 byte-order mark: it is UTF-8 text, not "
+                    f"{self.encoding}; drop --encoding."
+                )
 
     def _open(self):
         """The file as a stream of UTF-8 bytes (decompressed, transcoded)."""
