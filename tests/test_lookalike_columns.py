@@ -103,6 +103,21 @@ def test_a_few_cells_with_separators_name_the_marks_that_read_every_cell():
     assert "check decimal and thousands" in typo
 
 
+@pytest.mark.parametrize(
+    ("cells", "then"),
+    [
+        (["1,234.00", "(56.00)", "12.50", "(1,000.00)"] * 5, "and pass thousands=','"),
+        (["1234.00", "56.00-", "12.50"] * 5, "to read them as numbers"),
+    ],
+)
+def test_negatives_in_accounting_style_are_refused_with_the_way_to_write_them(cells, then):
+    message = refusal(cells)
+    assert "holds numbers with negatives in accounting style" in message
+    assert f"write them -56.00, not (56.00) or 56.00-, {then}" in message
+    assert classify_column(pd.Series(["(a)", "(b)", "c"] * 5, name="col"),
+                           ParseOptions()).kind == CATEGORICAL  # fmt: skip
+
+
 def test_dates_in_another_format_are_refused_with_the_format():
     days = pd.Timestamp("2024-01-01") + pd.to_timedelta([0, 45, 45, 80, 13, 13, 100], "D")
     cells = list(days.strftime("%m/%d/%Y"))
@@ -170,12 +185,17 @@ UNITS = st.sampled_from([None, ("$", ""), ("", " €"), ("£", ""), ("", " kg"),
 
 @SETTINGS
 @given(values=st.lists(CENTS, min_size=2, max_size=40), marks=st.sampled_from(NUMBER_MARKS),
-       plain=st.booleans(), unit=UNITS)  # fmt: skip
-def test_written_numbers_are_never_typed_as_categories(values, marks, plain, unit):
+       plain=st.booleans(), unit=UNITS, accounting=st.booleans())  # fmt: skip
+def test_written_numbers_are_never_typed_as_categories(values, marks, plain, unit, accounting):
     """Numbers in any of these writings are numeric, or refused naming the column; the
     marks a refusal names read the very values."""
     decimal, thousands = (".", None) if plain else marks
     cells = [written(v, decimal, thousands) for v in values]
+    if accounting and not unit and any(v < 0 for v in values):  # (56.00), or 56.00-
+        cells = [f"({c[1:]})" if c.startswith("-") else c for c in cells]
+        with pytest.raises(DataError, match="column 'amount'.*(accounting style|not a number)"):
+            classify_column(pd.Series(cells, name="amount"), ParseOptions())
+        return
     if unit:
         cells = [f"{unit[0]}{c}{unit[1]}" if not c.startswith("-") else
                  f"-{unit[0]}{c[1:]}{unit[1]}" for c in cells]  # fmt: skip

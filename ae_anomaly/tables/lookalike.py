@@ -37,6 +37,7 @@ DATE_FORMATS = tuple(
     for time in ("", " %H:%M", " %H:%M:%S", " %I:%M %p", " %I:%M:%S %p")
 ) + ("%H:%M", "%H:%M:%S", "%I:%M %p", "%I:%M:%S %p")  # fmt: skip
 _PROBE = 256
+_ACCOUNTING = re.compile(r"^(?:\(\s*(?P<paren>\d[\d.,' ]*)\s*\)|(?P<trailing>\d[\d.,' ]*?)\s*-)$")
 # A number with an amount's sign, digits and marks, and one unit before or after it.
 _WITH_UNIT = re.compile(
     r"\s*(?P<sign>[+-]?)\s*(?P<pre>[^\w\s.,+-]{1,3})?\s*(?P<number>[+-]?\d(?:[\d.,' ]*\d)?)"
@@ -183,6 +184,16 @@ def refuse_lookalike(series, labels, distinct, counts, options, *, min_fraction)
             "or list the column in {categorical} to encode its values as categories."
         )
 
+    signed, negatives = accounting_negatives(distinct)
+    if negatives.any():  # (56.00) or 56.00-: read with the sign in front, then as below
+        plain = pd.Series(signed).str.fullmatch(options.number_pattern()).to_numpy(bool)
+        marks = None
+        if _share(plain, counts) < fraction:  # and with other marks?
+            marks = marks_advice(signed, counts, options, min_fraction=fraction)
+        if _share(plain, counts) >= fraction or marks:
+            then = f" and {marks}" if marks else " to read them as numbers"
+            refuse("numbers with negatives in accounting style", distinct[negatives],
+                   f"write them -56.00, not (56.00) or 56.00-,{then}")  # fmt: skip
     advice = marks_advice(distinct, counts, options, min_fraction=fraction)
     if advice:
         marks = other_number_marks(distinct, counts, **_marks(options), min_fraction=fraction)
@@ -252,6 +263,23 @@ def _spell_marks(marks, options):
     return spell(*first) + (f" (or {spell(*other)})" if other else "")
 
 
+def accounting_negatives(texts):
+    """``(texts with a sign in front, which were negatives in accounting style)``: a
+    number in parentheses or with a trailing minus, as spreadsheets and ledgers write them.
+
+    Examples
+    --------
+    >>> signed, negative = accounting_negatives(np.array(["(1,200.50)", "35", "7.25-"]))
+    >>> signed.tolist(), negative.tolist()
+    (['-1,200.50', '35', '-7.25'], [True, False, True])
+    """
+    texts = pd.Series(texts, dtype=object).astype(str).str.strip()
+    parts = texts.str.extract(_ACCOUNTING)
+    inner = parts["paren"].fillna(parts["trailing"])
+    negative = inner.notna().to_numpy()
+    return np.where(negative, "-" + inner.fillna(""), texts.to_numpy()), negative
+
+
 def _is_currency(text):
     return all(unicodedata.category(ch) == "Sc" for ch in text)
 
@@ -262,4 +290,5 @@ def _share(fits, weights):
 
 
 __all__ = ["DATE_FORMATS", "NUMBER_MARKS", "date_formats", "number_pattern",
-           "marks_advice", "other_number_marks", "refuse_lookalike", "unit_of"]  # fmt: skip
+           "accounting_negatives", "marks_advice", "other_number_marks", "refuse_lookalike",
+           "unit_of"]  # fmt: skip
