@@ -1,0 +1,158 @@
+"""The refusals of CSV text: rows with other field counts than the header, quotes never
+closed, text that is not in its encoding -- each one line naming the file and the line.
+
+:class:`CsvChecks` is the part of :class:`~ae_anomaly.tables.reader.TableReader` that
+finds and words them (it reads the reader's ``name``, ``path``, ``columns``,
+``delimiter``, ``encoding`` and ``_open``).
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import re
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from .formats import STDIO, DataError, UsageProblem
+from .streams import field_counts
+
+_RAGGED_ROW = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
+_UNCLOSED_QUOTE = re.compile(r"EOF inside string starting at row (\d+)")
+
+
+class CsvChecks:
+    """Checks and error messages of a CSV reader (a mixin of ``TableReader``)."""
+
+    def _check_no_utf8_mark(self):
+        """Refuse another encoding for a file that says it is UTF-8 (a byte-order mark:
+        read as cp1252 it would become part of the first column's name)."""
+        with pa.input_stream(str(self.path), compression="detect") as stream:
+            if stream.read(3) == codecs.BOM_UTF8:
+                raise DataError(
+                    f"{self.name} starts with a UTF-8 byte-order mark: it is UTF-8 text, not "
+                    f"{self.encoding}; drop --encoding."
+                )
+
+    def _check_fields(self, piece, first, lines, expected=None):
+        """Refuse a record of ``piece`` whose field count differs from the header's
+        (``expected``); ``lines``: the line breaks before ``piece``."""
+        expected = len(self.columns) if expected is None else expected
+        newline, delimiter = self._newline(), self.delimiter.encode()
+        if len(delimiter) != 1:  # not a delimiter pandas' C parser reads
+            return
+        starts, counts = field_counts(piece, delimiter, newline)
+        if first and len(counts):
+            starts, counts = starts[1:], counts[1:]  # the header
+        bad = np.flatnonzero(counts != expected)
+        if len(bad):
+            start = int(starts[bad[0]])
+            line = lines + piece.count(newline, 0, start) + 1
+            got = int(counts[bad[0]])
+            why = "an unclosed quote or a wrong delimiter?"
+            if got > expected and (counts[bad[0] : -1] == got).all():  # the last may be cut
+                why = "a delimiter ending every row, or a title line above the header?"
+            raise DataError(
+                f"{self.name}: malformed CSV at line {line}: expected {expected} fields like "
+                f"the header, got {got} ({why})."
+            )
+
+    def _check_index(self, frame, piece, first, lines, expected=None):
+        """Refuse rows with more fields than the header, which pandas reads silently as
+        an index made of their first fields."""
+        if not isinstance(frame.index, pd.RangeIndex):
+            self._check_fields(piece, first, lines, expected)
+            raise DataError(f"{self.name}: malformed CSV: rows have more fields than the header.")
+
+    def _csv_error(self, exc, lines=0, rows=0):
+        """One line for a parser error; ``lines``/``rows`` before the piece parsed."""
+        message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        if isinstance(exc, UnicodeDecodeError):
+            return self._not_text(exc)
+        if isinstance(exc, pd.errors.EmptyDataError):
+            return DataError(f"{self.name} is empty: expected a header line and data rows.")
+        ragged = _RAGGED_ROW.search(message)
+        if ragged:
+            expected, line, got = (int(g) for g in ragged.groups())
+            line += lines
+            return DataError(
+                f"{self.name}: malformed CSV at line {line}: expected {expected} fields like "
+                f"the header, got {got} (an unclosed quote or a wrong delimiter?)."
+            )
+        quote = _UNCLOSED_QUOTE.search(message)
+        if quote:
+            return DataError(
+                f"{self.name}: malformed CSV: a quote opened at line "
+                f"{int(quote.group(1)) + 1 + lines} "
+                "is never closed."
+            )
+        return DataError(f"{self.name}: unreadable CSV ({message}).")
+
+    def _not_text(self, exc):
+        """The error for text that is not in its encoding, naming the first line that is
+        not UTF-8 (the text as transcoded, when the encoding is another)."""
+        if self.encoding:
+            return DataError(
+                f"{self.name} is not {self.encoding} text ({exc.reason}: byte "
+                f"0x{exc.object[exc.start]:02x}); check --encoding."
+            )
+        where = ""
+        if self.path != STDIO:
+            with self._open() as stream, io.BufferedReader(stream) as lines:
+                for number, line in enumerate(lines, start=1):
+                    try:
+                        line.decode("utf-8")
+                    except UnicodeDecodeError as error:
+                        byte = line[error.start]
+                        where = f" (line {number}: byte 0x{byte:02x}, {line[:60]!r})"
+                        break
+        return DataError(
+            f"{self.name} is not UTF-8{where}; pass --encoding, e.g. cp1252 for a Windows "
+            "or Excel export, or save it as UTF-8."
+        )
+
+    def _check_short_rows(self):
+        """Raise on the first row with fewer fields than the header (file paths only)."""
+        if self.path == STDIO:
+            return
+        rows = self._text_rows()
+        expected = len(next(rows, []))
+        for number, row in enumerate(rows, start=2):
+            if row and len(row) < expected:
+                raise DataError(
+                    f"{self.name}: malformed CSV at line {number}: expected {expected} fields "
+                    f"like the header, got {len(row)} (an unclosed quote or a wrong delimiter?)."
+                )
+
+    def _text_rows(self):
+        """The file's rows as lists of strings, through Python's csv module (error paths only)."""
+        with (
+            self._open() as stream,
+            io.TextIOWrapper(stream, encoding="utf-8-sig", errors="replace", newline="") as text,
+        ):
+            yield from csv.reader(text, delimiter=self.delimiter)
+
+
+def codec_of(encoding):
+    """The Python codec named ``encoding``; None for UTF-8 (the text is read as it is).
+
+    Examples
+    --------
+    >>> codec_of("Windows-1252"), codec_of("UTF8"), codec_of(None)
+    ('cp1252', None, None)
+    """
+    if encoding is None:
+        return None
+    try:
+        name = codecs.lookup(encoding).name
+    except LookupError:
+        raise UsageProblem(
+            f"--encoding: no text encoding named {encoding!r} (e.g. utf-8, cp1252, latin-1)."
+        ) from None
+    return None if name in ("utf-8", "utf-8-sig") else name
+
+
+__all__ = ["CsvChecks", "codec_of"]

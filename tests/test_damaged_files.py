@@ -1,0 +1,62 @@
+"""Files as exports damage them: a title line above the header, a delimiter ending every
+row, another encoding, CRLF, a byte-order mark, blank lines, a ragged row, a stray quote,
+no last line break, in any combination (Hypothesis): ``detect`` scores every row with the
+ids as written, or fails in one line naming the file -- never a traceback. It found a
+UTF-8 file with a byte-order mark read under ``--encoding cp1252`` (the mark in the first
+column's name).
+"""
+
+import numpy as np
+import pandas as pd
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from .test_cli_mixed import error_line, run, text_frame
+
+
+@st.composite
+def damaged_files(draw):
+    """``(bytes of a CSV file, options)``: a clean table, then what exports do to files."""
+    n = draw(st.integers(5, 30))
+    rng = np.random.default_rng(draw(st.integers(0, 2**16)))
+    frame = pd.DataFrame({"id": [f"r{i}" for i in range(n)], "x": rng.normal(size=n).round(3),
+                          "shop": rng.choice(["Café", "Zoë", "Nord"], n)})  # fmt: skip
+    lines = frame.to_csv(index=False).splitlines()
+    damage = draw(st.sets(st.sampled_from(["trailing", "title", "crlf", "bom", "blank",
+                                           "ragged", "quote", "cp1252", "truncated"])))
+    if "trailing" in damage:
+        lines[1:] = [line + "," for line in lines[1:]]
+    if "ragged" in damage:
+        lines[draw(st.integers(1, n))] += ",9"
+    if "quote" in damage:
+        lines[draw(st.integers(1, n))] += '"'
+    if "blank" in damage:
+        lines.insert(draw(st.integers(1, n)), "")
+    if "title" in damage:
+        lines.insert(0, "Export of 2026-12-07")
+    text = ("\r\n" if "crlf" in damage else "\n").join(lines)
+    text += "" if "truncated" in damage else "\n"
+    data = text.encode("cp1252" if "cp1252" in damage else "utf-8")
+    options = draw(st.sampled_from([[], ["--encoding", "cp1252"]]))
+    return (b"\xef\xbb\xbf" if "bom" in damage else b"") + data, options
+
+
+@settings(max_examples=25, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(damaged_files())
+def test_damaged_files_score_or_fail_in_one_line_naming_the_file(tmp_path, case):
+    """A title line, a delimiter ending each row, another encoding, CRLF, a byte-order
+    mark, blank lines, a ragged row, a stray quote, no last line break: finite scores for
+    every row and the ids as written, or one line naming the file -- never a traceback."""
+    data, options = case
+    path = tmp_path / "export.csv"
+    path.write_bytes(data)
+    result = run("detect", path, "--id-col", "id", "--set", "max_iter=2", *options)
+    assert "Traceback" not in result.output
+    if result.exit_code != 0:
+        line = error_line(result, result.exit_code)
+        assert "export.csv" in line or "column '" in line, line
+        return
+    out = text_frame(result.stdout)
+    assert out["id"].str.fullmatch(r"r\d+").all(), out["id"]
+    assert np.isfinite(out["anomaly_score"].astype(float)).all()
