@@ -73,10 +73,15 @@ def _decimals(values, most=12):
     """
     if not len(values):
         return None
-    for places in range(most + 1):
-        if np.allclose(np.round(values, places), values, rtol=1e-14, atol=0):
-            return places
-    return None
+
+    def fits(part, places):
+        return np.allclose(np.round(part, places), part, rtol=1e-14, atol=0)
+
+    probe = values[:1024]  # the fewest places the first values need: then all the values
+    first = next((p for p in range(most + 1) if fits(probe, p)), None)
+    if first is None:
+        return None
+    return next((p for p in range(first, most + 1) if fits(values, p)), None)
 
 
 def plain_number_columns(pipeline):
