@@ -15,6 +15,7 @@ The recognisers take the distinct texts of a column and how many rows hold each
 
 from __future__ import annotations
 
+import collections
 import re
 import unicodedata
 
@@ -111,10 +112,13 @@ def unit_of(texts, weights, *, min_fraction):
         units.append(unit)
         numbers.append(match["sign"] + match["number"] if unit else None)
     weights = np.asarray(weights, dtype=float)
-    known = [u for u in units if u is not None]
-    if not known:
+    rows = collections.Counter()
+    for found, weight in zip(units, weights, strict=True):
+        if found is not None:
+            rows[found] += weight
+    if not rows:
         return None
-    unit = max(set(known), key=lambda u: weights[[v == u for v in units]].sum())
+    unit = rows.most_common(1)[0][0]
     fits = np.array([u == unit for u in units])
     if _share(fits, weights) < min_fraction:
         return None
