@@ -191,19 +191,17 @@ def refuse_lookalike(series, labels, distinct, counts, options, *, min_fraction)
     signed, negatives = accounting_negatives(distinct)
     if negatives.any():  # (56.00) or 56.00-: read with the sign in front, then as below
         plain = pd.Series(signed).str.fullmatch(options.number_pattern()).to_numpy(bool)
-        marks = None
-        if _share(plain, counts) < fraction:  # and with other marks?
-            marks = marks_advice(signed, counts, options, min_fraction=fraction)
-        if _share(plain, counts) >= fraction or marks:
+        read = _share(plain, counts) >= fraction
+        marks = None if read else marks_advice(signed, counts, options, min_fraction=fraction)
+        if read or marks:
             then = f" and {marks}" if marks else " to read them as numbers"
             refuse("numbers with negatives in accounting style", distinct[negatives],
                    f"write them -56.00, not (56.00) or 56.00-,{then}")  # fmt: skip
-    advice = marks_advice(distinct, counts, options, min_fraction=fraction)
-    if advice:
-        marks = other_number_marks(distinct, counts, **_marks(options), min_fraction=fraction)
+    marks = other_number_marks(distinct, counts, **_marks(options), min_fraction=fraction)
+    if marks:
         fits = distinct[np.array(pd.Series(distinct).str.strip().str.fullmatch(
             number_pattern(*marks[0])), dtype=bool)]  # fmt: skip
-        refuse("numbers written another way", fits, advice)
+        refuse("numbers written another way", fits, _advice(marks, options))
     found = unit_of(distinct, counts, min_fraction=fraction)
     if found:
         unit, numbers = found
@@ -240,8 +238,10 @@ def marks_advice(texts, weights, options, *, min_fraction):
     'pass {thousands=,} to read them as numbers'
     """
     marks = other_number_marks(texts, weights, **_marks(options), min_fraction=min_fraction)
-    if not marks:
-        return None
+    return _advice(marks, options) if marks else None
+
+
+def _advice(marks, options):
     advice = f"pass {_spell_marks(marks, options)} to read them as numbers"
     if (options.decimal, options.thousands) != NUMBER_MARKS[0]:
         advice += " (the marks hold for every column of the table)"

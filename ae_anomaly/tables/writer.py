@@ -263,7 +263,8 @@ class TableWriter:
     """Write DataFrames chunk by chunk to CSV/TSV/Parquet (by extension) or to stdout.
 
     Use as a context manager: the file appears, complete, only when the block exits
-    without an error.
+    without an error. CSV/TSV cells are text: byte strings (UTF-8) and durations are
+    written as text, lists and records refused (:func:`check_columns`).
 
     Examples
     --------
@@ -365,7 +366,6 @@ def check_columns(frame, path=None, *, delimiter=None):
 
     Examples
     --------
-    >>> import pandas as pd
     >>> check_columns(pd.DataFrame({"tags": [[1, 2]]}), "out.csv")
     Traceback (most recent call last):
     ...
