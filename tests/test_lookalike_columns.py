@@ -7,6 +7,7 @@ refused now, with the option that reads them; so is a text column whose values a
 seen once. Codes (``Q1``, ``12A``) and names with repeats stay categories.
 """
 
+import ast
 import json
 
 import numpy as np
@@ -84,6 +85,11 @@ def test_numbers_with_a_unit_are_refused_not_one_category_each(cells, needle):
         (".", ",", "thousands=','"),
         (",", ".", "decimal=',' and thousands='.'"),
         (".", "'", "thousands=\"'\""),
+        (".", " ", "thousands=' '"),
+        (",", " ", "decimal=',' and thousands=' '"),
+        # the no-break spaces of French-style exports, spelled so they can be seen
+        (",", "\u00a0", "decimal=',' and thousands='\\xa0'"),
+        (".", "\u202f", "thousands='\\u202f'"),
     ],
 )
 def test_numbers_written_with_other_marks_name_the_marks(decimal, thousands, advice):
@@ -91,6 +97,16 @@ def test_numbers_written_with_other_marks_name_the_marks(decimal, thousands, adv
     message = refusal(cells)
     assert f"pass {advice} to read them as numbers" in message
     values = parse_numbers(pd.Series(cells), ParseOptions(decimal=decimal, thousands=thousands))
+    np.testing.assert_array_equal(values[0], AMOUNTS)
+
+
+def test_amounts_grouped_by_no_break_spaces_with_a_unit_name_unit_and_marks():
+    cells = [written(v, ",", "\u00a0") + "\u00a0€" for v in AMOUNTS]  # 1 234,50 €
+    message = refusal(cells)
+    assert "numbers with a unit, '€'" in message
+    assert "decimal=',' and thousands='\\xa0'" in message
+    stripped = [c.replace("€", "").strip() for c in cells]
+    values = parse_numbers(pd.Series(stripped), ParseOptions(decimal=",", thousands="\xa0"))
     np.testing.assert_array_equal(values[0], AMOUNTS)
 
 
@@ -213,7 +229,7 @@ def test_written_numbers_are_never_typed_as_categories(values, marks, plain, uni
             options = {"decimal": ".", "thousands": None}
             for part in first.split(" and "):
                 key, value = part.split("=", 1)
-                options[key] = value[1:-1]
+                options[key] = ast.literal_eval(value)
             parsed, bad, _ = parse_numbers(series, ParseOptions(**options))
             alternative = " (or " in message
             assert alternative or (not bad.any() and parsed.tolist() == values)
@@ -263,6 +279,28 @@ def test_cli_refuses_a_currency_column_and_reads_it_once_stripped(tmp_path):
     ok(run("fit", path, "-o", tmp_path / "m.skops", "--thousands", ",", "--set", "max_iter=2"))
     info = json.loads(ok(run("info", tmp_path / "m.skops", "--json")).stdout)
     assert info["schema"]["features"]["amount"] == "numeric"
+
+
+@pytest.mark.parametrize("blank", ["\u00a0", "\u202f"])
+def test_cli_spells_a_no_break_space_so_the_advice_can_be_typed(tmp_path, blank):
+    """A no-break space printed as itself looks like a space, and --thousands ' ' would
+    not read the cells: the advice spells it as a code point, which the option reads."""
+    rng = np.random.default_rng(2)
+    frame = pd.DataFrame({"x": rng.normal(size=120).round(3),
+                          "amount": rng.integers(1000, 90000, 120)})  # fmt: skip
+    path = tmp_path / "export.csv"
+    frame.assign(amount=[f"{v:,}".replace(",", blank) for v in frame.amount]).to_csv(
+        path, index=False
+    )
+    line = error_line(run("fit", path, "-o", tmp_path / "m.skops", "--set", "max_iter=2"))
+    spelled = f"\\u{ord(blank):04x}"
+    assert "column 'amount' holds numbers written another way" in line
+    assert f"pass --thousands '{spelled}' (or --decimal ','" in line
+    for typed in (spelled, "nbsp") if blank == "\u00a0" else (spelled,):
+        ok(run("fit", path, "-o", tmp_path / "m.skops", "--force", "--thousands", typed,
+               "--set", "max_iter=2"))  # fmt: skip
+        info = json.loads(ok(run("info", tmp_path / "m.skops", "--json")).stdout)
+        assert info["schema"]["features"]["amount"] == "numeric"
 
 
 def test_cli_names_the_date_format_and_following_it_works(tmp_path):

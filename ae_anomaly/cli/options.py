@@ -13,6 +13,8 @@ from pathlib import Path
 
 import click
 
+from ..tables.formats import escape_char, unescape_char
+
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 #: ``--model`` of ``fit`` and ``detect`` when none is named: the best detector of the family
 #: on ADBench's cross-dataset figure (benchmarks/results/adbench.md).
@@ -159,13 +161,21 @@ def _na_values(ctx, param, values):
     return list(values)
 
 
+def _char(ctx, param, value):
+    """A mark typed as itself or by name: 'space', 'nbsp', '\\u202f' (see ``unescape_char``)."""
+    return unescape_char(value)
+
+
 def typing_options(command):
     """How ``fit``/``detect`` read the cells of a mixed table (stored with the model)."""
     return _apply(command, [
         click.option("--decimal", default=".", show_default=True, metavar="CHAR",
+                     callback=_char,
                      help="Decimal mark of numbers written as text (',' reads 3,14)."),
-        click.option("--thousands", metavar="CHAR",
-                     help="Thousands separator (',' reads 15,900; groups of 3 digits only)."),
+        click.option("--thousands", metavar="CHAR", callback=_char,
+                     help="Thousands separator (',' reads 15,900; groups of 3 digits only; "
+                     "'space', or 'nbsp' and '\\u202f' for the no-break spaces of "
+                     "French-style exports)."),
         click.option("--coerce", is_flag=True,
                      help="Read cells that do not fit their column's type (a typo such as "
                      "1O5 in a numeric column) as missing, with a warning, instead of failing."),
@@ -217,7 +227,7 @@ _PLAIN_VALUE = re.compile(r"[\w.=-]*\w[\w.=-]*")  # not a lone mark: "--thousand
 
 
 def spell_flag(name, value):
-    """``threshold`` -> ``--threshold``; ``impute='median'`` -> ``--impute median``;
+    r"""``threshold`` -> ``--threshold``; ``impute='median'`` -> ``--impute median``;
     ``keep_default_na=False`` -> ``--no-keep-default-na``.
 
     Examples
@@ -226,14 +236,16 @@ def spell_flag(name, value):
     ('--no-keep-default-na', '--coerce')
     >>> spell_flag("decimal", ","), spell_flag("thousands", "."), spell_flag("impute", "median")
     ("--decimal ','", "--thousands '.'", '--impute median')
-    >>> spell_flag("date_format", "%d %b %Y")
-    "--date-format '%d %b %Y'"
+    >>> spell_flag("date_format", "%d %b %Y"), spell_flag("thousands", "\u202f")
+    ("--date-format '%d %b %Y'", "--thousands '\\u202f'")
     """
     flag = FLAGS.get(name, "--" + name.replace("_", "-"))
     if value == "False" and flag.startswith("--"):
         return "--no-" + flag[2:]
     if value in (None, "True"):
         return flag
+    if not value.isprintable():  # a no-break space: invisible, and not a space
+        return f"{flag} '{escape_char(value)}'"
     return f"{flag} {value if _PLAIN_VALUE.fullmatch(value) else _quoted(value)}"
 
 

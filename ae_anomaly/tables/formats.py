@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 #: Delimiter of each delimited-text extension; a compression suffix may follow (.csv.gz).
@@ -30,8 +31,40 @@ class OutputError(DataError):
     """The output cannot be written (disk full, read-only, I/O error): exit status 1."""
 
 
-#: What a user may type for a delimiter that a shell makes hard to type.
-_ESCAPES = {"\\t": "\t", "tab": "\t", "\\|": "|", "space": " "}
+#: What a user may type for a character that a shell makes hard to type or to see.
+_ESCAPES = {"\\t": "\t", "tab": "\t", "\\|": "|", "space": " ", "nbsp": "\u00a0"}
+_CODE_POINT = re.compile(r"\\(?:u([0-9a-fA-F]{4})|x([0-9a-fA-F]{2}))")
+
+
+def unescape_char(text):
+    r"""A character typed on a command line: ``\t``, ``tab``, ``space``, ``nbsp`` or a code
+    point written ``\u00a0`` / ``\xa0`` become the character; other text is kept.
+
+    Examples
+    --------
+    >>> unescape_char("\\u202f") == "\u202f", unescape_char("nbsp") == "\xa0"
+    (True, True)
+    >>> unescape_char(";")
+    ';'
+    """
+    if text is None:
+        return None
+    point = _CODE_POINT.fullmatch(text)
+    return chr(int(point[1] or point[2], 16)) if point else _ESCAPES.get(text, text)
+
+
+def escape_char(text):
+    r"""``text`` with each character :func:`unescape_char` would need written as its code
+    point (``\u00a0``): the invisible and the blank other than a space.
+
+    Examples
+    --------
+    >>> escape_char("\xa0"), escape_char(",")
+    ('\\u00a0', ',')
+    """
+    return "".join(
+        c if c.isprintable() else "\\t" if c == "\t" else f"\\u{ord(c):04x}" for c in text
+    )
 
 
 def check_delimiter(delimiter):
@@ -48,7 +81,7 @@ def check_delimiter(delimiter):
     """
     if delimiter is None:
         return None
-    delimiter = _ESCAPES.get(delimiter, delimiter)
+    delimiter = unescape_char(delimiter)
     if len(delimiter) != 1:
         raise UsageProblem(f"--delimiter must be one character, got {delimiter!r}.")
     if delimiter in '"\r\n':

@@ -24,8 +24,14 @@ import pandas as pd
 
 from .errors import TableError, cell_repr, escape
 
+#: Blanks written between groups of digits: a space, and the no-break spaces that French
+#: and other locales' spreadsheets write (``1\u202f234,50``), which look like a space.
+_BLANKS = (" ", "\u00a0", "\u202f")
 #: ``(decimal, thousands)`` marks tried on a column that does not read as numbers.
-NUMBER_MARKS = ((".", None), (",", None), (".", ","), (",", "."), (",", " "), (".", "'"))
+NUMBER_MARKS = (
+    (".", None), (",", None), (".", ","), (",", "."),
+    *((decimal, blank) for blank in _BLANKS for decimal in ".,"), (".", "'"),
+)  # fmt: skip
 #: Date formats tried on a column that does not read as ISO 8601 dates, and times of day
 #: (read as on 1900-01-01: their seconds since 1970 order them).
 DATE_FORMATS = tuple(
@@ -38,10 +44,13 @@ DATE_FORMATS = tuple(
     for time in ("", " %H:%M", " %H:%M:%S", " %I:%M %p", " %I:%M:%S %p")
 ) + ("%H:%M", "%H:%M:%S", "%I:%M %p", "%I:%M:%S %p")  # fmt: skip
 _PROBE = 256
-_ACCOUNTING = re.compile(r"^(?:\(\s*(?P<paren>\d[\d.,' ]*)\s*\)|(?P<trailing>\d[\d.,' ]*?)\s*-)$")
+_ACCOUNTING = re.compile(
+    r"^(?:\(\s*(?P<paren>\d[\d.,' \u00a0\u202f]*)\s*\)|(?P<trailing>\d[\d.,' \u00a0\u202f]*?)\s*-)$"
+)
 # A number with an amount's sign, digits and marks, and one unit before or after it.
 _WITH_UNIT = re.compile(
-    r"\s*(?P<sign>[+-]?)\s*(?P<pre>[^\w\s.,+-]{1,3})?\s*(?P<number>[+-]?\d(?:[\d.,' ]*\d)?)"
+    r"\s*(?P<sign>[+-]?)\s*(?P<pre>[^\w\s.,+-]{1,3})?\s*"
+    r"(?P<number>[+-]?\d(?:[\d.,' \u00a0\u202f]*\d)?)"
     r"(?P<post>\s*[^\w\s.,'%+-]{1,3}|\s+[^\W\d_]{1,8}(?:/[^\W\d_]{1,3})?)?\s*"
 )
 
@@ -70,7 +79,7 @@ def other_number_marks(texts, weights, *, decimal, thousands, min_fraction):
     Examples
     --------
     >>> other_number_marks(["0,25", "1,5"], [3, 1], decimal=".", thousands=None,
-    ...                    min_fraction=0.9)
+    ...                    min_fraction=0.9)[:3]
     [(',', None), (',', '.'), (',', ' ')]
     """
     texts = pd.Series(texts, dtype=object).astype(str).str.strip()
