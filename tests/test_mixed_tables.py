@@ -109,8 +109,37 @@ def test_case2_coerce_warns_and_reads_the_cells_as_missing():
         encoded = encoder.fit_transform(frame)
     median = np.median([float(v) for i, v in enumerate(values) if i not in (4, 9)])
     assert encoded[4, 0] == encoded[9, 0] == pytest.approx(median)
-    with pytest.warns(CoercedValueWarning), pytest.raises(DataError, match="missing value"):
+    with pytest.warns(CoercedValueWarning), pytest.raises(DataError, match="missing value") as info:
         TableEncoder(coerce=True).fit(frame)  # coerced cells still need impute
+    message = str(info.value)  # '1O5' is not an NA string: no advice about NA strings
+    assert "'1O5' (read as missing by coerce=True)" in message
+    assert "keep_default_na" not in message and "impute='median'" in message
+
+
+@pytest.mark.parametrize(
+    ("cell", "note"),
+    [
+        ("\u22121.5", "its '−' is U+2212 MINUS SIGN, not '-'"),
+        ("12\u20133", "its '–' is U+2013 EN DASH, not '-'"),
+        ("\uff11\uff12", "its '１' is U+FF11 FULLWIDTH DIGIT ONE, not '1'"),
+        ("1\u00a0234", "its '\\xa0' is U+00A0 NO-BREAK SPACE, not ' '"),
+    ],
+)
+def test_case2_a_typo_that_looks_like_a_number_names_the_odd_character(cell, note):
+    """'−1.5' (a Unicode minus) printed as itself looks like a number: the message names
+    the character that is not what it looks like, at fit and at score time."""
+    values = numbers_as_text(40)
+    values[6] = cell
+    with pytest.raises(DataError, match=r"row 6: .* is not a number") as info:
+        TableEncoder().fit(pd.DataFrame({"x": values}))
+    assert f"({note})" in str(info.value)
+    encoder = TableEncoder().fit(pd.DataFrame({"x": numbers_as_text(40)}))
+    with pytest.raises(DataError, match="is not a number") as info:
+        encoder.transform(pd.DataFrame({"x": ["1.5", cell]}))
+    assert f"({note})" in str(info.value)
+    typo = pd.DataFrame({"x": [*numbers_as_text(20), "1O5"]})
+    with pytest.raises(DataError, match=r"row 20: '1O5' is not a number;"):  # no note
+        TableEncoder().fit(typo)
 
 
 def test_case2_decimal_commas_are_numbers():

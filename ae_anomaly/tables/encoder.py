@@ -39,6 +39,7 @@ from .typing import (
     check_cells,
     classify_columns,
     epoch_seconds,
+    missing_mask,
     parse_booleans,
     parse_datetimes,
     parse_numbers,
@@ -446,6 +447,9 @@ class TableEncoder(TransformerMixin, BaseEstimator):
                     f"; if {what} is a value, not a missing one, pass {{keep_default_na=False}} "
                     "or set {na_values}"
                 )
+                if not missing_mask(series.iloc[[first]], self._options()).any():
+                    what += " (read as missing by {coerce=True})"
+                    hint = ""
             raise TableError(
                 f"missing value {what} in column {escape(repr(series.name))} at row "
                 f"{escape(cell_repr(series.index[first]))} ({int(missing.sum())} missing){hint}; "

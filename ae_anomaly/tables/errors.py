@@ -9,6 +9,7 @@ way, :meth:`Phrased.rephrase` with any spelling (the CLI passes its flags).
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from .formats import DataError, UsageProblem
 
@@ -32,6 +33,29 @@ def cell_repr(value):
     import numpy as np  # here: the command line's --help imports this module, not NumPy
 
     return repr(value.item() if isinstance(value, np.generic) else value)
+
+
+def lookalike_note(text):
+    """`` (its '−' is U+2212 MINUS SIGN, not '-')`` for the first character of a cell that
+    passes for an ASCII one and is not (a Unicode minus or dash, a no-break space, a
+    full-width digit), else ``""``: the cell's ``repr`` alone shows nothing wrong.
+
+    Examples
+    --------
+    >>> lookalike_note("\u22121.5")
+    " (its '−' is U+2212 MINUS SIGN, not '-')"
+    >>> lookalike_note("1O5")
+    ''
+    """
+    for char in str(text):
+        if char.isascii():
+            continue
+        category = unicodedata.category(char)
+        plain = "-" if category == "Pd" or char == "\u2212" else unicodedata.normalize("NFKC", char)
+        if len(plain) == 1 and plain.isascii():
+            name = unicodedata.name(char, "")
+            return f" (its {char!r} is U+{ord(char):04X} {name}, not {plain!r})"
+    return ""
 
 
 def literal(value):
@@ -105,4 +129,5 @@ class TableError(Phrased, DataError):
     """
 
 
-__all__ = ["ParameterError", "Phrased", "TableError", "cell_repr", "escape", "literal", "render"]
+__all__ = ["ParameterError", "Phrased", "TableError", "cell_repr", "escape", "literal",
+           "lookalike_note", "render"]  # fmt: skip

@@ -64,12 +64,15 @@ def number_pattern(decimal=".", thousands=None):
     True
     >>> bool(number_pattern(".", ",").fullmatch("12,34"))  # groups of 3 digits only
     False
+    >>> bool(number_pattern().fullmatch("\uff11\uff12"))  # full-width digits: not a number
+    False
     """
     d = re.escape(decimal)
     digits = r"\d+"
     if thousands is not None:
         digits = rf"(?:\d{{1,3}}(?:{re.escape(thousands)}\d{{3}})+|\d+)"
-    return re.compile(rf"[+-]?(?:{digits}(?:{d}\d*)?|{d}\d+)(?:[eE][+-]?\d+)?")
+    # ASCII digits only: \d matches '１' (full-width) or '٣', which no number parser reads
+    return re.compile(rf"[+-]?(?:{digits}(?:{d}\d*)?|{d}\d+)(?:[eE][+-]?\d+)?", re.ASCII)
 
 
 def other_number_marks(texts, weights, *, decimal, thousands, min_fraction):

@@ -49,7 +49,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .errors import TableError, cell_repr, escape
+from .errors import TableError, cell_repr, escape, lookalike_note
 from .lookalike import marks_advice, number_pattern, refuse_lookalike
 
 NUMERIC, CATEGORICAL, BOOLEAN, DATETIME = "numeric", "categorical", "boolean", "datetime"
@@ -65,7 +65,7 @@ MIN_TYPED_FRACTION = 0.9
 TRUE_WORDS, FALSE_WORDS = frozenset({"true", "yes"}), frozenset({"false", "no"})
 _SPECIAL_NUMBERS = re.compile(r"[+-]?(inf|infinity|nan)", re.IGNORECASE)
 _ISO_DATE = re.compile(
-    r"\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}(:?\d{2})?)?"
+    r"\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}(:?\d{2})?)?", re.ASCII
 )
 _EPOCH = pd.Timestamp("1970-01-01", tz="UTC")
 
@@ -376,7 +376,8 @@ def check_cells(series, bad, kind, options, *, values=None, fitting=True):
         return values
     name, n_bad = series.name, int(bad.sum())
     first = int(np.flatnonzero(bad)[0])
-    where = f"row {cell_repr(series.index[first])}: {cell_repr(series.iloc[first])}"
+    cell = series.iloc[first]
+    where = f"row {cell_repr(series.index[first])}: {cell_repr(cell)}{lookalike_note(cell)}"
     others = f" and {n_bad - 1} more" if n_bad > 1 else ""
     what = {NUMERIC: "a number", BOOLEAN: "true/false", DATETIME: "a date"}[kind]
     if options.coerce:
