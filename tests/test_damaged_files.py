@@ -60,3 +60,32 @@ def test_damaged_files_score_or_fail_in_one_line_naming_the_file(tmp_path, case)
     out = text_frame(result.stdout)
     assert out["id"].str.fullmatch(r"r\d+").all(), out["id"]
     assert np.isfinite(out["anomaly_score"].astype(float)).all()
+
+
+def test_a_missing_header_line_is_warned_about_once(tmp_path):
+    """A file of numbers written without its header line: pandas takes the first row for
+    the column names and drops it. A header of numbers that are not all whole (names
+    such as 0, 1, 2 or years are common) is warned about, once per command."""
+    import warnings
+
+    from ae_anomaly.tables.api import read_table
+    from ae_anomaly.tables.csvchecks import HeaderWarning
+
+    frame = pd.DataFrame(np.random.default_rng(0).normal(size=(40, 3)).round(3))
+    path = tmp_path / "numbers.csv"
+    frame.to_csv(path, index=False, header=False)
+    result = run("detect", path, "--set", "max_iter=2")
+    assert result.exit_code == 0, result.output
+    warned = [line for line in result.stderr.splitlines() if "is all numbers" in line]
+    assert len(warned) == 1 and "numbers.csv: the header line" in warned[0]
+    assert "add one" in warned[0]
+    assert len(text_frame(result.stdout)) == 39  # the first row became the names
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        read_table(path)
+    assert [w.category for w in caught] == [HeaderWarning]
+
+    for header in (True, ["0", "1", "2"], ["1990", "2000", "2010"]):  # names, whole numbers
+        frame.to_csv(path, index=False, header=header)
+        result = run("detect", path, "--set", "max_iter=2")
+        assert result.exit_code == 0 and "is all numbers" not in result.stderr

@@ -12,6 +12,7 @@ import codecs
 import csv
 import io
 import re
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -22,6 +23,11 @@ from .streams import field_counts
 
 _RAGGED_ROW = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
 _UNCLOSED_QUOTE = re.compile(r"EOF inside string starting at row (\d+)")
+_NUMBER = re.compile(r"\s*[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?\s*")
+
+
+class HeaderWarning(UserWarning):
+    """The header line of a CSV file looks like a row of data."""
 
 
 class CsvChecks:
@@ -36,6 +42,21 @@ class CsvChecks:
                     f"{self.name} starts with a UTF-8 byte-order mark: it is UTF-8 text, not "
                     f"{self.encoding}; drop --encoding."
                 )
+
+    def _check_header(self, names):
+        """Warn when every name of the header is a number and one at least is not a whole
+        number (``0.126,-1.5,3``): a data row, the file's header line missing, which
+        pandas would take for the names (and lose the row). Whole numbers (``0,1,2``,
+        years) are names often enough to pass."""
+        if all(_NUMBER.fullmatch(n) for n in names) and not all(n.strip().isdigit() for n in names):
+            shown = self.delimiter.join(names)
+            warnings.warn(
+                f"{self.name}: the header line {shown[:80]!r} is all numbers, like a data "
+                "row; if the file has no header line, add one: its first row is being "
+                "read as the column names.",
+                HeaderWarning,
+                stacklevel=2,
+            )
 
     def _check_fields(self, piece, first, lines, expected=None):
         """Refuse a record of ``piece`` whose field count differs from the header's

@@ -248,6 +248,8 @@ class TableReader(CsvChecks):
                 "needs one."
             )
         self._check_usecols(names)
+        if self.usecols is None:  # not again for a selection of its columns
+            self._check_header(names)
         duplicated = sorted(n for n, k in collections.Counter(names).items() if k > 1)
         if duplicated:
             raise DataError(f"{self.name}: duplicated column name(s) {_names(duplicated)}.")
