@@ -59,6 +59,20 @@ def test_non_numeric_dataframe_columns_are_named(X):
     assert np.isfinite(scores).all()
 
 
+def test_complex_input_is_refused_in_one_line_naming_the_column(X):
+    """scikit-learn's message prints the whole array after its first line."""
+    frame = pd.DataFrame(X, columns=["a", "b", "c", "d"]).assign(z=X[:, 0] + 1j)
+    for data, where in [(frame, "column(s) 'z' (complex128)"), (X + 1j, "X (complex128)")]:
+        with pytest.raises(ValueError) as info:
+            Autoencoder(**FAST).fit(data)
+        message = str(info.value)
+        assert "\n" not in message and len(message) < 300
+        assert message.startswith(f"Complex data not supported: {where}.")
+    fitted = Autoencoder(**FAST).fit(X)
+    with pytest.raises(ValueError, match=r"^Complex data not supported: X \(complex128\)"):
+        fitted.score_samples(X + 1j)
+
+
 def test_non_numeric_cell_in_an_array_gives_row_and_column(X):
     cells = X.astype(object)
     cells[4, 1] = "n/a"

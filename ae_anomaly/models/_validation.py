@@ -73,6 +73,7 @@ def resolve_device(device):
 
 def validate_rows(estimator, X, *, reset):
     """``validate_data`` as float64 plus messages that name the offending column, row, value."""
+    _reject_complex(X)
     _reject_non_numeric_columns(X)
     try:
         rows = validate_data(estimator, X, reset=reset, dtype=np.float64, ensure_all_finite=False)
@@ -154,6 +155,20 @@ def row_label(X, row):
 def _column_name(estimator, col):
     names = getattr(estimator, "feature_names_in_", None)
     return f"column {names[col]!r}" if names is not None else f"column {col}"
+
+
+def _reject_complex(X):
+    """One line for complex input (scikit-learn's own message prints the whole array)."""
+    if isinstance(X, pd.DataFrame):
+        where = [f"{c!r} ({d})" for c, d in X.dtypes.items() if pd.api.types.is_complex_dtype(d)]
+        where = f"column(s) {', '.join(where)}" if where else None
+    else:
+        where = f"X ({np.asarray(X).dtype})" if np.iscomplexobj(X) else None
+    if where:  # the words scikit-learn's estimator checks look for, then ours
+        raise ValueError(
+            f"Complex data not supported: {where}. Autoencoders need real numbers; give the "
+            "real and imaginary parts (or the modulus) as columns of their own."
+        )
 
 
 def _reject_non_numeric_columns(X):
