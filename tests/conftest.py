@@ -1,9 +1,17 @@
 """Shared fixtures: small offline data and the path to ../shared (skipped when absent)."""
 
+import os
 from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import settings
+
+# CI draws the same Hypothesis examples on every run (a red build is a change, not a new
+# random draw); a developer's run draws new ones. `.ci/run` sets the profile.
+settings.register_profile("ci", derandomize=True, print_blob=True)
+_PROFILE = "ci" if os.environ.get("CI") else "default"
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", _PROFILE))
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 
