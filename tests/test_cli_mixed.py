@@ -125,6 +125,35 @@ def test_score_time_errors_name_only_what_score_takes_or_fitting_again(table, tm
         assert set(re.findall(r"--[a-z-]+", advice)) <= takes, line
 
 
+def test_a_table_exported_with_other_settings_is_named_at_score_time(table, tmp_path):
+    """The same table exported with decimal commas or US dates fails on every row when
+    scored: the error says how the cells read and which fit option reads them (--coerce
+    would make every cell missing), and fitting with that option scores the export."""
+    frame, path = table
+    model = fit(path)
+    export = frame.astype(str)
+    for column in ("x1", "x2", "x3"):  # the marks hold for the whole table
+        export[column] = [f"{v:.4f}".replace(".", ",") for v in frame[column]]
+    (tmp_path / "comma").mkdir()  # fit() saves next to its table
+    export.to_csv(tmp_path / "comma" / "comma.csv", index=False, sep=";")
+    line = error_line(run("score", model, tmp_path / "comma" / "comma.csv", "--delimiter", ";"))
+    assert "column 'x1' is numeric but row 1:" in line
+    assert "the cells read as numbers with decimal mark ','" in line
+    assert line.endswith("or fit the model again with --decimal ','.") and "--coerce" not in line
+    refit = fit(tmp_path / "comma" / "comma.csv", "--delimiter", ";", "--decimal", ",")
+    ok(run("score", refit, tmp_path / "comma" / "comma.csv", "--delimiter", ";"))
+
+    export = frame.astype(str)
+    export["day"] = pd.to_datetime(frame["day"]).dt.strftime("%m/%d/%Y")
+    (tmp_path / "us").mkdir()
+    export.to_csv(tmp_path / "us" / "us.csv", index=False)
+    line = error_line(run("score", model, tmp_path / "us" / "us.csv"))
+    assert "the cells read as dates written %m/%d/%Y" in line
+    assert line.endswith("or fit the model again with --date-format '%m/%d/%Y'.")
+    refit = fit(tmp_path / "us" / "us.csv", "--date-format", "%m/%d/%Y")
+    ok(run("score", refit, tmp_path / "us" / "us.csv"))
+
+
 def test_case2_decimal_commas_thousands_and_percentages(tmp_path):
     rng = np.random.default_rng(0)
     values = rng.normal(100, 10, size=60)

@@ -253,6 +253,45 @@ def marks_advice(texts, weights, options, *, min_fraction):
     return _advice(marks, options) if marks else None
 
 
+def refit_advice(texts, kind, options):
+    """For cells a fitted model's typing does not read, how other marks or a date format
+    would: a template (see :mod:`ae_anomaly.tables.errors`), or None when none reads
+    every one. A table exported with other settings than the fitted one (a decimal comma,
+    US dates) fails on every row, and ``coerce`` would make every cell missing.
+
+    Examples
+    --------
+    >>> from ae_anomaly.tables.typing import ParseOptions
+    >>> refit_advice(["28,38", "0,5"], "numeric", ParseOptions())
+    "the cells read as numbers with decimal mark ',': write them as the fitted table was, or fit the model again with {decimal=,}"
+    >>> refit_advice(["1O5"], "numeric", ParseOptions()) is None
+    True
+    """  # noqa: E501
+    distinct, counts = np.unique(np.asarray(texts, dtype=str), return_counts=True)
+    if kind == "numeric":
+        marks = other_number_marks(distinct, counts, **_marks(options), min_fraction=1)
+        if not marks:
+            return None
+        (decimal, thousands), spelled = marks[0], _spell_marks(marks[:1], options)
+        holds = [f"decimal mark {decimal!r}"] if decimal != options.decimal else []
+        if thousands != options.thousands:
+            holds.append(f"thousands separator {thousands!r}")
+        holds = f"numbers with {' and '.join(holds)}"
+    elif kind == "datetime":
+        formats = date_formats(distinct, counts, min_fraction=1)
+        if not formats:
+            return None
+        spelled, holds = f"{{date_format={formats[0]}}}", f"dates written {formats[0]}"
+        if len(formats) > 1:
+            holds += f" (or {formats[1]}: both read every one)"
+    else:
+        return None
+    return (
+        f"the cells read as {escape(holds)}: write them as the fitted table was, or fit the "
+        f"model again with {spelled}"
+    )
+
+
 def _advice(marks, options):
     advice = f"pass {_spell_marks(marks, options)} to read them as numbers"
     if (options.decimal, options.thousands) != NUMBER_MARKS[0]:
@@ -306,5 +345,5 @@ def _share(fits, weights):
 
 
 __all__ = ["DATE_FORMATS", "NUMBER_MARKS", "date_formats", "number_pattern",
-           "accounting_negatives", "marks_advice", "other_number_marks", "refuse_lookalike",
-           "unit_of"]  # fmt: skip
+           "accounting_negatives", "marks_advice", "other_number_marks", "refit_advice",
+           "refuse_lookalike", "unit_of"]  # fmt: skip

@@ -50,7 +50,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import TableError, cell_repr, escape, lookalike_note
-from .lookalike import marks_advice, number_pattern, refuse_lookalike
+from .lookalike import marks_advice, number_pattern, refit_advice, refuse_lookalike
 
 NUMERIC, CATEGORICAL, BOOLEAN, DATETIME = "numeric", "categorical", "boolean", "datetime"
 KINDS = (NUMERIC, CATEGORICAL, BOOLEAN, DATETIME)
@@ -391,10 +391,13 @@ def check_cells(series, bad, kind, options, *, values=None, fitting=True):
             values[bad] = np.nan
         return values
     if not fitting:  # the column's type and the typing options are the model's now
+        advice = "fix the data, or fit the model again with {coerce=True} to read such cells as "
+        advice += "missing"
+        if _is_text(series.dtype):
+            advice = refit_advice(series[bad].astype(str), kind, options) or advice
         raise TableError(
             f"column {escape(repr(name))} is {kind} but {escape(where)} is not {what}{others};"
-            " fix the data, or fit the model again with {coerce=True} to read such cells as "
-            "missing."
+            f" {advice}."
         )
     hint = ""
     if kind == DATETIME and options.date_format is None:
