@@ -163,7 +163,11 @@ def _reject_complex(X):
         where = [f"{c!r} ({d})" for c, d in X.dtypes.items() if pd.api.types.is_complex_dtype(d)]
         where = f"column(s) {', '.join(where)}" if where else None
     else:
-        where = f"X ({np.asarray(X).dtype})" if np.iscomplexobj(X) else None
+        try:  # an array's dtype; a list's as NumPy reads it (a ragged one: scikit-learn's say)
+            dtype = np.dtype(X.dtype) if hasattr(X, "dtype") else np.asarray(X).dtype
+        except (TypeError, ValueError):
+            return
+        where = f"X ({dtype})" if dtype.kind == "c" else None
     if where:  # the words scikit-learn's estimator checks look for, then ours
         raise ValueError(
             f"Complex data not supported: {where}. Autoencoders need real numbers; give the "
