@@ -172,7 +172,7 @@ def test_case2_decimal_commas_thousands_and_percentages(tmp_path):
 
 
 # ------------------------------------------------------------------------------ case 3
-def test_case3_unseen_categories_are_counted_warned_and_explained(table, tmp_path):
+def test_case3_unseen_categories_are_counted_warned_and_explained(table, tmp_path, monkeypatch):
     frame, path = table
     model = fit(path)
     new = frame.head(10).copy()
@@ -183,11 +183,23 @@ def test_case3_unseen_categories_are_counted_warned_and_explained(table, tmp_pat
     summary = json.loads(result.stderr.strip().splitlines()[-1])
     assert summary["unseen_categories"] == 2
     assert summary["unseen_by_column"] == {"region": 2}
-    assert "Warning:" in result.stderr and "'region'" in result.stderr
+    assert "(2 in 'region', e.g. 'LATAM')" in result.stderr
     out = pd.read_csv(io.StringIO(result.stdout))
     assert set(out.loc[[1, 4], "top1_column"]) == {"region"}
     same = pd.read_csv(io.StringIO(ok(run("score", model, path)).stdout)).head(10)
     assert (out.loc[[1, 4], "anomaly_score"] > same.loc[[1, 4], "anomaly_score"]).all()
+    # a later export in other case: every row unseen, and the fitted spelling named, with
+    # the first unseen value of the file (here in the second of many chunks)
+    lower = pd.concat([frame] * 40, ignore_index=True)
+    lower.loc[len(frame) * 20 :, "region"] = lower["region"].str.lower()
+    lower.to_csv(target, index=False)
+    monkeypatch.setattr(ae_anomaly.tables.formats, "BLOCK_SIZE", 4096)
+    result = ok(run("score", model, target, "--json"))
+    first = lower.loc[len(frame) * 20, "region"]
+    assert (f"in 'region', e.g. '{first}', which is '{first.upper()}' but for case or "
+            "blanks)") in result.stderr  # fmt: skip
+    counted = json.loads(result.stderr.strip().splitlines()[-1])["unseen_by_column"]
+    assert counted == {"region": len(lower) - len(frame) * 20}
 
 
 # ------------------------------------------------------------------------------ case 4

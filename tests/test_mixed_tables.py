@@ -186,8 +186,11 @@ def test_case3_unseen_category_adds_to_the_anomaly_score():
     pipeline = make_table_pipeline(Autoencoder(**FAST), keep_default_na=False).fit(train)
     rows = small_table(30, seed=1)
     moved = rows.assign(region="Mars")
-    with pytest.warns(UnseenCategoryWarning, match=r"'region': 30 row\(s\) .*first: 'Mars'"):
+    with pytest.warns(UnseenCategoryWarning, match=r"'region': 30 row\(s\) .*row 0: 'Mars'\)"):
         unseen_scores = pipeline.score_samples(moved)
+    # exported another way: the fitted category it would be is named
+    with pytest.warns(UnseenCategoryWarning, match="'eu ', which is 'EU' but for case or blanks"):
+        pipeline.score_samples(rows.assign(region="eu "))
     assert np.all(unseen_scores < pipeline.score_samples(rows))
     with pytest.warns(UnseenCategoryWarning):
         assert np.all(pipeline.predict(moved) == -1)

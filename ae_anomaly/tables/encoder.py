@@ -294,6 +294,22 @@ class TableEncoder(TransformerMixin, BaseEstimator):
                 unseen[name] = [label is not None and label not in known for label in labels]
         return pd.DataFrame(unseen, index=frame.index, dtype=bool)
 
+    def unseen_note(self, column, value):
+        """An unseen category of ``column`` as a warning shows it: ``'eu', which is 'EU'
+        but for case or blanks`` when a fitted category matches it once case and blanks
+        are set aside (a table exported another way: every row unseen), else its repr.
+
+        Examples
+        --------
+        >>> encoder = TableEncoder().fit(pd.DataFrame({"region": ["EU", "US", "EU"]}))
+        >>> encoder.unseen_note("region", "eu "), encoder.unseen_note("region", "APAC")
+        ("'eu ', which is 'EU' but for case or blanks", "'APAC'")
+        """
+        loose = _loose(value)
+        known = next((c for c in self.columns_[column]["categories"] if _loose(c) == loose), None)
+        but = f", which is {cell_repr(known)} but for case or blanks" if known is not None else ""
+        return cell_repr(value) + but
+
     def get_feature_names_out(self, input_features=None):
         """Output column names (e.g. ``region_EU``, ``region_<unseen>``, ``day_epoch_s``).
 
@@ -426,7 +442,7 @@ class TableEncoder(TransformerMixin, BaseEstimator):
             block = np.zeros((len(values), len(categories) + 1))
             block[np.arange(len(values)), codes] = 1.0
             if warn:
-                _warn_unseen(series, codes == len(categories))
+                _warn_unseen(self, series, codes == len(categories))
             return block
         if kind == DATETIME:
             seconds = self._filled(series, epoch_seconds(values), None, spec)
@@ -557,13 +573,17 @@ def _check_categories(series, n_categories, n_present):
         )
 
 
-def _warn_unseen(series, unseen):
+def _loose(label):
+    return " ".join(str(label).split()).casefold()
+
+
+def _warn_unseen(encoder, series, unseen):
     if unseen.any():
         first = int(np.flatnonzero(unseen)[0])
+        note = encoder.unseen_note(series.name, series.iloc[first])
         warnings.warn(
             f"column {series.name!r}: {int(unseen.sum())} row(s) with a category not seen in "
-            f"fitting (first: {cell_repr(series.iloc[first])} at row "
-            f"{cell_repr(series.index[first])}); "
+            f"fitting (first at row {cell_repr(series.index[first])}: {note}); "
             f"encoded as {series.name}_{UNSEEN}, which adds to their anomaly score.",
             UnseenCategoryWarning,
             stacklevel=user_stacklevel(),

@@ -108,7 +108,8 @@ def plain_number_columns(pipeline):
 
 
 def _encode(pipeline, schema, frame):
-    """``(encoded DataFrame, finite-row mask, unseen counts per column)`` of a chunk."""
+    """``(encoded DataFrame, finite-row mask, unseen categories)`` of a chunk: per column
+    with any, ``(count, first unseen value)``."""
     encoder = pipeline[0]
     features = frame[list(schema.features)]
     encoded = pd.DataFrame(
@@ -118,12 +119,18 @@ def _encode(pipeline, schema, frame):
         copy=False,  # the encoder's own new array
     )
     finite = np.isfinite(encoded.to_numpy()).all(axis=1)
-    unseen = encoder.unseen_categories(features).sum()
-    return encoded, finite, {c: int(n) for c, n in unseen.items() if n}
+    flags = encoder.unseen_categories(features)
+    unseen = {}
+    for column, n in flags.sum().items():
+        if n:
+            first = features[column].iloc[int(np.argmax(flags[column].to_numpy()))]
+            unseen[column] = (int(n), first)
+    return encoded, finite, unseen
 
 
 def score_encoded(pipeline, schema, frame, *, threshold, explain=0, names=None):
-    """``(output chunk, unseen counts)``: ids, anomaly score, flag, top original columns.
+    """``(output chunk, unseen categories)``: ids, anomaly score, flag, top original columns
+    (unseen categories as :func:`_encode` gives them).
 
     A row with a non-finite encoded value (``inf``, ``1e308`` overflowing) or whose score
     overflows gets the score ``inf`` and is flagged; with ``explain`` its top columns are

@@ -164,19 +164,24 @@ def score_table(model, source, output=None, *, threshold=None, contamination=Non
     def count(out):
         if isinstance(out, tuple):
             out, counts = out
-            for column, n in counts.items():
-                unseen[column] = unseen.get(column, 0) + n
+            for column, (n, value) in counts.items():
+                total, first = unseen.get(column, (0, value))
+                unseen[column] = (total + n, first)
         return out
 
     numbers = plain_number_columns(pipeline) if schema.encoded else ()
     result = _run(model, source, output, transform, delimiter, ignore_extra, progress,
                   count=count, flag=names[FLAG], float_format=float_format,
                   needed_only=True, numbers=numbers, encoding=encoding)  # fmt: skip
-    result.threshold, result.unseen_categories, result.names = cut, unseen, names
+    counts = {column: n for column, (n, _) in unseen.items()}
+    result.threshold, result.unseen_categories, result.names = cut, counts, names
     if unseen:
-        detail = ", ".join(f"{n} in {c!r}" for c, n in unseen.items())
+        detail = ", ".join(
+            f"{n} in {column!r}, e.g. {pipeline[0].unseen_note(column, value)}"
+            for column, (n, value) in unseen.items()
+        )
         warnings.warn(
-            f"{sum(unseen.values())} row(s) with a category not seen in fitting ({detail}): "
+            f"{sum(counts.values())} row(s) with a category not seen in fitting ({detail}): "
             "scored as such, which adds to their anomaly score.",
             UnseenCategoryWarning,
             stacklevel=2,
