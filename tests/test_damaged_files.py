@@ -1,9 +1,9 @@
 """Files as exports damage them: a title line above the header, a delimiter ending every
 row, another encoding, CRLF, a byte-order mark, blank lines, a ragged row, a stray quote,
-no last line break, in any combination (Hypothesis): ``detect`` scores every row with the
-ids as written, or fails in one line naming the file -- never a traceback. It found a
-UTF-8 file with a byte-order mark read under ``--encoding cp1252`` (the mark in the first
-column's name).
+no last line break, Excel's ``sep=`` line, in any combination (Hypothesis): ``detect``
+scores every row with the ids as written, or fails in one line naming the file -- never
+a traceback. It found a UTF-8 file with a byte-order mark read under ``--encoding
+cp1252`` (the mark in the first column's name).
 """
 
 import numpy as np
@@ -23,7 +23,8 @@ def damaged_files(draw):
                           "shop": rng.choice(["Café", "Zoë", "Nord"], n)})  # fmt: skip
     lines = frame.to_csv(index=False).splitlines()
     damage = draw(st.sets(st.sampled_from(["trailing", "title", "crlf", "bom", "blank",
-                                           "ragged", "quote", "cp1252", "truncated"])))
+                                           "ragged", "quote", "cp1252", "truncated",
+                                           "excel_sep"])))
     if "trailing" in damage:
         lines[1:] = [line + "," for line in lines[1:]]
     if "ragged" in damage:
@@ -34,6 +35,8 @@ def damaged_files(draw):
         lines.insert(draw(st.integers(1, n)), "")
     if "title" in damage:
         lines.insert(0, "Export of 2026-12-07")
+    if "excel_sep" in damage:  # Excel's line naming the delimiter, above all else
+        lines.insert(0, "sep=,")
     text = ("\r\n" if "crlf" in damage else "\n").join(lines)
     text += "" if "truncated" in damage else "\n"
     data = text.encode("cp1252" if "cp1252" in damage else "utf-8")
@@ -89,3 +92,33 @@ def test_a_missing_header_line_is_warned_about_once(tmp_path):
         frame.to_csv(path, index=False, header=header)
         result = run("detect", path, "--set", "max_iter=2")
         assert result.exit_code == 0 and "is all numbers" not in result.stderr
+
+
+def test_excel_sep_line_names_the_delimiter_and_lines_keep_their_numbers(tmp_path, monkeypatch):
+    """Excel writes ``sep=;`` above the header of a CSV it should open with ';': the line
+    is read as the delimiter (from a file or stdin), a --delimiter that contradicts it is
+    refused, and errors count it in their line numbers."""
+    import ae_anomaly.tables.formats
+    from ae_anomaly.tables.api import read_table
+
+    frame = pd.DataFrame({"id": [f"r{i}" for i in range(300)],
+                          "x": np.random.default_rng(0).normal(size=300).round(3)})  # fmt: skip
+    text = "sep=;\n" + frame.to_csv(index=False, sep=";")
+    path = tmp_path / "excel.csv"
+    path.write_text(text)
+    for args, stdin in [((path,), None), (("-",), text)]:
+        result = run("detect", *args, "--id-col", "id", "--set", "max_iter=2", input=stdin)
+        assert result.exit_code == 0, result.output
+        out = text_frame(result.stdout)
+        assert out["id"].tolist() == frame["id"].tolist()
+    assert read_table(path).frame["x"].astype(float).tolist() == frame["x"].tolist()
+    line = error_line(run("detect", path, "--delimiter", ",", "--set", "max_iter=2"))
+    assert "its first line says the delimiter is ';' (sep=;), but --delimiter ','" in line
+
+    monkeypatch.setattr(ae_anomaly.tables.formats, "BLOCK_SIZE", 512)  # many pieces
+    for row, more in [(250, True), (4, True), (260, False)]:  # a field more, or one less
+        lines = text.splitlines()
+        lines[row] = lines[row] + ";7" if more else "r1"
+        path.write_text("\n".join(lines) + "\n")
+        line = error_line(run("detect", path, "--id-col", "id", "--set", "max_iter=2"))
+        assert f"malformed CSV at line {row + 1}:" in line, (row, line)

@@ -3,7 +3,7 @@ closed, text that is not in its encoding -- each one line naming the file and th
 
 :class:`CsvChecks` is the part of :class:`~ae_anomaly.tables.reader.TableReader` that
 finds and words them (it reads the reader's ``name``, ``path``, ``columns``,
-``delimiter``, ``encoding`` and ``_open``).
+``delimiter``, ``encoding``, ``_skipped_lines`` and ``_open``).
 """
 
 from __future__ import annotations
@@ -140,8 +140,10 @@ class CsvChecks:
         if self.path == STDIO:
             return
         rows = self._text_rows()
+        for _ in range(self._skipped_lines):  # Excel's sep= line
+            next(rows, None)
         expected = len(next(rows, []))
-        for number, row in enumerate(rows, start=2):
+        for number, row in enumerate(rows, start=2 + self._skipped_lines):
             if row and len(row) < expected:
                 raise DataError(
                     f"{self.name}: malformed CSV at line {number}: expected {expected} fields "

@@ -33,6 +33,8 @@ _NEWLINE = re.compile(rb"[\r\n]")
 _HEAD_BYTES = 1 << 20
 #: A header line may be this long (the head is extended to hold it).
 _MAX_HEADER_BYTES = 64 << 20
+#: The line naming the delimiter that Excel writes above the header (``sep=;``).
+_EXCEL_SEP = re.compile(rb"sep=([^\r\n\"])(?:\r\n|\r|\n)")
 
 
 class TableReader(CsvChecks):
@@ -96,6 +98,8 @@ class TableReader(CsvChecks):
         self.block_size = block_size or _formats.BLOCK_SIZE
         self._stdin = None
         self._head = b""
+        self._skipped_lines = 0  # Excel's sep= line, read and dropped
+        self._delimiter_given = delimiter is not None
         if self.kind == "csv":
             self._head = self._read_head()
         self.columns, self.arrow_types = self._read_schema()
@@ -164,7 +168,21 @@ class TableReader(CsvChecks):
             raise self._not_text(exc) from None
         if head.startswith(codecs.BOM_UTF8):  # Excel's "CSV UTF-8"
             head = head[len(codecs.BOM_UTF8) :]
-        return head
+        return self._drop_sep_line(head)
+
+    def _drop_sep_line(self, head):
+        """The head without Excel's ``sep=;`` line, whose delimiter is then the file's."""
+        line = _EXCEL_SEP.match(head)
+        if not line:
+            return head
+        said = line[1].decode()
+        if self._delimiter_given and said != self.delimiter:
+            raise DataError(
+                f"{self.name}: its first line says the delimiter is {said!r} (sep={said}), "
+                f"but --delimiter {self.delimiter!r} was given."
+            )
+        self.delimiter, self._skipped_lines = said, 1
+        return head[line.end() :]
 
     def _open(self):
         """The file as a stream of UTF-8 bytes (decompressed, transcoded)."""
@@ -261,7 +279,7 @@ class TableReader(CsvChecks):
                         f"file looks {other!r}-delimited; pass --delimiter {other!r}."
                     )
         sample = self._parse(io.BytesIO(head), chunksize=None)
-        self._check_index(sample, head, True, 0, expected=len(names))
+        self._check_index(sample, head, True, self._skipped_lines, expected=len(names))
         types, dtypes = {}, sample.dtypes.to_dict()
         for name in self.usecols or names:
             dtype = dtypes[name]
@@ -302,7 +320,7 @@ class TableReader(CsvChecks):
         except (OSError, EOFError, zlib.error) as exc:
             raise DataError(f"{self.name}: unreadable ({_reason(exc)}).") from None
         except (ValueError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-            raise self._csv_error(exc) from None
+            raise self._csv_error(exc, self._skipped_lines) from None
 
     def _cr_only(self):
         return b"\r" in self._head and b"\n" not in self._head
@@ -315,7 +333,7 @@ class TableReader(CsvChecks):
             context = contextlib.nullcontext(stream)
         else:
             context = self._open()
-        offset = lines = 0
+        offset, lines = 0, self._skipped_lines
         checked_short_rows = False
         numbers = set(self.numbers)  # the columns still read as numbers
         with context as stream:
@@ -361,6 +379,9 @@ class TableReader(CsvChecks):
                 raise self._not_text(exc) from None
             if first and data.startswith(codecs.BOM_UTF8):
                 data = data[len(codecs.BOM_UTF8) :]
+            sep_line = first and self._skipped_lines and _EXCEL_SEP.match(data)
+            if sep_line:  # Excel's sep= line, read with the head (gone already from stdin's)
+                data = data[sep_line.end() :]
             first = False
             if not data:
                 if carry:
