@@ -513,3 +513,29 @@ def test_acceptance_cli_fit_score_finite_ids_kept_or_one_line_naming_a_column(tm
     assert not scores.isna().any()
     assert (np.isfinite(scores) | (out["is_anomaly"] == "1")).all()
     assert not any(c.startswith("other") for c in columns[1:]), "typed as categories"
+
+
+def test_options_name_columns_whose_header_has_blanks_after_the_commas(tmp_path):
+    """A header written ``id, amount, region`` has names with a leading blank, which the
+    options (split on commas and stripped) could never name: a name that is a column's
+    but for the blanks is that column, for each option and a streamed fit too."""
+    rng = np.random.default_rng(3)
+    rows = [f"{i}, {v:.3f}, {rng.choice(['EU', 'US'])}, {w:.2f}"
+            for i, (v, w) in enumerate(rng.normal(size=(150, 2)))]  # fmt: skip
+    path = tmp_path / "handwritten.csv"
+    path.write_text("id, amount, region, weight\n" + "\n".join(rows) + "\n")
+    model = tmp_path / "m.skops"
+    ok(run("fit", path, "-o", model, "--id-col", "id", "--exclude", "weight",
+           "--categorical", "amount", "--set", "max_iter=2"))  # fmt: skip
+    schema = json.loads(ok(run("info", model, "--json")).stdout)["schema"]
+    assert schema["features"] == {" amount": "categorical", " region": "categorical"}
+    assert schema["ids"] == ["id"] and schema["ignored"] == [" weight"]
+    out = text_frame(ok(run("detect", path, "--id-col", "amount", "--columns", "weight",
+                            "--set", "max_iter=2")).stdout)  # fmt: skip
+    assert list(out.columns) == [" amount", "anomaly_score", "is_anomaly"]  # as written
+    ok(run("fit", path, "-o", model, "--force", "--id-col", "id", "--exclude", "region",
+           "--chunksize", "50", "--set", "max_iter=2"))  # fmt: skip
+    schema = json.loads(ok(run("info", model, "--json")).stdout)["schema"]
+    assert set(schema["features"]) == {" amount", " weight"}
+    line = error_line(run("detect", path, "--columns", "amt", "--set", "max_iter=2"))
+    assert "no column named 'amt'; the columns are 'id', ' amount'" in line

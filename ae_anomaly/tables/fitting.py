@@ -21,7 +21,7 @@ import pandas as pd
 from .errors import ParameterError, TableError, literal
 from .formats import STDIO, DataError
 from .reader import TableReader
-from .schema import Schema, build_pipeline, prepare
+from .schema import Schema, build_pipeline, prepare, resolve_names
 from .sources import Reservoir
 from .thresholds import anomaly_scores, decision_threshold, training_quantiles
 
@@ -159,7 +159,8 @@ def read_table(source, *, delimiter=None, columns=(), exclude=(), ids=(), catego
         Overrides the extension's.
     columns, exclude, ids, categorical : list of str
         Feature columns (default: all but ``ids``), columns to leave out, id columns
-        (copied to outputs), columns to one-hot encode whatever they hold.
+        (copied to outputs), columns to one-hot encode whatever they hold. A name that is
+        a column's but for blanks around it in the header (``id, amount``) names it.
     impute : {"median", "most_frequent"}, optional
         Fill missing values; by default a missing value is an error.
     encoding : str, optional
@@ -191,10 +192,16 @@ def read_table(source, *, delimiter=None, columns=(), exclude=(), ids=(), catego
         name, frame = reader.name, reader.read_all()
         frame.index = frame.index + 1  # messages name the 1-based data row of the file
     names = [str(c) for c in frame.columns]
+    date_cols = parse_options.get("date_cols") or ()
+    columns, exclude, ids, categorical, date_cols = resolve_names(
+        names, columns=columns, exclude=exclude, ids=ids, categorical=categorical,
+        date_cols=date_cols,
+    ).values()  # fmt: skip
+    if date_cols:
+        parse_options["date_cols"] = date_cols
     features = Schema.select(
         names, columns=columns, exclude=exclude, ids=ids, categorical=categorical
     )
-    date_cols = parse_options.get("date_cols") or ()
     for option, chosen in {"date_cols": date_cols}.items():
         unknown = [c for c in chosen if c not in features]
         if unknown:

@@ -7,6 +7,7 @@ is ``ColumnTransformer -> estimator``; scoring and denoising work chunk by chunk
 
 from __future__ import annotations
 
+import collections
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -22,6 +23,30 @@ from .thresholds import anomaly_scores
 NUMERIC, CATEGORICAL = "numeric", "categorical"
 #: Output column names of ``score``: nobody can misread the direction of the score.
 SCORE, FLAG = "anomaly_score", "is_anomaly"
+
+
+def resolve_names(names, **given):
+    """The column names given in each option, as columns of ``names``: a name that is no
+    column's but for the blanks around one header name (``amount`` for `` amount``, from
+    a header written ``id, amount``) is that column's; others are left as given, for
+    :meth:`Schema.select` to refuse.
+
+    Examples
+    --------
+    >>> resolve_names(["id", " amount", " region"], ids=["id"], columns=["amount", "x"])
+    {'ids': ['id'], 'columns': [' amount', 'x']}
+    """
+    loose = collections.defaultdict(list)
+    for name in names:
+        loose[name.strip()].append(name)
+    exact = set(names)
+
+    def resolve(name):
+        if name in exact or len(loose.get(name.strip(), ())) != 1:
+            return name
+        return loose[name.strip()][0]
+
+    return {option: [resolve(name) for name in chosen] for option, chosen in given.items()}
 
 
 @dataclass
@@ -75,6 +100,9 @@ class Schema:
     def infer(cls, arrow_types, *, columns=(), exclude=(), ids=(), categorical=(), impute=None):
         """The schema of a table: numbers are numeric, every other type categorical."""
         names = list(arrow_types)
+        columns, exclude, ids, categorical = resolve_names(
+            names, columns=columns, exclude=exclude, ids=ids, categorical=categorical
+        ).values()
         chosen = cls.select(
             names, columns=columns, exclude=exclude, ids=ids, categorical=categorical
         )
