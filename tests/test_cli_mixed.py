@@ -200,6 +200,14 @@ def test_case3_unseen_categories_are_counted_warned_and_explained(table, tmp_pat
             "blanks)") in result.stderr  # fmt: skip
     counted = json.loads(result.stderr.strip().splitlines()[-1])["unseen_by_column"]
     assert counted == {"region": len(lower) - len(frame) * 20}
+    # denoise writes a fitted category in their place: said, and counted, the same way
+    result = ok(run("denoise", model, target, "--json", "-o", tmp_path / "clean.csv"))
+    assert "written as the most likely category seen in fitting" in result.stderr
+    assert f"e.g. '{first}', which is '{first.upper()}'" in result.stderr
+    summary = json.loads(result.stderr.strip().splitlines()[-1])
+    assert summary["unseen_by_column"] == {"region": len(lower) - len(frame) * 20}
+    clean = pd.read_csv(tmp_path / "clean.csv", keep_default_na=False)
+    assert set(clean["region"]) <= set(frame["region"])
 
 
 # ------------------------------------------------------------------------------ case 4

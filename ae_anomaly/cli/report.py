@@ -47,8 +47,8 @@ class Report:
         summary = {"command": self.command, "rows": result.rows}
         if result.threshold is not None:
             summary.update(anomalies=result.anomalies or 0, threshold=result.threshold)
-            unseen = result.unseen_categories or {}
-            summary.update(unseen_categories=sum(unseen.values()), unseen_by_column=unseen)
+        unseen = result.unseen_categories or {}
+        summary.update(unseen_categories=sum(unseen.values()), unseen_by_column=unseen)
         summary.update(
             seconds=round(seconds, 3),
             rows_per_second=round(result.rows / seconds) if seconds > 0 else None,
@@ -68,8 +68,8 @@ class Report:
             score = (result.names or {}).get("anomaly_score", "anomaly_score")
             text += (f", {summary['anomalies']:,} anomalies ({score} > "
                      f"{result.threshold:.6g})")  # fmt: skip
-            if summary["unseen_categories"]:
-                text += f", {summary['unseen_categories']:,} unseen categories"
+        if summary["unseen_categories"]:
+            text += f", {summary['unseen_categories']:,} unseen categories"
         click.echo(f"{text}; wrote {output or 'stdout'}.", err=True)
 
 

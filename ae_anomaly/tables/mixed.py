@@ -181,8 +181,9 @@ def _explain(encoder, detector, encoded, finite):
 
 
 def denoise_encoded(pipeline, schema, frame):
-    """The chunk with each feature column replaced by its reconstruction (a denoising
-    model's ``denoise``, see :func:`~ae_anomaly.tables.schema.denoiser`), in its own type.
+    """``(chunk, unseen categories)``: the chunk with each feature column replaced by its
+    reconstruction (a denoising model's ``denoise``, see
+    :func:`~ae_anomaly.tables.schema.denoiser`), in its own type.
 
     Numbers in their units (integer columns rounded, 0/1 columns 0 or 1, the others to
     the decimals of their training values), percentages as written (``48.3%``), booleans
@@ -190,10 +191,10 @@ def denoise_encoded(pipeline, schema, frame):
     non-finite value and the other columns are copied unchanged.
     """
     encoder = pipeline[0]
-    encoded, finite, _ = _encode(pipeline, schema, frame)
+    encoded, finite, unseen = _encode(pipeline, schema, frame)
     out = frame.copy()
     if not finite.any():
-        return out
+        return out, unseen
     rows = np.flatnonzero(finite)
     recon = np.asarray(denoiser(pipeline[-1])(encoded[finite]), dtype=np.float64)
     for name, kind in schema.features.items():
@@ -202,7 +203,7 @@ def denoise_encoded(pipeline, schema, frame):
         column = out[name].astype(object)
         column.iloc[rows] = list(_decoded(encoder.columns_[name], name, kind, block, schema))
         out[name] = _tidy(column)
-    return out
+    return out, unseen
 
 
 def _decoded(spec, name, kind, block, schema):

@@ -151,41 +151,21 @@ def score_table(model, source, output=None, *, threshold=None, contamination=Non
     cut = model.threshold(threshold=threshold, contamination=contamination)
     pipeline, schema = model.pipeline, model.schema
     names = output_names(schema.ids, explain)
-    unseen = {}
+    unseen = _Unseen()
 
     def transform(chunk):
         if not schema.encoded:
             return score_chunk(pipeline, schema, chunk, threshold=cut, explain=explain,
                                names=names)  # fmt: skip
-        out, counts = score_encoded(pipeline, schema, chunk, threshold=cut, explain=explain,
-                                    names=names)  # fmt: skip
-        return out, counts
-
-    def count(out):
-        if isinstance(out, tuple):
-            out, counts = out
-            for column, (n, value) in counts.items():
-                total, first = unseen.get(column, (0, value))
-                unseen[column] = (total + n, first)
-        return out
+        return score_encoded(pipeline, schema, chunk, threshold=cut, explain=explain,
+                             names=names)  # fmt: skip
 
     numbers = plain_number_columns(pipeline) if schema.encoded else ()
     result = _run(model, source, output, transform, delimiter, ignore_extra, progress,
-                  count=count, flag=names[FLAG], float_format=float_format,
+                  count=unseen.count, flag=names[FLAG], float_format=float_format,
                   needed_only=True, numbers=numbers, encoding=encoding)  # fmt: skip
-    counts = {column: n for column, (n, _) in unseen.items()}
-    result.threshold, result.unseen_categories, result.names = cut, counts, names
-    if unseen:
-        detail = ", ".join(
-            f"{n} in {column!r}, e.g. {pipeline[0].unseen_note(column, value)}"
-            for column, (n, value) in unseen.items()
-        )
-        warnings.warn(
-            f"{sum(counts.values())} row(s) with a category not seen in fitting ({detail}): "
-            "scored as such, which adds to their anomaly score.",
-            UnseenCategoryWarning,
-            stacklevel=2,
-        )
+    result.threshold, result.unseen_categories, result.names = cut, unseen.counts(), names
+    unseen.warn(pipeline[0], "scored as such, which adds to their anomaly score")
     return result
 
 
@@ -212,13 +192,53 @@ def denoise_table(model, source, output=None, *, delimiter=None, ignore_extra=Fa
     model = model if isinstance(model, TableModel) else TableModel.load(model)
     pipeline, schema = model.pipeline, model.schema
 
+    unseen = _Unseen()
+
     def transform(chunk):
         if schema.encoded:
             return denoise_encoded(pipeline, schema, chunk)
         return denoise_chunk(pipeline, schema, chunk)
 
-    return _run(model, source, output, transform, delimiter, ignore_extra, progress,
-                float_format=float_format, encoding=encoding)  # fmt: skip
+    result = _run(model, source, output, transform, delimiter, ignore_extra, progress,
+                  count=unseen.count, float_format=float_format, encoding=encoding)  # fmt: skip
+    result.unseen_categories = unseen.counts()
+    unseen.warn(pipeline[0], "written as the most likely category seen in fitting")
+    return result
+
+
+class _Unseen:
+    """Categories never seen in fitting, over a stream's chunks: per column, how many
+    rows and the first value (chunks come as ``(out, unseen)`` from the mixed-table
+    transforms, see :func:`~ae_anomaly.tables.mixed.score_encoded`)."""
+
+    def __init__(self):
+        self.by_column = {}
+
+    def count(self, out):
+        if isinstance(out, tuple):
+            out, unseen = out
+            for column, (n, value) in unseen.items():
+                total, first = self.by_column.get(column, (0, value))
+                self.by_column[column] = (total + n, first)
+        return out
+
+    def counts(self):
+        return {column: n for column, (n, _) in self.by_column.items()}
+
+    def warn(self, encoder, then):
+        """One warning for the whole stream, with an example per column."""
+        if not self.by_column:
+            return
+        detail = ", ".join(
+            f"{n} in {column!r}, e.g. {encoder.unseen_note(column, value)}"
+            for column, (n, value) in self.by_column.items()
+        )
+        warnings.warn(
+            f"{sum(self.counts().values())} row(s) with a category not seen in fitting "
+            f"({detail}): {then}.",
+            UnseenCategoryWarning,
+            stacklevel=3,
+        )
 
 
 def _run(model, source, output, transform, delimiter, ignore_extra, progress, *,
