@@ -404,6 +404,8 @@ def test_denoise_keeps_integers_and_zero_one_columns(tmp_path):
         "amount": rng.lognormal(5, 1, n).round(2),
         "share": [f"{v:.1f}%" for v in rng.uniform(0, 100, n)],
         "raw": rng.normal(size=n),  # every digit of a double: left as computed
+        "paid": rng.choice(["Yes", "No"], n),
+        "checked": rng.choice(["TRUE", "TRUE ", "true"], n, p=[0.6, 0.2, 0.2]),  # no false
     })  # fmt: skip
     path = tmp_path / "t.csv"
     frame.to_csv(path, index=False)
@@ -418,8 +420,23 @@ def test_denoise_keeps_integers_and_zero_one_columns(tmp_path):
     assert decimals["x"].max() == 3 and decimals["amount"].max() == 2
     assert out["share"].str.fullmatch(r"\d+\.\d%").all()
     assert decimals["raw"].max() > 12
+    # booleans as the training text wrote them (the side never seen in its case)
+    assert set(out["paid"]) <= {"Yes", "No"} and set(out["checked"]) <= {"TRUE", "FALSE"}
     changed = out["amount"].astype(float) != frame["amount"]
     assert changed.mean() > 0.5  # reconstructions, not the input
+
+
+def test_denoise_writes_booleans_of_a_dataframe_as_it_had_them():
+    from ae_anomaly import DenoisingAutoencoder
+    from ae_anomaly.tables.api import denoise_table, fit_table
+
+    rng = np.random.default_rng(1)
+    frame = pd.DataFrame({"x": rng.normal(size=120), "ok": rng.random(120) > 0.5,
+                          "said": rng.choice(["yes", "no"], 120)})  # fmt: skip
+    model = fit_table(DenoisingAutoencoder(max_iter=3, random_state=0), frame)
+    out = denoise_table(model, frame).frame
+    assert set(out["said"]) <= {"yes", "no"}
+    assert set(out["ok"].tolist()) <= {0, 1} and out["ok"].dtype.kind in "iub"
 
 
 def test_chunksize_keeps_the_numeric_path_and_refuses_typing_options(table, tmp_path):

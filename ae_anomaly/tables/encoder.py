@@ -35,6 +35,7 @@ from .typing import (
     DATETIME,
     NUMERIC,
     ParseOptions,
+    boolean_words,
     category_labels,
     check_cells,
     classify_columns,
@@ -419,7 +420,10 @@ class TableEncoder(TransformerMixin, BaseEstimator):
                 f"{name}_{part}_{f}" for part in parts[1:] for f in ("sin", "cos")
             ]
             return {"parts": parts, "fill": fill, "names": names}
-        return {"fill": self._fill_value(series, values, kind), "names": [name]}
+        spec = {"fill": self._fill_value(series, values, kind), "names": [name]}
+        if kind == BOOLEAN and (words := boolean_words(series, values)) is not None:
+            spec["words"] = words  # denoise writes them back as spelled
+        return spec
 
     def _fill_value(self, series, values, kind):
         present = values[~np.isnan(values)]

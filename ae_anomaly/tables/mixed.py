@@ -187,7 +187,8 @@ def denoise_encoded(pipeline, schema, frame):
 
     Numbers in their units (integer columns rounded, 0/1 columns 0 or 1, the others to
     the decimals of their training values), percentages as written (``48.3%``), booleans
-    0/1, categories the most likely training category, dates as ISO text. Rows with a
+    as the training text spelled them (``yes``/``no``; 0/1 otherwise), categories the
+    most likely training category, dates as ISO text. Rows with a
     non-finite value and the other columns are copied unchanged.
     """
     encoder = pipeline[0]
@@ -218,7 +219,9 @@ def _decoded(spec, name, kind, block, schema):
         fmt = "%Y-%m-%dT%H:%M:%S" if "hour" in spec["parts"] else "%Y-%m-%d"
         return stamps.strftime(fmt)
     if kind == BOOLEAN or name in schema.binary:
-        return np.clip(np.round(values), 0, 1).astype(np.int64)
+        bits = np.clip(np.round(values), 0, 1).astype(np.int64)
+        words = spec.get("words") if kind == BOOLEAN else None
+        return bits if words is None else np.where(bits == 1, words[0], words[1]).astype(object)
     if name in schema.integers:
         return np.round(values).astype(np.int64)
     places = schema.decimals.get(name) if isinstance(schema.decimals, dict) else None

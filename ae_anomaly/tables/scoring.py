@@ -175,9 +175,10 @@ def denoise_table(model, source, output=None, *, delimiter=None, ignore_extra=Fa
 
     Numbers come back in their own units (columns of integers rounded to integers, 0/1
     columns to 0 or 1, others to the decimals of their training values, percentages
-    as written: ``48.3%``); a categorical column gets its most likely category, a date
-    column an ISO date; id and ignored columns are copied unchanged. Parameters as
-    :func:`score_table`'s.
+    as written: ``48.3%``); booleans as the training text spelled them (``yes``/``no``);
+    a categorical column gets its most likely category (also in place of a category
+    never seen in fitting, warned about once), a date column an ISO date; id and ignored
+    columns are copied unchanged. Parameters as :func:`score_table`'s.
 
     Examples
     --------

@@ -307,6 +307,37 @@ def parse_booleans(series, options):
     return values, bad
 
 
+def boolean_words(series, values):
+    """``[true, false]`` as a text column of booleans spells them most often (``["Yes",
+    "No"]``), for ``denoise`` to write them back so; None when no cell is text.
+    A side never seen is the other's counterpart, in its case.
+
+    Examples
+    --------
+    >>> cells = pd.Series(["Yes", "No", "Yes", "yes"])
+    >>> boolean_words(cells, parse_booleans(cells, ParseOptions())[0])
+    ['Yes', 'No']
+    >>> cells = pd.Series(["TRUE", "TRUE"])
+    >>> boolean_words(cells, parse_booleans(cells, ParseOptions())[0])
+    ['TRUE', 'FALSE']
+    """
+    if not _is_text(series.dtype):
+        return None
+    written = np.array([isinstance(cell, str) for cell in series], dtype=bool)  # not bools
+    text = series[written].astype(str).str.strip()
+    words = []
+    for bit in (1.0, 0.0):
+        seen = text[values[written] == bit]
+        words.append(seen.value_counts().index[0] if len(seen) else None)
+    if words == [None, None]:
+        return None
+    pairs = {"true": "false", "yes": "no", "false": "true", "no": "yes"}
+    known = next(w for w in words if w is not None)
+    other = pairs[known.lower()]
+    other = other.upper() if known.isupper() else other.title() if known.istitle() else other
+    return [w if w is not None else other for w in words]
+
+
 def parse_datetimes(series, options):
     """``(timestamps, bad)``: the cells as UTC timestamps (NaT where missing or bad).
 
