@@ -564,3 +564,33 @@ def test_options_name_columns_whose_header_has_blanks_after_the_commas(tmp_path)
     assert set(schema["features"]) == {" amount", " weight"}
     line = error_line(run("detect", path, "--columns", "amt", "--set", "max_iter=2"))
     assert "no column named 'amt'; the columns are 'id', ' amount'" in line
+
+
+def test_denoise_writes_numbers_with_the_decimal_mark_the_model_reads(tmp_path):
+    """A table written with decimal commas comes back from denoise with them (as text
+    outputs; Parquet keeps floats), so the model reads its own output back."""
+    rng = np.random.default_rng(4)
+    n = 150
+    frame = pd.DataFrame({"id": range(n),
+                          "amount": [f"{v:.2f}" for v in rng.lognormal(3, 1, n)],
+                          "share": [f"{v:.1f}%" for v in rng.uniform(0, 100, n)],
+                          "count": rng.integers(0, 9, n)})  # fmt: skip
+    for column in ("amount", "share"):
+        frame[column] = frame[column].str.replace(".", ",")
+    path = tmp_path / "de.csv"
+    frame.to_csv(path, index=False, sep=";")
+    model = tmp_path / "m.skops"
+    ok(run("fit", path, "-o", model, "--delimiter", ";", "--decimal", ",", "--id-col", "id",
+           "--model", "denoising", *FAST))  # fmt: skip
+    fixed = ("--float-format", "%.3f")
+    for output, extra in [(tmp_path / "clean.csv", ()), (tmp_path / "fixed.csv", fixed)]:
+        ok(run("denoise", model, path, "--delimiter", ";", "-o", output, *extra))
+        out = pd.read_csv(output, sep=";", dtype=str)
+        assert out["amount"].str.fullmatch(r"\d+(,\d+)?").all(), out["amount"]
+        assert out["share"].str.fullmatch(r"\d+,\d%").all()
+        assert out["count"].str.fullmatch(r"\d+").all() and out["id"].tolist() == [
+            str(i) for i in range(n)]  # fmt: skip
+        ok(run("score", model, output, "--delimiter", ";"))  # reads its own output back
+    ok(run("denoise", model, path, "--delimiter", ";", "-o", tmp_path / "clean.parquet"))
+    typed = pd.read_parquet(tmp_path / "clean.parquet")
+    assert typed["amount"].dtype == np.float64 and typed["share"].str.endswith("%").all()

@@ -188,7 +188,8 @@ def denoise_encoded(pipeline, schema, frame):
     Numbers in their units (integer columns rounded, 0/1 columns 0 or 1, the others to
     the decimals of their training values), percentages as written (``48.3%``), booleans
     as the training text spelled them (``yes``/``no``; 0/1 otherwise), categories the
-    most likely training category, dates as ISO text. Rows with a
+    most likely training category, dates as ISO text (percentages with the model's
+    decimal mark; the writer gives the other numbers theirs, see :func:`format_floats`). Rows with a
     non-finite value and the other columns are copied unchanged.
     """
     encoder = pipeline[0]
@@ -202,7 +203,10 @@ def denoise_encoded(pipeline, schema, frame):
         idx = encoder.feature_groups_[name]
         block = recon[:, idx]
         column = out[name].astype(object)
-        column.iloc[rows] = list(_decoded(encoder.columns_[name], name, kind, block, schema))
+        decoded = _decoded(encoder.columns_[name], name, kind, block, schema)
+        if decoded.dtype == object and kind == NUMERIC and encoder.decimal != ".":
+            decoded = _with_decimal(decoded, encoder.decimal)  # 48,3%: text in any output
+        column.iloc[rows] = list(decoded)
         out[name] = _tidy(column)
     return out, unseen
 
@@ -242,24 +246,40 @@ def _tidy(column):
     return column
 
 
-def format_floats(frame, float_format):
-    """``frame`` with its float columns as text, ``float_format % value`` (``"%.6g"``).
+def format_floats(frame, float_format, decimal=".", columns=None):
+    """``frame`` with its float columns as text, ``float_format % value`` (``"%.6g"``) or
+    the shortest text that reads back as the float, written with the ``decimal`` mark in
+    ``columns`` (default: all); unchanged when there is nothing to do.
 
     Examples
     --------
     >>> format_floats(pd.DataFrame({"a": [1 / 3, np.inf], "b": [1, 2]}), "%.3g")["a"].tolist()
     ['0.333', 'inf']
+    >>> format_floats(pd.DataFrame({"a": [1243.5, 0.25]}), None, decimal=",")["a"].tolist()
+    ['1243,5', '0,25']
     """
-    if not float_format:
+    marked = set(frame.columns if columns is None else columns) if decimal != "." else set()
+    if not float_format and not marked:
         return frame
     out = frame.copy()
     for name in out.columns:
-        if pd.api.types.is_float_dtype(out[name].dtype):
-            values = out[name].to_numpy(dtype=np.float64)
-            text = np.char.mod(float_format, values).astype(object)
-            text[np.isnan(values)] = None
-            out[name] = text
+        if not pd.api.types.is_float_dtype(out[name].dtype):
+            continue
+        if not float_format and name not in marked:
+            continue
+        values = out[name].to_numpy(dtype=np.float64)
+        text = np.char.mod(float_format, values) if float_format else values.astype(str)
+        text = text.astype(object)
+        if name in marked:
+            text = np.array([t.replace(".", decimal) for t in text], dtype=object)
+        text[np.isnan(values)] = None
+        out[name] = text
     return out
+
+
+def _with_decimal(values, decimal):
+    """Text such as ``48.3%`` with another decimal mark (``48,3%``)."""
+    return np.array([str(v).replace(".", decimal) for v in values.tolist()], dtype=object)
 
 
 __all__ = ["ENCODER_OPTIONS", "denoise_encoded", "encoded_schema", "format_floats",

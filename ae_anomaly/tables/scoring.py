@@ -200,8 +200,11 @@ def denoise_table(model, source, output=None, *, delimiter=None, ignore_extra=Fa
             return denoise_encoded(pipeline, schema, chunk)
         return denoise_chunk(pipeline, schema, chunk)
 
+    # numbers written as the model reads them (12,5 for a decimal comma) where text
+    decimal = getattr(pipeline[0], "decimal", ".") if schema.encoded else "."
     result = _run(model, source, output, transform, delimiter, ignore_extra, progress,
-                  count=unseen.count, float_format=float_format, encoding=encoding)  # fmt: skip
+                  count=unseen.count, float_format=float_format, encoding=encoding,
+                  decimal=(decimal, list(schema.features)))  # fmt: skip
     result.unseen_categories = unseen.counts()
     unseen.warn(pipeline[0], "written as the most likely category seen in fitting")
     return result
@@ -244,7 +247,7 @@ class _Unseen:
 
 def _run(model, source, output, transform, delimiter, ignore_extra, progress, *,
          count=None, flag=FLAG, float_format=None, needed_only=False, numbers=(),
-         encoding=None):  # fmt: skip
+         encoding=None, decimal=(".", None)):  # fmt: skip
     """Read ``source`` in chunks, transform them on the engine, write or collect the output."""
     schema = model.schema
     name, chunks = _chunks(schema, source, delimiter, ignore_extra, needed_only, numbers,
@@ -263,7 +266,7 @@ def _run(model, source, output, transform, delimiter, ignore_extra, progress, *,
             result.anomalies = (result.anomalies or 0) + int(out[flag].sum())
         if progress is not None:
             progress(out)
-        write(format_floats(out, float_format) if text else out)
+        write(format_floats(out, float_format, *decimal) if text else out)
 
     if output is None:
         map_chunks(chunks, work, lambda out: consume(out, collected.append, False))
