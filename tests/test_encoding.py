@@ -77,3 +77,22 @@ def test_a_wrong_or_unknown_encoding_is_one_line(tmp_path):
     marked.write_bytes(b"\xef\xbb\xbfid,x\na,1\nb,2\n")
     assert_error(run("detect", marked, "--encoding", "cp1252"), 1,
                  "starts with a UTF-8 byte-order mark", "drop --encoding")  # fmt: skip
+
+
+def test_a_utf8_file_read_with_another_encoding_is_warned_about(windows_csv, tmp_path):
+    """``Café`` in a UTF-8 file read with --encoding cp1252 becomes ``CafÃ©``: nothing
+    fails, every name is wrong. The warning names the line, the word and its misreading;
+    the same text saved as cp1252 reads without one."""
+    frame, path = windows_csv
+    utf8 = tmp_path / "utf8.csv"
+    utf8.write_text(frame.to_csv(index=False), encoding="utf-8")
+    result = run("detect", utf8, "--encoding", "cp1252", "--id-col", "shop", *FAST)
+    assert result.exit_code == 0, result.output
+    assert ("utf8.csv reads as UTF-8 text (line 2: 'Café'), which --encoding cp1252 reads "
+            "as 'CafÃ©': drop --encoding") in result.stderr  # fmt: skip
+    result = run("detect", path, "--encoding", "cp1252", "--id-col", "shop", *FAST)
+    assert result.exit_code == 0 and "reads as UTF-8" not in result.stderr
+    ascii_only = tmp_path / "ascii.csv"  # nothing to misread: no warning
+    ascii_only.write_text("id,x\na,1\nb,2\nc,3\n")
+    result = run("detect", ascii_only, "--encoding", "cp1252", *FAST)
+    assert "reads as UTF-8" not in result.stderr

@@ -30,18 +30,40 @@ class HeaderWarning(UserWarning):
     """The header line of a CSV file looks like a row of data."""
 
 
+class EncodingWarning(UserWarning):
+    """A CSV file read with ``--encoding`` reads as UTF-8 text."""
+
+
 class CsvChecks:
     """Checks and error messages of a CSV reader (a mixin of ``TableReader``)."""
 
     def _check_no_utf8_mark(self):
         """Refuse another encoding for a file that says it is UTF-8 (a byte-order mark:
-        read as cp1252 it would become part of the first column's name)."""
+        read as cp1252 it would become part of the first column's name); warn when its
+        first lines are UTF-8 text beyond ASCII (``Café`` would read ``CafÃ©``)."""
         with pa.input_stream(str(self.path), compression="detect") as stream:
-            if stream.read(3) == codecs.BOM_UTF8:
-                raise DataError(
-                    f"{self.name} starts with a UTF-8 byte-order mark: it is UTF-8 text, not "
-                    f"{self.encoding}; drop --encoding."
-                )
+            head = stream.read(1 << 16)
+        if head.startswith(codecs.BOM_UTF8):
+            raise DataError(
+                f"{self.name} starts with a UTF-8 byte-order mark: it is UTF-8 text, not "
+                f"{self.encoding}; drop --encoding."
+            )
+        lines = head.splitlines()[:-1] if len(head) == 1 << 16 else head.splitlines()
+        try:
+            text = [line.decode("utf-8") for line in lines]
+        except UnicodeDecodeError:
+            return  # not UTF-8: the encoding given is needed
+        number, line = next(((i, t) for i, t in enumerate(text, 1) if not t.isascii()), (0, ""))
+        if number:
+            word = next(w for w in re.split(r"[\s,;|\t]+", line) if not w.isascii())[:40]
+            misread = word.encode("utf-8").decode(self.encoding, errors="replace")
+            warnings.warn(
+                f"{self.name} reads as UTF-8 text (line {number}: {word!r}), which "
+                f"--encoding {self.encoding} reads as {misread!r}: drop --encoding unless "
+                "that is meant.",
+                EncodingWarning,
+                stacklevel=2,
+            )
 
     def _check_header(self, names):
         """Warn when every name of the header is a number and one at least is not a whole
@@ -178,4 +200,4 @@ def codec_of(encoding):
     return None if name in ("utf-8", "utf-8-sig") else name
 
 
-__all__ = ["CsvChecks", "codec_of"]
+__all__ = ["CsvChecks", "EncodingWarning", "HeaderWarning", "codec_of"]
