@@ -49,6 +49,14 @@ def write(tmp_path, name, text):
     return path
 
 
+def test_model_and_table_swapped_say_which_comes_first(model, data):
+    for command in ("score", "denoise"):
+        assert_error(run(command, data, model), 1, "train.csv' is not an ae_anomaly model "
+                     "file (a table? the model file comes first: ae-anomaly score MODEL DATA)")
+    for args in (("fit", model, "-o", model.with_name("m2.skops")), ("detect", model)):
+        assert_error(run(*args), 2, "model.skops' is a model file, not a table")
+
+
 def test_missing_extra_and_renamed_columns_are_named(model, tmp_path):
     missing = write(tmp_path, "m.csv", "id,amount,age\n1,1.0,2.0\n")
     assert_error(run("score", model, missing), 1, "missing column(s) 'score'")

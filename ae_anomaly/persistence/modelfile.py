@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..tables.formats import is_table_path
 from ..tables.writer import atomic_path
 from .archive import (
     MAX_HEADER_BYTES,
@@ -177,7 +178,10 @@ def _open(path):
         raise
     except _BROKEN:
         if data[:4] != b"PK\x03\x04":
-            raise ModelFileError(f"{name} is not an ae_anomaly model file.") from None
+            hint = ""
+            if is_table_path(path):  # ae-anomaly score data.csv model.skops
+                hint = " (a table? the model file comes first: ae-anomaly score MODEL DATA)"
+            raise ModelFileError(f"{name} is not an ae_anomaly model file{hint}.") from None
         raise ModelFileError(f"{name} is corrupted or truncated.") from None
     if not isinstance(header, dict) or header.get("format") != FORMAT:
         raise ModelFileError(f"{name} is not an ae_anomaly model file.")

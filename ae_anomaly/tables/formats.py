@@ -89,6 +89,20 @@ def check_delimiter(delimiter):
     return delimiter
 
 
+def is_table_path(path):
+    """Whether ``path`` has a table's extension (``.csv``, ``.parquet``, ``.tsv.gz``...).
+
+    Examples
+    --------
+    >>> is_table_path("scores.csv.gz"), is_table_path("model.skops")
+    (True, False)
+    """
+    suffixes = [s.lower() for s in Path(path).suffixes]
+    if suffixes and suffixes[-1] in COMPRESSION_SUFFIXES:
+        suffixes = suffixes[:-1]
+    return bool(suffixes) and suffixes[-1] in {*TEXT_SUFFIXES, *PARQUET_SUFFIXES}
+
+
 def table_format(path, delimiter=None):
     """``("csv", delimiter)`` or ``("parquet", None)`` from a path's extension.
 
@@ -132,6 +146,11 @@ def table_format(path, delimiter=None):
         )
     if delimiter:
         return "csv", delimiter
+    if suffix == ".skops":
+        raise UsageProblem(
+            f"{str(path)!r} is a model file, not a table: score and denoise take the model "
+            "first, then the table (ae-anomaly score MODEL DATA)."
+        )
     known = ", ".join(sorted([*TEXT_SUFFIXES, *PARQUET_SUFFIXES]))
     raise UsageProblem(
         f"Cannot tell the format of {str(path)!r} from its extension (known: {known}, "
