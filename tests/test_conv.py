@@ -145,6 +145,31 @@ def test_bad_shapes_are_named():
         model.score_samples(np.zeros((2, 6, 6)))
 
 
+def test_images_on_another_scale_than_training_are_warned_about():
+    """A model trained on 0-255 pixels and given images divided by 255 (or the reverse)
+    scores without an error and means nothing: a warning says so. Images on the
+    training scale, a black image and noise a denoiser is given are not warned about."""
+    import warnings
+
+    from ae_anomaly.models.images import ImageScaleWarning
+
+    images = _images()
+    model = ConvAutoencoder(**SMALL).fit(images)
+    with pytest.warns(ImageScaleWarning, match=r"fractions within \[0, 1\], the training "
+                      r"images ranged over \[0, 1\d\d\]: divided by 1\d\d on one side"):
+        model.score_samples(images / 255.0)
+    fractions = ConvAutoencoder(**SMALL).fit(images / 255.0)
+    with pytest.warns(ImageScaleWarning, match=r"range over \[0, 1\d\d\]"):
+        fractions.score_samples(images)
+    noisy = images / 255.0 + np.random.RandomState(1).normal(0, 0.3, images.shape)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ImageScaleWarning)
+        model.score_samples(images[:5])
+        model.score_samples(np.zeros((2, 8, 8)))
+        fractions.score_samples(noisy)
+        ConvDenoisingAutoencoder(**SMALL).fit(images / 255.0).denoise(noisy)
+
+
 def test_model_file_round_trip(tmp_path):
     X = _images(c=3)
     model = ConvVariationalAutoencoder(**SMALL).fit(X)

@@ -4,13 +4,21 @@ from numbers import Integral
 
 import numpy as np
 import torch
+from sklearn.preprocessing import MinMaxScaler
 
 from ..nn.conv_nets import conv_autoencoder
 from ..nn.losses import structural_error
 from ._docs import COMMON_PARAMETERS
 from ._sklearn_compat import StrOptions
 from ._validation import default_sizes
-from .images import flat_image_shape, from_rows, global_minmax_scaler, image_layout, to_rows
+from .images import (
+    check_pixel_range,
+    flat_image_shape,
+    from_rows,
+    global_minmax_scaler,
+    image_layout,
+    to_rows,
+)
 
 
 def _drop_entries(doc, names):
@@ -86,7 +94,10 @@ class _ConvMixin:
         layout, _ = image_layout(X, self.image_shape if reset else self.image_shape_)
         if layout is not None:
             X = to_rows(X, layout)
-        return super()._validate_input(X, reset=reset)
+        rows = super()._validate_input(X, reset=reset)
+        if not reset and isinstance(getattr(self, "scaler_", None), MinMaxScaler):
+            check_pixel_range(rows, self.scaler_, type(self).__name__)
+        return rows
 
     def _set_input_attributes(self, X, rows):
         layout, chw = image_layout(X, self.image_shape)

@@ -13,9 +13,12 @@ module maps the accepted input forms to those rows and back:
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 from sklearn.preprocessing import MinMaxScaler
+
+from ..nn.training import _caller_outside_package
 
 _CHANNELS = (1, 3, 4)
 
@@ -146,3 +149,46 @@ def global_minmax_scaler(X):
     n_features = X.shape[1]
     lo, hi = float(X.min()), float(X.max())
     return MinMaxScaler().fit(np.array([np.full(n_features, lo), np.full(n_features, hi)]))
+
+
+class ImageScaleWarning(UserWarning):
+    """Images given to a fitted model are on another scale than its training images."""
+
+
+def check_pixel_range(rows, scaler, name):
+    """Warn when ``rows`` of images to score are on another scale than the training
+    images ``scaler`` (:func:`global_minmax_scaler`) saw: fractions within [0, 1] for a
+    model trained on values up to 255 (divided by 255 on one side only), or values beyond
+    the training range by more than ten times its width (0-255 against 0-1; noise that a
+    denoiser is given stays within that). Either way the scores are meaningless; nothing
+    fails.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> scaler = global_minmax_scaler(np.array([[0.0, 255.0]]))
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     check_pixel_range(np.array([[0.2, 0.9]]), scaler, "ConvAutoencoder")
+    >>> str(caught[0].message)[:80]
+    'ConvAutoencoder: these images are fractions within [0, 1], the training images r'
+    """
+    lo, hi = float(np.min(scaler.data_min_)), float(np.max(scaler.data_max_))
+    span = hi - lo
+    if not rows.size or not span > 0:
+        return
+    low, high = float(np.nanmin(rows)), float(np.nanmax(rows))
+    training = f"the training images ranged over [{lo:g}, {hi:g}]"
+    if hi >= 10 and 0 <= low and high <= 1 and not np.array_equal(rows, np.round(rows)):
+        why = (f"these images are fractions within [0, 1], {training}: divided by {hi:g} on "
+               "one side only?")  # fmt: skip
+    elif high > hi + 10 * span or low < lo - 10 * span:  # not noise: another scale
+        why = f"these images range over [{low:g}, {high:g}], {training}: scaled differently?"
+    else:
+        return
+    warnings.warn(
+        f"{name}: {why} Scale them as the training images were: scores and reconstructions "
+        "of images on another scale mean nothing.",
+        ImageScaleWarning,
+        stacklevel=_caller_outside_package(),
+    )
