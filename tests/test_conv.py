@@ -143,6 +143,13 @@ def test_bad_shapes_are_named():
     model = ConvAutoencoder(**SMALL).fit(_images())
     with pytest.raises(ValueError, match=r"do not match image_shape=\(1, 8, 8\)"):
         model.score_samples(np.zeros((2, 6, 6)))
+    with pytest.raises(ValueError, match=r"one image of shape \(8, 8\).*X\[None\]"):
+        model.score_samples(_images()[0])  # read as 8 rows of 8 pixels, it said 8 features
+    assert model.score_samples(_images()[:1]).shape == (1,)
+    colour = ConvAutoencoder(**SMALL).fit(_images(c=3))
+    for one in (_images(c=3)[0], _images(c=3)[0].transpose(2, 0, 1)):
+        with pytest.raises(ValueError, match=r"one image of shape .*first axis counts"):
+            colour.score_samples(one)
 
 
 def test_images_on_another_scale_than_training_are_warned_about():

@@ -91,6 +91,8 @@ class _ConvMixin:
         if reset:
             _check_int_tuple("image_shape", self.image_shape, length=3)
             _check_int_tuple("channels", self.channels)
+        if not reset:
+            _check_not_one_image(X, self.image_shape_)
         layout, _ = image_layout(X, self.image_shape if reset else self.image_shape_)
         if layout is not None:
             X = to_rows(X, layout)
@@ -184,6 +186,21 @@ class _ConvMixin:
         """
         errors = np.asarray(super().feature_scores(X))
         return errors.reshape(-1, *self.image_shape_).mean(axis=1)
+
+
+def _check_not_one_image(X, image_shape):
+    """Refuse one image given where a batch is expected: ``(H, W)`` grayscale pixels would
+    be read as H rows of W pixels (or ``(H, W, C)`` as H images)."""
+    shape = getattr(X, "shape", None)
+    channels, height, width = image_shape
+    one = [(height, width)] if height > 1 else []  # (1, W): one flattened 1-px-high image
+    if channels > 1:
+        one = [(height, width, channels), (channels, height, width)]
+    if shape is not None and tuple(shape) in one:
+        raise ValueError(
+            f"Got one image of shape {tuple(shape)}: give a batch of images, e.g. X[None] "
+            f"(shape {(1, *shape)}): the first axis counts the images."
+        )
 
 
 def _check_int_tuple(name, value, length=None):
