@@ -594,3 +594,19 @@ def test_denoise_writes_numbers_with_the_decimal_mark_the_model_reads(tmp_path):
     ok(run("denoise", model, path, "--delimiter", ";", "-o", tmp_path / "clean.parquet"))
     typed = pd.read_parquet(tmp_path / "clean.parquet")
     assert typed["amount"].dtype == np.float64 and typed["share"].str.endswith("%").all()
+
+
+def test_a_column_name_with_a_comma_is_named_with_a_backslash(tmp_path):
+    """Options split names at commas: ``Name, first`` is given as ``Name\\, first``, and
+    the error for the split name says so."""
+    rng = np.random.default_rng(5)
+    frame = pd.DataFrame({"Name, first": [f"person {i}" for i in range(120)],
+                          "x": rng.normal(size=120), "y": rng.normal(size=120)})  # fmt: skip
+    path = tmp_path / "people.csv"
+    frame.to_csv(path, index=False)
+    line = error_line(run("detect", path, "--id-col", "Name, first", "--set", "max_iter=2"))
+    assert "no column named 'Name', 'first' ('Name, first' holds a comma: on the command " \
+           "line, write it 'Name\\, first')" in line  # fmt: skip
+    out = text_frame(ok(run("detect", path, "--id-col", "Name\\, first", "--set",
+                            "max_iter=2")).stdout)  # fmt: skip
+    assert out["Name, first"].tolist() == frame["Name, first"].tolist()

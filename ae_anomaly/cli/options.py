@@ -58,8 +58,19 @@ def kind_of(class_name):
 
 
 def _split(ctx, param, values):
-    """``--columns a,b --columns c`` -> ``["a", "b", "c"]``."""
-    return [v.strip() for value in values for v in value.split(",") if v.strip()]
+    r"""``--columns a,b --columns c`` -> ``["a", "b", "c"]``; ``a\,b`` names a column
+    ``a,b`` (a comma inside a name).
+
+    Examples
+    --------
+    >>> _split(None, None, ["a, b", r"Name\, first"])
+    ['a', 'b', 'Name, first']
+    """
+    names = []
+    for value in values:
+        parts = re.split(r"(?<!\\),", value)
+        names += [part.replace("\\,", ",").strip() for part in parts if part.strip()]
+    return names
 
 
 class DataPath(click.Path):
@@ -135,7 +146,8 @@ def fit_options(command):
                      help="An estimator parameter, e.g. --set max_iter=50 --set "
                      "hidden_layer_sizes=64,16."),
         click.option("--columns", multiple=True, callback=_split,
-                     help="Feature columns to use (default: all others)."),
+                     help="Feature columns to use, comma-separated like every column option "
+                     "(a comma inside a name: \\,); default: all others."),
         click.option("--exclude", multiple=True, callback=_split, help="Columns to ignore."),
         click.option("--id-col", "ids", multiple=True, callback=_split,
                      help="Id columns, copied to outputs."),

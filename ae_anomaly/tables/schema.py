@@ -25,6 +25,17 @@ NUMERIC, CATEGORICAL = "numeric", "categorical"
 SCORE, FLAG = "anomaly_score", "is_anomaly"
 
 
+def _comma_hint(names, unknown):
+    """A note for names given split at the commas of a column's name (``id,x`` given
+    as ``id`` and ``x``): the command line reads ``id\\,x`` as one name."""
+    for name in names:
+        parts = [part.strip() for part in name.split(",")]
+        if len(parts) > 1 and set(parts) <= {u.strip() for u in unknown}:
+            escaped = name.replace(",", "\\,")
+            return escape(f" ({name!r} holds a comma: on the command line, write it '{escaped}')")
+    return ""
+
+
 def resolve_names(names, **given):
     """The column names given in each option, as columns of ``names``: a name that is no
     column's but for the blanks around one header name (``amount`` for `` amount``, from
@@ -87,8 +98,8 @@ class Schema:
             unknown = [c for c in chosen if c not in names]
             if unknown:
                 raise TableError(
-                    f"{{{param}}}: no column named {_names(unknown)}; the columns are "
-                    f"{_names(names)}."
+                    f"{{{param}}}: no column named {_names(unknown)}{_comma_hint(names, unknown)};"
+                    f" the columns are {_names(names)}."
                 )
         chosen = list(columns) or [c for c in names if c not in set(ids)]
         chosen = [c for c in chosen if c not in set(exclude) and c not in set(ids)]
