@@ -122,3 +122,27 @@ def test_excel_sep_line_names_the_delimiter_and_lines_keep_their_numbers(tmp_pat
         path.write_text("\n".join(lines) + "\n")
         line = error_line(run("detect", path, "--id-col", "id", "--set", "max_iter=2"))
         assert f"malformed CSV at line {row + 1}:" in line, (row, line)
+
+
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(names=st.lists(st.one_of(
+    st.floats(-1e6, 1e6, allow_nan=False).map(lambda v: f"{v:.3f}"),
+    st.integers(0, 3000).map(str),
+    st.from_regex(r"[a-z][a-z0-9_]{0,8}", fullmatch=True)), min_size=1, max_size=6, unique=True))
+def test_the_header_warning_is_for_numbers_that_are_not_all_whole(tmp_path, names):
+    """Generated headers: the warning comes exactly when every name is a number and one
+    at least is not a whole number."""
+    import warnings
+
+    from ae_anomaly.tables.csvchecks import HeaderWarning
+    from ae_anomaly.tables.reader import TableReader
+
+    path = tmp_path / "h.csv"
+    path.write_text(",".join(names) + "\n" + ",".join("1" for _ in names) + "\n")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        TableReader(path)
+    warned = [w for w in caught if issubclass(w.category, HeaderWarning)]
+    numbers = all(n.lstrip("-").replace(".", "", 1).isdigit() for n in names)
+    assert len(warned) == (numbers and not all(n.isdigit() for n in names))

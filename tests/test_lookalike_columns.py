@@ -317,3 +317,41 @@ def test_cli_names_the_date_format_and_following_it_works(tmp_path):
     ok(run("fit", path, "-o", model, "--date-format", "%m/%d/%Y", "--set", "max_iter=2"))
     info = json.loads(ok(run("info", model, "--json")).stdout)
     assert info["schema"]["features"]["when"] == "datetime"
+
+
+# -------------------------------------------------- characters that pass for others
+LOOKALIKES = {"-": ["\u2212", "\u2013", "\u2012"], "1": ["\uff11"], "5": ["\uff15"],
+              "0": ["\uff10"], " ": ["\u00a0", "\u202f"]}  # fmt: skip
+
+
+@SETTINGS
+@given(values=st.lists(CENTS, min_size=20, max_size=40), data=st.data())
+def test_a_cell_with_a_lookalike_character_is_named_by_its_code_point(values, data):
+    """One cell of a numeric column with a character that passes for an ASCII one: the
+    column is refused naming that character's code point, or (a blank between digit
+    groups in every cell) as numbers written another way -- never typed as categories."""
+    cells = [f"{v:.2f}" for v in values]
+    row = data.draw(st.integers(0, len(cells) - 1))
+    plain = data.draw(st.sampled_from([c for c in "-150" if c in cells[row]] or ["-"]))
+    odd = data.draw(st.sampled_from(LOOKALIKES[plain]))
+    cells[row] = cells[row].replace(plain, odd, 1) if plain in cells[row] else odd + cells[row]
+    with pytest.raises(DataError) as info:
+        classify_column(pd.Series(cells, name="amount"), ParseOptions())
+    message = str(info.value)
+    assert "\n" not in message and "column 'amount'" in message
+    assert f"U+{ord(odd):04X}" in message or "written another way" in message, message
+
+
+@SETTINGS
+@given(category=st.sampled_from(["EU", "North America", "APAC"]),
+       spelling=st.sampled_from([str.lower, str.upper, lambda t: f" {t}", lambda t: f"{t}  ",
+                                 lambda t: t.replace(" ", "  ")]))  # fmt: skip
+def test_an_unseen_category_names_the_fitted_one_it_is_but_for_case_or_blanks(category,
+                                                                              spelling):
+    encoder = TableEncoder().fit(pd.DataFrame({"region": ["EU", "North America", "APAC"] * 5}))
+    variant = spelling(category)
+    note = encoder.unseen_note("region", variant)
+    if variant == category:
+        return
+    assert note == f"{variant!r}, which is {category!r} but for case or blanks"
+    assert encoder.unseen_note("region", variant + "x") == repr(variant + "x")
