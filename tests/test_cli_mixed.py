@@ -610,3 +610,44 @@ def test_a_column_name_with_a_comma_is_named_with_a_backslash(tmp_path):
     out = text_frame(ok(run("detect", path, "--id-col", "Name\\, first", "--set",
                             "max_iter=2")).stdout)  # fmt: skip
     assert out["Name, first"].tolist() == frame["Name, first"].tolist()
+
+
+def test_keep_columns_gives_the_table_back_with_its_scores(table, tmp_path):
+    """--keep-columns writes every input column as written, then the scores (the same as
+    without it); a column already named like an output keeps its name."""
+    frame, path = table
+    model = fit(path)
+    plain = text_frame(ok(run("score", model, path)).stdout)
+    written = text_frame(path.read_text())
+    kept = text_frame(ok(run("score", model, path, "--keep-columns", "--explain", "1")).stdout)
+    assert list(kept.columns) == [*written.columns, "anomaly_score", "is_anomaly",
+                                  "top1_column", "top1_share"]  # fmt: skip
+    pd.testing.assert_frame_equal(kept[list(written.columns)], written)  # byte for byte
+    assert kept["anomaly_score"].tolist() == plain["anomaly_score"].tolist()
+
+    clash = written.assign(anomaly_score="kept as it was")  # an ignored input column
+    clash.to_csv(tmp_path / "clash.csv", index=False)
+    out = text_frame(ok(run("score", model, tmp_path / "clash.csv", "--keep-columns",
+                            "--ignore-extra")).stdout)  # fmt: skip
+    assert (out["anomaly_score"] == "kept as it was").all()
+    assert out["anomaly_score_2"].tolist() == plain["anomaly_score"].tolist()
+
+    detected = text_frame(ok(run("detect", path, "--keep-columns", "--id-col", "id",
+                                 "--no-keep-default-na", *FAST)).stdout)  # fmt: skip
+    pd.testing.assert_frame_equal(detected[list(written.columns)], written)
+    line = error_line(run("score", model, path, "--keep-columns", "--engine", "dask",
+                          "-o", tmp_path / "dir"), 2)  # fmt: skip
+    assert "--keep-columns goes with --engine pandas" in line
+
+
+def test_score_table_keep_columns_in_python():
+    from ae_anomaly import Autoencoder
+    from ae_anomaly.tables.api import fit_table, score_table
+
+    frame = pd.DataFrame(np.random.default_rng(6).normal(size=(100, 3)), columns=list("abc"))
+    frame["note"] = "n"
+    model = fit_table(Autoencoder(max_iter=2, random_state=0), frame, exclude=["note"])
+    kept = score_table(model, frame, keep_columns=True)
+    assert list(kept.frame.columns) == ["a", "b", "c", "note", "anomaly_score", "is_anomaly"]
+    assert kept.frame["anomaly_score"].tolist() == score_table(model, frame).frame[
+        "anomaly_score"].tolist()  # fmt: skip

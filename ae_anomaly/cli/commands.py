@@ -153,14 +153,16 @@ def fit(data, output, force, model, settings, columns, exclude, ids, categorical
 )
 @input_options
 @report_options
-def score(model_file, data, output, force, threshold, contamination, explain, ignore_extra,
-          float_format, engine, scheduler, delimiter, encoding, verbose, as_json):  # fmt: skip
+def score(model_file, data, output, force, threshold, contamination, explain, keep_columns,
+          ignore_extra, float_format, engine, scheduler, delimiter, encoding, verbose,
+          as_json):  # fmt: skip
     """Score DATA with MODEL, streaming in chunks (constant memory for any file size).
 
-    Writes the id columns (as written), anomaly_score (-score_samples, the anomaly error:
-    higher = more anomalous; inf for a row the model cannot score, e.g. an infinite
-    value) and is_anomaly (1 when anomaly_score is above the threshold). An output name
-    that an id column already has gets a suffix (anomaly_score_2). --explain K adds the
+    Writes the id columns (as written; every column with --keep-columns), anomaly_score
+    (-score_samples, the anomaly error: higher = more anomalous; inf for a row the model
+    cannot score, e.g. an infinite value) and is_anomaly (1 when anomaly_score is above
+    the threshold). An output name that an input column already has gets a suffix
+    (anomaly_score_2). --explain K adds the
     K original columns (or _code_distance, the code's distance from the training codes)
     with the largest share of each row's error. Categories never seen in fitting are
     counted in the summary and a warning.
@@ -172,6 +174,9 @@ def score(model_file, data, output, force, threshold, contamination, explain, ig
     """
     started = time.perf_counter()
     if engine == "dask":
+        if keep_columns:
+            raise UsageFailure("--keep-columns goes with --engine pandas (dask writes ids and "
+                               "scores).")  # fmt: skip
         from ..tables.api import score_files_dask
 
         result = score_files_dask(
@@ -197,7 +202,7 @@ def score(model_file, data, output, force, threshold, contamination, explain, ig
     result = score_table(
         model, data, output or STDIO, threshold=threshold, contamination=contamination,
         explain=explain, delimiter=delimiter, ignore_extra=ignore_extra, progress=report.advance,
-        float_format=float_format, encoding=encoding,
+        float_format=float_format, encoding=encoding, keep_columns=keep_columns,
     )  # fmt: skip
     report.finish(result, as_json, output)
 
@@ -215,8 +220,8 @@ def score(model_file, data, output, force, threshold, contamination, explain, ig
 @input_options
 @report_options
 def detect(data, output, force, model, settings, columns, exclude, ids, categorical, impute,
-           threshold, contamination, explain, float_format, save_model, delimiter, encoding,
-           verbose, as_json, **typing):  # fmt: skip
+           threshold, contamination, explain, keep_columns, float_format, save_model,
+           delimiter, encoding, verbose, as_json, **typing):  # fmt: skip
     """Fit on DATA and score the same rows: the one-liner.
 
     Columns are typed as `ae-anomaly fit` types them (see its --help) and the output is
@@ -247,11 +252,12 @@ def detect(data, output, force, model, settings, columns, exclude, ids, categori
         data, delimiter=delimiter, encoding=encoding, columns=columns, exclude=exclude,
         ids=ids, categorical=categorical, impute=impute, **typing,
     )  # fmt: skip
-    check_columns(table.frame[list(table.schema.ids)], output, delimiter=delimiter)
+    kept = list(table.frame.columns) if keep_columns else list(table.schema.ids)
+    check_columns(table.frame[kept], output, delimiter=delimiter)
     # the training rows are scored once, for the output: the model's summary takes those
     fitted = api.fit_table(estimator, table, kind=model, verbose=verbose, score_training=False)
     report = Report("detect", verbose, total=len(table.frame), started=started)
-    score_name, scores = output_names(fitted.schema.ids)[SCORE], []
+    score_name, scores = output_names(kept)[SCORE], []
 
     def progress(out):
         report.advance(out)
@@ -261,6 +267,7 @@ def detect(data, output, force, model, settings, columns, exclude, ids, categori
     result = api.score_table(
         fitted, table, output or STDIO, threshold=threshold, explain=explain,
         delimiter=delimiter, progress=progress, float_format=float_format,
+        keep_columns=keep_columns,
     )  # fmt: skip
     if save_model:
         fitted.add_training_scores(np.concatenate(scores))
@@ -282,9 +289,10 @@ def denoise(model_file, data, output, force, ignore_extra, float_format, delimit
     """Write DATA with its feature columns replaced by MODEL's reconstructions.
 
     Numbers come back in their own units (integer columns as integers, 0/1 columns as 0
-    or 1, others with the decimals of the training values, percentages as 48.3%),
-    booleans as 0/1, a categorical column gets its most likely category and a date
-    column an ISO date. Id and ignored columns are copied unchanged.
+    or 1, others with the decimals of the training values and the model's decimal mark,
+    percentages as 48.3%), booleans as the training file spelled them (yes/no), a
+    categorical column gets its most likely category and a date column an ISO date. Id
+    and ignored columns are copied unchanged.
 
     \b
     Example:

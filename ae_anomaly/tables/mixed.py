@@ -128,15 +128,16 @@ def _encode(pipeline, schema, frame):
     return encoded, finite, unseen
 
 
-def score_encoded(pipeline, schema, frame, *, threshold, explain=0, names=None):
-    """``(output chunk, unseen categories)``: ids, anomaly score, flag, top original columns
-    (unseen categories as :func:`_encode` gives them).
+def score_encoded(pipeline, schema, frame, *, threshold, explain=0, names=None, keep=None):
+    """``(output chunk, unseen categories)``: ids (or the ``keep`` columns), anomaly score,
+    flag, top original columns (unseen categories as :func:`_encode` gives them).
 
     A row with a non-finite encoded value (``inf``, ``1e308`` overflowing) or whose score
     overflows gets the score ``inf`` and is flagged; with ``explain`` its top columns are
     those that carry the non-finite values.
     """
-    names = names or output_names(schema.ids, explain)
+    keep = schema.ids if keep is None else keep
+    names = names or output_names(keep, explain)
     encoded, finite, unseen = _encode(pipeline, schema, frame)
     detector = pipeline[-1]
     scores = np.full(len(frame), np.inf)
@@ -145,7 +146,7 @@ def score_encoded(pipeline, schema, frame, *, threshold, explain=0, names=None):
         with np.errstate(over="ignore", invalid="ignore"):
             scores[finite] = anomaly_scores(detector, rows)
     scores[~np.isfinite(scores)] = np.inf
-    out = frame[schema.ids].copy()
+    out = frame[keep].copy()
     out[names[SCORE]] = scores
     out[names[FLAG]] = (scores > threshold).astype(np.int8)
     if explain:

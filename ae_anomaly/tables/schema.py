@@ -269,17 +269,19 @@ def _groups(pipeline, schema):
     return {c: groups[c] for c in schema.features}
 
 
-def score_chunk(pipeline, schema, frame, *, threshold, explain=0, names=None):
-    """The ``score`` output of one chunk: ids, anomaly score, flag, top columns.
+def score_chunk(pipeline, schema, frame, *, threshold, explain=0, names=None, keep=None):
+    """The ``score`` output of one chunk: ids (or the ``keep`` columns), anomaly score,
+    flag, top columns.
 
     ``names`` maps the output names (``anomaly_score``...) to those written (see
     :func:`output_names`).
     """
-    names = names or output_names(schema.ids, explain)
+    keep = schema.ids if keep is None else keep
+    names = names or output_names(keep, explain)
     transformed = pipeline[:-1].transform(prepare(frame, schema))
     model = pipeline[-1]
     scores = anomaly_scores(model, transformed)
-    out = frame[schema.ids].copy()
+    out = frame[keep].copy()
     out[names[SCORE]] = scores
     out[names[FLAG]] = (scores > threshold).astype(np.int8)
     if explain:

@@ -94,7 +94,7 @@ def map_chunks(chunks, transform, consume, *, threads=SCORING_THREADS):
 
 def score_table(model, source, output=None, *, threshold=None, contamination=None, explain=0,
                 delimiter=None, ignore_extra=False, progress=None, float_format=None,
-                encoding=None):  # fmt: skip
+                encoding=None, keep_columns=False):  # fmt: skip
     """Score a table with a model fitted on a table: ids, ``anomaly_score``, ``is_anomaly``.
 
     ``anomaly_score`` is ``-score_samples`` (higher = more anomalous) and ``is_anomaly`` 1
@@ -131,6 +131,9 @@ def score_table(model, source, output=None, *, threshold=None, contamination=Non
         ``%``-format of the floats written to CSV/TSV (``"%.6g"``); Parquet keeps floats.
     encoding : str, optional
         The input's text encoding (e.g. ``"cp1252"``); UTF-8 by default. Outputs are UTF-8.
+    keep_columns : bool, default=False
+        Copy every input column to the output (CSV cells as written), then the scores: the
+        table back with its anomaly scores, instead of the id columns only.
 
     Returns
     -------
@@ -150,21 +153,26 @@ def score_table(model, source, output=None, *, threshold=None, contamination=Non
     model = model if isinstance(model, TableModel) else TableModel.load(model)
     cut = model.threshold(threshold=threshold, contamination=contamination)
     pipeline, schema = model.pipeline, model.schema
-    names = output_names(schema.ids, explain)
+    out = {"keep": schema.ids, "names": output_names(schema.ids, explain)}
     unseen = _Unseen()
 
-    def transform(chunk):
-        if not schema.encoded:
-            return score_chunk(pipeline, schema, chunk, threshold=cut, explain=explain,
-                               names=names)  # fmt: skip
-        return score_encoded(pipeline, schema, chunk, threshold=cut, explain=explain,
-                             names=names)  # fmt: skip
+    def names_for(columns):  # the input's columns, once its header is read
+        if keep_columns:
+            out["keep"] = list(columns)
+            out["names"] = output_names(out["keep"], explain)
+        return out["names"]
 
-    numbers = plain_number_columns(pipeline) if schema.encoded else ()
+    def transform(chunk):
+        score = score_encoded if schema.encoded else score_chunk
+        return score(pipeline, schema, chunk, threshold=cut, explain=explain,
+                     names=out["names"], keep=out["keep"])  # fmt: skip
+
+    # kept columns are read as the text written; otherwise plain numbers parse on reading
+    numbers = plain_number_columns(pipeline) if schema.encoded and not keep_columns else ()
     result = _run(model, source, output, transform, delimiter, ignore_extra, progress,
-                  count=unseen.count, flag=names[FLAG], float_format=float_format,
-                  needed_only=True, numbers=numbers, encoding=encoding)  # fmt: skip
-    result.threshold, result.unseen_categories, result.names = cut, unseen.counts(), names
+                  count=unseen.count, names_for=names_for, float_format=float_format,
+                  needed_only=not keep_columns, numbers=numbers, encoding=encoding)  # fmt: skip
+    result.threshold, result.unseen_categories, result.names = cut, unseen.counts(), out["names"]
     unseen.warn(pipeline[0], "scored as such, which adds to their anomaly score")
     return result
 
@@ -246,12 +254,16 @@ class _Unseen:
 
 
 def _run(model, source, output, transform, delimiter, ignore_extra, progress, *,
-         count=None, flag=FLAG, float_format=None, needed_only=False, numbers=(),
+         count=None, names_for=None, float_format=None, needed_only=False, numbers=(),
          encoding=None, decimal=(".", None)):  # fmt: skip
-    """Read ``source`` in chunks, transform them on the engine, write or collect the output."""
+    """Read ``source`` in chunks, transform them on the engine, write or collect the output.
+
+    ``names_for(columns)``, given the input's columns before the first chunk, returns the
+    output names (:func:`~ae_anomaly.tables.schema.output_names`) of a scoring run."""
     schema = model.schema
-    name, chunks = _chunks(schema, source, delimiter, ignore_extra, needed_only, numbers,
-                           encoding)  # fmt: skip
+    name, columns, chunks = _chunks(schema, source, delimiter, ignore_extra, needed_only,
+                                    numbers, encoding)  # fmt: skip
+    flag = names_for(columns)[FLAG] if names_for is not None else None
     result = TableResult(rows=0)
     collected = []
 
@@ -262,7 +274,7 @@ def _run(model, source, output, transform, delimiter, ignore_extra, progress, *,
     def consume(out, write, text):
         out = count(out) if count is not None else out
         result.rows += len(out)
-        if flag in out:
+        if flag is not None:
             result.anomalies = (result.anomalies or 0) + int(out[flag].sum())
         if progress is not None:
             progress(out)
@@ -287,7 +299,7 @@ def _check_rows(result, name):
 
 def _chunks(schema, source, delimiter, ignore_extra, needed_only=False, numbers=(),
             encoding=None):  # fmt: skip
-    """``(name, iterator of DataFrames)`` of a path, a Table or a DataFrame.
+    """``(name, columns, iterator of DataFrames)`` of a path, a Table or a DataFrame.
 
     With an ``encoded`` schema, a CSV file is read as text (the ``numbers`` columns as
     float64 where they hold plain numbers only) and each chunk's index is the 1-based
@@ -302,15 +314,17 @@ def _chunks(schema, source, delimiter, ignore_extra, needed_only=False, numbers=
         schema.check_columns(list(frame.columns), name, allow_extra=ignore_extra)
         if not isinstance(source, Table) and not schema.encoded:
             frame = with_types(frame, schema.arrow_types())
-        return name, (frame.iloc[i : i + FRAME_CHUNK] for i in range(0, len(frame), FRAME_CHUNK))
+        chunks = (frame.iloc[i : i + FRAME_CHUNK] for i in range(0, len(frame), FRAME_CHUNK))
+        return name, list(frame.columns), chunks
     reader = TableReader(source, delimiter=delimiter, column_types=schema.arrow_types(),
                          text=schema.encoded, numbers=numbers, encoding=encoding)  # fmt: skip
     schema.check_columns(reader.columns, reader.name, allow_extra=ignore_extra)
+    columns = reader.columns
     if needed_only:
         reader = reader.select([*schema.features, *schema.ids])
     if not schema.encoded:
-        return reader.name, iter(reader)
-    return reader.name, (chunk.set_axis(chunk.index + 1, axis=0) for chunk in reader)
+        return reader.name, columns, iter(reader)
+    return reader.name, columns, (chunk.set_axis(chunk.index + 1, axis=0) for chunk in reader)
 
 
 __all__ = [
