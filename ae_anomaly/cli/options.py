@@ -222,8 +222,9 @@ def threshold_options(command):
         click.option("--explain", type=click.IntRange(1), metavar="K",
                      help="Add the K columns with the largest share of each row's error."),
         click.option("--keep-columns", is_flag=True,
-                     help="Write every input column (as written), then the scores: the table "
-                     "back with its anomaly scores, not only the id columns."),
+                     help="Write every input column (as written; a --chunksize model's numbers "
+                     "as read), then the scores: the table back with its anomaly scores, not "
+                     "only the id columns."),
     ])  # fmt: skip
 
 

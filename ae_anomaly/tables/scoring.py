@@ -132,8 +132,9 @@ def score_table(model, source, output=None, *, threshold=None, contamination=Non
     encoding : str, optional
         The input's text encoding (e.g. ``"cp1252"``); UTF-8 by default. Outputs are UTF-8.
     keep_columns : bool, default=False
-        Copy every input column to the output (CSV cells as written), then the scores: the
-        table back with its anomaly scores, instead of the id columns only.
+        Copy every input column to the output (CSV cells as written; the numeric columns of
+        a model fitted with ``chunksize``, which reads numbers as numbers, as read), then the
+        scores: the table back with its anomaly scores, instead of the id columns only.
 
     Returns
     -------
