@@ -651,3 +651,27 @@ def test_score_table_keep_columns_in_python():
     assert list(kept.frame.columns) == ["a", "b", "c", "note", "anomaly_score", "is_anomaly"]
     assert kept.frame["anomaly_score"].tolist() == score_table(model, frame).frame[
         "anomaly_score"].tolist()  # fmt: skip
+
+
+def test_a_label_or_earlier_scores_among_the_features_are_warned_about(table, tmp_path):
+    """Fitting a scored file again (--keep-columns) or a table with its label column makes
+    the answer a feature: warned about, naming the columns; not when excluded, nor for a
+    column named like a label that holds more than two values (a vehicle class)."""
+    frame, path = table
+    scored = tmp_path / "scored.csv"
+    ok(run("detect", path, "--keep-columns", "--id-col", "id", "--no-keep-default-na",
+           "-o", scored, *FAST))  # fmt: skip
+    result = ok(run("detect", scored, "--id-col", "id", "--no-keep-default-na", *FAST))
+    assert "Warning: feature column(s) 'anomaly_score', 'is_anomaly' look like the answer" \
+        in result.stderr  # fmt: skip
+    labelled = frame.assign(Label=(np.arange(len(frame)) % 10 == 0).astype(int),
+                            **{"class": [f"c{i % 5}" for i in range(len(frame))]})  # fmt: skip
+    labelled.to_csv(tmp_path / "labelled.csv", index=False)
+    result = ok(run("fit", tmp_path / "labelled.csv", "-o", tmp_path / "m.skops", "--id-col",
+                    "id", "--no-keep-default-na", *FAST))  # fmt: skip
+    warned = [line for line in result.stderr.splitlines() if "look like the answer" in line]
+    assert len(warned) == 1 and "'Label'" in warned[0] and "'class'" not in warned[0]
+    result = ok(run("fit", tmp_path / "labelled.csv", "-o", tmp_path / "m.skops", "--force",
+                    "--id-col", "id", "--exclude", "Label", "--no-keep-default-na",
+                    *FAST))  # fmt: skip
+    assert "look like the answer" not in result.stderr

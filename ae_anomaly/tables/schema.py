@@ -8,6 +8,8 @@ is ``ColumnTransformer -> estimator``; scoring and denoising work chunk by chunk
 from __future__ import annotations
 
 import collections
+import re
+import warnings
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -23,6 +25,51 @@ from .thresholds import anomaly_scores
 NUMERIC, CATEGORICAL = "numeric", "categorical"
 #: Output column names of ``score``: nobody can misread the direction of the score.
 SCORE, FLAG = "anomaly_score", "is_anomaly"
+
+
+#: Feature names that are answers, not measurements: ``score``'s own outputs (a scored
+#: file fitted again) and, holding two values at most, the usual names of a label.
+_OUTPUT_NAME = re.compile(r"(anomaly_score|is_anomaly|top\d+_(column|share))(_\d+)?")
+_LABEL_NAMES = {"label", "labels", "target", "y", "class", "is_anomaly", "anomaly", "outlier",
+                "is_outlier", "is_fraud", "fraud", "ground_truth"}  # fmt: skip
+
+
+class LabelColumnWarning(UserWarning):
+    """A feature column that looks like the answer: a label, or a score written before."""
+
+
+def warn_label_columns(frame, features):
+    """Warn about feature columns of ``frame`` that look like the answer a detector is to
+    find: ``score``'s outputs (``anomaly_score``, ``is_anomaly``...: a scored file fitted
+    again) or a column named like a label (``label``, ``target``, ``is_fraud``...) with
+    two values at most. A model that sees them learns them, and finds what it was told.
+
+    Examples
+    --------
+    >>> import warnings, pandas as pd
+    >>> frame = pd.DataFrame({"x": [0.1, 0.5, 0.3], "Label": ["0", "1", "0"]})
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     warn_label_columns(frame, ["x", "Label"])
+    >>> str(caught[0].message)[:60]
+    "feature column(s) 'Label' look like the answer, not a measur"
+    """
+    found = []
+    for name in features:
+        key = str(name).strip().casefold()
+        if _OUTPUT_NAME.fullmatch(key):
+            found.append(name)
+        elif key in _LABEL_NAMES and frame[name].nunique(dropna=True) <= 2:
+            found.append(name)
+    if found:
+        warnings.warn(
+            f"feature column(s) {_names(found)} look like the answer, not a measurement (a "
+            "label, or scores written by a run before): a model fitted on them finds what "
+            "they say. Leave them out (--exclude; exclude= in Python) unless they are "
+            "measurements.",
+            LabelColumnWarning,
+            stacklevel=3,
+        )
 
 
 def _comma_hint(names, unknown):
