@@ -355,3 +355,9 @@ def test_an_unseen_category_names_the_fitted_one_it_is_but_for_case_or_blanks(ca
         return
     assert note == f"{variant!r}, which is {category!r} but for case or blanks"
     assert encoder.unseen_note("region", variant + "x") == repr(variant + "x")
+
+
+def test_the_example_of_a_unit_refusal_is_a_number_with_the_unit():
+    cells = ["$ n/a", *(f"${v:,.2f}" for v in AMOUNTS * 3)]  # the first cell: no number
+    message = refusal(cells)
+    assert "numbers with a unit, '$', e.g. row 1: '$1,234.50'" in message

@@ -217,7 +217,7 @@ def refuse_lookalike(series, labels, distinct, counts, options, *, min_fraction)
     found = unit_of(distinct, counts, min_fraction=fraction)
     if found:
         unit, numbers = found
-        fits = [text for text in distinct if unit in text]
+        fits = [t for t in distinct if unit in t and _WITH_UNIT.fullmatch(str(t))]  # the example
         then = ""
         if not pd.Series(numbers).str.fullmatch(options.number_pattern()).all():
             also = other_number_marks(numbers, np.ones(len(numbers)), **_marks(options),
