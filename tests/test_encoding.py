@@ -9,6 +9,8 @@ first line that is not UTF-8.
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
 
 import ae_anomaly.tables.formats
 import ae_anomaly.tables.reader
@@ -96,3 +98,26 @@ def test_a_utf8_file_read_with_another_encoding_is_warned_about(windows_csv, tmp
     ascii_only.write_text("id,x\na,1\nb,2\nc,3\n")
     result = run("detect", ascii_only, "--encoding", "cp1252", *FAST)
     assert "reads as UTF-8" not in result.stderr
+
+
+@settings(max_examples=30, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(cells=st.lists(st.text(st.one_of(
+    st.sampled_from(list("aé \u00a0\u202f€ö中;\t")),  # blanks that are not spaces among them
+    st.characters(blacklist_categories=["Cs"], blacklist_characters='\r\n"')), max_size=6),
+    min_size=3, max_size=12),
+       encoding=st.sampled_from(["cp1252", "latin-1"]))  # fmt: skip
+@example(cells=["1\u00a0234", "a", "b"], encoding="cp1252")  # its only non-ASCII: a blank
+def test_any_utf8_text_given_an_encoding_scores_or_fails_in_one_line(tmp_path, cells,
+                                                                     encoding):
+    """UTF-8 files of any text, read with another --encoding: a warning at most, then
+    scores or one error line -- never a traceback (a no-break space made the warning's
+    word search fail)."""
+    path = tmp_path / "any.csv"
+    rows = "".join(f"{i},{c.replace(',', ' ')},{i % 3}\n" for i, c in enumerate(cells))
+    path.write_bytes(("id,text,x\n" + rows).encode("utf-8"))
+    result = run("detect", path, "--encoding", encoding, "--id-col", "id,text", *FAST)
+    assert "Traceback" not in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.output
+    if result.exit_code:
+        assert sum(line.startswith("Error:") for line in result.stderr.splitlines()) == 1

@@ -55,7 +55,8 @@ class CsvChecks:
             return  # not UTF-8: the encoding given is needed
         number, line = next(((i, t) for i, t in enumerate(text, 1) if not t.isascii()), (0, ""))
         if number:
-            word = next(w for w in re.split(r"[\s,;|\t]+", line) if not w.isascii())[:40]
+            words = re.split(r"[ ,;|\t]+", line)  # not \s: a no-break space is the word
+            word = next((w for w in words if not w.isascii()), line)[:40]
             misread = word.encode("utf-8").decode(self.encoding, errors="replace")
             warnings.warn(
                 f"{self.name} reads as UTF-8 text (line {number}: {word!r}), which "

@@ -43,7 +43,7 @@ class TableResult:
     frame : DataFrame or None
         The output, when no ``output`` path was given.
     unseen_categories : dict of str to int
-        Rows per column scored with a category never seen in fitting (``score_table``).
+        Rows per column with a category never seen in fitting.
     names : dict of str to str
         The output column names written (``anomaly_score`` gets a ``_2`` suffix when an id
         column has that name).
