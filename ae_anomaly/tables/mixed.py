@@ -187,11 +187,11 @@ def denoise_encoded(pipeline, schema, frame):
     :func:`~ae_anomaly.tables.schema.denoiser`), in its own type.
 
     Numbers in their units (integer columns rounded, 0/1 columns 0 or 1, the others to
-    the decimals of their training values), percentages as written (``48.3%``), booleans
-    as the training text spelled them (``yes``/``no``; 0/1 otherwise), categories the
-    most likely training category, dates as ISO text (percentages with the model's
-    decimal mark; the writer gives the other numbers theirs, see :func:`format_floats`). Rows with a
-    non-finite value and the other columns are copied unchanged.
+    the decimals of their training values), percentages as written (``48.3%``, with the
+    model's decimal mark; the writer gives the other numbers theirs, see
+    :func:`format_floats`), booleans as the training text spelled them (``yes``/``no``;
+    0/1 otherwise), categories the most likely training category, dates as ISO text.
+    Rows with a non-finite value and the other columns are copied unchanged.
     """
     encoder = pipeline[0]
     encoded, finite, unseen = _encode(pipeline, schema, frame)
