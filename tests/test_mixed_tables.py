@@ -455,3 +455,14 @@ def test_mixed_example_table_types_and_ranks_malignant_rows():
         warnings.simplefilter("ignore")
         pipeline.fit(frame)
     assert roc_auc_score(is_anomaly, -pipeline.score_samples(frame)) > 0.85
+
+
+def test_case7_an_impossible_iso_date_is_named_so_without_format_advice():
+    days = [f"2024-03-{i % 28 + 1:02d}" for i in range(30)]
+    with pytest.raises(DataError) as info:
+        kinds(pd.DataFrame({"when": [*days, "2024-02-30"]}))
+    message = str(info.value)
+    assert "'2024-02-30' (no such date or time) is not a date" in message
+    assert "date_format" not in message
+    with pytest.raises(DataError, match="pass date_format for non-ISO dates"):
+        kinds(pd.DataFrame({"when": [*days, "03/15/2024"]}))

@@ -431,7 +431,10 @@ def check_cells(series, bad, kind, options, *, values=None, fitting=True):
             f" {advice}."
         )
     hint = ""
-    if kind == DATETIME and options.date_format is None:
+    if kind == DATETIME and _ISO_DATE.fullmatch(str(cell).strip()):
+        where += " (no such date or time)"  # written right: 2024-02-30, 25:00
+        hint = ""
+    elif kind == DATETIME and options.date_format is None:
         hint = " or pass {date_format} for non-ISO dates,"
     elif kind == NUMERIC:
         hint = " check {decimal} and {thousands},"
