@@ -450,6 +450,19 @@ def test_chunksize_keeps_the_numeric_path_and_refuses_typing_options(table, tmp_
     line = error_line(run("fit", numeric, "-o", tmp_path / "m2.skops", "--chunksize", "50",
                           "--decimal", ","), 2)  # fmt: skip
     assert "--chunksize" in line and "--decimal" in line
+    # a typo among the first rows made the column text to the reader's sample: named as a
+    # typo, not as "categorical column(s) 'x2'"
+    typo = frame[["id", "x1", "x2", "x3"]].astype(str)
+    typo.loc[30, "x2"] = "1O5"
+    typo.to_csv(numeric, index=False)
+    line = error_line(run("fit", numeric, "-o", model, "--force", "--id-col", "id",
+                          "--chunksize", "50", *FAST))  # fmt: skip
+    assert "column 'x2' holds numbers, but row 31: '1O5' is not a number" in line
+    assert "fit without --chunksize and with --coerce" in line
+    typo.assign(x2="EU").to_csv(numeric, index=False)  # text, not a typo: the refusal
+    line = error_line(run("fit", numeric, "-o", model, "--force", "--id-col", "id",
+                          "--chunksize", "50", *FAST), 2)  # fmt: skip
+    assert "--chunksize trains on numeric columns only; categorical column(s) 'x2'" in line
 
 
 # ---------------------------------------------------------------- README's example table

@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import pandas as pd
 
-from .errors import ParameterError, TableError, literal
+from .errors import ParameterError, TableError, escape, literal, lookalike_note
 from .formats import STDIO, DataError
 from .reader import TableReader
 from .schema import Schema, build_pipeline, prepare, resolve_names, warn_label_columns
@@ -284,6 +284,28 @@ def fit_table(estimator, source, *, kind=None, chunksize=None, delimiter=None, v
     return TableModel(pipeline, schema, metadata)
 
 
+def _refuse_typos(source, text_format, columns):
+    """Name the first cell that is not a number in a column of numbers but for a few cells
+    of the first chunk (a typo there makes the whole column text to the reader's sample)."""
+    delimiter, encoding = text_format
+    reader = TableReader(source, delimiter=delimiter, encoding=encoding, text=True,
+                         usecols=list(columns))  # fmt: skip
+    chunk = next(iter(reader), None)
+    for name in columns if chunk is not None else ():
+        cells = chunk[name]
+        present = cells.notna() & (cells.str.strip() != "")
+        bad = present & pd.to_numeric(cells, errors="coerce").isna()
+        if bad.any() and bad.sum() <= 0.1 * present.sum():
+            row = int(np.flatnonzero(bad.to_numpy())[0])
+            cell = cells.iloc[row]
+            raise TableError(
+                f"column {literal(name)} holds numbers, but row {cells.index[row] + 1}: "
+                f"{literal(cell)}{escape(lookalike_note(cell))} is not a number; fix the data, "
+                "or fit without "
+                "{chunksize} and with {coerce=True} to read such cells as missing."
+            )
+
+
 def _fit_in_memory(estimator, table, verbose, score_training):
     from .mixed import encoded_schema
     from .pipeline import make_table_pipeline
@@ -336,6 +358,7 @@ def _fit_streamed(estimator, source, chunksize, text_format, verbose, schema_opt
     reader = TableReader(source, delimiter=delimiter, encoding=encoding)
     schema = Schema.infer(reader.arrow_types, **schema_options)
     if schema.categorical:
+        _refuse_typos(source, text_format, schema.categorical)
         raise ParameterError(
             "{chunksize} trains on numeric columns only; categorical column(s) "
             f"{', '.join(map(literal, schema.categorical))}: {{exclude}} them, or fit without "
