@@ -463,6 +463,17 @@ def test_chunksize_keeps_the_numeric_path_and_refuses_typing_options(table, tmp_
     line = error_line(run("fit", numeric, "-o", model, "--force", "--id-col", "id",
                           "--chunksize", "50", *FAST), 2)  # fmt: skip
     assert "--chunksize trains on numeric columns only; categorical column(s) 'x2'" in line
+    # a missing or infinite value in a later chunk: advice a streamed fit can follow, the
+    # column's name and the file's data row (not "column 2" and sklearn's imputer advice)
+    for cell, expected in [("", "missing value in column 'x3' at row 151"),
+                           ("inf", "column 'x3' has inf at row 151")]:  # fmt: skip
+        later = frame[["id", "x1", "x2", "x3"]].astype(str)
+        later.loc[150, "x3"] = cell
+        later.to_csv(numeric, index=False)
+        line = error_line(run("fit", numeric, "-o", model, "--force", "--id-col", "id",
+                              "--chunksize", "50", *FAST))  # fmt: skip
+        assert expected in line and "SimpleImputer" not in line, line
+        assert cell == "inf" or "fit without --chunksize and with --impute median" in line
 
 
 # ---------------------------------------------------------------- README's example table

@@ -395,7 +395,7 @@ class TableEncoder(TransformerMixin, BaseEstimator):
             return values.where(~bad)
         values = check_cells(series, bad, kind, options, values=values, fitting=fitting)
         if fitting and kind == NUMERIC:
-            _check_magnitude(series, values)
+            check_magnitude(series, values)
         return values
 
     def _learn(self, series, values, kind):
@@ -545,7 +545,7 @@ def _date_features(seconds, parts):
     return np.column_stack(columns)
 
 
-def _check_magnitude(series, values):
+def check_magnitude(series, values):
     """Refuse infinite or huge training values, naming the first one's row."""
     with np.errstate(invalid="ignore"):
         bad = np.isinf(values) | (np.abs(values) > MAX_ABS)

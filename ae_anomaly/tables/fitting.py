@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import pandas as pd
 
+from .encoder import check_magnitude
 from .errors import ParameterError, TableError, escape, literal, lookalike_note
 from .formats import STDIO, DataError
 from .reader import TableReader
@@ -375,6 +376,8 @@ def _fit_streamed(estimator, source, chunksize, text_format, verbose, schema_opt
     def chunks():
         for chunk in reader:
             schema.check_missing_values(chunk, reader.name)
+            for name in schema.features:  # inf or 1e300: one line, not the array's message
+                check_magnitude(chunk[name].set_axis(chunk.index + 1), chunk[name].to_numpy())
             yield prepare(chunk, schema)
 
     first = next(chunks(), None)

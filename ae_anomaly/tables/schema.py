@@ -225,10 +225,11 @@ class Schema:
         if missing.any():
             row, col = (int(i[0]) for i in np.nonzero(missing))
             column = list(self.features)[col]
-            raise TableError(
+            raise TableError(  # a streamed fit's schema: it cannot impute
                 f"{escape(source)}: missing value in column {literal(column)} at row "
-                f"{frame.index[row] + 1} ({int(missing.sum())} missing in this chunk); pass "
-                "{impute=median} or {impute=most_frequent} when fitting."
+                f"{frame.index[row] + 1} ({int(missing.sum())} missing in this chunk); fix or "
+                "drop those rows, or fit without {chunksize} and with {impute=median} or "
+                "{impute=most_frequent}."
             )
 
 
