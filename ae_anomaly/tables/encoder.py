@@ -28,14 +28,13 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from ..models._sklearn_compat import StrOptions, _fit_context
-from .errors import TableError, cell_repr, escape
+from .errors import TableError, cell_repr, escape, user_stacklevel
 from .typing import (
     BOOLEAN,
     CATEGORICAL,
     DATETIME,
     NUMERIC,
     ParseOptions,
-    boolean_words,
     category_labels,
     check_cells,
     classify_columns,
@@ -44,7 +43,6 @@ from .typing import (
     parse_booleans,
     parse_datetimes,
     parse_numbers,
-    user_stacklevel,
 )
 
 #: Training values beyond this magnitude are refused: the detectors standardise each column
@@ -575,6 +573,36 @@ def _check_categories(series, n_categories, n_present):
             "float column each, for every row): it looks like an id or free text; pass it in "
             "{id_cols} to keep it out of the features."
         )
+
+
+def boolean_words(series, values):
+    """``[true, false]`` as a text column of booleans spells them most often (``["Yes",
+    "No"]``), for ``denoise`` to write them back so; None when no cell is text.
+    A side never seen is the other's counterpart, in its case.
+
+    Examples
+    --------
+    >>> from ae_anomaly.tables.typing import ParseOptions, parse_booleans
+    >>> cells = pd.Series(["Yes", "No", "Yes", "yes"])
+    >>> boolean_words(cells, parse_booleans(cells, ParseOptions())[0])
+    ['Yes', 'No']
+    >>> cells = pd.Series(["TRUE", "TRUE"])
+    >>> boolean_words(cells, parse_booleans(cells, ParseOptions())[0])
+    ['TRUE', 'FALSE']
+    """
+    written = np.array([isinstance(cell, str) for cell in series], dtype=bool)  # not bools
+    text = series[written].astype(str).str.strip()
+    words = []
+    for bit in (1.0, 0.0):
+        seen = text[values[written] == bit]
+        words.append(seen.value_counts().index[0] if len(seen) else None)
+    if words == [None, None]:
+        return None
+    pairs = {"true": "false", "yes": "no", "false": "true", "no": "yes"}
+    known = next(w for w in words if w is not None)
+    other = pairs[known.lower()]
+    other = other.upper() if known.isupper() else other.title() if known.istitle() else other
+    return [w if w is not None else other for w in words]
 
 
 def _loose(label):

@@ -9,6 +9,7 @@ way, :meth:`Phrased.rephrase` with any spelling (the CLI passes its flags).
 from __future__ import annotations
 
 import re
+import sys
 import unicodedata
 
 from .formats import DataError, UsageProblem
@@ -56,6 +57,17 @@ def lookalike_note(text):
             name = unicodedata.name(char, "")
             return f" (its {char!r} is U+{ord(char):04X} {name}, not {plain!r})"
     return ""
+
+
+def user_stacklevel():
+    """The ``stacklevel`` of a warning that points at the first caller outside
+    ae_anomaly, scikit-learn and pandas (the user's line)."""
+    level, frame = 2, sys._getframe(2)
+    while frame is not None and frame.f_globals.get("__name__", "").startswith(
+        ("ae_anomaly.", "sklearn.", "pandas.")
+    ):
+        frame, level = frame.f_back, level + 1
+    return level
 
 
 def literal(value):
@@ -130,4 +142,4 @@ class TableError(Phrased, DataError):
 
 
 __all__ = ["ParameterError", "Phrased", "TableError", "cell_repr", "escape", "literal",
-           "lookalike_note", "render"]  # fmt: skip
+           "lookalike_note", "render", "user_stacklevel"]  # fmt: skip

@@ -42,14 +42,13 @@ import decimal as _decimal
 import functools
 import math
 import re
-import sys
 import warnings
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from .errors import TableError, cell_repr, escape, lookalike_note
+from .errors import TableError, cell_repr, escape, lookalike_note, user_stacklevel
 from .lookalike import marks_advice, number_pattern, refit_advice, refuse_lookalike
 
 NUMERIC, CATEGORICAL, BOOLEAN, DATETIME = "numeric", "categorical", "boolean", "datetime"
@@ -305,37 +304,6 @@ def parse_booleans(series, options):
     values[text_positions] = np.where(true, 1.0, np.where(false, 0.0, np.nan))
     bad[text_positions] = ~(true | false)
     return values, bad
-
-
-def boolean_words(series, values):
-    """``[true, false]`` as a text column of booleans spells them most often (``["Yes",
-    "No"]``), for ``denoise`` to write them back so; None when no cell is text.
-    A side never seen is the other's counterpart, in its case.
-
-    Examples
-    --------
-    >>> cells = pd.Series(["Yes", "No", "Yes", "yes"])
-    >>> boolean_words(cells, parse_booleans(cells, ParseOptions())[0])
-    ['Yes', 'No']
-    >>> cells = pd.Series(["TRUE", "TRUE"])
-    >>> boolean_words(cells, parse_booleans(cells, ParseOptions())[0])
-    ['TRUE', 'FALSE']
-    """
-    if not _is_text(series.dtype):
-        return None
-    written = np.array([isinstance(cell, str) for cell in series], dtype=bool)  # not bools
-    text = series[written].astype(str).str.strip()
-    words = []
-    for bit in (1.0, 0.0):
-        seen = text[values[written] == bit]
-        words.append(seen.value_counts().index[0] if len(seen) else None)
-    if words == [None, None]:
-        return None
-    pairs = {"true": "false", "yes": "no", "false": "true", "no": "yes"}
-    known = next(w for w in words if w is not None)
-    other = pairs[known.lower()]
-    other = other.upper() if known.isupper() else other.title() if known.istitle() else other
-    return [w if w is not None else other for w in words]
 
 
 def parse_datetimes(series, options):
@@ -613,17 +581,6 @@ def classify_columns(
         for name in frame.columns
         if forced.get(name) != "id_cols"
     }
-
-
-def user_stacklevel():
-    """The ``stacklevel`` of a warning that points at the first caller outside
-    ae_anomaly, scikit-learn and pandas (the user's line)."""
-    level, frame = 2, sys._getframe(2)
-    while frame is not None and frame.f_globals.get("__name__", "").startswith(
-        ("ae_anomaly.", "sklearn.", "pandas.")
-    ):
-        frame, level = frame.f_back, level + 1
-    return level
 
 
 def _is_text(dtype):
