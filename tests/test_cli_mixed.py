@@ -474,6 +474,18 @@ def test_chunksize_keeps_the_numeric_path_and_refuses_typing_options(table, tmp_
                               "--chunksize", "50", *FAST))  # fmt: skip
         assert expected in line and "SimpleImputer" not in line, line
         assert cell == "inf" or "fit without --chunksize and with --impute median" in line
+    # scoring with such a model: a row it cannot score gets inf and is flagged, its error
+    # given to the column that holds the value (it failed with "column 5" and SimpleImputer)
+    frame[["id", "x1", "x2", "x3"]].to_csv(numeric, index=False)
+    ok(run("fit", numeric, "-o", model, "--force", "--id-col", "id", "--chunksize", "50", *FAST))
+    bad = frame[["id", "x1", "x2", "x3"]].head(6).astype(str)
+    bad.loc[2, "x2"], bad.loc[4, "x3"] = "inf", "1e308"
+    bad.to_csv(tmp_path / "bad.csv", index=False)
+    out = text_frame(ok(run("score", model, tmp_path / "bad.csv", "--explain", "1")).stdout)
+    assert out.loc[[2, 4], "anomaly_score"].tolist() == ["inf", "inf"]
+    assert out.loc[[2, 4], "is_anomaly"].tolist() == ["1", "1"]
+    assert out.loc[[2, 4], "top1_column"].tolist() == ["x2", "x3"]
+    assert out.drop(index=[2, 4])["anomaly_score"].astype(float).map(np.isfinite).all()
 
 
 # ---------------------------------------------------------------- README's example table

@@ -326,17 +326,30 @@ def score_chunk(pipeline, schema, frame, *, threshold, explain=0, names=None, ke
     """
     keep = schema.ids if keep is None else keep
     names = names or output_names(keep, explain)
-    transformed = pipeline[:-1].transform(prepare(frame, schema))
+    transformed = np.asarray(pipeline[:-1].transform(prepare(frame, schema)), dtype=np.float64)
     model = pipeline[-1]
-    scores = anomaly_scores(model, transformed)
+    # a row with an infinite value cannot be scored: inf and flagged, as mixed tables do
+    finite = np.isfinite(transformed).all(axis=1)
+    scores = np.full(len(frame), np.inf)
+    if finite.any():
+        with np.errstate(over="ignore", invalid="ignore"):
+            scores[finite] = anomaly_scores(model, transformed[finite])
+    scores[~np.isfinite(scores)] = np.inf
     out = frame[keep].copy()
     out[names[SCORE]] = scores
     out[names[FLAG]] = (scores > threshold).astype(np.int8)
     if explain:
-        errors = np.asarray(model.feature_scores(transformed))
         groups = _groups(pipeline, schema)
         columns = np.array(list(groups), dtype=object)
-        per_column = np.column_stack([errors[:, idx].sum(axis=1) for idx in groups.values()])
+        per_column = np.zeros((len(frame), len(groups)))
+        if finite.any():
+            with np.errstate(over="ignore", invalid="ignore"):
+                errors = np.asarray(model.feature_scores(transformed[finite]))
+                per_column[finite] = np.column_stack(
+                    [errors[:, idx].sum(axis=1) for idx in groups.values()]
+                )
+        unscored = np.isinf(scores)
+        per_column[unscored] = _culprits(transformed[unscored], groups.values())
         total = per_column.sum(axis=1, keepdims=True)
         shares = np.divide(per_column, total, out=np.zeros_like(per_column), where=total > 0)
         top = np.argsort(-shares, axis=1, kind="stable")[:, : min(explain, len(columns))]
@@ -346,6 +359,17 @@ def score_chunk(pipeline, schema, frame, *, threshold, explain=0, names=None, ke
                 np.take_along_axis(shares, top[:, k : k + 1], 1)[:, 0], 6
             )
     return out
+
+
+def _culprits(values, groups):
+    """1 for the column groups of each row holding a value that is not finite or beyond
+    1e100 (what overflows a score), else 0 (all 1 when no group does): the error of a row
+    that could not be scored is theirs, in equal shares, as mixed tables share it."""
+    with np.errstate(invalid="ignore"):
+        odd = ~(np.abs(values) <= 1e100)
+    culprit = np.column_stack([odd[:, idx].any(axis=1) for idx in groups])
+    culprit[~culprit.any(axis=1)] = True
+    return culprit.astype(np.float64)
 
 
 def output_names(ids, explain=0):
