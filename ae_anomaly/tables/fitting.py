@@ -302,8 +302,8 @@ def _refuse_typos(source, text_format, columns):
             raise TableError(
                 f"column {literal(name)} holds numbers, but row {cells.index[row] + 1}: "
                 f"{literal(cell)}{escape(lookalike_note(cell))} is not a number; fix the data, "
-                "or fit without "
-                "{chunksize} and with {coerce=True} to read such cells as missing."
+                "or fit without {chunksize} and with {coerce=True} to read such cells as "
+                "missing."
             )
 
 
