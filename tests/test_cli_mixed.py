@@ -574,6 +574,11 @@ def test_acceptance_cli_fit_score_finite_ids_kept_or_one_line_naming_a_column(tm
     assert not scores.isna().any()
     assert (np.isfinite(scores) | (out["is_anomaly"] == "1")).all()
     assert not any(c.startswith("other") for c in columns[1:]), "typed as categories"
+    # --keep-columns: the scored file's cells as written, then the same scores
+    kept = text_frame(ok(run("score", model, tmp_path / "score.csv", "--keep-columns")).stdout)
+    written = text_frame(score_text)
+    pd.testing.assert_frame_equal(kept[list(written.columns)], written)
+    assert kept["anomaly_score"].tolist() == out["anomaly_score"].tolist()
 
 
 def test_options_name_columns_whose_header_has_blanks_after_the_commas(tmp_path):
