@@ -716,3 +716,29 @@ def test_a_label_or_earlier_scores_among_the_features_are_warned_about(table, tm
                     "--id-col", "id", "--exclude", "Label", "--no-keep-default-na",
                     *FAST))  # fmt: skip
     assert "look like the answer" not in result.stderr
+
+
+def test_info_says_how_the_model_reads_cells(table, tmp_path):
+    """The typing options are the model's (score reads new files with them): info shows
+    them, German thousands '.' included; a plain fit says so."""
+    frame, path = table
+    model = fit(path)
+    assert "reading cells    pandas' NA strings are values" in ok(run("info", model)).stdout
+    text = "id;x;day\n" + "".join(f"{i};{1000 + i},5;15.03.2024\n" for i in range(40))
+    (tmp_path / "de.csv").write_text(text.replace("1000", "1.000"))
+    model = tmp_path / "de.skops"
+    ok(run("fit", tmp_path / "de.csv", "-o", model, "--delimiter", ";", "--id-col", "id",
+           "--decimal", ",", "--thousands", ".", "--date-format", "%d.%m.%Y",
+           "--na-values", "-", "--coerce", *FAST))  # fmt: skip
+    line = next(x for x in ok(run("info", model)).stdout.splitlines() if "reading" in x)
+    for part in ["decimal ','", "thousands '.'", "dates %d.%m.%Y", "also missing: ['-']",
+                 "(--coerce)"]:  # fmt: skip
+        assert part in line, line
+    reading = json.loads(ok(run("info", model, "--json")).stdout)["reading"]
+    assert reading["decimal"] == "," and reading["date_format"] == "%d.%m.%Y"
+    plain = text.replace(",5", "").replace("15.03.2024", "2024-03-15")
+    (tmp_path / "plain.csv").write_text(plain)
+    ok(run("fit", tmp_path / "plain.csv", "-o", model, "--force", "--delimiter", ";",
+           "--id-col", "id", *FAST))  # fmt: skip
+    assert "reading cells    decimal '.', ISO dates, pandas' NA strings" in ok(
+        run("info", model)).stdout  # fmt: skip

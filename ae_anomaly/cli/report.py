@@ -8,6 +8,7 @@ import time
 
 import click
 
+from ..tables.formats import escape_char
 from .options import kind_of
 
 
@@ -117,6 +118,24 @@ def finish_dask(result, output, as_json):
     click.echo(json.dumps(summary) if as_json else message, err=True)
 
 
+def _reading(options):
+    """How a mixed table's cells are read, as ``info`` says it (what differs from plain)."""
+    said = []
+    if options.get("decimal", ".") != ".":
+        said.append(f"decimal '{escape_char(str(options['decimal']))}'")
+    if options.get("thousands") is not None:
+        said.append(f"thousands '{escape_char(str(options['thousands']))}'")
+    if options.get("date_format"):
+        said.append(f"dates {options['date_format']}")
+    if options.get("keep_default_na") is False:
+        said.append("pandas' NA strings are values")
+    if options.get("na_values"):
+        said.append(f"also missing: {options['na_values']!r}")
+    if options.get("coerce"):
+        said.append("cells that do not fit their column are missing (--coerce)")
+    return "; ".join(said) or "decimal '.', ISO dates, pandas' NA strings"
+
+
 def print_info(metadata):
     """``ae-anomaly info``: the model file's header as aligned text on stdout."""
     estimator = metadata.get("estimator", {})
@@ -132,6 +151,8 @@ def print_info(metadata):
         lines.append(("id columns", ", ".join(schema["ids"]) or "-"))
         lines.append(("ignored columns", ", ".join(schema["ignored"]) or "-"))
         lines.append(("missing values", schema["impute"] or "error (no imputation)"))
+        if isinstance(metadata.get("reading"), dict):
+            lines.append(("reading cells", _reading(metadata["reading"])))
     elif estimator.get("feature_names_in"):
         lines.append(("features", ", ".join(estimator["feature_names_in"])))
     elif estimator.get("n_features_in"):

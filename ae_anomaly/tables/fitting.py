@@ -252,7 +252,9 @@ def fit_table(estimator, source, *, kind=None, chunksize=None, delimiter=None, v
     Returns
     -------
     model : TableModel
-        Its ``metadata["training"]`` is the :class:`TrainingSummary` of either path.
+        Its ``metadata["training"]`` is the :class:`TrainingSummary` of either path; an in
+        memory fit's ``metadata["reading"]`` says how its cells are read (``decimal``,
+        ``thousands``, ``date_format``, ``na_values``, ``keep_default_na``, ``coerce``).
 
     Examples
     --------
@@ -282,7 +284,13 @@ def fit_table(estimator, source, *, kind=None, chunksize=None, delimiter=None, v
         "threshold": decision_threshold(pipeline),
         "training": summary.to_json(),
     }
+    if schema.encoded:  # how cells are read, for `ae-anomaly info` (the pipeline holds it)
+        metadata["reading"] = {k: pipeline[0].get_params()[k] for k in _READING}
     return TableModel(pipeline, schema, metadata)
+
+
+#: The options of a mixed table's TableEncoder that say how its cells are read.
+_READING = ("decimal", "thousands", "date_format", "na_values", "keep_default_na", "coerce")
 
 
 def _refuse_typos(source, text_format, columns):
