@@ -45,8 +45,8 @@ class TableResult:
     unseen_categories : dict of str to int
         Rows per column with a category never seen in fitting.
     names : dict of str to str
-        The output column names written (``anomaly_score`` gets a ``_2`` suffix when an id
-        column has that name).
+        The output column names written (``anomaly_score`` gets a ``_2`` suffix when a
+        column copied to the output, an id or any with ``keep_columns``, has that name).
     """
 
     rows: int
