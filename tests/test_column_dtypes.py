@@ -105,3 +105,30 @@ def test_pandas_categories_periods_and_complex_numbers():
         TableEncoder().fit(frame.assign(z=rng.normal(size=N) + 1j))
     with pytest.raises(ValueError, match="duplicate column names: 'a'"):
         TableEncoder().fit(pd.concat([frame, frame[["a"]]], axis=1))
+
+
+def test_a_frame_saved_by_pandas_with_its_index_is_fitted_and_scored_alike(tmp_path):
+    """pandas writes a filtered frame's nameless index as ``__index_level_0__`` and a named
+    index (``set_index("key")``) as a column. The fit used to drop both without a word and
+    ``score`` refused the same file for its unknown column; ``--id-col key`` could not name
+    the key. Now the nameless labels are not data, and a named index is a column."""
+    rng = np.random.default_rng(3)
+    frame = pd.DataFrame({"a": rng.normal(size=N), "b": rng.normal(size=N)})
+    frame[frame["a"] > -1].to_parquet(tmp_path / "filtered.parquet")
+    assert "__index_level_0__" in pq.read_schema(tmp_path / "filtered.parquet").names
+    ok(run("fit", tmp_path / "filtered.parquet", "-o", tmp_path / "f.skops", *FAST))
+    scored = ok(run("score", tmp_path / "f.skops", tmp_path / "filtered.parquet"))
+    assert scored.stdout.splitlines()[0] == "anomaly_score,is_anomaly"
+    assert len(scored.stdout.splitlines()) == 1 + int((frame["a"] > -1).sum())
+
+    keyed = frame.set_index(pd.Index([f"k{i}" for i in range(N)], name="key"))
+    keyed.to_parquet(tmp_path / "keyed.parquet")
+    ok(run("fit", tmp_path / "keyed.parquet", "-o", tmp_path / "k.skops", "--id-col", "key",
+           *FAST))  # fmt: skip
+    out = tmp_path / "scores.parquet"
+    ok(run("score", tmp_path / "k.skops", tmp_path / "keyed.parquet", "--keep-columns",
+           "-o", out))  # fmt: skip
+    back = pd.read_parquet(out)
+    assert list(back.columns) == ["a", "b", "key", "anomaly_score", "is_anomaly"]
+    assert back["key"].tolist() == keyed.index.tolist()
+    np.testing.assert_array_equal(back[["a", "b"]].to_numpy(), keyed.to_numpy())

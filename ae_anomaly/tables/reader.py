@@ -33,6 +33,9 @@ _NEWLINE = re.compile(rb"[\r\n]")
 _HEAD_BYTES = 1 << 20
 #: A header line may be this long (the head is extended to hold it).
 _MAX_HEADER_BYTES = 64 << 20
+#: The columns pandas writes to Parquet for a DataFrame's nameless row labels (a filtered
+#: frame's index): not the data; a named index is a column like any other.
+_ROW_LABELS = re.compile(r"__index_level_\d+__")
 #: The line naming the delimiter that Excel writes above the header (``sep=;``).
 _EXCEL_SEP = re.compile(rb"sep=([^\r\n\"])(?:\r\n|\r|\n)")
 
@@ -245,10 +248,10 @@ class TableReader(CsvChecks):
                 schema = pq.read_schema(str(self.path))
             except (pa.ArrowInvalid, OSError) as exc:
                 raise DataError(f"{self.name}: not a readable Parquet file ({exc}).") from None
-            names = list(schema.names)
+            names = [n for n in schema.names if not _ROW_LABELS.fullmatch(n)]
             self._check_usecols(names)
             read = set(self.usecols or names)
-            types = {n: t for n, t in zip(names, schema.types, strict=True) if n in read}
+            types = {n: t for n, t in zip(schema.names, schema.types, strict=True) if n in read}
             return names, types
         head = self._head_lines()
         names = next(
@@ -430,7 +433,8 @@ class TableReader(CsvChecks):
         row_bytes = max(1, parquet.metadata.serialized_size // max(1, parquet.metadata.num_rows))
         batch_rows = max(1024, self.block_size // max(row_bytes, 8 * len(self.columns)))
         offset = 0
-        for batch in parquet.iter_batches(batch_size=batch_rows, columns=self.usecols):
+        columns = self.usecols or self.columns  # not pandas' nameless row labels
+        for batch in parquet.iter_batches(batch_size=batch_rows, columns=columns):
             for name, arrow_type in self.column_types.items():
                 if name in batch.schema.names:
                     batch = _cast_column(batch, name, arrow_type, self.name, offset)
@@ -466,6 +470,8 @@ def _cast_column(batch, name, arrow_type, source, offset):
 
 def _to_pandas(batch, offset):
     frame = batch.to_pandas()
+    if frame.shape[1] < batch.num_columns:  # a named index pandas wrote: a column here
+        frame = frame.reset_index()[batch.schema.names]
     frame.index = range(offset, offset + len(frame))
     return frame
 
