@@ -22,7 +22,14 @@ from .encoder import check_magnitude
 from .errors import ParameterError, TableError, escape, literal, lookalike_note
 from .formats import STDIO, DataError
 from .reader import TableReader
-from .schema import Schema, build_pipeline, prepare, resolve_names, warn_label_columns
+from .schema import (
+    Schema,
+    build_pipeline,
+    prepare,
+    resolve_names,
+    warn_id_columns,
+    warn_label_columns,
+)
 from .sources import Reservoir
 from .thresholds import anomaly_scores, decision_threshold, training_quantiles
 
@@ -212,6 +219,7 @@ def read_table(source, *, delimiter=None, columns=(), exclude=(), ids=(), catego
     if len(frame) == 0:
         raise DataError(f"{name} has a header but no data rows.")
     warn_label_columns(frame, features)
+    warn_id_columns(frame, features)
     schema = Schema(
         features=dict.fromkeys(features), ids=list(ids),
         ignored=[c for c in names if c not in features and c not in ids], impute=impute,

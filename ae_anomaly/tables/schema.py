@@ -13,6 +13,7 @@ import warnings
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 from sklearn.compose import ColumnTransformer
 from sklearn.impute import SimpleImputer
@@ -36,6 +37,17 @@ _LABEL_NAMES = {"label", "labels", "target", "y", "class", "is_anomaly", "anomal
 
 class LabelColumnWarning(UserWarning):
     """A feature column that looks like the answer: a label, or a score written before."""
+
+
+class IdColumnWarning(UserWarning):
+    """A feature column that looks like a row number or a key, not a measurement."""
+
+
+#: Names of keys: ``id``, ``index``, ``customer_id``, ``order no``, ``customerId``...
+_ID_NAME = re.compile(
+    r"(?i:id|idx|index|key|uuid|row|rowid|no|nr|(.+[_ .#-])?(id|idx|key|no|nr|num|number))"
+    r"|.*[a-z](Id|ID|Idx|Key|No|Nr|Num|Number)"
+)
 
 
 def warn_label_columns(frame, features):
@@ -70,6 +82,60 @@ def warn_label_columns(frame, features):
             LabelColumnWarning,
             stacklevel=3,
         )
+
+
+def warn_id_columns(frame, features, *, min_rows=20):
+    """Warn about feature columns of ``frame`` that look like row numbers or keys: a
+    different whole number on every row (of ``min_rows`` at least) that counts the rows
+    (every number from the smallest to the largest, in any order), sits in a column named
+    like a key (``id``, ``customer_id``, ``orderNo``...) or has 16 digits or more (card
+    numbers: no measurement is written so, and float64 cannot tell them apart). A model fitted on them
+    scores a row by its number: new rows, numbered beyond the training ones, look unusual.
+
+    Examples
+    --------
+    >>> import warnings, numpy as np, pandas as pd
+    >>> frame = pd.DataFrame({"row": np.arange(30), "x": np.linspace(0, 1, 30)})
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     warn_id_columns(frame, ["row", "x"])
+    >>> str(caught[0].message)[:57]
+    "feature column(s) 'row' look like row numbers or keys (a "
+    """
+    if len(frame) < min_rows:
+        return
+    found = [name for name in features if _looks_like_ids(frame[name], str(name))]
+    if found:
+        warnings.warn(
+            f"feature column(s) {_names(found)} look like row numbers or keys (a different "
+            "whole number on every row), not measurements: a model fitted on them scores "
+            "rows by their number. Pass them in --id-col (ids= in Python) to keep them with "
+            "the scores, or --exclude them, unless they are measurements.",
+            IdColumnWarning,
+            stacklevel=3,
+        )
+
+
+def _looks_like_ids(column, name):
+    """True if every cell of ``column`` is a distinct whole number (read from text too)
+    that count the rows, are 16 digits long or sit in a column named like a key (see
+    :func:`warn_id_columns`). The first thousand cells are looked at first: most columns
+    fail there. Integers are compared as integers (19 digits do not fit a float64)."""
+    if pd.api.types.is_bool_dtype(column.dtype):
+        return False
+    for cells in (column.iloc[:1000], column) if len(column) > 1000 else (column,):
+        if not pd.api.types.is_numeric_dtype(cells.dtype):
+            cells = pd.to_numeric(cells.astype(str).str.strip(), errors="coerce")
+        if cells.isna().any() or not cells.is_unique:
+            return False
+        if not pd.api.types.is_integer_dtype(cells.dtype):
+            values = cells.to_numpy(dtype=np.float64)
+            if not np.isfinite(values).all() or (values != np.round(values)).any():
+                return False
+    low, high = int(cells.min()), int(cells.max())
+    counts = high - low == len(cells) - 1
+    long = min(abs(low), abs(high)) >= 10**15 and (low > 0) == (high > 0)
+    return counts or long or _ID_NAME.fullmatch(name.strip()) is not None
 
 
 def _comma_hint(names, unknown):
