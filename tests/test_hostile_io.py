@@ -49,6 +49,12 @@ def test_empty_header_name(model, tmp_path):
     path = tmp_path / "t.csv"
     path.write_text("id,amount,,score\n1,1,2,3\n")
     assert_error(run("score", model, path), 1, "column 3 of the header has no name")
+    assert "to_csv" not in run("score", model, path).stderr
+    pd.DataFrame({"amount": [1.0, 2.0], "age": [30, 40]}).to_csv(path)  # index=True
+    assert path.read_text().startswith(",amount,age")
+    assert_error(run("score", model, path), 1, "column 1 of the header has no name; every "
+                 "column needs one. A nameless first column is most often the row numbers "
+                 "pandas' to_csv writes by default: write the file with index=False")  # fmt: skip
 
 
 def test_cr_only_line_endings(model, tmp_path):

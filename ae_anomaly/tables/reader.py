@@ -264,10 +264,14 @@ class TableReader(CsvChecks):
             raise DataError(f"{self.name} is empty: expected a header line and data rows.")
         unnamed = [i + 1 for i, n in enumerate(names) if not n.strip()]
         if unnamed:
+            index = unnamed[0] == 1 and len(names) > 1  # pandas' to_csv writes its index so
             raise DataError(
                 f"{self.name}: column {unnamed[0]} of the header has no name; every column "
                 "needs one."
-            )
+                + (" A nameless first column is most often the row numbers pandas' to_csv "
+                   "writes by default: write the file with index=False, or name the column "
+                   "in the header and pass it in --id-col." if index else "")
+            )  # fmt: skip
         self._check_usecols(names)
         if self.usecols is None:  # not again for a selection of its columns
             self._check_header(names)
