@@ -89,8 +89,9 @@ def warn_id_columns(frame, features, *, min_rows=20):
     different whole number on every row (of ``min_rows`` at least) that counts the rows
     (every number from the smallest to the largest, in any order), sits in a column named
     like a key (``id``, ``customer_id``, ``orderNo``...) or has 16 digits or more (card
-    numbers: no measurement is written so, and float64 cannot tell them apart). A model fitted on them
-    scores a row by its number: new rows, numbered beyond the training ones, look unusual.
+    numbers: no measurement is written so, and float64 cannot tell them apart). A model
+    fitted on them scores a row by its number: new rows, numbered past the training ones,
+    look unusual.
 
     Examples
     --------
