@@ -2,6 +2,7 @@
 failed or killed run leaves no partial directory (its temporary sibling is recognisable
 and removed by the next run), and only the model's columns are read."""
 
+import io
 import subprocess
 import sys
 import time
@@ -149,6 +150,37 @@ def test_ignore_extra_reads_only_the_model_columns(setup, tmp_path):
     scores = pd.concat(pd.read_parquet(p) for p in sorted(out.glob("*.parquet")))
     assert list(scores.columns) == ["id", "anomaly_score", "is_anomaly"]
     assert len(scores) == 2 * n and hidden(tmp_path) == []
+
+
+def test_files_saved_by_pandas_with_their_index_score_as_in_one_process(setup, tmp_path):
+    """The model's id is the frame's named index (``set_index("id")``), or the frame was
+    filtered and pandas wrote its row labels: Dask failed on the first ("['id'] not in
+    index") and warned once per partition with ``index=False``; now both score as
+    ``score`` does in one process, without a warning."""
+    model, _, table = setup
+    folder = tmp_path / "indexed"
+    folder.mkdir()
+    table.iloc[:500].set_index("id").to_parquet(folder / "p0.parquet")
+    table.iloc[500:1000].set_index("id").to_parquet(folder / "p1.parquet")
+    kept = table.iloc[1000:][table["a"].iloc[1000:] > 0]  # a filtered frame
+    kept.to_parquet(tmp_path / "filtered.parquet")
+    assert "__index_level_0__" in pq.read_schema(tmp_path / "filtered.parquet").names
+    filtered = tmp_path / "filtered.parquet"
+    for data, rows, first in [(folder, table.iloc[:1000], folder / "p0.parquet"),
+                              (filtered, kept, filtered)]:  # fmt: skip
+        out = tmp_path / f"scores_{data.stem}"
+        result = invoke("score", model, data, "--engine", "dask", "-o", out)
+        assert result.exit_code == 0, result.output
+        assert "Warning" not in result.stderr
+        scores = pd.concat(pd.read_parquet(p) for p in sorted(out.glob("*.parquet")))
+        assert list(scores.columns) == ["id", "anomaly_score", "is_anomaly"]
+        assert scores["id"].tolist() == rows["id"].tolist()
+        alone = invoke("score", model, first)  # one process, the first file
+        assert alone.exit_code == 0, alone.output
+        expected = pd.read_csv(io.StringIO(alone.stdout))
+        assert scores["id"].tolist()[: len(expected)] == expected["id"].tolist()
+        np.testing.assert_allclose(scores["anomaly_score"].to_numpy()[: len(expected)],
+                                   expected["anomaly_score"], rtol=1e-12)  # fmt: skip
 
 
 _CAPPED = """

@@ -13,6 +13,7 @@ import contextlib
 import os
 import shutil
 import tempfile
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -28,6 +29,7 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
         "(or dask[dataframe] and distributed)."
     ) from exc
 
+from ..tables.reader import PANDAS_ROW_LABELS
 from ..tables.sources import expand_paths, input_holding, iter_partitions
 
 __all__ = [
@@ -173,7 +175,7 @@ def score_parquet(model, inputs, output_dir, *, transform=None, meta=None, clien
     holder = input_holding(output_dir, inputs)
     if holder is not None:
         raise ValueError(f"{str(output_dir)!r} is inside the input {holder!r}: choose another.")
-    ddf = dd.read_parquet(_parquet_inputs(inputs), columns=columns)
+    ddf = _read_parquet(inputs, columns)
     if transform is None:
         columns = _model_columns(model, ddf, None)
         result = apply_model(model, ddf, columns=columns, client=client).to_frame()
@@ -199,6 +201,29 @@ def score_parquet(model, inputs, output_dir, *, transform=None, meta=None, clien
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return n_rows
+
+
+def _read_parquet(inputs, columns):
+    """The Parquet files as a Dask DataFrame of ``columns`` (default all), read as
+    :class:`~ae_anomaly.tables.reader.TableReader` reads them: a named index pandas wrote
+    (``set_index("key")``) is a column, its nameless row labels are not data.
+
+    Dask restores pandas' index itself: asked for the index's column, it fails ("not in
+    index"); with ``index=False`` it resets each partition's index in place, which pandas
+    3.1 warns of once per partition. Asked for the named index as the index, it does
+    neither; the warning of its one-off reading of the schema is silenced here."""
+    import pyarrow.parquet as pq
+
+    schema = pq.read_schema(expand_paths(inputs)[0])
+    names = [n for n in schema.names if not PANDAS_ROW_LABELS.fullmatch(n)]
+    labels = (schema.pandas_metadata or {}).get("index_columns", [])
+    wanted = columns if columns is not None else names
+    index = [c for c in labels if isinstance(c, str) and c in wanted]
+    read = [c for c in wanted if c not in index]
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "The inplace keyword in DataFrame")
+        ddf = dd.read_parquet(_parquet_inputs(inputs), columns=read, index=index or None)
+    return ddf.reset_index()[list(wanted)] if index else ddf
 
 
 def _transform_partition(frame, model, transform):

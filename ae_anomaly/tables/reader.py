@@ -35,7 +35,7 @@ _HEAD_BYTES = 1 << 20
 _MAX_HEADER_BYTES = 64 << 20
 #: The columns pandas writes to Parquet for a DataFrame's nameless row labels (a filtered
 #: frame's index): not the data; a named index is a column like any other.
-_ROW_LABELS = re.compile(r"__index_level_\d+__")
+PANDAS_ROW_LABELS = re.compile(r"__index_level_\d+__")
 #: The line naming the delimiter that Excel writes above the header (``sep=;``).
 _EXCEL_SEP = re.compile(rb"sep=([^\r\n\"])(?:\r\n|\r|\n)")
 
@@ -248,7 +248,7 @@ class TableReader(CsvChecks):
                 schema = pq.read_schema(str(self.path))
             except (pa.ArrowInvalid, OSError) as exc:
                 raise DataError(f"{self.name}: not a readable Parquet file ({exc}).") from None
-            names = [n for n in schema.names if not _ROW_LABELS.fullmatch(n)]
+            names = [n for n in schema.names if not PANDAS_ROW_LABELS.fullmatch(n)]
             self._check_usecols(names)
             read = set(self.usecols or names)
             types = {n: t for n, t in zip(schema.names, schema.types, strict=True) if n in read}
