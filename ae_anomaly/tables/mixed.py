@@ -74,14 +74,17 @@ def _decimals(values, most=12):
     if not len(values):
         return None
 
-    def fits(part, places):
-        return np.allclose(np.round(part, places), part, rtol=1e-14, atol=0)
+    def fits(part, places):  # np.allclose(rounded, part, rtol=1e-14, atol=0), cheaper
+        return bool((np.abs(np.round(part, places) - part) <= 1e-14 * np.abs(part)).all())
 
-    probe = values[:1024]  # the fewest places the first values need: then all the values
-    first = next((p for p in range(most + 1) if fits(probe, p)), None)
-    if first is None:
+    if not fits(values[:16], most):  # most columns of measurements: full precision
         return None
-    return next((p for p in range(first, most + 1) if fits(values, p)), None)
+    places = 0  # the fewest places the first values need, then more values: then all
+    for probe in (values[:16], values[:1024], values):
+        places = next((p for p in range(places, most + 1) if fits(probe, p)), None)
+        if places is None:
+            return None
+    return places
 
 
 def plain_number_columns(pipeline):

@@ -8,6 +8,7 @@ is ``ColumnTransformer -> estimator``; scoring and denoising work chunk by chunk
 from __future__ import annotations
 
 import collections
+import math
 import re
 import warnings
 from dataclasses import asdict, dataclass, field
@@ -37,6 +38,10 @@ _LABEL_NAMES = {"label", "labels", "target", "y", "class", "is_anomaly", "anomal
 
 class LabelColumnWarning(UserWarning):
     """A feature column that looks like the answer: a label, or a score written before."""
+
+
+#: A whole number as text (``12``, `` -3``, ``7.0``): a cheap first look for row numbers.
+_WHOLE = re.compile(r"\s*[+-]?\d+(\.0*)?\s*", re.ASCII)
 
 
 class IdColumnWarning(UserWarning):
@@ -105,7 +110,9 @@ def warn_id_columns(frame, features, *, min_rows=20):
     """
     if len(frame) < min_rows:
         return
-    found = [name for name in features if _looks_like_ids(frame[name], str(name))]
+    head = frame[list(features)].iloc[:20].to_numpy(dtype=object)  # one cheap first look
+    maybe = [name for name, cells in zip(features, head.T, strict=True) if _whole(cells)]
+    found = [name for name in maybe if _looks_like_ids(frame[name], str(name))]
     if found:
         warnings.warn(
             f"feature column(s) {_names(found)} look like row numbers or keys (a different "
@@ -115,6 +122,19 @@ def warn_id_columns(frame, features, *, min_rows=20):
             IdColumnWarning,
             stacklevel=3,
         )
+
+
+def _whole(cells):
+    """True if every one of ``cells`` (Python objects) is a whole number or its text."""
+    for cell in cells:
+        if isinstance(cell, str):
+            if not _WHOLE.fullmatch(cell):
+                return False
+        elif isinstance(cell, bool | np.bool_) or not isinstance(cell, int | float | np.number):
+            return False
+        elif not (math.isfinite(cell) and cell == round(cell)):
+            return False
+    return True
 
 
 def _looks_like_ids(column, name):
