@@ -13,7 +13,7 @@ from ae_anomaly.cli import cli
 
 def assert_error(result, code, *fragments):
     """``result`` (a ``CliRunner`` result) failed with exit status ``code`` and exactly one
-    ``Error:`` line on stderr holding every fragment, with no traceback."""
+    ``Error:`` line on stderr holding every fragment, with no traceback; that line."""
     assert result.exit_code == code, result.output
     assert result.exception is None or isinstance(result.exception, SystemExit)
     assert "Traceback" not in result.output
@@ -21,6 +21,7 @@ def assert_error(result, code, *fragments):
     assert len(message) == 1, result.stderr
     for fragment in fragments:
         assert fragment in message[0], message[0]
+    return message[0]
 
 
 # ------------------------------------------------- running the CLI (the hostile-I/O tests)

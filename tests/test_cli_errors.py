@@ -67,6 +67,20 @@ def test_missing_extra_and_renamed_columns_are_named(model, tmp_path):
     assert_error(run("score", model, renamed), 1, "'amount'", "'amt'", "renamed?")
 
 
+def test_names_that_differ_by_blanks_or_case_are_paired_up(model, tmp_path):
+    """A later export with ``id, amount`` or ``Amount`` in its header: the message pairs
+    each name with the model's, and does not offer --ignore-extra, which cannot help."""
+    blanks = write(tmp_path, "b.csv", "id, amount, age,score\n1,1.0,2.0,3.0\n")
+    line = assert_error(run("score", model, blanks), 1, "(' amount' is 'amount' but for "
+                        "blanks; ' age' is 'age' but for blanks: rename them in the file's "
+                        "header)")  # fmt: skip
+    assert "--ignore-extra" not in line
+    case = write(tmp_path, "c.csv", "ID,Amount,age,score,label\n1,1.0,2.0,3.0,0\n")
+    line = assert_error(run("score", model, case), 1, "'Amount' is 'amount' but for case",
+                        "'ID' is 'id' but for case", "--ignore-extra")  # 'label' is extra
+    assert "renamed?" not in line
+
+
 def test_non_numeric_value_gives_row_and_column(model, tmp_path, monkeypatch):
     rows = "".join(f"{i},1.0,2.0,3.0\n" for i in range(1, 200))
     bad = write(tmp_path, "bad.csv", "id,amount,age,score\n" + rows + "200,1.0,oops,3.0\n")

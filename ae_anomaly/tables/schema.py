@@ -159,6 +159,24 @@ def _looks_like_ids(column, name):
     return counts or long or _ID_NAME.fullmatch(name.strip()) is not None
 
 
+def _renamed_hint(missing, unknown, shown=3):
+    """Which unknown header names are missing ones but for blanks or case (a later export
+    written ``id, amount`` or ``Amount``), for a message, and those names: a file's names
+    must match."""
+    found, renamed = [], set()
+    for name in missing:
+        for other in unknown:
+            if other.strip().casefold() == str(name).strip().casefold():
+                how = "blanks" if other.strip() == str(name).strip() else "case"
+                found.append(f"{literal(other)} is {literal(name)} but for {how}")
+                renamed.add(other)
+                break
+    if not found:
+        return "", renamed
+    more = f"... ({len(found)} in all)" if len(found) > shown else ""
+    return f" ({'; '.join(found[:shown])}{more}: rename them in the file's header)", renamed
+
+
 def _comma_hint(names, unknown):
     """A note for names given split at the commas of a column's name (``id,x`` given
     as ``id`` and ``x``): the command line reads ``id\\,x`` as one name."""
@@ -296,12 +314,11 @@ class Schema:
         parts = []
         if missing:
             parts.append(f"missing column(s) {_names(missing)} that the model needs")
+        hint, renamed = _renamed_hint(missing, [c for c in columns if c not in known])
         if extra:
-            parts.append(
-                f"unknown column(s) {_names(extra)} the model was not fitted with "
-                "(pass {ignore_extra=True} to ignore them)"
-            )
-        hint = " (renamed?)" if missing and extra else ""
+            ignore = "" if set(extra) <= renamed else " (pass {ignore_extra=True} to ignore them)"
+            parts.append(f"unknown column(s) {_names(extra)} the model was not fitted with{ignore}")
+        hint = hint or (" (renamed?)" if missing and extra else "")
         raise TableError(f"{escape(source)}: {'; '.join(parts)}{hint}.")
 
     def check_missing_values(self, frame, source):
