@@ -15,6 +15,7 @@ import pytest
 from ae_anomaly.tables.formats import UsageProblem, table_format
 from ae_anomaly.tables.reader import TableReader
 from tests.cli_checks import (
+    FAST,
     ROOT,
     ROWS,
     assert_error,
@@ -55,6 +56,27 @@ def test_empty_header_name(model, tmp_path):
     assert_error(run("score", model, path), 1, "column 1 of the header has no name; every "
                  "column needs one. A nameless first column is most often the row numbers "
                  "pandas' to_csv writes by default: write the file with index=False")  # fmt: skip
+
+
+def test_files_joined_with_their_headers_name_the_repeated_header_line(model, tmp_path):
+    """``cat jan.csv feb.csv``: the second header is a row of names; each path that meets
+    it as a number says it is the header line again (rows are the file's data rows)."""
+    header = "id,amount,age,score\n"
+    joined = tmp_path / "joined.csv"
+    joined.write_text(header + ROWS + header + ROWS)
+    note = "row 61: 'amount' (the header line again: files joined one after another? keep "
+    assert_error(run("score", model, joined), 1, note + "the first only) is not a number")
+    out = tmp_path / "m.skops"
+    assert_error(run("fit", joined, "-o", out, "--id-col", "id", *FAST), 1, note)
+    assert_error(run("fit", joined, "-o", out, "--id-col", "id", "--chunksize", "25", *FAST),
+                 1, note)  # fmt: skip
+    assert run("fit", model.parent / "train.csv", "-o", out, "--id-col", "id",
+               "--chunksize", "25", *FAST).exit_code == 0  # fmt: skip
+    assert_error(run("score", out, joined), 1, "non-numeric value 'amount' in numeric column "
+                 "'amount' at row 61 (the header line again")  # fmt: skip
+    typo = tmp_path / "typo.csv"
+    typo.write_text(header + ROWS + "61,amount?,1.5,2.5\n")  # not the column's name
+    assert "header line again" not in run("score", model, typo).output
 
 
 def test_cr_only_line_endings(model, tmp_path):

@@ -59,6 +59,23 @@ def lookalike_note(text):
     return ""
 
 
+def header_note(cell, column):
+    """`` (the header line again: ...)`` when a cell is its column's name, as in every
+    column of a header line repeated among the rows by files joined one after another
+    (``cat jan.csv feb.csv``), else ``""``.
+
+    Examples
+    --------
+    >>> header_note(" amount", "amount")[:25]
+    ' (the header line again: '
+    >>> header_note("12", "amount")
+    ''
+    """
+    if not isinstance(cell, str) or cell.strip() != str(column).strip():
+        return ""
+    return " (the header line again: files joined one after another? keep the first only)"
+
+
 def user_stacklevel():
     """The ``stacklevel`` of a warning that points at the first caller outside
     ae_anomaly, scikit-learn and pandas (the user's line)."""

@@ -48,7 +48,14 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .errors import TableError, cell_repr, escape, lookalike_note, user_stacklevel
+from .errors import (
+    TableError,
+    cell_repr,
+    escape,
+    header_note,
+    lookalike_note,
+    user_stacklevel,
+)
 from .lookalike import marks_advice, number_pattern, refit_advice, refuse_lookalike
 
 NUMERIC, CATEGORICAL, BOOLEAN, DATETIME = "numeric", "categorical", "boolean", "datetime"
@@ -377,6 +384,7 @@ def check_cells(series, bad, kind, options, *, values=None, fitting=True):
     first = int(np.flatnonzero(bad)[0])
     cell = series.iloc[first]
     where = f"row {cell_repr(series.index[first])}: {cell_repr(cell)}{lookalike_note(cell)}"
+    where += header_note(cell, name)
     others = f" and {n_bad - 1} more" if n_bad > 1 else ""
     what = {NUMERIC: "a number", BOOLEAN: "true/false", DATETIME: "a date"}[kind]
     if options.coerce:
