@@ -79,6 +79,19 @@ def test_files_joined_with_their_headers_name_the_repeated_header_line(model, tm
     assert "header line again" not in run("score", model, typo).output
 
 
+def test_a_spreadsheets_error_value_is_named_as_one_without_typing_advice(model, tmp_path):
+    """``#DIV/0!`` in a column of numbers: the formula failed; --decimal, --thousands or
+    --categorical would not help (the last would make the column one category per
+    value), so they are not offered."""
+    path = tmp_path / "export.csv"
+    path.write_text("id,amount,age,score\n" + ROWS + "60,#DIV/0!,1.5,2.5\n")
+    note = "row 61: '#DIV/0!' (a spreadsheet's error value: the formula of that cell failed)"
+    line = assert_error(run("fit", path, "-o", tmp_path / "m.skops", "--id-col", "id", *FAST),
+                        1, note + " is not a number; fix the data, or pass --coerce")  # fmt: skip
+    assert "--categorical" not in line and "--decimal" not in line
+    assert_error(run("score", model, path), 1, note)
+
+
 def test_cr_only_line_endings(model, tmp_path):
     path = tmp_path / "mac.csv"
     path.write_text(("id,amount,age,score\n" + ROWS).replace("\n", "\r"))

@@ -59,21 +59,34 @@ def lookalike_note(text):
     return ""
 
 
-def header_note(cell, column):
-    """`` (the header line again: ...)`` when a cell is its column's name, as in every
-    column of a header line repeated among the rows by files joined one after another
-    (``cat jan.csv feb.csv``), else ``""``.
+#: The error values a spreadsheet writes for a formula that failed (``#N/A`` is one of
+#: pandas' missing-value strings already).
+_SPREADSHEET_ERRORS = frozenset({"#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#NULL!",
+                                 "#SPILL!", "#CALC!", "#FIELD!", "#GETTING_DATA"})  # fmt: skip
+
+
+def cell_note(cell, column):
+    """What a cell that is not a number may be, for a message: `` (the header line again:
+    ...)`` when it is its column's name, as in every column of a header line repeated
+    among the rows by files joined one after another (``cat jan.csv feb.csv``); `` (a
+    spreadsheet's error value: ...)`` for ``#DIV/0!`` and its kin; else ``""``.
 
     Examples
     --------
-    >>> header_note(" amount", "amount")[:25]
+    >>> cell_note(" amount", "amount")[:25]
     ' (the header line again: '
-    >>> header_note("12", "amount")
+    >>> cell_note("#DIV/0!", "amount")[:31]
+    " (a spreadsheet's error value: "
+    >>> cell_note("12", "amount")
     ''
     """
-    if not isinstance(cell, str) or cell.strip() != str(column).strip():
+    if not isinstance(cell, str):
         return ""
-    return " (the header line again: files joined one after another? keep the first only)"
+    if cell.strip() == str(column).strip():
+        return " (the header line again: files joined one after another? keep the first only)"
+    if cell.strip().upper() in _SPREADSHEET_ERRORS:
+        return " (a spreadsheet's error value: the formula of that cell failed)"
+    return ""
 
 
 def user_stacklevel():

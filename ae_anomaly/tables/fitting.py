@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from .encoder import check_magnitude
-from .errors import ParameterError, TableError, escape, header_note, literal, lookalike_note
+from .errors import ParameterError, TableError, cell_note, escape, literal, lookalike_note
 from .formats import STDIO, DataError
 from .reader import TableReader
 from .schema import (
@@ -317,7 +317,7 @@ def _refuse_typos(source, text_format, columns):
             cell = cells.iloc[row]
             raise TableError(
                 f"column {literal(name)} holds numbers, but row {cells.index[row] + 1}: "
-                f"{literal(cell)}{escape(lookalike_note(cell) + header_note(cell, name))} is "
+                f"{literal(cell)}{escape(lookalike_note(cell) + cell_note(cell, name))} is "
                 "not a number; fix the data, "
                 "or fit without {chunksize} and with {coerce=True} to read such cells as "
                 "missing."

@@ -24,7 +24,7 @@ import pyarrow.parquet as pq
 
 from . import formats as _formats
 from .csvchecks import CsvChecks, codec_of
-from .errors import header_note
+from .errors import cell_note
 from .fastcsv import arrow_text_frame
 from .formats import STDIO, DataError, table_format
 from .streams import Prefixed, binary_stdin, prefetch, record_end
@@ -238,7 +238,7 @@ class TableReader(CsvChecks):
                 row = bad.idxmax()
                 raise DataError(
                     f"{self.name}: non-numeric value {str(column[row])!r} in numeric column "
-                    f"{name!r} at row {row + 1}{header_note(column[row], name)}."
+                    f"{name!r} at row {row + 1}{cell_note(column[row], name)}."
                 )
             chunk[name] = numbers.astype(np.float64)
         return chunk

@@ -50,9 +50,9 @@ import pandas as pd
 
 from .errors import (
     TableError,
+    cell_note,
     cell_repr,
     escape,
-    header_note,
     lookalike_note,
     user_stacklevel,
 )
@@ -384,7 +384,8 @@ def check_cells(series, bad, kind, options, *, values=None, fitting=True):
     first = int(np.flatnonzero(bad)[0])
     cell = series.iloc[first]
     where = f"row {cell_repr(series.index[first])}: {cell_repr(cell)}{lookalike_note(cell)}"
-    where += header_note(cell, name)
+    noted = cell_note(cell, name)  # the header again, a spreadsheet's error: not a typing
+    where += noted
     others = f" and {n_bad - 1} more" if n_bad > 1 else ""
     what = {NUMERIC: "a number", BOOLEAN: "true/false", DATETIME: "a date"}[kind]
     if options.coerce:
@@ -407,6 +408,11 @@ def check_cells(series, bad, kind, options, *, values=None, fitting=True):
             f" {advice}."
         )
     hint = ""
+    if noted:
+        raise TableError(
+            f"column {escape(repr(name))} is {kind} but {escape(where)} is not {what}{others}; "
+            "fix the data, or pass {coerce=True} to read such cells as missing."
+        )
     if kind == DATETIME and _ISO_DATE.fullmatch(str(cell).strip()):
         where += " (no such date or time)"  # written right: 2024-02-30, 25:00
         hint = ""
