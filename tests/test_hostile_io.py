@@ -67,13 +67,20 @@ def test_files_joined_with_their_headers_name_the_repeated_header_line(model, tm
     note = "row 61: 'amount' (the header line again: files joined one after another? keep "
     assert_error(run("score", model, joined), 1, note + "the first only) is not a number")
     out = tmp_path / "m.skops"
-    assert_error(run("fit", joined, "-o", out, "--id-col", "id", *FAST), 1, note)
+    assert_error(run("fit", joined, "-o", out, "--id-col", "id", *FAST), 1,
+                 "row 61 is the header line again")  # fmt: skip
     assert_error(run("fit", joined, "-o", out, "--id-col", "id", "--chunksize", "25", *FAST),
                  1, note)  # fmt: skip
     assert run("fit", model.parent / "train.csv", "-o", out, "--id-col", "id",
                "--chunksize", "25", *FAST).exit_code == 0  # fmt: skip
     assert_error(run("score", out, joined), 1, "non-numeric value 'amount' in numeric column "
                  "'amount' at row 61 (the header line again")  # fmt: skip
+    categories = tmp_path / "categories.csv"  # no number to meet it: a category 'region'
+    table = "".join(f"{'EU' if i % 3 else 'US'},t{i % 4}\n" for i in range(40))
+    categories.write_text("region,tier\n" + table + "region,tier\n" + table)
+    assert_error(run("fit", categories, "-o", out, "--force", *FAST), 1, "categories.csv: row "
+                 "41 is the header line again (files joined one after another?); keep the "
+                 "first header line only.")  # fmt: skip
     typo = tmp_path / "typo.csv"
     typo.write_text(header + ROWS + "61,amount?,1.5,2.5\n")  # not the column's name
     assert "header line again" not in run("score", model, typo).output

@@ -199,6 +199,7 @@ def read_table(source, *, delimiter=None, columns=(), exclude=(), ids=(), catego
         reader = TableReader(source, delimiter=delimiter, text=True, encoding=encoding)
         name, frame = reader.name, reader.read_all()
         frame.index = frame.index + 1  # messages name the 1-based data row of the file
+        _refuse_header_rows(frame, name)
     names = [str(c) for c in frame.columns]
     date_cols = parse_options.get("date_cols") or ()
     columns, exclude, ids, categorical, date_cols = resolve_names(
@@ -227,6 +228,21 @@ def read_table(source, *, delimiter=None, columns=(), exclude=(), ids=(), catego
     )  # fmt: skip
     options = {"categorical": list(categorical), "impute": impute, **parse_options}
     return Table(name, frame, schema, options)
+
+
+def _refuse_header_rows(frame, name):
+    """Refuse a data row that is the header line again (files joined one after another:
+    ``cat jan.csv feb.csv``); its first cell is looked at first, cheaply."""
+    if frame.shape[1] < 2 or not len(frame):
+        return
+    first = frame.iloc[:, 0]
+    for position in np.flatnonzero((first == frame.columns[0]).to_numpy(dtype=bool)):
+        row = frame.iloc[position]
+        if all(str(cell) == column for cell, column in zip(row, frame.columns, strict=True)):
+            raise DataError(
+                f"{name}: row {frame.index[position]} is the header line again (files joined "
+                "one after another?); keep the first header line only."
+            )
 
 
 def fit_table(estimator, source, *, kind=None, chunksize=None, delimiter=None, verbose=False,
