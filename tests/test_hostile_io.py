@@ -51,6 +51,9 @@ def test_empty_header_name(model, tmp_path):
     path.write_text("id,amount,,score\n1,1,2,3\n")
     assert_error(run("score", model, path), 1, "column 3 of the header has no name")
     assert "to_csv" not in run("score", model, path).stderr
+    path.write_text("id,amount,age,score,\n1,1,2,3,\n")  # a delimiter after the last field
+    assert_error(run("score", model, path), 1, "column 5 of the header has no name; every "
+                 "column needs one. The header line ends with ',': if every line does")  # fmt: skip
     pd.DataFrame({"amount": [1.0, 2.0], "age": [30, 40]}).to_csv(path)  # index=True
     assert path.read_text().startswith(",amount,age")
     assert_error(run("score", model, path), 1, "column 1 of the header has no name; every "

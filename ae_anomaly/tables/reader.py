@@ -265,14 +265,18 @@ class TableReader(CsvChecks):
             raise DataError(f"{self.name} is empty: expected a header line and data rows.")
         unnamed = [i + 1 for i, n in enumerate(names) if not n.strip()]
         if unnamed:
-            index = unnamed[0] == 1 and len(names) > 1  # pandas' to_csv writes its index so
+            hint = ""
+            if unnamed[0] == 1 and len(names) > 1:  # pandas' to_csv writes its index so
+                hint = (" A nameless first column is most often the row numbers pandas' "
+                        "to_csv writes by default: write the file with index=False, or name "
+                        "the column in the header and pass it in --id-col.")  # fmt: skip
+            elif unnamed == [len(names)] and len(names) > 1:
+                hint = (f" The header line ends with {self.delimiter!r}: if every line does "
+                        "(a delimiter after the last field), remove it from the lines.")
             raise DataError(
                 f"{self.name}: column {unnamed[0]} of the header has no name; every column "
-                "needs one."
-                + (" A nameless first column is most often the row numbers pandas' to_csv "
-                   "writes by default: write the file with index=False, or name the column "
-                   "in the header and pass it in --id-col." if index else "")
-            )  # fmt: skip
+                f"needs one.{hint}"
+            )
         self._check_usecols(names)
         if self.usecols is None:  # not again for a selection of its columns
             self._check_header(names)
