@@ -12,11 +12,15 @@ quarters) as one category each; complex numbers lost their imaginary part with a
 warning. Now: categories, dates (their first instant), refused.
 """
 
+import io
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from ae_anomaly.tables.encoder import TableEncoder
 from ae_anomaly.tables.formats import DataError
@@ -132,3 +136,27 @@ def test_a_frame_saved_by_pandas_with_its_index_is_fitted_and_scored_alike(tmp_p
     assert list(back.columns) == ["a", "b", "key", "anomaly_score", "is_anomaly"]
     assert back["key"].tolist() == keyed.index.tolist()
     np.testing.assert_array_equal(back[["a", "b"]].to_numpy(), keyed.to_numpy())
+
+
+@settings(max_examples=12, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])  # fmt: skip
+@given(rows=st.integers(3, 40), seed=st.integers(0, 2**16),
+       index=st.sampled_from(["none", "named", "two named", "filtered", "sorted"]))  # fmt: skip
+def test_any_frame_pandas_wrote_to_parquet_is_fitted_and_scored_alike(tmp_path, rows, seed, index):
+    """Whatever pandas wrote of the index, ``fit`` then ``score`` of the same file work, in
+    row order, a named index being an id column like any other."""
+    rng = np.random.default_rng(seed)
+    frame = pd.DataFrame({"key": [f"k{i}" for i in range(rows)],
+                          "shop": rng.choice(["a", "b"], rows),
+                          "x": rng.normal(size=rows), "y": rng.normal(size=rows)})  # fmt: skip
+    written = {"none": frame, "named": frame.set_index("key"),
+               "two named": frame.set_index(["key", "shop"]), "filtered": frame.iloc[::2],
+               "sorted": frame.sort_values("x")}[index]  # fmt: skip
+    path = tmp_path / f"{index}-{seed}.parquet"
+    written.to_parquet(path, index=index != "none")
+    model = tmp_path / f"{index}-{seed}.skops"
+    ok(run("fit", path, "-o", model, "--force", "--id-col", "key", *FAST))
+    scored = pd.read_csv(io.StringIO(ok(run("score", model, path)).stdout))
+    expected = written.reset_index() if index in ("named", "two named") else written
+    assert scored["key"].tolist() == expected["key"].tolist()
+    assert np.isfinite(scored["anomaly_score"]).all()
