@@ -8,6 +8,7 @@ seen once. Codes (``Q1``, ``12A``) and names with repeats stay categories.
 """
 
 import ast
+import io
 import json
 
 import numpy as np
@@ -98,6 +99,22 @@ def test_numbers_written_with_other_marks_name_the_marks(decimal, thousands, adv
     assert f"pass {advice} to read them as numbers" in message
     values = parse_numbers(pd.Series(cells), ParseOptions(decimal=decimal, thousands=thousands))
     np.testing.assert_array_equal(values[0], AMOUNTS)
+
+
+def test_amounts_grouped_the_indian_way_read_with_the_thousands_mark():
+    """12,34,567.50 (lakh and crore: groups of two, then three) was one category per value,
+    refused as an id, and --thousands ',' did not read it; pandas' thousands=',' does."""
+    amounts = [1234567.5, 98765.25, 120000.0, 4500.0, 7.75, 10000000.0] * 4
+    cells = ["12,34,567.50", "98,765.25", "1,20,000.00", "4,500.00", "7.75", "1,00,00,000.00"] * 4
+    message = refusal(cells)
+    assert "pass thousands=',' to read them as numbers" in message
+    options = ParseOptions(thousands=",")
+    values, bad, _ = parse_numbers(pd.Series(cells), options)
+    np.testing.assert_array_equal(values, amounts)
+    expected = pd.read_csv(io.StringIO("x\n" + "".join(f'"{c}"\n' for c in cells)), thousands=",")
+    np.testing.assert_array_equal(values, expected["x"])
+    for odd in ["12,34", "1,2,345", "123,45,678", "1,23,45"]:  # neither grouping
+        assert parse_numbers(pd.Series([odd, *cells]), options)[1][0], odd
 
 
 def test_amounts_grouped_by_no_break_spaces_with_a_unit_name_unit_and_marks():

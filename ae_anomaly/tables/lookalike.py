@@ -64,13 +64,16 @@ def number_pattern(decimal=".", thousands=None):
     True
     >>> bool(number_pattern(".", ",").fullmatch("12,34"))  # groups of 3 digits only
     False
+    >>> bool(number_pattern(".", ",").fullmatch("12,34,567.50"))  # or of 2, then 3: India's
+    True
     >>> bool(number_pattern().fullmatch("\uff11\uff12"))  # full-width digits: not a number
     False
     """
     d = re.escape(decimal)
     digits = r"\d+"
     if thousands is not None:
-        digits = rf"(?:\d{{1,3}}(?:{re.escape(thousands)}\d{{3}})+|\d+)"
+        t = re.escape(thousands)  # 1,234,567 or, in India, 12,34,567 (lakh and crore)
+        digits = rf"(?:\d{{1,3}}(?:{t}\d{{3}})+|\d{{1,2}}(?:{t}\d{{2}})+{t}\d{{3}}|\d+)"
     # ASCII digits only: \d matches '１' (full-width) or '٣', which no number parser reads
     return re.compile(rf"[+-]?(?:{digits}(?:{d}\d*)?|{d}\d+)(?:[eE][+-]?\d+)?", re.ASCII)
 
