@@ -266,6 +266,15 @@ def spell_flag(name, value):
 
 
 def _quoted(value):
-    """A value quoted for the shell, even where ``shlex.quote`` would not (``','``)."""
+    r"""A value quoted for the shell, even where ``shlex.quote`` would not (``','``); an
+    apostrophe in double quotes (``"'"``, not ``''"'"''``) where nothing else needs them.
+
+    Examples
+    --------
+    >>> _quoted(","), _quoted("'"), _quoted("%d %b")
+    ("','", '"\'"', "'%d %b'")
+    """
+    if "'" in value and not set(value) & set('"$`\\!'):
+        return f'"{value}"'
     quoted = shlex.quote(value)
     return quoted if quoted.startswith("'") else f"'{value}'"
