@@ -121,3 +121,26 @@ def test_any_utf8_text_given_an_encoding_scores_or_fails_in_one_line(tmp_path, c
     assert result.exception is None or isinstance(result.exception, SystemExit), result.output
     if result.exit_code:
         assert sum(line.startswith("Error:") for line in result.stderr.splitlines()) == 1
+
+
+@pytest.mark.parametrize("codec", ["utf-16", "utf-16-be"])
+def test_utf16_with_its_mark_is_read_as_utf16(windows_csv, tmp_path, codec):
+    """Excel's "Unicode Text" is UTF-16 with a byte-order mark (tab-separated): it was
+    refused as not UTF-8 with advice to pass cp1252. The mark says what it is: read so
+    from a file; stdin, read once, is refused naming --encoding utf-16."""
+    frame, _ = windows_csv
+    text = frame.to_csv(index=False, sep="\t")
+    path = tmp_path / "unicode.txt"
+    mark = "\ufeff" if codec == "utf-16-be" else ""  # Python's utf-16 writes its own
+    path.write_bytes((mark + text).encode(codec))
+    assert path.read_bytes()[:2] in (b"\xff\xfe", b"\xfe\xff")
+    plain = tmp_path / "plain.tsv"
+    plain.write_text(text, encoding="utf-8")
+    out, expected = tmp_path / "out.csv", tmp_path / "expected.csv"
+    ok = run("detect", path, "--delimiter", "tab", "--id-col", "shop", "-o", out, *FAST)
+    assert ok.exit_code == 0, ok.output
+    same = run("detect", plain, "--delimiter", "tab", "--id-col", "shop", "-o", expected, *FAST)
+    assert same.exit_code == 0, same.output
+    assert out.read_bytes() == expected.read_bytes()  # the shops' accents included
+    assert_error(run("detect", "-", "--delimiter", "tab", input=path.read_bytes()), 1,
+                 "stdin is UTF-16 text", "pass --encoding utf-16")  # fmt: skip

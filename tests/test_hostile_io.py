@@ -102,6 +102,29 @@ def test_a_spreadsheets_error_value_is_named_as_one_without_typing_advice(model,
     assert_error(run("score", model, path), 1, note)
 
 
+def test_files_that_are_not_text_say_what_they_are(model, tmp_path):
+    """A zipped or gzipped CSV, a workbook or a Parquet file under a .csv name were read as
+    a header of binary garbage ("the file looks ';'-delimited")."""
+    train = model.parent / "train.csv"
+    table = pd.read_csv(train)
+    cases = {
+        "gzip-compressed data: name it .csv.gz": gzip.compress(train.read_bytes()),
+        "a zip archive (an Excel .xlsx workbook is one)": b"PK\x03\x04" + bytes(60),
+        "an Excel 97-2003 .xls workbook": bytes.fromhex("d0cf11e0a1b11ae1") + bytes(60),
+        "a Parquet file: name it .parquet": None,
+    }
+    for what, content in cases.items():
+        path = tmp_path / "export.csv"
+        if content is None:
+            table.to_parquet(path)
+        else:
+            path.write_bytes(content)
+        assert_error(run("score", model, path), 1, f"export.csv is not a text table: {what}")
+    (tmp_path / "export.zip").write_bytes(b"PK\x03\x04" + bytes(60))
+    assert_error(run("score", model, tmp_path / "export.zip"), 2, "is a zip archive, which "
+                 "may hold several files: unzip it")  # fmt: skip
+
+
 def test_cr_only_line_endings(model, tmp_path):
     path = tmp_path / "mac.csv"
     path.write_text(("id,amount,age,score\n" + ROWS).replace("\n", "\r"))

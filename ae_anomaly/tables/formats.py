@@ -144,6 +144,11 @@ def table_format(path, delimiter=None):
             "Parquet here; save the sheet as CSV (CSV UTF-8 in Excel), or name a .csv or "
             ".parquet file."
         )
+    if suffix == ".zip":
+        raise UsageProblem(
+            f"{str(path)!r} is a zip archive, which may hold several files: unzip it and name "
+            "the .csv inside (a single compressed table reads as .csv.gz)."
+        )
     if delimiter:
         return "csv", delimiter
     if suffix == ".skops":

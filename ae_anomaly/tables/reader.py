@@ -37,6 +37,18 @@ _MAX_HEADER_BYTES = 64 << 20
 #: The columns pandas writes to Parquet for a DataFrame's nameless row labels (a filtered
 #: frame's index): not the data; a named index is a column like any other.
 PANDAS_ROW_LABELS = re.compile(r"__index_level_\d+__")
+#: The byte-order marks of UTF-16 text (Excel's "Unicode Text" export).
+_UTF16_MARKS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+#: The first bytes of files that are not text, and what to do with them.
+_NOT_TEXT = (
+    (b"PK\x03\x04", "a zip archive (an Excel .xlsx workbook is one): unzip it, or save the "
+                    "sheet as CSV"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "an Excel 97-2003 .xls workbook: save the sheet as CSV"),
+    (b"\x1f\x8b", "gzip-compressed data: name it .csv.gz (or .tsv.gz)"),
+    (b"\x28\xb5\x2f\xfd", "zstd-compressed data: name it .csv.zst"),
+    (b"BZh91AY&SY", "bzip2-compressed data: name it .csv.bz2"),
+    (b"PAR1", "a Parquet file: name it .parquet"),
+)  # fmt: skip
 #: The line naming the delimiter that Excel writes above the header (``sep=;``).
 _EXCEL_SEP = re.compile(rb"sep=([^\r\n\"])(?:\r\n|\r|\n)")
 
@@ -166,13 +178,30 @@ class TableReader(CsvChecks):
                     self._check_no_utf8_mark()
                 with self._open() as stream:
                     head = self._read_head_from(stream)
+                if self.encoding is None and head.startswith(_UTF16_MARKS):
+                    self.encoding = "utf-16"  # Excel's "Unicode Text": the mark says so
+                    with self._open() as stream:
+                        head = self._read_head_from(stream)
         except (OSError, EOFError, zlib.error) as exc:
             raise DataError(f"{self.name}: unreadable ({_reason(exc)}).") from None
         except UnicodeDecodeError as exc:  # not in the --encoding given
             raise self._not_text(exc) from None
         if head.startswith(codecs.BOM_UTF8):  # Excel's "CSV UTF-8"
             head = head[len(codecs.BOM_UTF8) :]
+        self._refuse_binary(head)
         return self._drop_sep_line(head)
+
+    def _refuse_binary(self, head):
+        """Name what a file that is not text is, from its first bytes (a zip archive, a
+        workbook, gzip or Parquet under a .csv name), rather than read it as a header."""
+        for magic, what in _NOT_TEXT:
+            if head.startswith(magic):
+                raise DataError(f"{self.name} is not a text table: {what}.")
+        if head.startswith(_UTF16_MARKS):  # from stdin, which is read once
+            raise DataError(
+                f"{self.name} is UTF-16 text (it starts with a UTF-16 byte-order mark, as "
+                "Excel's \"Unicode Text\" does): pass --encoding utf-16."
+            )
 
     def _drop_sep_line(self, head):
         """The head without Excel's ``sep=;`` line, whose delimiter is then the file's."""
