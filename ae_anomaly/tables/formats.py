@@ -103,10 +103,11 @@ def is_table_path(path):
     return bool(suffixes) and suffixes[-1] in {*TEXT_SUFFIXES, *PARQUET_SUFFIXES}
 
 
-def table_format(path, delimiter=None):
+def table_format(path, delimiter=None, *, output=False):
     """``("csv", delimiter)`` or ``("parquet", None)`` from a path's extension.
 
-    ``"-"`` (stdin/stdout) is CSV. ``delimiter`` overrides the extension's.
+    ``"-"`` (stdin/stdout) is CSV. ``delimiter`` overrides the extension's. ``output``
+    phrases the refusal of a workbook or an archive for a file to write.
 
     Examples
     --------
@@ -120,6 +121,10 @@ def table_format(path, delimiter=None):
     Traceback (most recent call last):
     ...
     ae_anomaly.tables.formats.UsageProblem: 'export.xlsx' has a spreadsheet workbook's ...
+    >>> table_format("scores.xlsx", output=True)
+    Traceback (most recent call last):
+    ...
+    ae_anomaly.tables.formats.UsageProblem: 'scores.xlsx': outputs are CSV/TSV or Parquet ...
     """
     delimiter = check_delimiter(delimiter)
     if path == STDIO:
@@ -138,6 +143,11 @@ def table_format(path, delimiter=None):
         return "parquet", None
     if suffix in TEXT_SUFFIXES:
         return "csv", delimiter or TEXT_SUFFIXES[suffix]
+    if output and (suffix in WORKBOOK_SUFFIXES or suffix == ".zip"):
+        raise UsageProblem(
+            f"{str(path)!r}: outputs are CSV/TSV or Parquet files; name a .csv file "
+            "(spreadsheets open it), a .csv.gz or a .parquet one."
+        )
     if suffix in WORKBOOK_SUFFIXES:
         raise UsageProblem(
             f"{str(path)!r} has a spreadsheet workbook's extension: tables are CSV/TSV or "

@@ -88,7 +88,7 @@ def check_output(output, inputs=(), *, force=False, table=True, delimiter=None):
         ):
             raise UsageProblem(f"The output {str(output)!r} is also an input: choose another path.")
     if table:
-        table_format(output, delimiter)  # a known extension, before any work
+        table_format(output, delimiter, output=True)  # a known extension, before any work
     if out.is_dir():
         raise UsageProblem(f"The output {str(output)!r} is a directory.")
     _check_regular(output)
@@ -281,7 +281,7 @@ class TableWriter:
     def __init__(self, path=None, *, delimiter=None, replace=None):
         self.path = STDIO if path is None else path
         self.replace = replace  # see atomic_path: the CLI passes --force
-        self.kind, self.delimiter = table_format(self.path, delimiter)
+        self.kind, self.delimiter = table_format(self.path, delimiter, output=True)
         self._stack = contextlib.ExitStack()
         self._writer = None
         self._schema = None
