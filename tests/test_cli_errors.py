@@ -151,8 +151,8 @@ def test_paths(model, data, tmp_path):
     assert run("score", model, data, "-o", existing, "--force").exit_code == 0
     assert_error(run("fit", data, "-o", model), 2, "already exists")
     for output in ("s.xlsx", "s.zip"):  # an output's advice: what to name it, not to convert
-        assert_error(run("score", model, data, "-o", tmp_path / output), 2, "outputs are "
-                     "CSV/TSV or Parquet files; name a .csv file (spreadsheets open it)")  # fmt: skip
+        assert_error(run("score", model, data, "-o", tmp_path / output), 2,
+                     "outputs are CSV/TSV or Parquet files; name a .csv file")  # fmt: skip
     workbook = write(tmp_path, "export.xlsx", "PK\x03\x04")
     for delimiter in [(), ("--delimiter", ";")]:  # never read as text
         assert_error(run("score", model, workbook, *delimiter), 2, "save the sheet as CSV")
