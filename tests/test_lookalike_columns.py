@@ -336,6 +336,33 @@ def test_cli_names_the_date_format_and_following_it_works(tmp_path):
     assert info["schema"]["features"]["when"] == "datetime"
 
 
+def test_a_date_format_leaves_iso_dates_readable(tmp_path):
+    """--date-format applied to every column: a table with US dates and ISO timestamps
+    could not be fitted (the ISO column "looked like an id"), and ``denoise``, which
+    writes dates as ISO, wrote a file its own model refused. ISO reads with any format."""
+    rng = np.random.default_rng(2)
+    n = 120
+    days = pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 90, n), "D")
+    stamps = pd.Timestamp("2024-01-01 08:00") + pd.to_timedelta(rng.integers(0, 10**6, n), "s")
+    path = tmp_path / "visits.csv"
+    frame = pd.DataFrame({"x": rng.normal(size=n).round(3), "when": days.strftime("%m/%d/%Y"),
+                          "logged": stamps.strftime("%Y-%m-%d %H:%M")})  # fmt: skip
+    frame.to_csv(path, index=False)
+    model = tmp_path / "m.skops"
+    ok(run("fit", path, "-o", model, "--date-format", "%m/%d/%Y", "--model", "denoising",
+           "--set", "max_iter=2"))  # fmt: skip
+    info = json.loads(ok(run("info", model, "--json")).stdout)
+    assert info["schema"]["features"] == {"x": "numeric", "when": "datetime",
+                                          "logged": "datetime"}  # fmt: skip
+    cleaned = tmp_path / "cleaned.csv"
+    ok(run("denoise", model, path, "-o", cleaned))
+    assert pd.read_csv(cleaned)["when"].str.fullmatch(r"\d{4}-\d{2}-\d{2}").all()
+    ok(run("score", model, cleaned))
+    options = ParseOptions(date_format="%m/%d/%Y")
+    stamps, bad = parse_datetimes(pd.Series(["03/15/2024", "2024-03-15", "15/03/2024"]), options)
+    assert bad.tolist() == [False, False, True] and stamps[0] == stamps[1]
+
+
 # -------------------------------------------------- characters that pass for others
 LOOKALIKES = {"-": ["\u2212", "\u2013", "\u2012"], "1": ["\uff11"], "5": ["\uff15"],
               "0": ["\uff10"], " ": ["\u00a0", "\u202f"]}  # fmt: skip

@@ -134,3 +134,42 @@ def test_the_lock_is_not_part_of_the_estimator():
 
     gc.collect()
     assert len([g for g in _GUARDS.values() if g is guard]) == 0  # gone with the estimator
+
+
+def test_scoring_a_table_of_dates_on_threads_leaves_the_warning_filters_alone(
+    tmp_path, monkeypatch
+):
+    """Chunks are parsed and scored on threads; reading dates entered ``catch_warnings``
+    there, which is not thread-safe: two threads interleaving left the process with an
+    ``ignore UserWarning`` filter, silencing every later warning (the CLI's unseen
+    categories among them, at random). The filters are the caller's after the call."""
+    import pandas as pd
+
+    import ae_anomaly.tables.formats
+    from ae_anomaly.tables.api import fit_table, score_table
+    from ae_anomaly.tables.typing import ParseOptions, parse_datetimes
+
+    cells = pd.Series(["2024-03-15", "03/15/2024", "x"] * 500)
+    before = list(warnings.filters)
+
+    def parse():
+        for _ in range(40):
+            parse_datetimes(cells, ParseOptions())
+            parse_datetimes(cells, ParseOptions(date_format="%m/%d/%Y"))
+
+    threads = [threading.Thread(target=parse) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert warnings.filters == before
+    rng = np.random.default_rng(0)
+    days = pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 300, 6000), "D")
+    path = tmp_path / "visits.csv"
+    pd.DataFrame({"x": rng.normal(size=6000).round(3), "day": days.strftime("%Y-%m-%d")}
+                 ).to_csv(path, index=False)  # fmt: skip
+    model = fit_table(Autoencoder(max_iter=2, random_state=0), path)
+    monkeypatch.setattr(ae_anomaly.tables.formats, "BLOCK_SIZE", 4096)  # many chunks
+    for _ in range(3):  # on two scoring threads
+        assert score_table(model, path).rows == 6000
+    assert warnings.filters == before

@@ -316,7 +316,8 @@ def parse_booleans(series, options):
 def parse_datetimes(series, options):
     """``(timestamps, bad)``: the cells as UTC timestamps (NaT where missing or bad).
 
-    Naive times are taken as UTC. Text is read as ISO 8601, or with ``date_format``.
+    Naive times are taken as UTC. Text is read as ISO 8601, or with ``date_format`` (and
+    ISO 8601, which no other format can be mistaken for: another column's dates).
     """
     dtype = series.dtype
     if isinstance(dtype, pd.DatetimeTZDtype):
@@ -337,12 +338,17 @@ def parse_datetimes(series, options):
         dates = pd.to_datetime([pd.Timestamp(v) for v in cells[is_date]], utc=True)
         stamps.iloc[positions[is_date]] = dates.as_unit("us")
     text = cells[~is_date].astype(str).str.strip()
+    # a format is always given: pandas does not infer one, nor warn that it could not (no
+    # catch_warnings here: chunks are parsed on threads, and it is not thread-safe)
     fmt = options.date_format or "ISO8601"
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)  # pandas' "could not infer format"
-        parsed = pd.to_datetime(text, utc=True, format=fmt, errors="coerce")
+    parsed = pd.to_datetime(text, utc=True, format=fmt, errors="coerce")
+    iso = np.array(text.str.fullmatch(_ISO_DATE), dtype=bool)
     if options.date_format is None:  # ISO: no bare numbers ("2024" is not a date)
-        parsed = parsed.where(np.array(text.str.fullmatch(_ISO_DATE), dtype=bool))
+        parsed = parsed.where(iso)
+    elif (iso & parsed.isna().to_numpy()).any():  # ISO is unambiguous: another column's
+        iso_text = text.where(iso)  # dates, written so, read with any date_format
+        parsed = parsed.fillna(pd.to_datetime(iso_text, utc=True, format="ISO8601",
+                                              errors="coerce"))  # fmt: skip
     stamps.iloc[positions[~is_date]] = parsed.dt.as_unit("us").to_numpy()
     bad = present & np.array(stamps.isna(), dtype=bool)
     return stamps, bad
