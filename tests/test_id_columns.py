@@ -97,3 +97,18 @@ def test_fit_and_detect_warn_naming_the_column_and_not_with_id_col(tmp_path):
     assert "row numbers or keys" not in result.stderr
     with pytest.warns(IdColumnWarning, match="'id'"):
         fit_table(Autoencoder(max_iter=2, random_state=0), frame)
+
+
+def test_a_streamed_fit_warns_from_its_first_chunk(tmp_path):
+    """--chunksize fits (numbers only) warned about neither a label nor a row number."""
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"id": np.arange(600), "a": rng.normal(size=600),
+                          "b": rng.normal(size=600), "label": rng.integers(0, 2, 600)})  # fmt: skip
+    path = tmp_path / "t.csv"
+    frame.to_csv(path, index=False)
+    result = ok(run("fit", path, "-o", tmp_path / "m.skops", "--chunksize", "200", *FAST))
+    assert "feature column(s) 'id' look like row numbers or keys" in result.stderr
+    assert "feature column(s) 'label' look like the answer" in result.stderr
+    result = ok(run("fit", path, "-o", tmp_path / "m.skops", "--force", "--chunksize", "200",
+                    "--id-col", "id", "--exclude", "label", *FAST))  # fmt: skip
+    assert "Warning" not in result.stderr

@@ -416,6 +416,8 @@ def _fit_streamed(estimator, source, chunksize, text_format, verbose, schema_opt
     first = next(chunks(), None)
     if first is None:
         raise DataError(f"{reader.name} has a header but no data rows.")
+    warn_label_columns(first, list(schema.features))  # as an in-memory fit, on a chunk
+    warn_id_columns(first, list(schema.features))
     pipeline = build_pipeline(schema, estimator)
     columns = pipeline[0].fit(first)  # numeric passthrough: nothing is learned from rows
 
