@@ -173,3 +173,31 @@ def test_scoring_a_table_of_dates_on_threads_leaves_the_warning_filters_alone(
     for _ in range(3):  # on two scoring threads
         assert score_table(model, path).rows == 6000
     assert warnings.filters == before
+
+
+def test_loading_models_on_threads_leaves_the_warning_filters_alone(tmp_path):
+    """Loading checks a model by scoring two rows with warnings silenced; on several
+    threads at once (a web server) that left an ``ignore`` filter for every warning."""
+    import pandas as pd
+
+    from ae_anomaly.tables.api import TableModel, fit_table
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"x": rng.normal(size=200), "shop": rng.choice(["a", "b"], 200)})
+    path = tmp_path / "m.skops"
+    fit_table(Autoencoder(max_iter=2, random_state=0), frame).save(path)
+    before, errors = list(warnings.filters), []
+
+    def load():
+        try:
+            for _ in range(6):
+                TableModel.load(path)
+        except Exception as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=load) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == [] and warnings.filters == before

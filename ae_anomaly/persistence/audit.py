@@ -7,11 +7,11 @@ from __future__ import annotations
 import json
 import math
 import re
-import warnings
 from typing import NamedTuple
 
 import numpy as np
 
+from .._quiet import quiet_warnings
 from .archive import MAX_DEPTH, ModelFileError, _is_int, _is_number
 from .tablecheck import check_scores_two_rows, check_table_pipeline
 
@@ -238,8 +238,7 @@ def _check_network(audit, cls, attrs):
     probe = cls.__new__(cls)
     probe.__dict__.update({k: v for k, v in attrs.items() if not isinstance(v, _Opaque | _Array)})
     try:
-        with torch.device("meta"), warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # e.g. "zero-element tensors": refused below
+        with torch.device("meta"), quiet_warnings():  # "zero-element tensors": refused below
             module = probe._build_module(attrs["n_features_in_"])
         expected = {k: tuple(t.shape) for k, t in module.state_dict().items()}
         params = [tuple(p.shape) for p in module.parameters()]

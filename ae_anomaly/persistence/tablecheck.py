@@ -7,10 +7,9 @@ place.
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 
+from .._quiet import quiet_warnings
 from .archive import ModelFileError
 
 
@@ -69,8 +68,7 @@ def check_scores_two_rows(model, rows, name, what):
     """``model.score_samples(rows)`` (two rows) gives two finite scores and raises nothing;
     else :class:`ModelFileError` naming the file ``name`` and the part ``what``."""
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # e.g. "X does not have valid feature names"
+        with quiet_warnings():  # e.g. "X does not have valid feature names"
             scores = np.asarray(model.score_samples(rows))
     except Exception as exc:  # whatever the crafted state makes the scoring code raise
         raise ModelFileError(

@@ -13,11 +13,12 @@ import contextlib
 import os
 import shutil
 import tempfile
-import warnings
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from .._quiet import quiet_warnings
 
 try:
     import dask
@@ -220,8 +221,7 @@ def _read_parquet(inputs, columns):
     wanted = columns if columns is not None else names
     index = [c for c in labels if isinstance(c, str) and c in wanted]
     read = [c for c in wanted if c not in index]
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", "The inplace keyword in DataFrame")
+    with quiet_warnings("The inplace keyword in DataFrame"):
         ddf = dd.read_parquet(_parquet_inputs(inputs), columns=read, index=index or None)
     return ddf.reset_index()[list(wanted)] if index else ddf
 

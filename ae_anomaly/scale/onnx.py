@@ -14,7 +14,6 @@ import copy
 import json
 import logging
 import math
-import warnings
 
 import numpy as np
 import torch
@@ -29,6 +28,7 @@ from sklearn.preprocessing import (
 from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
+from .._quiet import quiet_warnings
 from ..models.base import BaseAutoencoder
 from ..models.scalers import MADScaler
 from ..tables.writer import atomic_path
@@ -108,8 +108,8 @@ def export_onnx(model, path, *, reconstruction=True, dtype=None, opset_version=1
     example = torch.zeros((2, estimator.n_features_in_), dtype=DTYPES[dtype])
     outputs = [SCORE, RECONSTRUCTION] if reconstruction else [SCORE]
     n_samples = torch.export.Dim("n_samples")
-    with atomic_path(path) as tmp, warnings.catch_warnings(), _quiet_exporter():
-        warnings.simplefilter("ignore")  # the exporter's notes about its internals
+    # quiet: the exporter's notes about its internals
+    with atomic_path(path) as tmp, quiet_warnings(), _quiet_exporter():
         try:
             program = torch.onnx.export(
                 graph,
