@@ -201,3 +201,35 @@ def test_loading_models_on_threads_leaves_the_warning_filters_alone(tmp_path):
     for thread in threads:
         thread.join()
     assert errors == [] and warnings.filters == before
+
+
+@pytest.mark.parametrize(
+    ("estimator", "params"),
+    [(Autoencoder, {"dropout": 0.2}), (VariationalAutoencoder, {}),
+     (EnsembleAutoencoder, {"dropout": 0.1}), (StackedAutoencoder, {"dropout": 0.1})],
+)  # fmt: skip
+def test_fits_on_threads_repeat_and_leave_torchs_rng_alone(estimator, params):
+    """Weight initialization and dropout drew from torch's process-wide RNG inside a fork
+    seeded for the fit: fits on threads at once (GridSearchCV on a threading backend) saw
+    each other's draws, so the same ``random_state`` gave other models, and the forks
+    restored each other's RNG state over the caller's."""
+    import torch
+
+    reference = estimator(max_iter=4, random_state=0, **params).fit(X).score_samples(X)
+    before = torch.get_rng_state().clone()
+    scores, errors = [None] * 4, []
+
+    def fit(i):
+        try:
+            scores[i] = estimator(max_iter=4, random_state=0, **params).fit(X).score_samples(X)
+        except Exception as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=fit, args=(i,)) for i in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert all(np.array_equal(s, reference) for s in scores)
+    assert torch.equal(torch.get_rng_state(), before)

@@ -30,7 +30,7 @@ from sklearn.preprocessing import MinMaxScaler, RobustScaler, StandardScaler
 from sklearn.utils import check_random_state
 
 from ..nn.losses import reconstruction_error
-from ..nn.nets import ACTIVATIONS, mlp_autoencoder
+from ..nn.nets import ACTIVATIONS, dropout_generator, mlp_autoencoder
 from ..nn.runtime import choose_threads, forward_macs, intra_op_threads
 from ..nn.training import fit_epochs, make_optimizer, predict_batches, seeded, shuffled_batches
 from ._sklearn_compat import Interval, StrOptions, _fit_context
@@ -452,7 +452,8 @@ class BaseAutoencoder(
         fresh seed (shuffling, noise, dropout) and ``batches(generator)`` as its batches."""
         seed = self._draw_seed()
         generator = torch.Generator(device=self.device_).manual_seed(seed)
-        with seeded(seed, self.device_), intra_op_threads(self._training_threads()):
+        # nothing in the loop draws from torch's process-wide RNG: fits on threads repeat
+        with dropout_generator(module, generator), intra_op_threads(self._training_threads()):
             return fit_epochs(
                 module,
                 lambda: batches(generator),

@@ -6,7 +6,7 @@ import torch
 from torch import nn
 
 from ..nn.losses import reconstruction_error
-from ..nn.nets import ACTIVATIONS, AutoencoderNet
+from ..nn.nets import ACTIVATIONS, AutoencoderNet, Dropout
 from ..nn.training import make_optimizer, predict_batches
 from ._docs import COMMON_ATTRIBUTES, COMMON_PARAMETERS
 from ._sklearn_compat import Interval
@@ -142,7 +142,7 @@ array([-1])
             if not on:
                 return ()
             act = ACTIVATIONS[self.activation]()
-            return (act, nn.Dropout(self.dropout)) if self.dropout > 0 else (act,)
+            return (act, Dropout(self.dropout)) if self.dropout > 0 else (act,)
 
         # Hidden codes are activated, the final code is linear; the decoder layer that
         # rebuilds the input is linear, the ones that rebuild hidden codes are activated.

@@ -24,7 +24,7 @@ import math
 import torch
 from torch import nn
 
-from .nets import ACTIVATIONS
+from .nets import ACTIVATIONS, Dropout
 
 
 class EnsembleNet(nn.Module):
@@ -169,7 +169,7 @@ class _BatchedMLP(nn.Module):
             self.weights.append(nn.Parameter(weight))
             self.biases.append(nn.Parameter(bias))
         self.activation = ACTIVATIONS[activation]()
-        self.dropout = nn.Dropout(dropout) if dropout > 0 else nn.Identity()
+        self.dropout = Dropout(dropout) if dropout > 0 else nn.Identity()
 
     def forward(self, x):
         return self._layers(x, len(self.weights))

@@ -14,6 +14,8 @@ Builders (:func:`mlp_autoencoder`, :func:`mlp_variational`, and the convolutiona
 
 from __future__ import annotations
 
+import contextlib
+
 import torch
 from torch import nn
 
@@ -24,6 +26,48 @@ ACTIVATIONS = {
     "identity": nn.Identity,
     "gelu": nn.GELU,
 }
+
+
+class Dropout(nn.Dropout):
+    """:class:`torch.nn.Dropout` drawing its masks from ``generator`` while one is set
+    (:func:`dropout_generator`, during a fit); torch's own draw otherwise.
+
+    torch's dropout draws from the process-wide RNG, which fits running on several threads
+    (``GridSearchCV`` on a threading backend) would share: each fit's masks would depend on
+    the others', and ``random_state`` would not give the same model twice.
+
+    Examples
+    --------
+    >>> layer = Dropout(0.5)
+    >>> x = torch.ones(2, 4)
+    >>> with dropout_generator(layer, torch.Generator().manual_seed(0)):
+    ...     a = layer(x)
+    >>> with dropout_generator(layer, torch.Generator().manual_seed(0)):
+    ...     b = layer(x)
+    >>> bool(torch.equal(a, b)), sorted(set(a.flatten().tolist())) <= [0.0, 2.0]
+    (True, True)
+    """
+
+    generator = None
+
+    def forward(self, x):
+        if self.generator is None or not self.training or not 0 < self.p < 1:
+            return super().forward(x)
+        keep = torch.empty_like(x).bernoulli_(1.0 - self.p, generator=self.generator)
+        return x * keep.div_(1.0 - self.p)
+
+
+@contextlib.contextmanager
+def dropout_generator(module, generator):
+    """Let every :class:`Dropout` of ``module`` draw from ``generator`` in the block."""
+    layers = [m for m in module.modules() if isinstance(m, Dropout)]
+    for layer in layers:
+        layer.generator = generator
+    try:
+        yield
+    finally:
+        for layer in layers:
+            layer.__dict__.pop("generator", None)
 
 
 def mlp(sizes, activation="relu", dropout=0.0, last_activation=False):
@@ -39,7 +83,7 @@ def mlp(sizes, activation="relu", dropout=0.0, last_activation=False):
         if i < n_layers - 1 or last_activation:
             layers.append(ACTIVATIONS[activation]())
             if dropout > 0:
-                layers.append(nn.Dropout(dropout))
+                layers.append(Dropout(dropout))
     return nn.Sequential(*layers)
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import math
 import sys
+import threading
 import warnings
 from dataclasses import dataclass, field
 
@@ -67,15 +68,21 @@ def make_optimizer(params, lr, weight_decay):
     return make_adam(params, lr=lr, weight_decay=weight_decay)
 
 
+#: Held while torch's global RNG is forked and seeded: a fork restores the state it saved,
+#: so two on different threads would restore each other's (and the caller's RNG changed).
+_SEEDED = threading.RLock()
+
+
 @contextlib.contextmanager
 def seeded(seed, device):
     """Seed torch's global RNG inside a fork, leaving the caller's RNG state untouched.
 
-    Weight initialization and dropout draw from the global RNG; everything else the loop
-    draws comes from an explicit ``torch.Generator``.
+    Weight initialization draws from the global RNG (for a moment: building a network);
+    everything the training loop draws (shuffling, noise, dropout) comes from an explicit
+    ``torch.Generator``. One seeded block at a time across threads.
     """
     devices = [torch.device(device)] if torch.device(device).type == "cuda" else []
-    with torch.random.fork_rng(devices=devices):
+    with _SEEDED, torch.random.fork_rng(devices=devices):
         torch.manual_seed(seed)
         yield
 
