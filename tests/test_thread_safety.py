@@ -216,7 +216,7 @@ def test_fits_on_threads_repeat_and_leave_torchs_rng_alone(estimator, params):
     import torch
 
     reference = estimator(max_iter=4, random_state=0, **params).fit(X).score_samples(X)
-    before = torch.get_rng_state().clone()
+    before, threads_before = torch.get_rng_state().clone(), torch.get_num_threads()
     scores, errors = [None] * 4, []
 
     def fit(i):
@@ -233,3 +233,4 @@ def test_fits_on_threads_repeat_and_leave_torchs_rng_alone(estimator, params):
     assert errors == []
     assert all(np.array_equal(s, reference) for s in scores)
     assert torch.equal(torch.get_rng_state(), before)
+    assert torch.get_num_threads() == threads_before
