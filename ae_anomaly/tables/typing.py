@@ -48,14 +48,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .errors import (
-    TableError,
-    cell_note,
-    cell_repr,
-    escape,
-    lookalike_note,
-    user_stacklevel,
-)
+from .errors import TableError, cell_note, cell_repr, escape, lookalike_note, user_stacklevel
 from .lookalike import marks_advice, number_pattern, refit_advice, refuse_lookalike
 
 NUMERIC, CATEGORICAL, BOOLEAN, DATETIME = "numeric", "categorical", "boolean", "datetime"
