@@ -72,13 +72,18 @@ def test_names_that_differ_by_blanks_or_case_are_paired_up(model, tmp_path):
     each name with the model's, and does not offer --ignore-extra, which cannot help."""
     blanks = write(tmp_path, "b.csv", "id, amount, age,score\n1,1.0,2.0,3.0\n")
     line = assert_error(run("score", model, blanks), 1, "(' amount' is 'amount' but for "
-                        "blanks; ' age' is 'age' but for blanks: rename them in the file's "
-                        "header)")  # fmt: skip
+                        "blanks; ' age' is 'age' but for blanks: rename them to the "
+                        "model's)")  # fmt: skip
     assert "--ignore-extra" not in line
     case = write(tmp_path, "c.csv", "ID,Amount,age,score,label\n1,1.0,2.0,3.0,0\n")
     line = assert_error(run("score", model, case), 1, "'Amount' is 'amount' but for case",
                         "'ID' is 'id' but for case", "--ignore-extra")  # 'label' is extra
     assert "renamed?" not in line
+    from ae_anomaly.tables.api import TableModel, score_table  # names that are not text
+
+    numbered = pd.DataFrame([[1, 1.0, 2.0, 3.0]], columns=[0, 1, 2, 3])
+    with pytest.raises(ValueError, match="unknown column.s. 0, 1, 2, 3 .* .renamed.."):
+        score_table(TableModel.load(model), numbered)
 
 
 def test_non_numeric_value_gives_row_and_column(model, tmp_path, monkeypatch):

@@ -166,15 +166,15 @@ def _renamed_hint(missing, unknown, shown=3):
     found, renamed = [], set()
     for name in missing:
         for other in unknown:
-            if other.strip().casefold() == str(name).strip().casefold():
-                how = "blanks" if other.strip() == str(name).strip() else "case"
+            if str(other).strip().casefold() == str(name).strip().casefold():
+                how = "blanks" if str(other).strip() == str(name).strip() else "case"
                 found.append(f"{literal(other)} is {literal(name)} but for {how}")
                 renamed.add(other)
                 break
     if not found:
         return "", renamed
     more = f"... ({len(found)} in all)" if len(found) > shown else ""
-    return f" ({'; '.join(found[:shown])}{more}: rename them in the file's header)", renamed
+    return f" ({'; '.join(found[:shown])}{more}: rename them to the model's)", renamed
 
 
 def _comma_hint(names, unknown):
