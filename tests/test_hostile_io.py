@@ -120,6 +120,9 @@ def test_files_that_are_not_text_say_what_they_are(model, tmp_path):
         else:
             path.write_bytes(content)
         assert_error(run("score", model, path), 1, f"export.csv is not a text table: {what}")
+    text = tmp_path / "parameters.csv"  # text that starts as Parquet does is text
+    text.write_text("PAR1,PAR2\n" + "".join(f"{i},{i % 7}\n" for i in range(30)))
+    assert run("detect", text, *FAST).exit_code == 0
     (tmp_path / "export.zip").write_bytes(b"PK\x03\x04" + bytes(60))
     assert_error(run("score", model, tmp_path / "export.zip"), 2, "is a zip archive, which "
                  "may hold several files: unzip it")  # fmt: skip

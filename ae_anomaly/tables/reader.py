@@ -39,6 +39,8 @@ _MAX_HEADER_BYTES = 64 << 20
 PANDAS_ROW_LABELS = re.compile(r"__index_level_\d+__")
 #: The byte-order marks of UTF-16 text (Excel's "Unicode Text" export).
 _UTF16_MARKS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+#: Bytes no text holds (control characters other than tab, line feed, carriage return).
+_CONTROL = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 #: The first bytes of files that are not text, and what to do with them.
 _NOT_TEXT = (
     (b"PK\x03\x04", "a zip archive (an Excel .xlsx workbook is one): unzip it, or save the "
@@ -194,7 +196,8 @@ class TableReader(CsvChecks):
     def _refuse_binary(self, head):
         """Name what a file that is not text is, from its first bytes (a zip archive, a
         workbook, gzip or Parquet under a .csv name), rather than read it as a header."""
-        for magic, what in _NOT_TEXT:
+        control = _CONTROL.search(head[:64]) is not None  # no text: "PAR1,PAR2" may be
+        for magic, what in _NOT_TEXT if control else ():
             if head.startswith(magic):
                 raise DataError(f"{self.name} is not a text table: {what}.")
         if head.startswith(_UTF16_MARKS):  # from stdin, which is read once
