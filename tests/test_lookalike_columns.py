@@ -117,6 +117,17 @@ def test_amounts_grouped_the_indian_way_read_with_the_thousands_mark():
         assert parse_numbers(pd.Series([odd, *cells]), options)[1][0], odd
 
 
+@pytest.mark.parametrize("mark", ["%", " %"])
+def test_percentages_with_a_decimal_comma_name_the_decimal_mark(mark):
+    """63,7 % (a French export) was refused as an id or free text with no word of the
+    decimal mark, which reads it."""
+    rates = [63.7, 27.0, 5.5, 99.9, 12.25, 40.0, 63.7, 1.5] * 3
+    cells = [f"{r}".replace(".", ",") + mark for r in rates]
+    assert "pass decimal=',' to read them as numbers" in refusal(cells)
+    values = parse_numbers(pd.Series(cells), ParseOptions(decimal=","))[0]
+    np.testing.assert_allclose(values, np.array(rates) / 100, rtol=1e-15)
+
+
 def test_amounts_grouped_by_no_break_spaces_with_a_unit_name_unit_and_marks():
     cells = [written(v, ",", "\u00a0") + "\u00a0€" for v in AMOUNTS]  # 1 234,50 €
     message = refusal(cells)

@@ -87,8 +87,11 @@ def other_number_marks(texts, weights, *, decimal, thousands, min_fraction):
     >>> other_number_marks(["0,25", "1,5"], [3, 1], decimal=".", thousands=None,
     ...                    min_fraction=0.9)[:3]
     [(',', None), (',', '.'), (',', ' ')]
+    >>> other_number_marks(["63,7 %", "27,0 %"], [1, 1], decimal=".", thousands=None,
+    ...                    min_fraction=1)[0]  # percentages, as the typing reads them
+    (',', None)
     """
-    texts = pd.Series(texts, dtype=object).astype(str).str.strip()
+    texts = _numbers_text(texts)
     found = []
     for marks in NUMBER_MARKS:
         if marks == (decimal, thousands) or (thousands is not None and marks[1] is None):
@@ -96,6 +99,12 @@ def other_number_marks(texts, weights, *, decimal, thousands, min_fraction):
         if _share(texts.str.fullmatch(number_pattern(*marks)), weights) >= min_fraction:
             found.append(marks)
     return found
+
+
+def _numbers_text(texts):
+    """The texts as the typing reads numbers: stripped, without a ``%`` (``12,5 %``)."""
+    texts = pd.Series(texts, dtype=object).astype(str).str.strip()
+    return texts.str.removesuffix("%").str.rstrip()
 
 
 def unit_of(texts, weights, *, min_fraction):
@@ -214,8 +223,8 @@ def refuse_lookalike(series, labels, distinct, counts, options, *, min_fraction)
                    f"write them -56.00, not (56.00) or 56.00-,{then}")  # fmt: skip
     marks = other_number_marks(distinct, counts, **_marks(options), min_fraction=fraction)
     if marks:
-        fits = distinct[np.array(pd.Series(distinct).str.strip().str.fullmatch(
-            number_pattern(*marks[0])), dtype=bool)]  # fmt: skip
+        bodies = _numbers_text(distinct)
+        fits = distinct[np.array(bodies.str.fullmatch(number_pattern(*marks[0])), dtype=bool)]
         refuse("numbers written another way", fits, _advice(marks, options))
     found = unit_of(distinct, counts, min_fraction=fraction)
     if found:
