@@ -54,6 +54,17 @@ def test_a_feature_of_lists_records_or_durations_is_refused_naming_it(tmp_path, 
         TableEncoder().fit(frame)
 
 
+@pytest.mark.parametrize("what", sorted(ODD))
+def test_an_odd_first_column_is_refused_the_same(tmp_path, what):
+    """The check for a repeated header line compares the first column with its name: on
+    a Parquet column of lists that comparison raised (only CSV text is checked now)."""
+    rng = np.random.default_rng(0)
+    path = tmp_path / "first.parquet"
+    pq.write_table(pa.table({what: ODD[what], "a": rng.normal(size=N)}), path)
+    line = error_line(run("fit", path, "-o", tmp_path / "m.skops", *FAST))
+    assert f"column '{what}' holds {what}, but a feature holds real numbers" in line
+
+
 @pytest.mark.parametrize("what", ["lists", "records"])
 def test_an_id_of_lists_or_records_goes_to_parquet_or_is_refused_for_csv_before_the_fit(
     tmp_path, what, monkeypatch

@@ -199,7 +199,8 @@ def read_table(source, *, delimiter=None, columns=(), exclude=(), ids=(), catego
         reader = TableReader(source, delimiter=delimiter, text=True, encoding=encoding)
         name, frame = reader.name, reader.read_all()
         frame.index = frame.index + 1  # messages name the 1-based data row of the file
-        _refuse_header_rows(frame, name)
+        if reader.kind == "csv":  # text read as written: a header line may recur
+            _refuse_header_rows(frame, name)
     names = [str(c) for c in frame.columns]
     date_cols = parse_options.get("date_cols") or ()
     columns, exclude, ids, categorical, date_cols = resolve_names(
