@@ -76,7 +76,7 @@ def warn_label_columns(frame, features):
         key = str(name).strip().casefold()
         if _OUTPUT_NAME.fullmatch(key):
             found.append(name)
-        elif key in _LABEL_NAMES and frame[name].nunique(dropna=True) <= 2:
+        elif key in _LABEL_NAMES and _at_most_two_values(frame[name]):
             found.append(name)
     if found:
         warnings.warn(
@@ -87,6 +87,13 @@ def warn_label_columns(frame, features):
             LabelColumnWarning,
             stacklevel=3,
         )
+
+
+def _at_most_two_values(column):
+    try:
+        return column.nunique(dropna=True) <= 2
+    except TypeError:  # lists, records (Parquet): no label; refused as features later
+        return False
 
 
 def warn_id_columns(frame, features, *, min_rows=20):
