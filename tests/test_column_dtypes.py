@@ -154,7 +154,7 @@ def test_a_frame_saved_by_pandas_with_its_index_is_fitted_and_scored_alike(tmp_p
 
 @settings(max_examples=12, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])  # fmt: skip
-@given(rows=st.integers(3, 40), seed=st.integers(0, 2**16),
+@given(rows=st.integers(8, 40), seed=st.integers(0, 2**16),
        index=st.sampled_from(["none", "named", "two named", "filtered", "sorted"]))  # fmt: skip
 def test_any_frame_pandas_wrote_to_parquet_is_fitted_and_scored_alike(tmp_path, rows, seed, index):
     """Whatever pandas wrote of the index, ``fit`` then ``score`` of the same file work, in
@@ -162,7 +162,7 @@ def test_any_frame_pandas_wrote_to_parquet_is_fitted_and_scored_alike(tmp_path, 
     rng = np.random.default_rng(seed)
     frame = pd.DataFrame({"key": [f"k{i}" for i in range(rows)],
                           "shop": rng.choice(["a", "b"], rows),
-                          "x": rng.normal(size=rows), "y": rng.normal(size=rows)})  # fmt: skip
+                          "x": rng.normal(size=rows), "z": rng.normal(size=rows)})  # fmt: skip
     written = {"none": frame, "named": frame.set_index("key"),
                "two named": frame.set_index(["key", "shop"]), "filtered": frame.iloc[::2],
                "sorted": frame.sort_values("x")}[index]  # fmt: skip
@@ -174,3 +174,26 @@ def test_any_frame_pandas_wrote_to_parquet_is_fitted_and_scored_alike(tmp_path, 
     expected = written.reset_index() if index in ("named", "two named") else written
     assert scored["key"].tolist() == expected["key"].tolist()
     assert np.isfinite(scored["anomaly_score"]).all()
+
+
+def test_denoise_keeps_parquets_booleans_and_timestamps_in_their_types(tmp_path):
+    """Denoised Parquet came back with booleans as 0/1 integers and timestamps as text;
+    a CSV's stay as they were written (yes/no, ISO text)."""
+    rng = np.random.default_rng(4)
+    frame = pd.DataFrame({
+        "id": [f"r{i}" for i in range(N)], "x": rng.normal(size=N).round(2),
+        "flag": rng.choice([True, False], N),
+        "day": pd.date_range("2024-01-01", periods=N, freq="D"),
+        "seen": pd.date_range("2024-01-01 08:00", periods=N, freq="h", tz="Europe/Paris"),
+    })  # fmt: skip
+    path, out = tmp_path / "t.parquet", tmp_path / "clean.parquet"
+    frame.to_parquet(path, index=False)
+    model = tmp_path / "m.skops"
+    ok(run("fit", path, "-o", model, "--id-col", "id", "--model", "denoising", *FAST))
+    ok(run("denoise", model, path, "-o", out))
+    back = pd.read_parquet(out)
+    assert back["flag"].dtype == bool and back["x"].dtype == np.float64
+    assert back["day"].dtype.kind == "M" and back["day"].dt.tz is None
+    assert str(back["seen"].dt.tz) == "Europe/Paris"
+    assert (back["seen"] - frame["seen"]).abs().max() < pd.Timedelta(days=30)
+    ok(run("score", model, out))

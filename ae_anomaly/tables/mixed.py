@@ -207,7 +207,7 @@ def denoise_encoded(pipeline, schema, frame):
         idx = encoder.feature_groups_[name]
         block = recon[:, idx]
         column = out[name].astype(object)
-        decoded = _decoded(encoder.columns_[name], name, kind, block, schema)
+        decoded = _decoded(encoder.columns_[name], name, kind, block, schema, frame[name].dtype)
         if decoded.dtype == object and kind == NUMERIC and encoder.decimal != ".":
             decoded = _with_decimal(decoded, encoder.decimal)  # 48,3%: text in any output
         column.iloc[rows] = list(decoded)
@@ -215,7 +215,9 @@ def denoise_encoded(pipeline, schema, frame):
     return out, unseen
 
 
-def _decoded(spec, name, kind, block, schema):
+def _decoded(spec, name, kind, block, schema, dtype):
+    """One column's reconstructions; booleans and timestamps in their types where the
+    input column has them (Parquet), as text otherwise."""
     if kind == CATEGORICAL:
         categories = np.asarray(spec["categories"], dtype=object)
         if not len(categories):
@@ -224,10 +226,16 @@ def _decoded(spec, name, kind, block, schema):
     values = block[:, 0]
     if kind == DATETIME:
         stamps = pd.to_datetime(np.round(values), unit="s", utc=True)
+        if isinstance(dtype, pd.DatetimeTZDtype):
+            return np.asarray(stamps.tz_convert(dtype.tz).astype(object))
+        if pd.api.types.is_datetime64_dtype(dtype):  # naive: read as UTC
+            return np.asarray(stamps.tz_localize(None).astype(object))
         fmt = "%Y-%m-%dT%H:%M:%S" if "hour" in spec["parts"] else "%Y-%m-%d"
         return stamps.strftime(fmt)
     if kind == BOOLEAN or name in schema.binary:
         bits = np.clip(np.round(values), 0, 1).astype(np.int64)
+        if kind == BOOLEAN and pd.api.types.is_bool_dtype(dtype):
+            return bits.astype(bool)
         words = spec.get("words") if kind == BOOLEAN else None
         return bits if words is None else np.where(bits == 1, words[0], words[1]).astype(object)
     if name in schema.integers:
@@ -241,8 +249,13 @@ def _decoded(spec, name, kind, block, schema):
 
 
 def _tidy(column):
-    """An object column of one Python type as that type (ints, floats, text)."""
+    """An object column of one Python type as that type (booleans, ints, floats,
+    timestamps, text)."""
     kinds = {type(v) for v in column}
+    if kinds <= {bool, np.bool_}:
+        return column.astype(bool)
+    if kinds <= {pd.Timestamp}:
+        return pd.to_datetime(column)
     if kinds <= {int, np.int64}:
         return column.astype(np.int64)
     if kinds <= {float, np.float64, int, np.int64}:
