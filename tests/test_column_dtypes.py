@@ -197,3 +197,28 @@ def test_denoise_keeps_parquets_booleans_and_timestamps_in_their_types(tmp_path)
     assert str(back["seen"].dt.tz) == "Europe/Paris"
     assert (back["seen"] - frame["seen"]).abs().max() < pd.Timedelta(days=30)
     ok(run("score", model, out))
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_denoise_leaves_missing_cells_missing(tmp_path, suffix):
+    """A model that imputes wrote its guesses into the missing cells, as if they were data,
+    without a word; they stay missing now, each column in its type."""
+    rng = np.random.default_rng(5)
+    frame = pd.DataFrame({
+        "id": range(N), "x": rng.normal(size=N).round(2), "count": rng.poisson(3, N),
+        "paid": rng.choice(["yes", "no"], N), "shop": rng.choice(["a", "b"], N),
+    }).astype({"count": "Int64"})  # fmt: skip
+    gaps = {"x": 3, "count": 5, "paid": 7, "shop": 9}
+    for column, row in gaps.items():
+        frame.loc[row, column] = None
+    path, out = tmp_path / f"t{suffix}", tmp_path / f"clean{suffix}"
+    frame.to_csv(path, index=False) if suffix == ".csv" else frame.to_parquet(path, index=False)
+    model = tmp_path / "m.skops"
+    ok(run("fit", path, "-o", model, "--id-col", "id", "--impute", "most_frequent",
+           "--model", "denoising", *FAST))  # fmt: skip
+    ok(run("denoise", model, path, "-o", out))
+    back = pd.read_csv(out) if suffix == ".csv" else pd.read_parquet(out)
+    for column, row in gaps.items():
+        assert back[column].isna().tolist() == [i == row for i in range(N)], column
+    assert back["count"].dropna().eq(back["count"].dropna().round()).all()
+    ok(run("score", model, out))

@@ -15,7 +15,7 @@ from .encoder import UNSEEN
 from .pipeline import CODE_DISTANCE, shares_of_encoded
 from .schema import FLAG, SCORE, Schema, denoiser, output_names
 from .thresholds import anomaly_scores
-from .typing import BOOLEAN, CATEGORICAL, DATETIME, NUMERIC, floats_read_as_text
+from .typing import BOOLEAN, CATEGORICAL, DATETIME, NUMERIC, floats_read_as_text, missing_mask
 
 #: ``TableEncoder`` parameters a table model records (the CLI's typing options).
 ENCODER_OPTIONS = ("impute", "decimal", "thousands", "na_values", "keep_default_na", "coerce",
@@ -194,9 +194,10 @@ def denoise_encoded(pipeline, schema, frame):
     model's decimal mark; the writer gives the other numbers theirs, see
     :func:`format_floats`), booleans as the training text spelled them (``yes``/``no``;
     0/1 otherwise), categories the most likely training category, dates as ISO text.
-    Rows with a non-finite value and the other columns are copied unchanged.
+    Missing cells (of a model that imputes) stay missing; rows with a non-finite value
+    and the other columns are copied unchanged.
     """
-    encoder = pipeline[0]
+    encoder, options = pipeline[0], pipeline[0]._options()
     encoded, finite, unseen = _encode(pipeline, schema, frame)
     out = frame.copy()
     if not finite.any():
@@ -211,6 +212,7 @@ def denoise_encoded(pipeline, schema, frame):
         if decoded.dtype == object and kind == NUMERIC and encoder.decimal != ".":
             decoded = _with_decimal(decoded, encoder.decimal)  # 48,3%: text in any output
         column.iloc[rows] = list(decoded)
+        column[missing_mask(frame[name], options)] = None  # the model's guess is no data
         out[name] = _tidy(column)
     return out, unseen
 
@@ -250,14 +252,17 @@ def _decoded(spec, name, kind, block, schema, dtype):
 
 def _tidy(column):
     """An object column of one Python type as that type (booleans, ints, floats,
-    timestamps, text)."""
-    kinds = {type(v) for v in column}
+    timestamps, text), missing cells (None) as pandas' missing values of that type."""
+    present = column[column.notna()]
+    if not len(present):
+        return column
+    kinds, gaps = {type(v) for v in present}, len(present) < len(column)
     if kinds <= {bool, np.bool_}:
-        return column.astype(bool)
+        return column.astype("boolean" if gaps else bool)
     if kinds <= {pd.Timestamp}:
         return pd.to_datetime(column)
     if kinds <= {int, np.int64}:
-        return column.astype(np.int64)
+        return column.astype("Int64" if gaps else np.int64)
     if kinds <= {float, np.float64, int, np.int64}:
         return column.astype(np.float64)
     return column

@@ -186,8 +186,9 @@ def denoise_table(model, source, output=None, *, delimiter=None, ignore_extra=Fa
     columns to 0 or 1, others to the decimals of their training values, percentages
     as written: ``48.3%``); booleans as the training text spelled them (``yes``/``no``);
     a categorical column gets its most likely category (also in place of a category
-    never seen in fitting, warned about once), a date column an ISO date; id and ignored
-    columns are copied unchanged. Parameters as :func:`score_table`'s.
+    never seen in fitting, warned about once), a date column an ISO date (a Parquet
+    timestamp a timestamp); missing cells stay missing; id and ignored columns are copied
+    unchanged. Parameters as :func:`score_table`'s.
 
     Examples
     --------
