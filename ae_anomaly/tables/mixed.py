@@ -193,7 +193,8 @@ def denoise_encoded(pipeline, schema, frame):
     the decimals of their training values), percentages as written (``48.3%``, with the
     model's decimal mark; the writer gives the other numbers theirs, see
     :func:`format_floats`), booleans as the training text spelled them (``yes``/``no``;
-    0/1 otherwise), categories the most likely training category, dates as ISO text.
+    0/1 otherwise; booleans where the input column holds them), categories the most
+    likely training category, dates as ISO text (timestamps where the input holds them).
     Missing cells (of a model that imputes) stay missing; rows with a non-finite value
     and the other columns are copied unchanged.
     """

@@ -335,13 +335,14 @@ def parse_datetimes(series, options):
     # catch_warnings here: chunks are parsed on threads, and it is not thread-safe)
     fmt = options.date_format or "ISO8601"
     parsed = pd.to_datetime(text, utc=True, format=fmt, errors="coerce")
-    iso = np.array(text.str.fullmatch(_ISO_DATE), dtype=bool)
     if options.date_format is None:  # ISO: no bare numbers ("2024" is not a date)
-        parsed = parsed.where(iso)
-    elif (iso & parsed.isna().to_numpy()).any():  # ISO is unambiguous: another column's
-        iso_text = text.where(iso)  # dates, written so, read with any date_format
-        parsed = parsed.fillna(pd.to_datetime(iso_text, utc=True, format="ISO8601",
-                                              errors="coerce"))  # fmt: skip
+        parsed = parsed.where(np.array(text.str.fullmatch(_ISO_DATE), dtype=bool))
+    elif parsed.isna().any():  # ISO is unambiguous: another column's dates, written so,
+        unread = np.flatnonzero(parsed.isna().to_numpy())  # read with any date_format
+        iso = unread[np.array(text.iloc[unread].str.fullmatch(_ISO_DATE), dtype=bool)]
+        parsed = parsed.copy()  # only the cells the format missed are looked at again
+        parsed.iloc[iso] = pd.to_datetime(text.iloc[iso], utc=True, format="ISO8601",
+                                          errors="coerce").to_numpy()  # fmt: skip
     stamps.iloc[positions[~is_date]] = parsed.dt.as_unit("us").to_numpy()
     bad = present & np.array(stamps.isna(), dtype=bool)
     return stamps, bad
