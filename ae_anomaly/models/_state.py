@@ -135,6 +135,33 @@ def state_guard(estimator):
         return guard
 
 
+@contextlib.contextmanager
+def all_or_nothing(estimator, *, in_place=False):
+    """Leave ``estimator`` as it was when the block raises (a diverged, interrupted or
+    refused training call): its attributes and, with ``in_place`` (a ``partial_fit`` that
+    continues), the training network and optimizer that it steps in place. A first fit
+    that fails leaves it unfitted; a refit that fails keeps the previous model whole, never
+    its new scaler with its old network."""
+    before = {key: list(value) if type(value) is list else value
+              for key, value in estimator.__dict__.items()}
+    if "_rng" in before:  # drawn from in place
+        before["_rng"] = copy.deepcopy(before["_rng"])
+    network, optimizer = before.get("_training_module"), before.get("_optimizer")
+    trained = None if optimizer is None or not in_place else copy.deepcopy(
+        (network.state_dict(), optimizer.state_dict())
+    )
+    try:
+        yield
+    except BaseException:
+        with state_guard(estimator).writing():  # scoring threads see it before or after
+            estimator.__dict__.clear()
+            estimator.__dict__.update(before)
+            if trained is not None:
+                network.load_state_dict(trained[0])
+                optimizer.load_state_dict(trained[1])
+        raise
+
+
 def reads_model(method):
     """Decorate a method that reads the fitted state: it runs under :func:`state_guard`'s
     ``reading``, so a concurrent ``partial_fit`` step is seen whole or not at all."""

@@ -32,9 +32,23 @@ from sklearn.utils import check_random_state
 from ..nn.losses import reconstruction_error
 from ..nn.nets import ACTIVATIONS, dropout_generator, mlp_autoencoder
 from ..nn.runtime import choose_threads, forward_macs, intra_op_threads
-from ..nn.training import fit_epochs, make_optimizer, predict_batches, seeded, shuffled_batches
+from ..nn.training import (
+    autograd_on,
+    fit_epochs,
+    make_optimizer,
+    predict_batches,
+    seeded,
+    shuffled_batches,
+)
 from ._sklearn_compat import Interval, StrOptions, _fit_context
-from ._state import SCORE_DTYPE, TRAIN_DTYPE, _NetworkStateMixin, reads_model, state_guard
+from ._state import (
+    SCORE_DTYPE,
+    TRAIN_DTYPE,
+    _NetworkStateMixin,
+    all_or_nothing,
+    reads_model,
+    state_guard,
+)
 from ._validation import (
     check_prefitted_scaler,
     check_trainable,
@@ -208,7 +222,7 @@ class BaseAutoencoder(
             The fitted estimator.
         """
         guard = state_guard(self)
-        with guard.training, guard.writing():  # scoring calls wait for the new model
+        with guard.training, guard.writing(), self._training_call():  # scoring calls wait
             rows = self._fit_input(X)
             with np.errstate(over="ignore", invalid="ignore"):  # refused just below
                 scaler = self._make_scaler(rows)
@@ -255,7 +269,8 @@ class BaseAutoencoder(
             first = not hasattr(self, "module_")
             # a first call sets everything up: scoring calls wait for it; later ones train
             # while scoring goes on, and wait only for the new network to be published
-            with guard.writing() if first else contextlib.nullcontext():
+            writing = guard.writing() if first else contextlib.nullcontext()
+            with writing, self._training_call(in_place=not first):
                 if first:
                     rows = self._fit_input(X)
                     if scaler is not None:
@@ -313,7 +328,7 @@ class BaseAutoencoder(
         (3, 500, True)
         """
         guard = state_guard(self)
-        with guard.training, guard.writing():  # scoring calls wait for the new model
+        with guard.training, guard.writing(), self._training_call():  # scoring calls wait
             return self._fit_stream(chunks, sample, epochs)
 
     def _fit_stream(self, chunks, sample, epochs):
@@ -363,6 +378,13 @@ class BaseAutoencoder(
         return predict_batches(lambda module, x: module.encode(x), self.module_, X_scaled)
 
     # ------------------------------------------------------------------------- internals
+    @contextlib.contextmanager
+    def _training_call(self, *, in_place=False):
+        """A training call's block: gradients on whatever the caller's torch mode, and the
+        estimator left as it was if the block raises (:func:`all_or_nothing`)."""
+        with all_or_nothing(self, in_place=in_place), autograd_on():
+            yield
+
     def _fit_input(self, X, *, reset=True):
         """The training input, validated and row-major; with ``reset`` (a first call) it
         sets ``n_features_in_`` and ``feature_names_in_`` and describes the input

@@ -14,7 +14,7 @@ import math
 from torch import nn
 from torch.nn import functional as F
 
-from .nets import ACTIVATIONS, AutoencoderNet, VariationalNet, mlp
+from .nets import ACTIVATIONS, INIT_DTYPE, AutoencoderNet, VariationalNet, mlp
 
 
 def _padded(size, factor):
@@ -36,7 +36,8 @@ class ConvEncoder(nn.Module):
         self.padding = (0, _padded(w, factor) - w, 0, _padded(h, factor) - h)
         layers, c_in = [], c
         for c_out in channels:
-            layers += [nn.Conv2d(c_in, c_out, 3, stride=2, padding=1), ACTIVATIONS[activation]()]
+            conv = nn.Conv2d(c_in, c_out, 3, stride=2, padding=1, dtype=INIT_DTYPE)
+            layers += [conv, ACTIVATIONS[activation]()]
             c_in = c_out
         self.features = nn.Sequential(*layers)
         self.feature_shape = (c_in, _padded(h, factor) // factor, _padded(w, factor) // factor)
@@ -66,7 +67,7 @@ class ConvDecoder(nn.Module):
         outs = [*reversed(channels[:-1]), image_shape[0]] if channels else []
         layers, c_in = [], feature_shape[0]
         for i, c_out in enumerate(outs):
-            layers.append(nn.ConvTranspose2d(c_in, c_out, 4, stride=2, padding=1))
+            layers.append(nn.ConvTranspose2d(c_in, c_out, 4, stride=2, padding=1, dtype=INIT_DTYPE))
             if i < len(outs) - 1:
                 layers.append(ACTIVATIONS[activation]())
             c_in = c_out

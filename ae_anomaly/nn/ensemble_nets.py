@@ -24,7 +24,7 @@ import math
 import torch
 from torch import nn
 
-from .nets import ACTIVATIONS, Dropout
+from .nets import ACTIVATIONS, INIT_DTYPE, Dropout
 
 
 class EnsembleNet(nn.Module):
@@ -164,8 +164,8 @@ class _BatchedMLP(nn.Module):
         self.biases = nn.ParameterList()
         for n_in, n_out in zip(sizes[:-1], sizes[1:], strict=True):
             bound = 1.0 / math.sqrt(n_in)
-            weight = torch.empty(n_members, n_in, n_out).uniform_(-bound, bound)
-            bias = torch.empty(n_members, 1, n_out).uniform_(-bound, bound)
+            weight = torch.empty(n_members, n_in, n_out, dtype=INIT_DTYPE).uniform_(-bound, bound)
+            bias = torch.empty(n_members, 1, n_out, dtype=INIT_DTYPE).uniform_(-bound, bound)
             self.weights.append(nn.Parameter(weight))
             self.biases.append(nn.Parameter(bias))
         self.activation = ACTIVATIONS[activation]()

@@ -19,6 +19,10 @@ import contextlib
 import torch
 from torch import nn
 
+#: Weights are drawn in float32 whatever torch's default dtype (a notebook's
+#: ``torch.set_default_dtype(torch.float64)``): the same ``random_state``, the same network.
+INIT_DTYPE = torch.float32
+
 ACTIVATIONS = {
     "relu": nn.ReLU,
     "tanh": nn.Tanh,
@@ -79,7 +83,7 @@ def mlp(sizes, activation="relu", dropout=0.0, last_activation=False):
     layers = []
     n_layers = len(sizes) - 1
     for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
-        layers.append(nn.Linear(n_in, n_out))
+        layers.append(nn.Linear(n_in, n_out, dtype=INIT_DTYPE))
         if i < n_layers - 1 or last_activation:
             layers.append(ACTIVATIONS[activation]())
             if dropout > 0:
@@ -141,8 +145,8 @@ class GaussianEncoder(nn.Module):
     def __init__(self, body, width, n_components):
         super().__init__()
         self.body = body
-        self.mu = nn.Linear(width, n_components)
-        self.logvar = nn.Linear(width, n_components)
+        self.mu = nn.Linear(width, n_components, dtype=INIT_DTYPE)
+        self.logvar = nn.Linear(width, n_components, dtype=INIT_DTYPE)
 
     def forward(self, x):
         h = self.body(x)

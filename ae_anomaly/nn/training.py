@@ -87,6 +87,14 @@ def seeded(seed, device):
         yield
 
 
+@contextlib.contextmanager
+def autograd_on():
+    """Gradients on in the block, whatever the caller's mode (``fit`` called inside
+    ``torch.no_grad()`` or ``torch.inference_mode()``); the caller's mode is back after."""
+    with torch.inference_mode(False), torch.enable_grad():
+        yield
+
+
 def shuffled_batches(X, batch_size, generator):
     """One epoch of mini-batches of the tensor ``X``, rows shuffled with ``generator``.
 
