@@ -8,7 +8,7 @@ import pytest
 from scipy.stats import spearmanr
 from sklearn.metrics import roc_auc_score
 
-from ae_anomaly import Autoencoder, VariationalAutoencoder, fit_chunks
+from ae_anomaly import Autoencoder, EnsembleAutoencoder, VariationalAutoencoder, fit_chunks
 from ae_anomaly.datasets import make_synthetic
 from ae_anomaly.nn import training
 from ae_anomaly.scale import outofcore
@@ -86,6 +86,35 @@ def test_out_of_core_fit_is_close_to_in_memory_fit(task, parquet_file, monkeypat
     assert streamed.offset_ == pytest.approx(in_memory.offset_, rel=0.10)
     assert list(streamed.feature_names_in_) == list(X.columns)
     assert streamed.n_iter_ == len(streamed.loss_curve_) == PARAMS["max_iter"]
+
+
+def _steps(model):
+    """Optimizer steps taken so far."""
+    return int(next(iter(model._training_state()[1].state.values()))["step"])
+
+
+def test_the_ensemble_streams_as_it_fits_max_samples_rows_per_member(task, monkeypatch):
+    X = pd.concat([task[0]] * 8, ignore_index=True)  # 12,000 rows: more than the sample
+    streamed = EnsembleAutoencoder(max_iter=3, random_state=0)
+    read = record_rows(monkeypatch, streamed, "_validate_input")
+    fit_chunks(streamed, X, chunksize=2000)
+    # each member trains on its own 256 rows (4 batches of 64) of the uniform sample, as
+    # in fit: the data is read once for the scaler and the sample, not once per epoch
+    assert streamed.max_samples_ == 256 and streamed.n_iter_ == 3
+    assert _steps(streamed) == 3 * 4
+    assert read == [2000] * 6
+    y = np.tile(task[1], 8)
+    in_memory = EnsembleAutoencoder(max_iter=3, random_state=0).fit(X)
+    auc = [roc_auc_score(y, -m.score_samples(X)) for m in (in_memory, streamed)]
+    assert abs(auc[0] - auc[1]) <= 0.02
+    # partial_fit: one pass of every member over its own rows of the chunk
+    chunked = EnsembleAutoencoder(random_state=0).partial_fit(X[:1000]).partial_fit(X[1000:1100])
+    assert chunked.max_samples_ == 100 and _steps(chunked) == 4 + 2
+    # a share of the rows: of all the rows streamed, drawn from the sample
+    share = EnsembleAutoencoder(max_samples=0.9, max_iter=1, random_state=0)
+    with pytest.warns(UserWarning, match="asks for 10,800 rows per member; a streamed fit draws"):
+        fit_chunks(share, X, chunksize=2000)
+    assert share.max_samples_ == outofcore.OFFSET_MIN_SAMPLE
 
 
 @pytest.mark.slow  # tracemalloc slows training down: about a minute

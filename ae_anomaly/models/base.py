@@ -200,6 +200,16 @@ class BaseAutoencoder(
         all the rows, or None when the scaling cannot stream exactly."""
         return _SCALERS[self.scaling]() if self.scaling in _STREAMING_SCALERS else None
 
+    #: Whether an epoch trains on a few rows drawn from the data (the ensemble's members,
+    #: ``max_samples`` each): then :meth:`fit_stream` trains on its uniform sample of the
+    #: rows instead of reading every chunk every epoch.
+    _trains_on_sample = False
+
+    def _training_rows(self, X, n_rows=None):
+        """What an epoch trains on, from the scaled training rows ``X`` (``n_rows``: the
+        number of rows they are a uniform sample of, in :meth:`fit_stream`): all of them."""
+        return X
+
     def _set_input_attributes(self, X, rows):
         """Fitted attributes describing the training input ``X`` besides
         ``n_features_in_`` and ``feature_names_in_`` (image models: its shape)."""
@@ -279,7 +289,8 @@ class BaseAutoencoder(
                 else:
                     rows = self._fit_input(X, reset=False)
                 X_scaled = self._scale_for_training(rows, X)
-                self._train(self._array_batches(X_scaled), max_iter=1, warn=False)
+                epoch = self._array_batches(self._training_rows(X_scaled))
+                self._train(epoch, max_iter=1, warn=False)
                 self._publish(X_scaled)
         return self
 
@@ -291,7 +302,9 @@ class BaseAutoencoder(
            ``"minmax"`` with their own ``partial_fit``: the scaler of all the rows) and
            fills ``sample`` with a uniform sample of the rows.
         2. Each epoch trains on every chunk in turn, through the same epoch driver as
-           :meth:`fit` (rows are shuffled within a chunk, not across chunks).
+           :meth:`fit` (rows are shuffled within a chunk, not across chunks); a model
+           whose epoch trains on a few rows drawn from the data (the ensemble) trains
+           on the sample instead.
         3. What :meth:`fit` computes from all training rows after training (the score's
            scales, then ``offset_``), and a scaler that cannot stream (``"robust"``), are
            computed from the sample.
@@ -355,6 +368,8 @@ class BaseAutoencoder(
                 X = self._to_tensor(self._scale_for_training(rows, chunk))
                 yield from shuffled_batches(X, batch_size, generator)
 
+        if self._trains_on_sample:  # each epoch on the uniform sample: the data read once
+            batches = self._array_batches(self._training_rows(self._scale(calibration), n_rows))
         fixed = epochs is not None
         max_iter = epochs if fixed else self._epochs(n_rows)
         self._train(batches, max_iter=max_iter, stop_early=not fixed, warn=not fixed)

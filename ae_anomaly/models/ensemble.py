@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -75,7 +76,9 @@ logarithmically, not quadratically, against rows off in many columns; the code
 distance is not capped). The member's error is normalized by its
 median and MAD on the training rows, and the normalized errors are averaged over the
 members. ``score_samples`` is minus that average.
-An epoch is one pass of every member over its own ``max_samples_`` rows.
+An epoch is one pass of every member over its own ``max_samples_`` rows: of the chunk for
+``partial_fit``; for :meth:`fit_stream` (and :func:`ae_anomaly.fit_chunks`), of its uniform
+sample of the rows, read in one pass, so that a streamed fit costs what ``fit`` does.
 
 Parameters
 ----------
@@ -283,24 +286,41 @@ array([-1])
             dropout=self.dropout,
         )
 
+    _trains_on_sample = True
+
     def _validation_split(self, X):
-        """The base split, then each member's own ``max_samples_`` training rows on its
-        own columns, stacked as ``(max_samples_, n_estimators, k)``: the loop's batches
-        then hand every member a batch of its own rows."""
+        """The base split, then each member's own training rows (:meth:`_training_rows`)."""
         X_train, X_val = super()._validation_split(X)
-        n = X_train.shape[0]
+        return self._training_rows(X_train), X_val
+
+    def _training_rows(self, X, n_rows=None):
+        """Each member's own ``max_samples_`` rows of ``X`` on its own columns, stacked as
+        ``(max_samples_, n_estimators, k)``: the loop's batches then hand every member a
+        batch of its own rows. ``n_rows``: the size of the data ``X`` is a uniform sample
+        of (a streamed fit), which a float ``max_samples`` is a share of."""
+        n = X.shape[0]
+        total = n if n_rows is None else n_rows
         if self.max_samples == "auto":
-            size = min(256, n)
+            size = min(256, total)
         elif isinstance(self.max_samples, Integral):
-            size = min(int(self.max_samples), n)
+            size = min(int(self.max_samples), total)
         else:
-            size = max(1, int(self.max_samples * n))
+            size = max(1, int(self.max_samples * total))
+        if size > n:
+            warnings.warn(
+                f"max_samples={self.max_samples!r} asks for {size:,} rows per member; a "
+                f"streamed fit draws them from its uniform sample of {n:,} rows of the "
+                f"{total:,}, so each member trains on {n:,}.",
+                UserWarning,
+                stacklevel=5,
+            )
+            size = n
         self.max_samples_ = size
         rows = np.stack([self._rng.permutation(n)[:size] for _ in range(self.n_estimators)])
         # each member's own columns only, (max_samples_, n_estimators, k): on wide tables
         # shuffling all n_features every epoch cost more than the training steps
         columns = self._training_module.feature_index.cpu().numpy()
-        return X_train[rows.T[:, :, None], columns[None, :, :]], X_val
+        return X[rows.T[:, :, None], columns[None, :, :]]
 
     # ------------------------------------------------------------------ training
     def _training_loss(self, module, X, generator):

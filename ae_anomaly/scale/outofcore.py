@@ -31,6 +31,9 @@ def fit_chunks(estimator, source, *, chunksize=65_536, epochs=None, columns=None
        ``max(chunksize, OFFSET_MIN_SAMPLE)`` rows (every row of smaller data).
     2. Each epoch trains on every chunk in turn, through the epoch driver ``fit`` uses
        (rows are shuffled within a chunk, not across chunks: shuffle a sorted file first).
+       :class:`~ae_anomaly.EnsembleAutoencoder`, whose members train on ``max_samples``
+       rows each, trains on the sample instead, as ``fit`` does on all the rows: the
+       data is read once.
     3. What :meth:`fit` computes from all training rows after training (the score's error
        statistics, then ``offset_``) is computed from the sample, and so is a
        ``"robust"`` scaler (medians and quantiles cannot stream exactly): memory stays flat
