@@ -4,6 +4,7 @@ without running anything."""
 import copy
 import io
 import json
+import os
 import pickle
 import zipfile
 
@@ -189,6 +190,22 @@ def test_foreign_and_newer_files(tmp_path, saved):
 
     with pytest.raises(ModelFileError, match="ae_anomaly 9.0 in model format 99.*upgrade"):
         load(_rewrite(saved, bump))
+
+
+def test_what_is_not_a_file_is_refused_in_one_line_without_leaking_a_descriptor(
+    tmp_path, saved, monkeypatch
+):
+    fifo = tmp_path / "pipe.skops"
+    os.mkfifo(fifo)
+    monkeypatch.setattr("ae_anomaly.persistence.archive.MAX_FILE_BYTES", 100)
+    cases = {tmp_path: "is a directory, not a model file", fifo: "not a regular file",
+             saved: "over the limit of 100"}  # fmt: skip
+    open_before = len(os.listdir("/proc/self/fd"))
+    for path, message in cases.items():
+        for _ in range(3):
+            with pytest.raises(ModelFileError, match=message):
+                load(path)
+    assert len(os.listdir("/proc/self/fd")) == open_before
 
 
 def test_save_is_atomic(tmp_path, X, monkeypatch):

@@ -44,7 +44,7 @@ def read_file(path):
         raise ModelFileError(f"{name} is a directory, not a model file.") from None
     except OSError as exc:
         raise ModelFileError(f"Cannot read model file {name}: {exc.strerror}.") from None
-    with os.fdopen(fd, "rb") as file:
+    try:  # checked before a file object exists: opening one on a directory fails
         info = os.fstat(fd)
         if stat.S_ISDIR(info.st_mode):
             raise ModelFileError(f"{name} is a directory, not a model file.")
@@ -55,6 +55,11 @@ def read_file(path):
             )
         if info.st_size > MAX_FILE_BYTES:
             raise ModelFileError(_too_large(name, "is", info.st_size, MAX_FILE_BYTES))
+        file = os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+    with file:
         try:
             data = file.read(MAX_FILE_BYTES + 1)
         except OSError as exc:
