@@ -158,6 +158,13 @@ def test_constant_training_data_scores_finite(shape):
     scores = model.score_samples(X)
     assert np.isfinite(scores).all() and np.isfinite(model.offset_)
     assert (model.predict(X) == 1).all()
+    # a training row scored alone or in a batch of another size: rounded otherwise, and
+    # still not flagged; a row off the constant is
+    for value in (7.0, 1e-6):
+        X = np.full((100, 3), value)
+        model = EnsembleAutoencoder(max_iter=3, random_state=0).fit(X)
+        assert all((model.predict(X[:k]) == 1).all() for k in (1, 2, 3, 7))
+        assert model.predict(X[:1] * 1.5) == -1
 
 
 def test_error_cap_makes_one_wild_column_count_logarithmically():

@@ -382,8 +382,11 @@ array([-1])
 
         center, spread = _center_spread(predict_batches(member_errors, module, X_scaled), median)
         self.member_center_ = center
-        # a spread below 1e-12 of the center is rounding (constant data), not variation
-        self.member_scale_ = spread + 1e-3 * np.mean(spread) + 1e-12 * np.abs(center) + FLOOR
+        # a spread below 1e-5 of the center is rounding (constant data), not variation:
+        # a training row scored in a batch of another size differs from the center by
+        # an ulp or so (2.3e-16 of it at most over 75 constant tables), which the
+        # threshold's 1e-9 margin then absorbs (a floor of 1e-12 flagged the row)
+        self.member_scale_ = spread + 1e-3 * np.mean(spread) + 1e-5 * np.abs(center) + FLOOR
 
     def _weighted(self, squared, X):
         """Squared errors divided by their column's scale, soft-capped at ``error_cap``;
