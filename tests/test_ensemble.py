@@ -1,6 +1,7 @@
 """EnsembleAutoencoder: the sklearn contract, its batched members, persistence, quality."""
 
 import pickle
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -249,3 +250,15 @@ def test_explanations_report_the_code_distance_part():
     np.testing.assert_allclose(shares.sum(axis=1), 1.0)
     off = ae_anomaly.make_table_pipeline(EnsembleAutoencoder(code_distance=False, random_state=0))
     assert (ae_anomaly.feature_scores_by_column(off.fit(frame), odd)["_code_distance"] == 0).all()
+
+
+def test_identity_warning_compares_the_code_with_each_members_columns():
+    X = np.random.RandomState(0).normal(size=(200, 40))
+    with pytest.warns(UserWarning, match=r"n_components=8 >= the 8 columns each member sees"):
+        EnsembleAutoencoder(n_components=8, max_features=8, max_iter=1).fit(X)
+    with pytest.warns(UserWarning, match=r"n_components=32 >= the 32 columns each member sees"):
+        EnsembleAutoencoder(n_components=32, max_iter=1).fit(X)  # "auto": 32 of 40
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        EnsembleAutoencoder(n_components=7, max_features=8, max_iter=1).fit(X)
+    assert not [w for w in caught if "identity" in str(w.message)]

@@ -49,11 +49,14 @@ def resolve_sizes(estimator, n_features):
             )
     if estimator.n_components is not None:
         n_components = estimator.n_components
-    if n_components >= n_features and not estimator._regularized:
+    width = estimator._input_width(n_features)  # the columns one network reconstructs
+    if n_components >= width and not estimator._regularized:
         # a code narrower than one column does not exist: only the variant advice applies
-        smaller = "" if n_features == 1 else "a smaller n_components or "
+        smaller = "" if width == 1 else "a smaller n_components or "
+        inputs = (f"n_features={n_features}" if width == n_features else
+                  f"the {width} columns each member sees (of n_features={n_features})")
         warnings.warn(
-            f"n_components={n_components} >= n_features={n_features}: with no regularizer "
+            f"n_components={n_components} >= {inputs}: with no regularizer "
             "the autoencoder can learn the identity and reconstruct outliers as well as "
             f"inliers. Use {smaller}a regularized variant (e.g. DenoisingAutoencoder).",
             UserWarning,

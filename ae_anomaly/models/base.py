@@ -187,6 +187,10 @@ class BaseAutoencoder(
         """Per-sample training objective for a batch ``X`` of scaled inputs."""
         return reconstruction_error(module(X), X)
 
+    def _input_width(self, n_features):
+        """How many columns one network reconstructs: all of them."""
+        return n_features
+
     def _default_sizes(self, n_features):
         """``(hidden_layer_sizes, n_components)`` used for the parameters left at None."""
         return default_sizes(n_features)

@@ -260,6 +260,8 @@ array([-1])
             return min(int(self.max_features), n_features)
         return max(1, math.ceil(self.max_features * n_features))
 
+    _input_width = _n_inputs
+
     def _default_sizes(self, n_features):
         k = self._n_inputs(n_features)
         n_components = max(1, min(k - 1, math.ceil(math.sqrt(k))))
