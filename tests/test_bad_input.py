@@ -3,6 +3,8 @@
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from ae_anomaly import (
     Autoencoder,
@@ -57,6 +59,41 @@ def test_non_numeric_dataframe_columns_are_named(X):
         Autoencoder(**FAST).fit(frame)
     scores = make_table_pipeline(Autoencoder(**FAST)).fit(frame).score_samples(frame)
     assert np.isfinite(scores).all()
+
+
+def test_object_columns_of_numbers_are_numbers(X):
+    # what concat, where(..., None) or read_excel leave: numbers in an object column
+    frame = pd.DataFrame(X, columns=["a", "b", "c", "d"], index=range(100, 100 + len(X)))
+    mixed = frame.astype({"c": object, "d": object})
+    mixed.loc[101, "d"] = int(round(X[1, 3]))
+    plain = frame.assign(d=mixed["d"].astype(float))
+    scores = Autoencoder(**FAST).fit(mixed).score_samples(mixed)
+    np.testing.assert_array_equal(scores, Autoencoder(**FAST).fit(plain).score_samples(plain))
+    assert pd.api.types.is_object_dtype(mixed.dtypes["c"])  # the caller's frame is untouched
+    mixed.loc[107, "c"] = pd.NA
+    with pytest.raises(ValueError, match=r"^Input X contains NaN at row 107, column 'c'"):
+        Autoencoder(**FAST).fit(mixed)
+    mixed.loc[107, "c"] = "1.5x"
+    named = r"^Non-numeric column\(s\) 'c' \(object: text '1.5x' at row 107\)"
+    with pytest.raises(ValueError, match=named):
+        Autoencoder(**FAST).fit(mixed)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(cells=st.lists(st.one_of(st.floats(-1e6, 1e6), st.integers(-1000, 1000), st.booleans(),
+                                st.none(), st.just(pd.NA), st.text(max_size=4)),
+                      min_size=4, max_size=12))
+def test_any_object_column_gives_finite_scores_or_one_line_naming_it(cells):
+    rng = np.random.RandomState(0)
+    frame = pd.DataFrame(rng.normal(size=(len(cells), 2)), columns=["a", "b"])
+    frame["odd"] = pd.Series(cells, dtype=object)
+    try:
+        scores = Autoencoder(max_iter=1, random_state=0).fit(frame).score_samples(frame)
+    except ValueError as exc:
+        message = str(exc)
+        assert "\n" not in message and "'odd'" in message and "row" in message
+    else:
+        assert np.isfinite(scores).all()
 
 
 def test_complex_input_is_refused_in_one_line_naming_the_column(X):

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from numbers import Integral
+from numbers import Integral, Real
 
 import numpy as np
 import pandas as pd
@@ -77,7 +77,7 @@ def resolve_device(device):
 def validate_rows(estimator, X, *, reset):
     """``validate_data`` as float64 plus messages that name the offending column, row, value."""
     _reject_complex(X)
-    _reject_non_numeric_columns(X)
+    X = _numeric_columns(X)
     try:
         rows = validate_data(estimator, X, reset=reset, dtype=np.float64, ensure_all_finite=False)
     except ValueError as exc:
@@ -178,21 +178,38 @@ def _reject_complex(X):
         )
 
 
-def _reject_non_numeric_columns(X):
-    """Name the non-numeric columns of a DataFrame instead of failing on a cast later."""
+def _numeric_columns(X):
+    """``X`` with a DataFrame's object columns of numbers as float64 (missing values as
+    NaN, refused later with their row); a non-numeric column is refused, named with its
+    dtype or, for an object column, its first cell that is not a number."""
     if not isinstance(X, pd.DataFrame):
-        return
-    bad = [
-        f"{column!r} ({dtype})"
-        for column, dtype in X.dtypes.items()
-        if not pd.api.types.is_numeric_dtype(dtype)
-    ]
+        return X
+    is_object = pd.api.types.is_object_dtype
+    bad = [f"{column!r} ({dtype})" for column, dtype in X.dtypes.items()
+           if not pd.api.types.is_numeric_dtype(dtype) and not is_object(dtype)]  # fmt: skip
+    objects = [i for i, dtype in enumerate(X.dtypes) if is_object(dtype)]
+    for i in objects if not bad else ():
+        values = X.iloc[:, i].to_numpy()
+        number = [isinstance(v, Real) or v is None or v is pd.NA for v in values]
+        if not all(number):
+            row = number.index(False)
+            kind = "text" if isinstance(values[row], str) else type(values[row]).__name__
+            bad.append(f"{X.columns[i]!r} (object: {kind} {values[row]!r} at row "
+                       f"{row_label(X, row)})")
+            break
     if bad:
         raise ValueError(
             f"Non-numeric column(s) {', '.join(bad)}: autoencoders need numbers. "
             "Encode them first: ae_anomaly.make_table_pipeline(detector) types and encodes "
             "categories, booleans and dates; or drop them."
         )
+    if not objects:
+        return X
+    X = X.copy(deep=False)
+    for i in objects:
+        column = X.iloc[:, i]
+        X.isetitem(i, column.where(column.notna(), np.nan).astype(np.float64))
+    return X
 
 
 def _first_bad_cell(is_bad):
