@@ -96,6 +96,18 @@ def test_any_object_column_gives_finite_scores_or_one_line_naming_it(cells):
         assert np.isfinite(scores).all()
 
 
+def test_one_dimensional_input_is_refused_in_one_line(X):
+    """scikit-learn's message prints the whole array: 86 lines for 500 values."""
+    fitted = Autoencoder(**FAST).fit(X[:, :1])
+    for call in (Autoencoder(**FAST).fit, fitted.score_samples, fitted.predict):
+        with pytest.raises(ValueError) as info:
+            call(X[:, 0])
+        message = str(info.value)
+        assert "\n" not in message and len(message) < 200
+        assert message.startswith(f"Expected 2D array, got 1D array instead ({len(X):,} values)")
+        assert "Reshape your data: X.reshape(-1, 1) if it is one feature" in message
+
+
 def test_complex_input_is_refused_in_one_line_naming_the_column(X):
     """scikit-learn's message prints the whole array after its first line."""
     frame = pd.DataFrame(X, columns=["a", "b", "c", "d"]).assign(z=X[:, 0] + 1j)

@@ -81,6 +81,13 @@ def validate_rows(estimator, X, *, reset):
     try:
         rows = validate_data(estimator, X, reset=reset, dtype=np.float64, ensure_all_finite=False)
     except ValueError as exc:
+        first = str(exc).split("\n", 1)[0]
+        if first.startswith("Expected 2D array"):  # not the array printed on 80 lines
+            n = np.size(X) if isinstance(X, np.ndarray | list | tuple) else None
+            raise ValueError(
+                f"{first.rstrip(':')}{'' if n is None else f' ({n:,} values)'}. Reshape your "
+                "data: X.reshape(-1, 1) if it is one feature, X.reshape(1, -1) if one sample."
+            ) from None
         if "could not convert" not in str(exc):
             raise
         raw = np.asarray(X, dtype=object)
