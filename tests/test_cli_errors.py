@@ -165,6 +165,28 @@ def test_paths(model, data, tmp_path):
     assert_error(run("score", model, data, "-o", tmp_path / "no" / "s.csv"), 2, "directory")
 
 
+def test_bad_output_options_are_refused_before_any_work(model, data, tmp_path):
+    out = tmp_path / "scores.csv"
+    # a Python format wrote itself in place of every number; '%x' failed after the work
+    for fmt in ("{:.3f}", "%x", "%.2f %.2f", "%d", "%s", "3 decimals"):
+        assert_error(run("score", model, data, "-o", out, "--float-format", fmt), 2,
+                     f"Invalid value for '--float-format': {fmt!r} is not a printf format")
+    # NaN flagged nothing; infinity not even the rows that could not be scored
+    for threshold in ("nan", "inf", "-inf"):
+        assert_error(run("score", model, data, "-o", out, "--threshold", threshold), 2,
+                     "Invalid value for '--threshold'", "is not a finite number")
+    assert not out.exists()
+    score_table = ae_anomaly.tables.scoring.score_table  # the Python API refuses them too
+    with pytest.raises(ValueError, match=r"^float_format='\{:.3f\}' is not a printf format"):
+        score_table(model, data, float_format="{:.3f}")
+    with pytest.raises(ValueError, match="^threshold must be a finite number, got nan"):
+        score_table(model, data, threshold=float("nan"))
+    result = run("score", model, data, "-o", out, "--float-format", "%.3f", "--threshold", "1")
+    assert result.exit_code == 0, result.output
+    written = pd.read_csv(out, dtype=str)["anomaly_score"]
+    assert written.str.fullmatch(r"-?\d+\.\d{3}").all()
+
+
 def test_bad_fit_options(data, tmp_path):
     out = tmp_path / "m.skops"
     assert_error(run("fit", data, "-o", out, "--set", "max_itr=3"), 2, "'max_itr'", "max_iter")

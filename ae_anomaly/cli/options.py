@@ -7,13 +7,14 @@ choices are the estimator names of ``ae_anomaly.__all__``, derived from the name
 from __future__ import annotations
 
 import glob
+import math
 import re
 import shlex
 from pathlib import Path
 
 import click
 
-from ..tables.formats import escape_char, unescape_char
+from ..tables.formats import FLOAT_FORMAT, NOT_A_FORMAT, escape_char, unescape_char
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 #: ``--model`` of ``fit`` and ``detect`` when none is named: the best detector of the family
@@ -205,9 +206,25 @@ def typing_options(command):
     ])  # fmt: skip
 
 
+def _float_format(ctx, param, value):
+    """A printf format of one float: anything else wrote its own text in place of every
+    number (``{:.3f}``) or failed after the work was done (``%x``)."""
+    if value is not None and not FLOAT_FORMAT.fullmatch(value):
+        raise click.BadParameter(f"{value!r} {NOT_A_FORMAT}", ctx, param)
+    return value
+
+
+def _finite(ctx, param, value):
+    """A finite number: NaN flagged nothing, infinity not even the rows that could not be
+    scored (their score is infinite), and ``--json`` then printed what JSON cannot hold."""
+    if value is not None and not math.isfinite(value):
+        raise click.BadParameter(f"{value} is not a finite number.", ctx, param)
+    return value
+
+
 def float_format_option(command):
     return click.option(
-        "--float-format", metavar="FORMAT",
+        "--float-format", metavar="FORMAT", callback=_float_format,
         help="printf format of the numbers written to CSV/TSV, e.g. %.6g (default: the "
         "shortest text that reads back as the exact float); Parquet keeps floats.",
     )(command)  # fmt: skip
@@ -215,7 +232,7 @@ def float_format_option(command):
 
 def threshold_options(command):
     return _apply(command, [
-        click.option("--threshold", type=float,
+        click.option("--threshold", type=float, callback=_finite,
                      help="Flag rows whose anomaly_score is above this (default: the model's)."),
         click.option("--contamination", type=click.FloatRange(0, 0.5, min_open=True),
                      help="Flag this fraction of rows (as the training rows would be flagged)."),

@@ -18,6 +18,11 @@ WORKBOOK_SUFFIXES = {".xlsx", ".xlsm", ".xlsb", ".xls", ".ods", ".numbers"}
 BLOCK_SIZE = 8 << 20
 STDIO = "-"
 
+#: One printf conversion of a float (``%.6g``, ``%10.3f``), with any text around it: what
+#: ``--float-format`` / ``float_format`` take.
+FLOAT_FORMAT = re.compile(r"(?:[^%]|%%)*%[-+ #0]*\d*(?:\.\d+)?[eEfFgG](?:[^%]|%%)*")
+NOT_A_FORMAT = "is not a printf format of one number: use e.g. %.3f, %.6g or %.4e."
+
 
 class DataError(ValueError):
     """The data is unreadable or does not fit the model (the CLI exits with status 1)."""

@@ -12,6 +12,8 @@ import numpy as np
 import pandas as pd
 
 from .encoder import UNSEEN
+from .errors import ParameterError, escape
+from .formats import FLOAT_FORMAT, NOT_A_FORMAT
 from .pipeline import CODE_DISTANCE, shares_of_encoded
 from .schema import FLAG, SCORE, Schema, denoiser, output_names
 from .thresholds import anomaly_scores
@@ -267,6 +269,22 @@ def _tidy(column):
     if kinds <= {float, np.float64, int, np.int64}:
         return column.astype(np.float64)
     return column
+
+
+def check_float_format(float_format):
+    """Refuse what is not a printf format of one float: ``{:.3f}`` was written in place
+    of every number, ``%x`` failed once the work was done.
+
+    Examples
+    --------
+    >>> check_float_format("%.3f")
+    >>> check_float_format("{:.3f}")
+    Traceback (most recent call last):
+    ...
+    ae_anomaly.tables.errors.ParameterError: float_format='{:.3f}' is not a printf format ...
+    """
+    if float_format is not None and not FLOAT_FORMAT.fullmatch(float_format):
+        raise ParameterError(f"{{float_format}}={escape(repr(float_format))} {NOT_A_FORMAT}")
 
 
 def format_floats(frame, float_format, decimal=".", columns=None):

@@ -18,7 +18,13 @@ import pandas as pd
 from .encoder import UnseenCategoryWarning
 from .fitting import Table, TableModel
 from .formats import DataError
-from .mixed import denoise_encoded, format_floats, plain_number_columns, score_encoded
+from .mixed import (
+    check_float_format,
+    denoise_encoded,
+    format_floats,
+    plain_number_columns,
+    score_encoded,
+)
 from .reader import TableReader
 from .schema import FLAG, denoise_chunk, output_names, score_chunk, with_types
 from .writer import TableWriter
@@ -151,6 +157,7 @@ def score_table(model, source, output=None, *, threshold=None, contamination=Non
     >>> list(result.frame.columns), result.rows, result.anomalies
     (['anomaly_score', 'is_anomaly'], 200, 10)
     """
+    check_float_format(float_format)
     model = model if isinstance(model, TableModel) else TableModel.load(model)
     cut = model.threshold(threshold=threshold, contamination=contamination)
     pipeline, schema = model.pipeline, model.schema
@@ -200,6 +207,7 @@ def denoise_table(model, source, output=None, *, delimiter=None, ignore_extra=Fa
     >>> list(clean.columns), list(clean["id"])
     (['id', 'x'], ['a', 'b', 'c', 'd'])
     """
+    check_float_format(float_format)
     model = model if isinstance(model, TableModel) else TableModel.load(model)
     pipeline, schema = model.pipeline, model.schema
 

@@ -9,6 +9,8 @@ row is an outlier where ``score_samples < offset_``. Tables speak of the *anomal
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from .errors import ParameterError
@@ -45,6 +47,9 @@ def check_one_threshold(threshold=None, contamination=None):
     """
     if threshold is not None and contamination is not None:
         raise ParameterError("{threshold} and {contamination} exclude each other: pass one.")
+    # NaN flagged nothing; infinity not even the rows that could not be scored (infinite)
+    if threshold is not None and not math.isfinite(threshold):
+        raise ParameterError(f"{{threshold}} must be a finite number, got {threshold}.")
 
 
 def decision_threshold(model, *, threshold=None, contamination=None, quantiles=None):
