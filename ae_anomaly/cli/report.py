@@ -47,7 +47,8 @@ class Report:
         seconds = time.perf_counter() - self.started
         summary = {"command": self.command, "rows": result.rows}
         if result.threshold is not None:
-            summary.update(anomalies=result.anomalies or 0, threshold=result.threshold)
+            summary.update(anomalies=result.anomalies or 0, threshold=result.threshold,
+                           unscorable=getattr(result, "unscorable", 0))  # fmt: skip
         unseen = result.unseen_categories or {}
         summary.update(unseen_categories=sum(unseen.values()), unseen_by_column=unseen)
         summary.update(

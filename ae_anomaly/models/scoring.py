@@ -260,6 +260,13 @@ class _ScoringMixin:
         return _flag_unscorable(scores, X, "scored -inf")
 
     @reads_model
+    def _quiet_scores(self, X):
+        """:meth:`score_samples` without its warning: the table functions count the rows
+        that cannot be scored over a whole stream and name the first by its file row."""
+        scores = self._score_scaled(self._scaled_input(X))
+        return np.where(np.isfinite(scores), scores, -np.inf)
+
+    @reads_model
     def decision_function(self, X):
         """``score_samples(X) - offset_``: negative for outliers, positive for inliers.
 

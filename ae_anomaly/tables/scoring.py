@@ -13,6 +13,7 @@ from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from .encoder import UnseenCategoryWarning
@@ -26,7 +27,7 @@ from .mixed import (
     score_encoded,
 )
 from .reader import TableReader
-from .schema import FLAG, denoise_chunk, output_names, score_chunk, with_types
+from .schema import FLAG, SCORE, denoise_chunk, output_names, score_chunk, with_types
 from .writer import TableWriter
 
 #: Rows per chunk when the table is already in memory.
@@ -50,6 +51,11 @@ class TableResult:
         The output, when no ``output`` path was given.
     unseen_categories : dict of str to int
         Rows per column with a category never seen in fitting.
+    unscorable : int
+        Rows the model could not score (an infinite value, or one that overflows in its
+        arithmetic): ``anomaly_score`` ``inf``, flagged (``score_table`` only).
+    first_unscorable : int or None
+        The first of them, as a 1-based data row of the input.
     names : dict of str to str
         The output column names written (``anomaly_score`` gets a ``_2`` suffix when a
         column copied to the output, an id or any with ``keep_columns``, has that name).
@@ -61,6 +67,19 @@ class TableResult:
     frame: pd.DataFrame | None = None
     unseen_categories: dict = field(default_factory=dict)
     names: dict = field(default_factory=dict)
+    unscorable: int = 0
+    first_unscorable: int | None = None
+
+    def warn_unscorable(self):
+        """One warning for the whole stream: how many rows, and the first by its row."""
+        if self.unscorable:
+            warnings.warn(
+                f"{self.unscorable:,} row(s) could not be scored (first: row "
+                f"{self.first_unscorable:,}): a value is infinite, or overflows to infinity "
+                "in the model's arithmetic. Their anomaly_score is inf and they are flagged.",
+                UserWarning,
+                stacklevel=3,
+            )
 
 
 def map_chunks(chunks, transform, consume, *, threads=SCORING_THREADS):
@@ -182,6 +201,7 @@ def score_table(model, source, output=None, *, threshold=None, contamination=Non
                   needed_only=not keep_columns, numbers=numbers, encoding=encoding)  # fmt: skip
     result.threshold, result.unseen_categories, result.names = cut, unseen.counts(), out["names"]
     unseen.warn(pipeline[0], "scored as such, which adds to their anomaly score")
+    result.warn_unscorable()
     return result
 
 
@@ -273,7 +293,8 @@ def _run(model, source, output, transform, delimiter, ignore_extra, progress, *,
     schema = model.schema
     name, columns, chunks = _chunks(schema, source, delimiter, ignore_extra, needed_only,
                                     numbers, encoding)  # fmt: skip
-    flag = names_for(columns)[FLAG] if names_for is not None else None
+    names = names_for(columns) if names_for is not None else {}
+    flag, score = names.get(FLAG), names.get(SCORE)
     result = TableResult(rows=0)
     collected = []
 
@@ -283,6 +304,11 @@ def _run(model, source, output, transform, delimiter, ignore_extra, progress, *,
 
     def consume(out, write, text):
         out = count(out) if count is not None else out
+        if score is not None:
+            unscored = np.flatnonzero(np.isinf(out[score].to_numpy()))
+            if len(unscored) and not result.unscorable:
+                result.first_unscorable = result.rows + int(unscored[0]) + 1
+            result.unscorable += len(unscored)
         result.rows += len(out)
         if flag is not None:
             result.anomalies = (result.anomalies or 0) + int(out[flag].sum())
