@@ -241,6 +241,19 @@ def test_rows_growing_long_after_the_first_mib_keep_chunks_bounded(tmp_path):
     assert "ROWS 310000" in result.stdout
 
 
+def test_duplicated_column_names_are_refused_naming_them_in_csv_and_parquet(model, tmp_path):
+    # Parquet allows them; the fit and score failed with "zip() argument 2 is longer..."
+    table = pa.table([pa.array(np.arange(60.0)), pa.array(np.ones(60)), pa.array(np.ones(60)),
+                      pa.array(np.ones(60))], names=["a", "b", "b", "c"])  # fmt: skip
+    parquet = tmp_path / "dup.parquet"
+    pq.write_table(table, parquet)
+    text = tmp_path / "dup.csv"
+    text.write_text("a,b,b,c\n" + "".join(f"{i},1,1,1\n" for i in range(60)))
+    for path in (parquet, text):
+        for args in (("score", model, path), ("detect", path, *FAST)):
+            assert_error(run(*args), 1, f"{path.name}: duplicated column name(s) 'b'.")
+
+
 def test_parquet_reads_only_the_columns_asked_for(tmp_path):
     """An unused dictionary-encoded 1 MiB binary column is never decoded (6 GB if it were)."""
     n = 6_000

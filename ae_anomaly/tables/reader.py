@@ -275,6 +275,11 @@ class TableReader(CsvChecks):
             chunk[name] = numbers.astype(np.float64)
         return chunk
 
+    def _refuse_duplicates(self, names):
+        duplicated = sorted(n for n, k in collections.Counter(names).items() if k > 1)
+        if duplicated:
+            raise DataError(f"{self.name}: duplicated column name(s) {_names(duplicated)}.")
+
     def _read_schema(self):
         if self.kind == "parquet":
             try:
@@ -282,6 +287,7 @@ class TableReader(CsvChecks):
             except (pa.ArrowInvalid, OSError) as exc:
                 raise DataError(f"{self.name}: not a readable Parquet file ({exc}).") from None
             names = [n for n in schema.names if not PANDAS_ROW_LABELS.fullmatch(n)]
+            self._refuse_duplicates(names)
             self._check_usecols(names)
             read = set(self.usecols or names)
             types = {n: t for n, t in zip(schema.names, schema.types, strict=True) if n in read}
@@ -312,9 +318,7 @@ class TableReader(CsvChecks):
         self._check_usecols(names)
         if self.usecols is None:  # not again for a selection of its columns
             self._check_header(names)
-        duplicated = sorted(n for n, k in collections.Counter(names).items() if k > 1)
-        if duplicated:
-            raise DataError(f"{self.name}: duplicated column name(s) {_names(duplicated)}.")
+        self._refuse_duplicates(names)
         if len(names) == 1:
             for other in [",", ";", "\t", "|"]:
                 if other != self.delimiter and other in names[0]:
