@@ -3,6 +3,7 @@ traceback; memory bounded under a cap where rows grow long or a Parquet file car
 large column nobody needs. (Outputs: ``test_hostile_output.py``.)"""
 
 import gzip
+import io
 import subprocess
 import sys
 
@@ -167,6 +168,25 @@ def test_gz_corrupted_after_its_first_mib(model, tmp_path):
         assert len(result.stderr.strip().splitlines()) == 1, result.stderr
         assert not out.exists()
     no_leftovers(tmp_path)
+
+
+def test_a_truncated_table_from_stdin_is_refused_as_a_file_is(tmp_path):
+    # an interrupted download piped in: the last row's missing fields were read as missing
+    # values, which a model fitted with --impute filled without a word
+    (tmp_path / "train.csv").write_text("id,amount,age,score\n" + ROWS)
+    model = tmp_path / "m.skops"
+    assert run("fit", tmp_path / "train.csv", "-o", model, "--id-col", "id", "--impute",
+               "median", *FAST).exit_code == 0  # fmt: skip
+    cut = "id,amount,age,score\n" + ROWS + "60,1.5"
+    message = "malformed CSV at line 62: expected 4 fields like the header, got 2"
+    assert_error(run("score", model, "-", input=cut), 1, "stdin: " + message)
+    (tmp_path / "cut.csv").write_text(cut)
+    assert_error(run("score", model, tmp_path / "cut.csv"), 1, "cut.csv: " + message)
+    # missing values written as empty fields are missing values, from stdin too
+    blank = "id,amount,age,score\n" + ROWS + "60,1.5,2.5,\n"
+    result = run("score", model, "-", input=blank)
+    assert result.exit_code == 0, result.output
+    assert len(pd.read_csv(io.StringIO(result.stdout))) == 61
 
 
 def test_closed_stdin(model):

@@ -396,14 +396,16 @@ class TableReader(CsvChecks):
                 except (ValueError, pd.errors.ParserError) as exc:
                     raise self._csv_error(exc, lines - (number > 0), offset) from None
                 self._check_index(chunk, piece, number == 0, lines)
-                lines += piece.count(self._newline())
+                before, lines = lines, lines + piece.count(self._newline())
                 if chunk.empty:
                     continue
                 chunk.index = range(offset, offset + len(chunk))
                 chunk = self._numeric(chunk)
                 last = chunk.iloc[:, -1]
                 padded = last.isna().any() or (self.text and bool((last == "").any()))
-                if not checked_short_rows and padded:
+                if padded and self.path == STDIO:  # read once: its pieces, as they come
+                    self._check_fields(piece, number == 0, before)
+                elif not checked_short_rows and padded:
                     self._check_short_rows()  # a short row is padded with missing values
                     checked_short_rows = True
                 yield chunk
