@@ -200,8 +200,15 @@ def test_impute_fills_missing_values(files, frame):
     assert refused.exit_code == 1
     assert "missing value (empty or NaN) in column 'c' at row 4" in refused.stderr
     model = fit_model(files, "holes.csv", "--impute", "median")
-    scores = read_stdout(run("score", model, files / "holes.csv").stdout)
-    assert np.isfinite(scores["anomaly_score"]).all()
+    result = run("score", model, files / "holes.csv", "-o", files / "s.csv", "--json")
+    assert np.isfinite(pd.read_csv(files / "s.csv")["anomaly_score"]).all()
+    # filling at score time is said, counted per column: a column blank in a new export
+    # scores every row as typical there
+    assert (f"Warning: 3 missing cell(s) filled by the model's impute='median' (2 of "
+            f"{len(frame)} in 'c', 1 of {len(frame)} in 'color')") in result.stderr
+    assert json.loads(result.stderr.splitlines()[-1])["imputed_by_column"] == {"c": 2, "color": 1}
+    complete = run("score", model, files / "mixed.csv", "-o", files / "s.csv", "--json")
+    assert "filled" not in complete.stderr
 
 
 def test_columns_and_exclude_choose_the_features(files):

@@ -48,7 +48,8 @@ class Report:
         summary = {"command": self.command, "rows": result.rows}
         if result.threshold is not None:
             summary.update(anomalies=result.anomalies or 0, threshold=result.threshold,
-                           unscorable=getattr(result, "unscorable", 0))  # fmt: skip
+                           unscorable=getattr(result, "unscorable", 0),
+                           imputed_by_column=getattr(result, "imputed", {}))  # fmt: skip
         unseen = result.unseen_categories or {}
         summary.update(unseen_categories=sum(unseen.values()), unseen_by_column=unseen)
         summary.update(

@@ -112,6 +112,16 @@ def plain_number_columns(pipeline):
     ]
 
 
+def imputed_cells(encoder, features):
+    """Per feature column with any, the missing cells ``encoder`` fills (its ``impute``)."""
+    if encoder.impute is None:
+        return {}
+    options = encoder._options()
+    counts = {column: int(missing_mask(features[column], options).sum())
+              for column in features.columns}  # fmt: skip
+    return {column: n for column, n in counts.items() if n}
+
+
 def _encode(pipeline, schema, frame):
     """``(encoded DataFrame, finite-row mask, unseen categories)`` of a chunk: per column
     with any, ``(count, first unseen value)``."""
@@ -164,7 +174,7 @@ def score_encoded(pipeline, schema, frame, *, threshold, explain=0, names=None, 
             out[names[f"top{k + 1}_share"]] = np.round(
                 np.take_along_axis(values, top[:, k : k + 1], 1)[:, 0], 6
             )
-    return out, unseen
+    return out, unseen, imputed_cells(pipeline[0], frame[list(schema.features)])
 
 
 def _explain(encoder, detector, encoded, finite):

@@ -56,6 +56,9 @@ class TableResult:
         arithmetic): ``anomaly_score`` ``inf``, flagged (``score_table`` only).
     first_unscorable : int or None
         The first of them, as a 1-based data row of the input.
+    imputed : dict of str to int
+        Missing cells per column that a model fitted with ``impute`` filled
+        (``score_table`` only).
     names : dict of str to str
         The output column names written (``anomaly_score`` gets a ``_2`` suffix when a
         column copied to the output, an id or any with ``keep_columns``, has that name).
@@ -69,6 +72,7 @@ class TableResult:
     names: dict = field(default_factory=dict)
     unscorable: int = 0
     first_unscorable: int | None = None
+    imputed: dict = field(default_factory=dict)
 
     def warn_unscorable(self):
         """One warning for the whole stream: how many rows, and the first by its row."""
@@ -201,6 +205,8 @@ def score_table(model, source, output=None, *, threshold=None, contamination=Non
                   needed_only=not keep_columns, numbers=numbers, encoding=encoding)  # fmt: skip
     result.threshold, result.unseen_categories, result.names = cut, unseen.counts(), out["names"]
     unseen.warn(pipeline[0], "scored as such, which adds to their anomaly score")
+    result.imputed = dict(unseen.imputed)
+    unseen.warn_imputed(pipeline[0], result.rows)
     result.warn_unscorable()
     return result
 
@@ -255,14 +261,30 @@ class _Unseen:
 
     def __init__(self):
         self.by_column = {}
+        self.imputed = {}  # missing cells filled, per column (score_encoded's third part)
 
     def count(self, out):
         if isinstance(out, tuple):
-            out, unseen = out
+            out, unseen, *imputed = out
             for column, (n, value) in unseen.items():
                 total, first = self.by_column.get(column, (0, value))
                 self.by_column[column] = (total + n, first)
+            for column, n in (imputed[0] if imputed else {}).items():
+                self.imputed[column] = self.imputed.get(column, 0) + n
         return out
+
+    def warn_imputed(self, encoder, rows):
+        """One warning for the whole stream: the missing cells the model filled."""
+        if not self.imputed:
+            return
+        detail = ", ".join(f"{n:,} of {rows:,} in {column!r}" for column, n in self.imputed.items())
+        warnings.warn(
+            f"{sum(self.imputed.values()):,} missing cell(s) filled by the model's impute="
+            f"{encoder.impute!r} ({detail}): those rows score as if they held the training "
+            "rows' typical values there.",
+            UserWarning,
+            stacklevel=3,
+        )
 
     def counts(self):
         return {column: n for column, (n, _) in self.by_column.items()}
