@@ -55,6 +55,10 @@ def test_parse_settings_reads_literals_and_names_the_parameter():
     assert "--set" not in str(error.value)  # the library names parameters, not flags
     with pytest.raises(ParameterError, match="not KEY=VALUE"):
         parse_settings(Autoencoder, ["max_iter"])
+    # a shell's words for booleans and None (early_stopping=false was refused at fit time)
+    words = ["early_stopping=false", "verbose=TRUE", "scaling=None", "device=null"]
+    assert parse_settings(Autoencoder, words) == {
+        "early_stopping": False, "verbose": True, "scaling": None, "device": None}
 
 
 def test_make_estimator_defaults_random_state_and_lets_params_win():

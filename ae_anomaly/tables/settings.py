@@ -10,8 +10,9 @@ from .errors import ParameterError, literal
 def parse_settings(estimator_class, settings):
     """``["key=value", ...]`` -> ``{key: value}``, each value read as a Python literal.
 
-    A value that is not a literal (``activation=relu``) stays a string; ``-`` in a key
-    reads as ``_``. Validating the values is the estimator's job, at ``fit``.
+    A value that is not a literal (``activation=relu``) stays a string, but for ``true``,
+    ``false``, ``none`` and ``null`` in any case; ``-`` in a key reads as ``_``.
+    Validating the values is the estimator's job, at ``fit``.
 
     Parameters
     ----------
@@ -34,6 +35,8 @@ def parse_settings(estimator_class, settings):
     >>> from ae_anomaly import Autoencoder
     >>> parse_settings(Autoencoder, ["max_iter=50", "hidden_layer_sizes=64,16", "activation=tanh"])
     {'max_iter': 50, 'hidden_layer_sizes': (64, 16), 'activation': 'tanh'}
+    >>> parse_settings(Autoencoder, ["early_stopping=false", "scaling=none"])
+    {'early_stopping': False, 'scaling': None}
     >>> parse_settings(Autoencoder, ["max_itr=5"])
     Traceback (most recent call last):
     ...
@@ -55,9 +58,12 @@ def parse_settings(estimator_class, settings):
             )
         try:
             params[key] = ast.literal_eval(raw.strip())
-        except (ValueError, SyntaxError):
-            params[key] = raw.strip()
+        except (ValueError, SyntaxError):  # a shell's spelling of True, False and None too
+            params[key] = _WORDS.get(raw.strip().lower(), raw.strip())
     return params
+
+
+_WORDS = {"true": True, "false": False, "none": None, "null": None}
 
 
 def make_estimator(kind, settings=(), **params):
