@@ -194,6 +194,10 @@ def test_bad_fit_options(data, tmp_path):
     assert_error(run("fit", data, "-o", out, "--set", "max_iter=-1"), 1, "max_iter")
     assert_error(run("fit", data, "-o", out, "--id-col", "ident"), 1, "'ident'", "'id'")
     assert_error(run("fit", data, "-o", out, "--exclude", "id,amount,age,score"), 1, "No feature")
+    # a name given twice is one column: detect failed after the fit on duplicated outputs
+    result = run("detect", data, "--id-col", "id,id", "--id-col", "id", *FAST)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[0] == "id,anomaly_score,is_anomaly"
     result = run("fit", data, "-o", out, "--model", "nonsense")
     assert result.exit_code == 2 and "nonsense" in result.stderr
     assert not out.exists()

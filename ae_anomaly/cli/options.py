@@ -64,14 +64,14 @@ def _split(ctx, param, values):
 
     Examples
     --------
-    >>> _split(None, None, ["a, b", r"Name\, first"])
+    >>> _split(None, None, ["a, b", r"Name\, first", "a"])
     ['a', 'b', 'Name, first']
     """
     names = []
     for value in values:
         parts = re.split(r"(?<!\\),", value)
         names += [part.replace("\\,", ",").strip() for part in parts if part.strip()]
-    return names
+    return list(dict.fromkeys(names))  # a name given twice is one column (not two outputs)
 
 
 class DataPath(click.Path):
