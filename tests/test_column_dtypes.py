@@ -25,6 +25,7 @@ from hypothesis import strategies as st
 from ae_anomaly.tables.encoder import TableEncoder
 from ae_anomaly.tables.formats import DataError
 from ae_anomaly.tables.typing import CATEGORICAL, DATETIME
+from ae_anomaly.tables.writer import TableWriter
 
 from .test_cli_mixed import FAST, error_line, ok, run
 
@@ -106,6 +107,31 @@ def test_ids_of_durations_and_text_bytes_are_written_to_csv_as_text(tmp_path):
     line = error_line(run("detect", tmp_path / "bad.parquet", "--id-col", "raw",
                           "-o", tmp_path / "bad.csv", *FAST))  # fmt: skip
     assert "column 'raw' holds bytes that are not UTF-8 text" in line
+
+
+def test_ids_stored_as_categories_with_delimiters_are_written_to_csv_quoted(tmp_path):
+    """A Parquet id column stored as a dictionary (pandas' ``category``), of plain or
+    large strings, whose values hold the delimiter, a quote or a line break: the
+    writer only looked for those in plain string columns and asked Arrow for no quotes,
+    which refused ("may not contain structural characters") after the whole fit."""
+    rng = np.random.default_rng(5)
+    names = [["Smith, John", 'say "hi"', "two\nlines", "Plain"][i % 4] for i in range(N)]
+    text = {"plain": pa.string(), "large": pa.large_string()}
+    columns = {f"{kind}_name": pa.array(names, kind_type).dictionary_encode()
+               for kind, kind_type in text.items()}  # fmt: skip
+    pq.write_table(pa.table({"a": rng.normal(size=N), "b": rng.normal(size=N), **columns}),
+                   tmp_path / "people.parquet")  # fmt: skip
+    ids = [arg for name in columns for arg in ("--id-col", name)]
+    for out in (tmp_path / "out.csv", tmp_path / "out.tsv"):
+        ok(run("detect", tmp_path / "people.parquet", *ids, "-o", out, *FAST))
+        back = pd.read_csv(out, dtype=str, sep="\t" if out.suffix == ".tsv" else ",")
+        for name in columns:
+            assert back[name].tolist() == names
+    if hasattr(pa, "string_view"):  # pyarrow 16+: a pandas ArrowDtype column may hold it
+        view = pd.DataFrame({"n": pd.Series(names, dtype=pd.ArrowDtype(pa.string_view()))})
+        with TableWriter(tmp_path / "view.csv") as writer:
+            writer.write(view)
+        assert pd.read_csv(tmp_path / "view.csv", dtype=str)["n"].tolist() == names
 
 
 def test_pandas_categories_periods_and_complex_numbers():

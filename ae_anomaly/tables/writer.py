@@ -377,9 +377,17 @@ def check_columns(frame, path=None, *, delimiter=None):
 
 
 def _as_text_columns(table):
-    """The table with UTF-8 bytes and durations as text (then quoted where needed); lists,
-    records and bytes that are not text refused: a CSV cell holds text."""
-    for i, field in enumerate(table.schema):
+    """The table with UTF-8 bytes and durations as text, categories as their values and
+    every text as plain strings (the only ones checked for characters that need quotes);
+    lists, records and bytes that are not text refused: a CSV cell holds text."""
+    for i in range(table.num_columns):
+        field = table.schema.field(i)
+        if pa.types.is_dictionary(field.type):  # pandas' category: written as its values
+            table = table.set_column(i, field.name, table.column(i).cast(field.type.value_type))
+            field = table.schema.field(i)
+        if _is_string_view(field.type):
+            table = table.set_column(i, field.name, table.column(i).cast(pa.string()))
+            continue
         what = None
         if pa.types.is_nested(field.type):
             what = "records" if pa.types.is_struct(field.type) else "lists"
@@ -397,6 +405,12 @@ def _as_text_columns(table):
                 "write Parquet (an output ending in .parquet) or leave the column out."
             )
     return table
+
+
+def _is_string_view(arrow_type):
+    """Arrow's string_view (pyarrow 16+), which its regex functions do not take."""
+    is_view = getattr(pa.types, "is_string_view", None)
+    return is_view is not None and is_view(arrow_type)
 
 
 def _reason(exc):
