@@ -2,6 +2,8 @@
 and killed runs; one line on stderr, the right exit status, no traceback, and no partial
 output left behind or file of the user's lost."""
 
+import errno
+import io
 import os
 import resource
 import shutil
@@ -276,3 +278,67 @@ def test_unwritable_directory_refused_before_work(model, tmp_path, read_only_fol
     assert_error(result, 2, "read-only")
     assert list(read_only_folder.iterdir()) == []
     assert not (tmp_path / "d.csv").exists()
+
+
+# --------------------------------------------------------------------------------- stdout
+def cli_with_stdout(stdout, *args):
+    """``python -m ae_anomaly`` with its stdout on a full disk (``> /dev/full``) or closed
+    (``>&-``, as cron or a daemon may start it)."""
+    with open("/dev/full", "wb") as full:
+        result = subprocess.run(
+            [sys.executable, "-m", "ae_anomaly", *map(str, args)], cwd=ROOT, text=True,
+            stdout=full if stdout == "full" else subprocess.DEVNULL, stderr=subprocess.PIPE,
+            preexec_fn=None if stdout == "full" else lambda: os.close(1), timeout=300,
+        )  # fmt: skip
+    result.stdout = ""
+    return result
+
+
+@pytest.mark.parametrize("stdout", ["full", "closed"])
+@pytest.mark.parametrize("command", ["score", "info"])
+def test_stdout_on_a_full_disk_or_closed_is_one_line(model, stdout, command):
+    """The scores (stdout by default) or the model's description to a full disk ended in a
+    traceback (OSError ENOSPC) after all the work; to a closed stdout in another
+    (AttributeError on None), and ``info`` printed nothing with status 0. A closed stdout is
+    refused before any work (status 2), a failed write is an error (status 1)."""
+    args = [model, model.parent / "train.csv"] if command == "score" else [model]
+    result = cli_with_stdout(stdout, command, *args)
+    if stdout == "full":
+        one_line_error(result, 1, "Cannot write to stdout: No space left on device")
+    else:
+        one_line_error(result, 2, "stdout is closed")
+
+
+class _Failing(io.RawIOBase):
+    """A stdout whose every write fails with ``error`` (while it is set)."""
+
+    def __init__(self, error):
+        self.error = error
+
+    def writable(self):
+        return True
+
+    def write(self, data):
+        if self.error is not None:
+            raise self.error
+        return len(data)
+
+
+@pytest.mark.parametrize("error", [OSError(errno.EIO, "Input/output error"),
+                                   BrokenPipeError(errno.EPIPE, "Broken pipe")])  # fmt: skip
+def test_a_failed_write_to_stdout_is_an_output_error_a_gone_reader_a_broken_pipe(
+    monkeypatch, error
+):
+    """A library caller (and the CLI's one-line errors) gets an :class:`OutputError`; a
+    reader that went away (``| head``) stays a BrokenPipeError, which click ends quietly,
+    with status 1, as it did."""
+    failing = _Failing(error)  # buffered, as sys.stdout is: the flush on closing fails too
+    monkeypatch.setattr(sys, "stdout", io.TextIOWrapper(io.BufferedWriter(failing)))
+    expected = BrokenPipeError if isinstance(error, BrokenPipeError) else OutputError
+    with pytest.raises(expected, match="Input/output error|Broken pipe"):
+        with TableWriter("-") as writer:
+            writer.write(pd.DataFrame({"a": np.arange(100_000.0)}))
+    failing.error = None  # what is left in the buffer may go now
+    monkeypatch.setattr(sys, "stdout", None)
+    with pytest.raises(OutputError, match="stdout: it is closed"):
+        TableWriter("-").__enter__()

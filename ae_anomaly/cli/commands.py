@@ -10,6 +10,7 @@ from __future__ import annotations
 import gc
 import importlib
 import json
+import sys
 import time
 
 import click
@@ -326,11 +327,18 @@ def info(model_file, as_json):
     """
     from ..persistence import read_metadata
 
+    if sys.stdout is None:  # started with stdout closed (>&-): click would print nothing
+        raise UsageFailure("stdout is closed: there is nowhere to print the description.")
     metadata = read_metadata(model_file)
-    if as_json:
-        click.echo(json.dumps(metadata))
-    else:
-        print_info(metadata)
+    try:
+        if as_json:
+            click.echo(json.dumps(metadata))
+        else:
+            print_info(metadata)
+    except OSError as exc:  # a full disk; a reader gone (| head) is click's to end quietly
+        if isinstance(exc, BrokenPipeError):
+            raise
+        raise click.ClickException(f"Cannot write to stdout: {exc.strerror or exc}.") from None
 
 
 @click.command(context_settings=CONTEXT_SETTINGS, short_help="Export a model to ONNX.")

@@ -78,6 +78,8 @@ def check_output(output, inputs=(), *, force=False, table=True, delimiter=None):
     ae_anomaly.tables.formats.UsageProblem: The output ... is also an input: choose another path.
     """
     if output is None or output == STDIO:
+        if sys.stdout is None:  # started with stdout closed (>&-): nowhere to write
+            raise UsageProblem("stdout is closed: name an output file with -o.")
         return
     out = Path(output)
     for path in inputs:
@@ -289,6 +291,8 @@ class TableWriter:
 
     def __enter__(self):
         if self.path == STDIO:
+            if sys.stdout is None:  # started with stdout closed (>&-)
+                raise OutputError("Cannot write to stdout: it is closed.")
             self._sink = getattr(sys.stdout, "buffer", sys.stdout)
         else:
             tmp = self._stack.enter_context(atomic_path(self.path, replace=self.replace))
@@ -303,9 +307,7 @@ class TableWriter:
         try:
             self._write(frame)
         except OSError as exc:  # disk full, I/O error, file size limit: one line
-            if self.path == STDIO:
-                raise
-            raise OutputError(f"Cannot write {str(self.path)!r}: {_reason(exc)}.") from None
+            raise self._failed(exc) from None
 
     def _write(self, frame):
         table = pa.Table.from_pandas(frame, preserve_index=False)
@@ -350,14 +352,23 @@ class TableWriter:
                 else:
                     self._sink.close()  # flushes: a full disk shows here
             except OSError as error:
-                if self.path == STDIO or exc_type is not None:
-                    raise
-                raise OutputError(f"Cannot write {str(self.path)!r}: {_reason(error)}.") from None
+                if exc_type is None:
+                    raise self._failed(error) from None
+                # else the error that stopped the writing is the one to tell
         except BaseException:
             self._stack.__exit__(*sys.exc_info())
             raise
         self._stack.__exit__(exc_type, exc, tb)
         return False
+
+    def _failed(self, exc):
+        """The one-line error of a failed write; a reader that went away (``| head``)
+        stays a BrokenPipeError, which click ends quietly, as Unix tools do."""
+        if self.path != STDIO:
+            return OutputError(f"Cannot write {str(self.path)!r}: {_reason(exc)}.")
+        if isinstance(exc, BrokenPipeError):
+            return exc
+        return OutputError(f"Cannot write to stdout: {_reason(exc)}.")
 
 
 def check_columns(frame, path=None, *, delimiter=None):
