@@ -2,7 +2,7 @@
 
 Reading lives in :mod:`ae_anomaly.tables.reader` (re-exported here), formats and errors in
 :mod:`ae_anomaly.tables.formats`; this module writes: :func:`check_output`, :func:`atomic_path`
-and :class:`TableWriter`.
+and :class:`TableWriter` (Parquet through :mod:`ae_anomaly.tables.parquetout`).
 """
 
 from __future__ import annotations
@@ -24,7 +24,6 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pa_compute
 import pyarrow.csv as pa_csv
-import pyarrow.parquet as pq
 
 from .formats import (
     BLOCK_SIZE,
@@ -37,6 +36,7 @@ from .formats import (
     UsageProblem,
     table_format,
 )
+from .parquetout import ParquetOut
 from .reader import TableReader
 
 __all__ = [
@@ -265,8 +265,12 @@ class TableWriter:
     """Write DataFrames chunk by chunk to CSV/TSV/Parquet (by extension) or to stdout.
 
     Use as a context manager: the file appears, complete, only when the block exits
-    without an error. CSV/TSV cells are text: byte strings (UTF-8) and durations are
-    written as text, lists and records refused (:func:`check_columns`).
+    without an error. The first chunk fixes the columns, not their types: chunks read
+    one at a time may type a column differently (empty, then text). CSV/TSV cells are
+    text, each written as its chunk holds it: byte strings (UTF-8) and durations as
+    text, categories as their values, lists and records refused (:func:`check_columns`).
+    A Parquet column takes the type pandas gives the whole table, or is refused naming
+    the row where it changes (:class:`~ae_anomaly.tables.parquetout.ParquetOut`).
 
     Examples
     --------
@@ -285,8 +289,8 @@ class TableWriter:
         self.replace = replace  # see atomic_path: the CLI passes --force
         self.kind, self.delimiter = table_format(self.path, delimiter, output=True)
         self._stack = contextlib.ExitStack()
-        self._writer = None
-        self._schema = None
+        self._parquet = None
+        self._names = None  # the first chunk's columns, every chunk's
         self._sink = None
 
     def __enter__(self):
@@ -296,6 +300,11 @@ class TableWriter:
             self._sink = getattr(sys.stdout, "buffer", sys.stdout)
         else:
             tmp = self._stack.enter_context(atomic_path(self.path, replace=self.replace))
+            if self.kind == "parquet":  # its file, and the spare a rewrite uses (removed)
+                spare = f"{tmp.removesuffix(PART_SUFFIX)}.spare{PART_SUFFIX}"
+                self._parquet = ParquetOut(tmp, spare)
+                self._stack.callback(self._parquet.abort)
+                return self
             suffix = Path(self.path).suffix.lower()
             self._sink = self._stack.enter_context(
                 pa.output_stream(tmp, compression=COMPRESSION_SUFFIXES.get(suffix))
@@ -303,7 +312,7 @@ class TableWriter:
         return self
 
     def write(self, frame):
-        """Append the rows of a DataFrame (the first call fixes the columns and their types)."""
+        """Append the rows of a DataFrame (the first call fixes the columns)."""
         try:
             self._write(frame)
         except OSError as exc:  # disk full, I/O error, file size limit: one line
@@ -311,22 +320,22 @@ class TableWriter:
 
     def _write(self, frame):
         table = pa.Table.from_pandas(frame, preserve_index=False)
-        if self.kind != "parquet":
-            table = _as_text_columns(table)
-        if self._schema is None:
-            self._schema = table.schema
-            if self.kind == "parquet":
-                self._writer = pq.ParquetWriter(self._sink, table.schema)
-            else:  # a plain header: Arrow would quote every name
-                header = io.StringIO()
-                csv.writer(header, delimiter=self.delimiter, lineterminator="\n").writerow(
-                    table.schema.names
-                )
-                self._sink.write(header.getvalue().encode())
-        table = table.cast(self._schema)
-        if self._writer is not None:
-            self._writer.write_table(table)
+        first, self._names = self._names is None, self._names or table.schema.names
+        if table.schema.names != self._names:  # their cells would go under other names
+            raise OutputError(
+                f"Cannot write {str(self.path)!r}: a chunk has the columns "
+                f"{table.schema.names}, the first one had {self._names}."
+            )
+        if self._parquet is not None:
+            self._parquet.write(table)
             return
+        table = _as_text_columns(table)  # each chunk as it is: a cell is text whatever its type
+        if first:  # a plain header: Arrow would quote every name
+            header = io.StringIO()
+            csv.writer(header, delimiter=self.delimiter, lineterminator="\n").writerow(
+                table.schema.names
+            )
+            self._sink.write(header.getvalue().encode())
         # Arrow quotes every text value unless told not to: quote only when a value needs it.
         special = f'[{re.escape(self.delimiter)}"\\n\\r]'
         needs_quotes = any(
@@ -345,9 +354,10 @@ class TableWriter:
     def __exit__(self, exc_type, exc, tb):
         try:
             try:
-                if self._writer is not None:
-                    self._writer.close()
-                if self.path == STDIO:
+                if self._parquet is not None:
+                    if exc_type is None:
+                        self._parquet.close()
+                elif self.path == STDIO:
                     self._sink.flush()
                 else:
                     self._sink.close()  # flushes: a full disk shows here
