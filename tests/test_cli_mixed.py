@@ -153,6 +153,16 @@ def test_a_table_exported_with_other_settings_is_named_at_score_time(table, tmp_
     assert line.endswith("or fit the model again with --decimal ','.") and "--coerce" not in line
     refit = fit(tmp_path / "comma" / "comma.csv", "--delimiter", ";", "--decimal", ",")
     ok(run("score", refit, tmp_path / "comma" / "comma.csv", "--delimiter", ";"))
+    # the original's 0.1234 to the decimal-comma model: marks, not percentages, differ
+    line = error_line(run("score", refit, path))
+    assert "the cells read as numbers with decimal mark '.'" in line and "percent" not in line
+    # percentages where the fitted column held plain numbers: said, not a thousands mark
+    export = frame.astype(str).assign(x3=[f"{v:.2f}%" for v in frame["x3"]])
+    (tmp_path / "pct").mkdir()
+    export.to_csv(tmp_path / "pct" / "pct.csv", index=False)
+    line = error_line(run("score", model, tmp_path / "pct" / "pct.csv"))
+    assert line.endswith("the cells are percentages and the fitted column's were plain "
+                         "numbers: write them as the fitted table was.")  # fmt: skip
 
     export = frame.astype(str)
     export["day"] = pd.to_datetime(frame["day"]).dt.strftime("%m/%d/%Y")

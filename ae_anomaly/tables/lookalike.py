@@ -278,8 +278,13 @@ def refit_advice(texts, kind, options):
     "the cells read as numbers with decimal mark ',': write them as the fitted table was, or fit the model again with {decimal=,}"
     >>> refit_advice(["1O5"], "numeric", ParseOptions()) is None
     True
+    >>> refit_advice(["7.7%", "12%"], "numeric", ParseOptions())
+    "the cells are percentages and the fitted column's were plain numbers: write them as the fitted table was"
     """  # noqa: E501
     distinct, counts = np.unique(np.asarray(texts, dtype=str), return_counts=True)
+    percent = _percent_mismatch(distinct, options) if kind == "numeric" else None
+    if percent:
+        return f"the cells are {percent}: write them as the fitted table was"
     if kind == "numeric":
         marks = other_number_marks(distinct, counts, **_marks(options), min_fraction=1)
         if not marks:
@@ -302,6 +307,27 @@ def refit_advice(texts, kind, options):
         f"the cells read as {escape(holds)}: write them as the fitted table was, or fit the "
         f"model again with {spelled}"
     )
+
+
+def _percent_mismatch(texts, options):
+    """What differs when every cell is a percentage where the fitted column held plain
+    numbers, or the other way round (then with plain marks only: ``7.7`` is also what a
+    decimal-comma model refuses); None otherwise."""
+    cells = [t.strip() for t in texts]
+    if all(t.endswith("%") and _is_float(t[:-1]) for t in cells):
+        return "percentages and the fitted column's were plain numbers"
+    plain = options.decimal == "." and options.thousands is None
+    if plain and all(_is_float(t) for t in cells):
+        return "plain numbers and the fitted column's were percentages (such as 48.3%)"
+    return None
+
+
+def _is_float(text):
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _advice(marks, options):
