@@ -42,6 +42,9 @@ class Group(click.Group):
             raise UsageFailure(message(exc)) from None
         except ValueError as exc:  # bad data, a model file, the estimators' own checks: 1
             raise click.ClickException(message(exc)) from None
+        except KeyboardInterrupt:  # Ctrl-C: the shell's status, not that of bad data (1)
+            click.echo("Interrupted.", err=True)
+            ctx.exit(130)
         except MemoryError:  # a limit no check foresaw: still one line, outputs removed
             raise click.ClickException(
                 "out of memory: the input (or a model's encoding of it) needs more memory "
