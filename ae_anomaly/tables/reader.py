@@ -243,10 +243,12 @@ class TableReader(CsvChecks):
         return head
 
     def _head_lines(self):
+        """The head cut after its last whole record: not at a line break inside a quoted
+        cell, which would leave the sample a quote that is never closed."""
         if len(self._head) % _HEAD_BYTES:
             return self._head  # the whole text
-        end = max(self._head.rfind(b"\n"), self._head.rfind(b"\r"))
-        return self._head[: end + 1]
+        end = record_end(self._head, self._newline()[0])
+        return self._head[:end] if end > 0 else self._head  # pandas names an open quote
 
     def _pandas_types(self):
         """Text columns are read as text (ids keep their zeros); numbers are parsed by
