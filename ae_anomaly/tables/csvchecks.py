@@ -19,7 +19,7 @@ import pandas as pd
 import pyarrow as pa
 
 from .formats import STDIO, DataError, UsageProblem
-from .streams import field_counts
+from .streams import count_lines, field_counts
 
 _RAGGED_ROW = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
 _UNCLOSED_QUOTE = re.compile(r"EOF inside string starting at row (\d+)")
@@ -85,16 +85,16 @@ class CsvChecks:
         """Refuse a record of ``piece`` whose field count differs from the header's
         (``expected``); ``lines``: the line breaks before ``piece``."""
         expected = len(self.columns) if expected is None else expected
-        newline, delimiter = self._newline(), self.delimiter.encode()
+        delimiter = self.delimiter.encode()
         if len(delimiter) != 1:  # not a delimiter pandas' C parser reads
             return
-        starts, counts = field_counts(piece, delimiter, newline)
+        starts, counts = field_counts(piece, delimiter)
         if first and len(counts):
             starts, counts = starts[1:], counts[1:]  # the header
         bad = np.flatnonzero(counts != expected)
         if len(bad):
             start = int(starts[bad[0]])
-            line = lines + piece.count(newline, 0, start) + 1
+            line = lines + count_lines(piece, start) + 1
             got = int(counts[bad[0]])
             why = "an unclosed quote or a wrong delimiter?"
             if got > expected and (counts[bad[0] : -1] == got).all():  # the last may be cut

@@ -10,7 +10,8 @@ results stay the reference):
 
 - a quote character anywhere after the header line (quoting rules differ on malformed
   quotes, e.g. an unclosed quote at the end of a piece);
-- a carriage return not followed by a line feed (pandas starts a line there differently);
+- a carriage return not followed by a line feed, the header line's included (pandas
+  starts a line there differently);
 - a line of blanks only (pandas skips it) where it could parse as a row: one column, or a
   blank delimiter;
 - anything pyarrow refuses (a ragged row, invalid UTF-8): pandas reports it.
@@ -28,6 +29,7 @@ that column as text, so the encoder sees it and reports it as before.
 from __future__ import annotations
 
 import functools
+import re
 
 import numpy as np
 import pandas as pd
@@ -38,15 +40,17 @@ import pyarrow.csv as pa_csv
 #: pandas' ``str`` dtype: what ``read_csv(dtype=str)`` gives.
 TEXT_DTYPE = pd.StringDtype("pyarrow", na_value=np.nan)
 _BLANK = "^[ \\t\\x0b\\x0c]*$"
+_LINE_END = re.compile(rb"\r\n?|\n")
 
 
 def header_end(piece):
-    """The index after the first line of ``piece`` when that line is a whole record (its
-    quotes closed), else -1 (a quoted line break in the header: left to pandas)."""
-    end = piece.find(b"\n")
-    if end < 0 or piece.count(b'"', 0, end) % 2:
+    """The index after the first line of ``piece`` (ended by ``\\n``, ``\\r\\n`` or a bare
+    ``\\r``) when that line is a whole record (its quotes closed), else -1 (a quoted line
+    break in the header: left to pandas)."""
+    end = _LINE_END.search(piece)
+    if end is None or piece.count(b'"', 0, end.start()) % 2:
         return -1
-    return end + 1
+    return end.end()
 
 
 def arrow_text_frame(piece, columns, delimiter, *, first, usecols=None, numbers=()):
@@ -56,7 +60,7 @@ def arrow_text_frame(piece, columns, delimiter, *, first, usecols=None, numbers=
     Parameters
     ----------
     piece : bytes
-        Whole records (a ``\\n``-terminated CSV); the first piece starts with the header.
+        Whole records (cut after a line end); the first piece starts with the header.
     columns : list of str
         The header's names.
     delimiter : str
@@ -77,10 +81,10 @@ def arrow_text_frame(piece, columns, delimiter, *, first, usecols=None, numbers=
     >>> arrow_text_frame(b"1.5,x\\n", ["a", "b"], ",", first=False, numbers={"a"}).dtypes.a
     dtype('float64')
     """
+    if piece.find(b"\r") >= 0 and piece.count(b"\r") != piece.count(b"\r\n"):
+        return None  # a bare CR anywhere, after the header line or ending it
     start = header_end(piece) if first else 0
     if start < 0 or start == len(piece) or piece.find(b'"', start) >= 0:
-        return None
-    if piece.find(b"\r", start) >= 0 and piece.count(b"\r") != piece.count(b"\r\n"):
         return None
     keep = columns if usecols is None else [c for c in columns if c in set(usecols)]
     read = functools.partial(_read, pa.py_buffer(piece)[start:], columns, delimiter, keep)

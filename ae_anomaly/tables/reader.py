@@ -27,7 +27,7 @@ from .csvchecks import CsvChecks, codec_of
 from .errors import cell_note
 from .fastcsv import arrow_text_frame
 from .formats import STDIO, DataError, table_format
-from .streams import Prefixed, binary_stdin, prefetch, record_end
+from .streams import Prefixed, binary_stdin, count_lines, prefetch, record_end
 
 _NEWLINE = re.compile(rb"[\r\n]")
 #: Bytes read ahead to learn the columns, their types and the typical row length.
@@ -247,7 +247,7 @@ class TableReader(CsvChecks):
         cell, which would leave the sample a quote that is never closed."""
         if len(self._head) % _HEAD_BYTES:
             return self._head  # the whole text
-        end = record_end(self._head, self._newline()[0])
+        end = record_end(self._head)
         return self._head[:end] if end > 0 else self._head  # pandas names an open quote
 
     def _pandas_types(self):
@@ -364,16 +364,11 @@ class TableReader(CsvChecks):
                 compression=None if not isinstance(source, str | Path) else "infer",
                 encoding="utf-8-sig",  # a byte-order mark is not part of the first name
                 usecols=self.usecols,
-                # old Mac line endings (CR only): pandas' C parser needs telling
-                lineterminator="\r" if self._cr_only() else None,
-            )
+            )  # a line ends at \n, \r\n or a bare \r, mixed too (so record_end cuts)
         except (OSError, EOFError, zlib.error) as exc:
             raise DataError(f"{self.name}: unreadable ({_reason(exc)}).") from None
         except (ValueError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
             raise self._csv_error(exc, self._skipped_lines) from None
-
-    def _cr_only(self):
-        return b"\r" in self._head and b"\n" not in self._head
 
     def _iter_csv(self):
         """Chunks of about ``block_size`` bytes of text each, cut between records: memory
@@ -393,12 +388,12 @@ class TableReader(CsvChecks):
                 try:
                     chunk = self._parse_piece(piece, first=number == 0, numbers=numbers)
                 except pd.errors.EmptyDataError:
-                    lines += piece.count(self._newline())
+                    lines += count_lines(piece)
                     continue
                 except (ValueError, pd.errors.ParserError) as exc:
                     raise self._csv_error(exc, lines - (number > 0), offset) from None
                 self._check_index(chunk, piece, number == 0, lines)
-                before, lines = lines, lines + piece.count(self._newline())
+                before, lines = lines, lines + count_lines(piece)
                 if chunk.empty:
                     continue
                 chunk.index = range(offset, offset + len(chunk))
@@ -413,12 +408,8 @@ class TableReader(CsvChecks):
                 yield chunk
                 offset += len(chunk)
 
-    def _newline(self):
-        return b"\r" if self._cr_only() else b"\n"
-
     def _pieces(self, stream):
         """The text in pieces of whole records of about ``block_size`` bytes."""
-        newline = self._newline()[0]
         carry, first = b"", True
         while True:
             try:
@@ -440,7 +431,7 @@ class TableReader(CsvChecks):
                     yield carry
                 return
             buffer = carry + data if carry else data
-            cut = record_end(buffer, newline)
+            cut = record_end(buffer)
             if cut <= 0:  # a record longer than a block: read on
                 carry = buffer
                 continue
@@ -449,7 +440,7 @@ class TableReader(CsvChecks):
 
     def _parse_piece(self, piece, first, numbers=None):
         """One piece as a chunk; ``numbers`` (a set) loses the columns read as text."""
-        if self.text and not self._cr_only():  # pyarrow where it provably equals pandas
+        if self.text:  # pyarrow where it provably equals pandas
             numbers = set() if numbers is None else numbers
             frame = arrow_text_frame(piece, self.columns, self.delimiter, first=first,
                                      usecols=self.usecols, numbers=numbers)  # fmt: skip
@@ -469,7 +460,6 @@ class TableReader(CsvChecks):
             low_memory=False,
             encoding="utf-8",
             usecols=self.usecols,
-            lineterminator="\r" if self._cr_only() else None,
         )
 
     def __iter__(self):
