@@ -247,7 +247,7 @@ class TableReader(CsvChecks):
         cell, which would leave the sample a quote that is never closed."""
         if len(self._head) % _HEAD_BYTES:
             return self._head  # the whole text
-        end = record_end(self._head)
+        end = record_end(self._head, self.delimiter.encode())
         return self._head[:end] if end > 0 else self._head  # pandas names an open quote
 
     def _pandas_types(self):
@@ -410,7 +410,7 @@ class TableReader(CsvChecks):
 
     def _pieces(self, stream):
         """The text in pieces of whole records of about ``block_size`` bytes."""
-        carry, first = b"", True
+        carry, first, delimiter = b"", True, self.delimiter.encode()
         while True:
             try:
                 data = stream.read(self.block_size)
@@ -431,7 +431,7 @@ class TableReader(CsvChecks):
                     yield carry
                 return
             buffer = carry + data if carry else data
-            cut = record_end(buffer)
+            cut = record_end(buffer, delimiter)
             if cut <= 0:  # a record longer than a block: read on
                 carry = buffer
                 continue

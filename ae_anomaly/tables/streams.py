@@ -7,6 +7,7 @@ record's fields on the raw bytes. No pandas here: bytes and numpy only.
 
 from __future__ import annotations
 
+import functools
 import io
 import re
 import sys
@@ -19,7 +20,6 @@ from .formats import DataError
 
 #: How long a consumer that stops waits for the reading thread to notice.
 _JOIN_SECONDS = 5.0
-_LINE_END = re.compile(rb"[\r\n]")
 
 
 def binary_stdin():
@@ -99,36 +99,45 @@ def prefetch(chunks, depth=1):
         thread.join(timeout=_JOIN_SECONDS)
 
 
-def record_end(buffer):
-    """The index after the last line end of ``buffer`` outside double quotes (``buffer``
-    starts a record, and a quote inside a quoted field is doubled), or -1.
+def record_end(buffer, delimiter):
+    """The index after the last line end of ``buffer`` outside quoted fields (``buffer``
+    starts a record; ``delimiter`` is bytes), or -1.
 
     A line ends at ``\\n``, ``\\r\\n`` or a bare ``\\r``, in any mixture, as pandas' C parser
     reads them (two exports joined, one from an old Mac). A ``\\r`` ending ``buffer`` is not
-    taken: its ``\\n`` may come next.
+    taken: its ``\\n`` may come next. Quotes are read as :func:`inside_quotes` says.
+
+    Examples
+    --------
+    >>> record_end(b'a,b\\n1,"x\\ny"\\n2,"z\\n', b",")  # the last line break is quoted
+    12
+    >>> record_end(b'a,b\\n12" LCD,1\\n2,', b",")  # a quote inside a field is a character
+    14
     """
-    if _unquoted_after_first_line(buffer):  # the common case: no quoting at all
-        end = buffer.rfind(b"\n")
-        end = max(end, buffer.rfind(b"\r", end + 1, len(buffer) - 1))  # a bare CR after it
-        return end + 1 or -1
-    codes = np.frombuffer(buffer, dtype=np.uint8)
-    inside = np.cumsum(codes == ord('"'), dtype=np.uint8) & 1  # wraps: parity kept
-    ends = np.flatnonzero(_line_ends(codes, final=False) & (inside == 0))
+    end = buffer.rfind(b"\n")
+    end = max(end, buffer.rfind(b"\r", end + 1, len(buffer) - 1)) + 1  # a bare CR after it
+    last_quote = buffer.rfind(b'"')
+    if last_quote < 0:  # the common case: no quoting at all
+        return end or -1
+    # Quotes end at the last one: the state after it holds for every later line end.
+    inside = inside_quotes(buffer[: last_quote + 1], delimiter)
+    if end > last_quote and not inside[-1]:
+        return end
+    codes = np.frombuffer(buffer, dtype=np.uint8, count=last_quote + 1)
+    ends = np.flatnonzero(_line_ends(codes, final=False) & ~inside)
     return int(ends[-1]) + 1 if len(ends) else -1
 
 
 def field_counts(piece, delimiter):
     """``(start offsets, field counts)`` of the records of ``piece`` (bytes, as is the
-    one-byte ``delimiter``; whole records, as :func:`record_end` cuts them; double-quoted
-    fields may hold delimiters and line breaks); blank lines, which the parser skips, are
-    left out."""
+    one-byte ``delimiter``; whole records, as :func:`record_end` cuts them; quoted fields
+    may hold delimiters and line breaks); blank lines, which the parser skips, are left
+    out."""
     codes = np.frombuffer(piece, dtype=np.uint8)
-    outside = None
-    if b'"' in piece:
-        outside = (np.cumsum(codes == ord('"'), dtype=np.uint8) & 1) == 0  # wraps: parity kept
     breaks = _line_ends(codes, final=True)
     separators = codes == delimiter[0]
-    if outside is not None:
+    if b'"' in piece:
+        outside = ~inside_quotes(piece, delimiter)
         breaks &= outside
         separators &= outside
     ends = np.flatnonzero(breaks)
@@ -141,6 +150,48 @@ def field_counts(piece, delimiter):
     carriage = codes[np.minimum(starts, len(codes) - 1)] == ord("\r") if len(codes) else []
     blank = (length == 0) | ((length == 1) & carriage)  # "\r\n" alone is a blank line
     return starts[~blank], counts[~blank]
+
+
+def inside_quotes(buffer, delimiter):
+    """Whether each byte of ``buffer`` (which starts a record) leaves the reader inside a
+    quoted field, as pandas' C parser, Python's csv and pyarrow read quotes: a quote opens
+    a field only where the field starts (after ``delimiter``, a line end, or at the
+    start); inside, ``""`` is a quote and a lone one closes it; elsewhere a quote is a
+    character like any other (``12" LCD``), however many follow."""
+    codes = np.frombuffer(buffer, dtype=np.uint8)
+    quotes = codes == ord('"')
+    if _parity_reads_quotes(codes, np.flatnonzero(quotes), delimiter):
+        return (np.cumsum(quotes, dtype=np.uint8) & 1).astype(bool)  # wraps: parity kept
+    marks = np.zeros(len(codes) + 1, dtype=np.int8)
+    for field in _quoted_field(delimiter).finditer(buffer):
+        marks[field.start()] += 1
+        if field.group(1):  # closed: outside from its closing quote on
+            marks[field.end() - 1] -= 1
+    return np.cumsum(marks[:-1], dtype=np.int8) > 0  # fields never nest: 0 or 1
+
+
+def _parity_reads_quotes(codes, quotes, delimiter):
+    """Whether counting quotes reads them as :func:`inside_quotes` does (the common case,
+    fast): every quote that opens by count starts a field or follows a closing one
+    (``""``), and every one that closes ends its field or precedes an opening one."""
+    if len(delimiter) != 1:
+        return False
+    beside = np.zeros(256, dtype=bool)  # the bytes a quote may follow or precede so
+    beside[[delimiter[0], ord("\n"), ord("\r"), ord('"')]] = True
+    opening, closing = quotes[0::2], quotes[1::2]
+    opening = opening[1:] if len(opening) and opening[0] == 0 else opening
+    closing = closing[:-1] if len(closing) and closing[-1] == len(codes) - 1 else closing
+    return bool(beside[codes[opening - 1]].all() and beside[codes[closing + 1]].all())
+
+
+@functools.cache
+def _quoted_field(delimiter):
+    """A quoted field, from its opening quote to its closing one (group 1), or to the end
+    of the text if it is never closed."""
+    rest = rb'[^"]*+(?:""[^"]*+)*+("?)'
+    if len(delimiter) == 1:  # the quote first (fast to search), then what it follows
+        return re.compile(rb'"(?<![^\r\n' + re.escape(delimiter) + rb']")' + rest)
+    return re.compile(rb"(?:^|(?<=[\r\n])|(?<=" + re.escape(delimiter) + rb'))"' + rest)
 
 
 def count_lines(piece, end=None):
@@ -158,16 +209,3 @@ def _line_ends(codes, final):
     if not final:
         carriage[-1:] = False
     return newline | carriage
-
-
-def _unquoted_after_first_line(buffer):
-    """Whether ``buffer``'s quotes, if any, all lie in its first line and are balanced
-    there (a quoted header): every later line end then ends a record."""
-    first = buffer.find(b'"')
-    if first < 0:
-        return True
-    line_end = _LINE_END.search(buffer, first)
-    if line_end is None:
-        return False
-    end = line_end.start()
-    return buffer.count(b'"', 0, end) % 2 == 0 and buffer.find(b'"', end) < 0
