@@ -131,6 +131,22 @@ def test_unreadable_tables(model, tmp_path, text, fragments):
     assert_error(run("fit", path, "-o", tmp_path / "m2.skops"), 1, *fragments)
 
 
+@pytest.mark.parametrize("bad", [201, 70_001])  # in the head read for the types; later
+def test_a_ragged_row_is_named_by_its_line_after_cells_with_line_breaks(tmp_path, bad):
+    # pandas counts records: with a two-line note in every other row before it, the error
+    # named line 203 for the row on line 304
+    lines = ["id,a,b,note"]
+    for i in range(80_000):  # 1.8 MB: past the first MiB, which is read for the types
+        note = '"two\nlines"' if i % 2 == 0 else "x"
+        lines.append(f"r{i},{i % 7}.5,{i % 5}.25,{note}" + (",EXTRA" if i == bad else ""))
+    text = "\n".join(lines) + "\n"
+    path = write(tmp_path, "notes.csv", text)
+    line = 1 + text.split("\n").index(f"r{bad},{bad % 7}.5,{bad % 5}.25,x,EXTRA")
+    assert_error(run("detect", path, "--id-col", "id", "--exclude", "note", *FAST), 1,
+                 f"notes.csv: malformed CSV at line {line}: expected 4 fields like the "
+                 "header, got 5")  # fmt: skip
+
+
 def test_rows_with_more_fields_than_the_header_later_in_the_file(model, tmp_path, monkeypatch):
     header, rows = "id,amount,age,score\n", "".join(f"{i},1.0,2.0,3.0\n" for i in range(100, 130))
     late = "".join(f"{i},1.0,2.0,3.0,\n" for i in range(130, 230))  # a delimiter too many

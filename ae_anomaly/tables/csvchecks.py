@@ -104,6 +104,16 @@ class CsvChecks:
                 f"the header, got {got} ({why})."
             )
 
+    def _located(self, error, piece, first, lines, expected=None):
+        """``error``, or the field-count error naming the line of ``piece`` where the field
+        count first differs: pandas counts records, which quoted cells holding line breaks
+        make fewer than the lines (line 203 named for line 304)."""
+        try:
+            self._check_fields(piece, first, lines, expected)
+        except DataError as precise:
+            return precise
+        return error
+
     def _check_index(self, frame, piece, first, lines, expected=None):
         """Refuse rows with more fields than the header, which pandas reads silently as
         an index made of their first fields."""

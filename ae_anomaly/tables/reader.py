@@ -328,7 +328,10 @@ class TableReader(CsvChecks):
                         f"{self.name}: the header has a single column {names[0]!r}: the "
                         f"file looks {other!r}-delimited; pass --delimiter {other!r}."
                     )
-        sample = self._parse(io.BytesIO(head), chunksize=None)
+        try:
+            sample = self._parse(io.BytesIO(head), chunksize=None)
+        except DataError as error:
+            raise self._located(error, head, True, self._skipped_lines, len(names)) from None
         self._check_index(sample, head, True, self._skipped_lines, expected=len(names))
         types, dtypes = {}, sample.dtypes.to_dict()
         for name in self.usecols or names:
@@ -391,7 +394,8 @@ class TableReader(CsvChecks):
                     lines += count_lines(piece)
                     continue
                 except (ValueError, pd.errors.ParserError) as exc:
-                    raise self._csv_error(exc, lines - (number > 0), offset) from None
+                    error = self._csv_error(exc, lines - (number > 0), offset)
+                    raise self._located(error, piece, number == 0, lines) from None
                 self._check_index(chunk, piece, number == 0, lines)
                 before, lines = lines, lines + count_lines(piece)
                 if chunk.empty:
