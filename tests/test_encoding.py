@@ -144,3 +144,22 @@ def test_utf16_with_its_mark_is_read_as_utf16(windows_csv, tmp_path, codec):
     assert out.read_bytes() == expected.read_bytes()  # the shops' accents included
     assert_error(run("detect", "-", "--delimiter", "tab", input=path.read_bytes()), 1,
                  "stdin is UTF-16 text", "pass --encoding utf-16")  # fmt: skip
+
+
+@pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be"])
+def test_utf16_without_a_mark_names_its_encoding(windows_csv, tmp_path, codec):
+    """Without the mark, every other byte is 0: the header was read as 'i\\x00d\\x00' and
+    score named the columns as unknown; with the --encoding it names, the file is read."""
+    frame, _ = windows_csv
+    path = tmp_path / "no_mark.csv"
+    path.write_bytes(frame.to_csv(index=False).encode(codec))
+    order = codec[-2:]
+    for source, piped in ((path, None), ("-", path.read_bytes())):
+        assert_error(run("detect", source, "--id-col", "shop", *FAST, input=piped), 1,
+                     "looks like UTF-16 text without a byte-order mark (every other byte "
+                     f"is 0): pass --encoding utf-16{order}.")  # fmt: skip
+    out = tmp_path / "out.csv"
+    read = run("detect", path, "--encoding", f"utf-16{order}", "--id-col", "shop", "-o", out,
+               *FAST)  # fmt: skip
+    assert read.exit_code == 0, read.output
+    assert pd.read_csv(out)["shop"].tolist() == frame["shop"].tolist()

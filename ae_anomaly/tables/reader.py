@@ -205,6 +205,11 @@ class TableReader(CsvChecks):
                 f"{self.name} is UTF-16 text (it starts with a UTF-16 byte-order mark, as "
                 "Excel's \"Unicode Text\" does): pass --encoding utf-16."
             )
+        even, odd = head[:256:2], head[1:256:2]  # UTF-16 without a mark: ASCII, then a 0
+        for zeros, other, order in ((odd, even, "le"), (even, odd, "be")):
+            if len(zeros) >= 4 and zeros.count(0) == len(zeros) and other.count(0) == 0:
+                raise DataError(f"{self.name} looks like UTF-16 text without a byte-order "
+                                f"mark (every other byte is 0): pass --encoding utf-16{order}.")
 
     def _drop_sep_line(self, head):
         """The head without Excel's ``sep=;`` line, whose delimiter is then the file's."""
