@@ -26,6 +26,22 @@ _UNCLOSED_QUOTE = re.compile(r"EOF inside string starting at row (\d+)")
 _NUMBER = re.compile(r"\s*[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?\s*")
 
 
+#: The byte-order marks of UTF-16 text (Excel's "Unicode Text" export).
+UTF16_MARKS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+#: Bytes no text holds (control characters other than tab, line feed, carriage return).
+_CONTROL = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+#: The first bytes of files that are not text, and what to do with them.
+_NOT_TEXT = (
+    (b"PK\x03\x04", "a zip archive (an Excel .xlsx workbook is one): unzip it, or save the "
+                    "sheet as CSV"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "an Excel 97-2003 .xls workbook: save the sheet as CSV"),
+    (b"\x1f\x8b", "gzip-compressed data: name it .csv.gz (or .tsv.gz)"),
+    (b"\x28\xb5\x2f\xfd", "zstd-compressed data: name it .csv.zst"),
+    (b"BZh91AY&SY", "bzip2-compressed data: name it .csv.bz2"),
+    (b"PAR1", "a Parquet file: name it .parquet"),
+)  # fmt: skip
+
+
 class HeaderWarning(UserWarning):
     """The header line of a CSV file looks like a row of data."""
 
@@ -190,6 +206,24 @@ class CsvChecks:
             io.TextIOWrapper(stream, encoding="utf-8-sig", errors="replace", newline="") as text,
         ):
             yield from csv.reader(text, delimiter=self.delimiter)
+
+    def _refuse_binary(self, head):
+        """Name what a file that is not text is, from its first bytes (a zip archive, a
+        workbook, gzip or Parquet under a .csv name), rather than read it as a header."""
+        control = _CONTROL.search(head[:64]) is not None  # no text: "PAR1,PAR2" may be
+        for magic, what in _NOT_TEXT if control else ():
+            if head.startswith(magic):
+                raise DataError(f"{self.name} is not a text table: {what}.")
+        if head.startswith(UTF16_MARKS):  # from stdin, which is read once
+            raise DataError(
+                f"{self.name} is UTF-16 text (it starts with a UTF-16 byte-order mark, as "
+                "Excel's \"Unicode Text\" does): pass --encoding utf-16."
+            )
+        even, odd = head[:256:2], head[1:256:2]  # UTF-16 without a mark: ASCII, then a 0
+        for zeros, other, order in ((odd, even, "le"), (even, odd, "be")):
+            if len(zeros) >= 4 and zeros.count(0) == len(zeros) and other.count(0) == 0:
+                raise DataError(f"{self.name} looks like UTF-16 text without a byte-order "
+                                f"mark (every other byte is 0): pass --encoding utf-16{order}.")
 
 
 def codec_of(encoding):
