@@ -171,6 +171,19 @@ def test_score_reads_a_quote_inside_a_field_as_fit_did(model, tmp_path):
     assert pd.read_csv(io.StringIO(kept.stdout))["note"].tolist() == expected["note"].tolist()
 
 
+@pytest.mark.parametrize("blanks", ["   ", " \t ", "  \r"])
+def test_score_skips_a_line_of_blanks_as_fit_does(model, tmp_path, blanks):
+    """pandas skips a line of spaces; score, reading the model's columns only, refused it
+    ("malformed CSV at line 11 ... got 1"), while fit and detect read the file."""
+    path = tmp_path / "blanks.csv"
+    path.write_text("\n".join([*TABLE[:10], blanks, *TABLE[10:]]) + "\n", newline="")
+    expected = pd.read_csv(path, dtype=str)["id"].tolist()
+    assert len(expected) == 60
+    scored = run("score", model, path)
+    assert scored.exit_code == 0, scored.output
+    assert _ids(scored.stdout) == expected
+
+
 @st.composite
 def records(draw):
     """``(text, record ends, field counts)``: rows of unquoted fields (quotes inside them
@@ -184,7 +197,8 @@ def records(draw):
     text, ends, counts = "", [], []
     for _ in range(draw(st.integers(1, 8))):
         fields = draw(st.lists(st.one_of(unquoted, quoted), min_size=1, max_size=4))
-        row = ",".join(fields) or "x"  # an empty line is no record
+        row = ",".join(fields)
+        row = row if row.strip(" ") else "x"  # an empty line, or one of spaces, is no record
         text += row + draw(ENDINGS)
         ends.append(len(text.encode()))
         counts.append(len(fields))
