@@ -126,10 +126,6 @@ code_center_, code_scale_ : ndarray of shape (n_estimators, n_components_)
 member_center_, member_scale_ : ndarray of shape (n_estimators,)
     Median and MAD (mean and standard deviation) of each member's anomaly error on the
     training rows: the per-member normalization.
-code_distance_center_ : float
-    Median (mean) over the training rows of the code distances' part of the anomaly
-    error: :func:`ae_anomaly.feature_scores_by_column` reports a row's code distance
-    above it.
 max_samples_, max_features_ : int
     Rows and columns per member.
 hidden_layer_sizes_ : tuple of int
@@ -352,16 +348,12 @@ array([-1])
         return torch.bmm(torch.sub(codes, center[:, None, :]).square_(), weights).squeeze(2)
 
     def _code_distance_rows(self, module, X):
-        """The members' mean code distance, each divided by its member's scale, above its
-        typical value on the training rows (``code_distance_center_``): the error is
-        centered on the training rows' (``member_center_``), so a row's code distance
-        explains its error only where it exceeds the usual."""
+        """The members' mean code distance, each divided by its member's scale."""
         _, codes = module.member_parts(X)
         if self.__dict__.get("member_scale_") is None:  # while training: not scored
             return X.new_zeros(X.shape[0])
         _, scale = self._member_statistics(X)
-        part = (self._code_distance(codes, X) / scale[:, None]).mean(dim=0)
-        return part - self.__dict__.get("code_distance_center_", 0.0)
+        return (self._code_distance(codes, X) / scale[:, None]).mean(dim=0)
 
     def _fit_error_statistics(self, X_scaled):
         """Column scales, code centers and scales, then each member's center and scale."""
@@ -397,9 +389,6 @@ array([-1])
         # an ulp or so (2.3e-16 of it at most over 75 constant tables), which the
         # threshold's 1e-9 margin then absorbs (a floor of 1e-12 flagged the row)
         self.member_scale_ = spread + 1e-3 * np.mean(spread) + 1e-5 * np.abs(center) + FLOOR
-        self.code_distance_center_ = 0.0
-        parts = predict_batches(self._code_distance_rows, module, X_scaled)
-        self.code_distance_center_ = float(np.median(parts) if median else parts.mean())
 
     def _weighted(self, squared, X):
         """Squared errors divided by their column's scale, soft-capped at ``error_cap``;
