@@ -347,14 +347,6 @@ array([-1])
         weights = (1.0 / (scale * codes.shape[2]))[:, :, None]
         return torch.bmm(torch.sub(codes, center[:, None, :]).square_(), weights).squeeze(2)
 
-    def _code_distance_rows(self, module, X):
-        """The members' mean code distance, each divided by its member's scale."""
-        _, codes = module.member_parts(X)
-        if self.__dict__.get("member_scale_") is None:  # while training: not scored
-            return X.new_zeros(X.shape[0])
-        _, scale = self._member_statistics(X)
-        return (self._code_distance(codes, X) / scale[:, None]).mean(dim=0)
-
     def _fit_error_statistics(self, X_scaled):
         """Column scales, code centers and scales, then each member's center and scale."""
         for name in ("column_scale_", "code_center_", "code_scale_"):

@@ -426,16 +426,6 @@ class _ScoringMixin:
         return pd.DataFrame(errors, columns=names, index=index)
 
     @reads_model
-    def _code_distance_part(self, X):
-        """Each row's code-distance part of its anomaly error, in the error's units (zeros
-        for a model that scores the reconstruction alone): the ``_code_distance`` of
-        :func:`ae_anomaly.feature_scores_by_column`."""
-        return predict_batches(self._code_distance_rows, self.module_, self._scaled_input(X))
-
-    def _code_distance_rows(self, module, X):
-        return self._error_parts(module, X)[1]
-
-    @reads_model
     def latent_traversal(self, x, dim, values):
         """Decode the code of ``x`` with code unit ``dim`` set to each of ``values``.
 

@@ -175,10 +175,10 @@ def _encoder(pipeline):
 
 
 def _code_distance(detector, encoded):
-    """Each row's code-distance part of the detector's anomaly error (zeros for a detector
-    scoring the reconstruction error alone)."""
-    part = getattr(detector, "_code_distance_part", None)
-    if part is None:
+    """Per-row mean squared standardized distance of the code from the training codes."""
+    code_mean = getattr(detector, "code_mean_", None)
+    if code_mean is None:  # a detector scoring the reconstruction error alone
         return np.zeros(len(encoded))
+    codes = np.asarray(detector.transform(encoded), dtype=np.float64)
     with np.errstate(over="ignore", invalid="ignore"):
-        return np.asarray(part(encoded), dtype=np.float64)
+        return ((codes - code_mean) ** 2 / detector.code_scale_).mean(axis=1)
