@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from ae_anomaly.tables import formats
 from ae_anomaly.tables.formats import OutputError
 from ae_anomaly.tables.writer import TableWriter
-from tests.cli_checks import FAST, ROWS, assert_error, no_leftovers, run
+from tests.cli_checks import FAST, ROWS, no_leftovers, run
 
 #: How a column's chunks hold it, read one at a time as the reader does.
 COLUMN_KINDS = ["text", "integers", "integers then floats", "integers then text"]
@@ -159,25 +159,22 @@ def test_ids_empty_until_a_later_chunk_come_back_in_csv_and_parquet(chunked_mode
     no_leftovers(tmp_path)
 
 
-def test_a_kept_column_of_integers_then_floats_or_text(chunked_model, tmp_path):
-    """``--keep-columns`` copies a column as read, chunk by chunk: integers, then 2.5 in a
-    later chunk are floats in Parquet (as pandas reads the whole file); integers then
-    text, refused naming the column and the row, which CSV writes as it was."""
-    floats = late_table(tmp_path / "floats.csv", codes=[str(i % 9) for i in range(40)]
-                        + ["2.5"] * 20)  # fmt: skip
-    ok = score_chunked(chunked_model, floats, tmp_path / "f.parquet", "--keep-columns")
-    assert ok.exit_code == 0, ok.output
-    back = pd.read_parquet(tmp_path / "f.parquet")
-    assert back["code"].dtype == np.float64
-    assert back["code"].tolist() == [i % 9 for i in range(40)] + [2.5] * 20
-    codes = [str(i % 9) for i in range(40)] + [f"x{i}" for i in range(40, 60)]
-    text = late_table(tmp_path / "text.csv", codes=codes)
-    refused = score_chunked(chunked_model, text, tmp_path / "t.parquet", "--keep-columns")
-    assert_error(refused, 1, "column 'code' holds text from row 41 ('x40') but integers")
-    assert not (tmp_path / "t.parquet").exists()
-    ok = score_chunked(chunked_model, text, tmp_path / "t.csv", "--keep-columns")
-    assert ok.exit_code == 0, ok.output
-    assert pd.read_csv(tmp_path / "t.csv", dtype=str)["code"].tolist() == codes
+def test_a_kept_column_is_copied_as_written_whatever_its_chunks_hold(chunked_model, tmp_path):
+    """``--keep-columns`` copies a CSV column as its text, whatever each chunk holds:
+    ``007`` was written ``7`` and ``NA`` left empty, integers then 2.5 became floats, and
+    integers then text were refused for Parquet."""
+    codes = [f"00{i % 9}" for i in range(40)] + ["2.5", "NA"] * 5 + [f"x{i}" for i in range(10)]
+    ids = [f"0{i}" for i in range(59)] + ["NA"]  # an id NA was read as missing: left empty
+    table = late_table(tmp_path / "codes.csv", ids=ids, codes=codes)
+    for out in ("k.parquet", "k.csv"):
+        ok = score_chunked(chunked_model, table, tmp_path / out, "--keep-columns")
+        assert ok.exit_code == 0, ok.output
+    assert pd.read_parquet(tmp_path / "k.parquet")[["id", "code"]].to_dict("list") == {
+        "id": ids, "code": codes}
+    written = pd.read_csv(tmp_path / "k.csv", dtype=str, keep_default_na=False)
+    assert written[["id", "code"]].to_dict("list") == {"id": ids, "code": codes}
+    assert run("score", chunked_model, table, "-o", tmp_path / "i.csv").exit_code == 0
+    assert pd.read_csv(tmp_path / "i.csv", dtype=str, keep_default_na=False)["id"].tolist() == ids
     no_leftovers(tmp_path)
 
 

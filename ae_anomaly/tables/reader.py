@@ -28,6 +28,7 @@ from .errors import cell_note
 from .fastcsv import arrow_text_frame
 from .formats import STDIO, DataError, table_format
 from .streams import Prefixed, binary_stdin, count_lines, prefetch, record_end
+from .typing import DEFAULT_NA_VALUES
 
 _NEWLINE = re.compile(rb"[\r\n]")
 #: Bytes read ahead to learn the columns, their types and the typical row length.
@@ -77,6 +78,10 @@ class TableReader(CsvChecks):
         in the chunks where every cell is a plain number, not NaN
         (:func:`~ae_anomaly.tables.fastcsv.arrow_text_frame`); the other chunks keep their
         text, and once a column was not all numbers it is read as text to the end.
+    as_written : list of str, optional
+        CSV only, with ``column_types``: these typed columns (ids) and every untyped one
+        are read as the text written (``0017``, ``NA``), the others with pandas' missing
+        values; default None reads untyped columns by inference.
 
     Examples
     --------
@@ -90,10 +95,12 @@ class TableReader(CsvChecks):
     [2]
     """
 
-    def __init__(self, path, *, column_types=None, delimiter=None, block_size=None,
-                 usecols=None, text=False, numbers=None, encoding=None):  # fmt: skip
+    def __init__(self, path, *, column_types=None, delimiter=None, block_size=None, usecols=None,
+                 text=False, numbers=None, encoding=None, as_written=None):  # fmt: skip
         self.path = path
         self.text = text
+        # given (scoring): these typed columns (ids: NA is a name) and the untyped ones
+        self.as_written = None if as_written is None else set(as_written)
         self.encoding = codec_of(encoding)
         self.numbers = list(numbers or ())
         self.kind, self.delimiter = table_format(path, delimiter)
@@ -224,9 +231,14 @@ class TableReader(CsvChecks):
         return self._head[:end] if end > 0 else self._head  # pandas names an open quote
 
     def _pandas_types(self):
-        """Text columns are read as text (ids keep their zeros); numbers are parsed by
-        inference and checked per chunk, which is much faster than a ``float64`` dtype."""
-        return {name: object for name, t in self.column_types.items() if pa.types.is_string(t)}
+        """Text columns are read as text (ids keep their zeros), and with ``as_written`` so
+        are the columns no type is given for (kept: ``0017`` was written ``17``); numbers
+        are parsed by inference and checked per chunk, much faster than a ``float64`` dtype."""
+        types = self.column_types
+        if self.as_written is None:
+            return {name: object for name, t in types.items() if pa.types.is_string(t)}
+        names = self.__dict__.get("columns") or list(types)  # the header's, once read
+        return {n: object for n in names if n not in types or pa.types.is_string(types[n])}
 
     def _numeric(self, chunk):
         """Cast the numeric columns of a chunk to float64; name a value that is not a number."""
@@ -326,7 +338,11 @@ class TableReader(CsvChecks):
         """``read_csv``'s type options: ``text`` reads every cell as written."""
         if self.text:
             return {"dtype": str, "keep_default_na": False, "na_filter": False}
-        return {"dtype": self._pandas_types()}
+        if self.as_written is None:
+            return {"dtype": self._pandas_types()}
+        missing = {n: list(DEFAULT_NA_VALUES) for n in self.column_types
+                   if n not in self.as_written}  # fmt: skip
+        return {"dtype": self._pandas_types(), "keep_default_na": False, "na_values": missing}
 
     def _parse(self, source, chunksize):
         try:

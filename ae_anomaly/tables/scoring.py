@@ -375,7 +375,8 @@ def _chunks(schema, source, delimiter, ignore_extra, needed_only=False, numbers=
         chunks = (frame.iloc[i : i + FRAME_CHUNK] for i in range(0, len(frame), FRAME_CHUNK))
         return name, list(frame.columns), chunks
     reader = TableReader(source, delimiter=delimiter, column_types=schema.arrow_types(),
-                         text=schema.encoded, numbers=numbers, encoding=encoding)  # fmt: skip
+                         text=schema.encoded, numbers=numbers, encoding=encoding,
+                         as_written=schema.ids)  # fmt: skip
     schema.check_columns(reader.columns, reader.name, allow_extra=ignore_extra)
     columns = reader.columns
     if needed_only:
