@@ -31,6 +31,9 @@ def client():
         ) as cluster,
         distributed.Client(cluster) as client,
     ):
+        # both workers registered before anything is scattered: on a busy machine the
+        # second one could come up after the broadcast and hold no copy (seen once in CI)
+        client.wait_for_workers(2, timeout=120)
         yield client
 
 
