@@ -364,20 +364,22 @@ class BaseAutoencoder(
             scaler = self._make_scaler(calibration)
         self._initialize(calibration, scaler)
         self.validation_loss_curve_ = None  # nothing held out: the training loss is monitored
-        batch_size = self._batch_size()
-
-        def batches(generator):
-            for chunk in chunks():
-                rows = self._fit_input(chunk, reset=False)
-                X = self._to_tensor(self._scale_for_training(rows, chunk))
-                yield from shuffled_batches(X, batch_size, generator)
-
+        scaled_sample = self._scale(calibration)
         if self._trains_on_sample:  # each epoch on the uniform sample: the data read once
-            batches = self._array_batches(self._training_rows(self._scale(calibration), n_rows))
+            batches = self._array_batches(self._training_rows(scaled_sample, n_rows))
+        else:
+            batch_size = self._batch_size()
+
+            def batches(generator):
+                for chunk in chunks():
+                    rows = self._fit_input(chunk, reset=False)
+                    X = self._to_tensor(self._scale_for_training(rows, chunk))
+                    yield from shuffled_batches(X, batch_size, generator)
+
         fixed = epochs is not None
         max_iter = epochs if fixed else self._epochs(n_rows)
         self._train(batches, max_iter=max_iter, stop_early=not fixed, warn=not fixed)
-        self._publish(self._scale(calibration))
+        self._publish(scaled_sample)
         return self
 
     # Defined on this class, not a mixin, so that set_output(transform="pandas") wraps it.

@@ -321,8 +321,10 @@ array([-1])
         rows = np.stack([self._rng.permutation(n)[:size] for _ in range(self.n_estimators)])
         # each member's own columns only, (max_samples_, n_estimators, k): on wide tables
         # shuffling all n_features every epoch cost more than the training steps
-        network = self.__dict__.get("_training_module") or self._training_state()[0]
-        columns = network.feature_index.cpu().numpy()  # a loaded model's: rebuilt
+        network = self.__dict__.get("_training_module")
+        if network is None:  # a loaded model's: rebuilt from module_
+            network = self._training_state()[0]
+        columns = network.feature_index.cpu().numpy()
         return X[rows.T[:, :, None], columns[None, :, :]]
 
     # ------------------------------------------------------------------ training
