@@ -261,6 +261,11 @@ def _link_new(tmp, target, shown):
         os.replace(tmp, target)
 
 
+#: Characters other than letters and digits that numbers, dates, times and booleans are
+#: written with (-1.5e+03, 2020-01-02 10:00:00).
+_IN_WRITTEN_VALUES = ".+-: "
+
+
 class TableWriter:
     """Write DataFrames chunk by chunk to CSV/TSV/Parquet (by extension) or to stdout.
 
@@ -336,20 +341,15 @@ class TableWriter:
                 table.schema.names
             )
             self._sink.write(header.getvalue().encode())
-        # Arrow quotes every text value unless told not to: quote only when a value needs it.
-        special = f'[{re.escape(self.delimiter)}"\\n\\r]'
-        needs_quotes = any(
-            pa_compute.any(pa_compute.match_substring_regex(column, special)).as_py()
-            for column in table.columns
-            if pa.types.is_string(column.type) or pa.types.is_large_string(column.type)
-        )
-        options = pa_csv.WriteOptions(
-            include_header=False,
-            delimiter=self.delimiter,
-            batch_size=65536,
-            quoting_style="needed" if needs_quotes else "none",
-        )
-        pa_csv.write_csv(table, self._sink, options)
+        quoting = _quoting(table, self.delimiter)
+        if table.num_columns == 1 and table.column(0).null_count:
+            # a missing cell alone on its line is a blank line, which readers skip: "" as pandas
+            table = table.set_column(0, self._names[0], _blank_as_text(table.column(0)))
+            quoting = "needed" if quoting == "none" else quoting
+        pa_csv.write_csv(table, self._sink, pa_csv.WriteOptions(
+            include_header=False, delimiter=self.delimiter, batch_size=65536,
+            quoting_style=quoting,
+        ))  # fmt: skip
 
     def __exit__(self, exc_type, exc, tb):
         try:
@@ -426,6 +426,26 @@ def _as_text_columns(table):
                 "write Parquet (an output ending in .parquet) or leave the column out."
             )
     return table
+
+
+def _quoting(table, delimiter):
+    """Arrow's quoting style for ``table``: Arrow quotes every text value unless told not
+    to, so only when one needs it; every value when the delimiter can occur in a number, a
+    date or a boolean as written (``--delimiter .`` would split 0.25 in two)."""
+    if delimiter.isalnum() or delimiter in _IN_WRITTEN_VALUES:
+        return "all_valid"
+    special = f'[{re.escape(delimiter)}"\\n\\r]'
+    needs_quotes = any(
+        pa_compute.any(pa_compute.match_substring_regex(column, special)).as_py()
+        for column in table.columns
+        if pa.types.is_string(column.type) or pa.types.is_large_string(column.type)
+    )
+    return "needed" if needs_quotes else "none"
+
+
+def _blank_as_text(column):
+    """``column`` as text with its missing cells as empty strings (which Arrow quotes)."""
+    return pa_compute.fill_null(column.cast(pa.string()), "")
 
 
 def _is_string_view(arrow_type):
