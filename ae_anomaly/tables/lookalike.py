@@ -18,11 +18,12 @@ from __future__ import annotations
 import collections
 import re
 import unicodedata
+import warnings
 
 import numpy as np
 import pandas as pd
 
-from .errors import TableError, cell_repr, escape
+from .errors import Phrased, TableError, cell_repr, escape, user_stacklevel
 
 #: Blanks written between groups of digits: a space, and the no-break spaces that French
 #: and other locales' spreadsheets write (``1\u202f234,50``), which look like a space.
@@ -44,6 +45,8 @@ DATE_FORMATS = tuple(
     for time in ("", " %H:%M", " %H:%M:%S", " %I:%M %p", " %I:%M:%S %p")
 ) + ("%H:%M", "%H:%M:%S", "%I:%M %p", "%I:%M:%S %p")  # fmt: skip
 _PROBE = 256
+#: A whole number written with leading zeros: a code (``02134``, ``007``), not an amount.
+_LEADING_ZEROS = r"\s*[+-]?0\d+\s*"
 _ACCOUNTING = re.compile(
     r"^(?:\(\s*(?P<paren>\d[\d.,' \u00a0\u202f]*)\s*\)|(?P<trailing>\d[\d.,' \u00a0\u202f]*?)\s*-)$"
 )
@@ -385,3 +388,31 @@ def _share(fits, weights):
 __all__ = ["DATE_FORMATS", "NUMBER_MARKS", "date_formats", "number_pattern",
            "accounting_negatives", "marks_advice", "other_number_marks", "refit_advice",
            "refuse_lookalike", "unit_of"]  # fmt: skip
+
+
+class CodeLikeNumbersWarning(Phrased, UserWarning):
+    """A column read as numbers writes some of them with leading zeros (``02134``): codes,
+    probably (zip codes, account numbers), which the model would rank by size.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     warn_code_like(pd.Series(["02134", "10001"]), "zip")
+    >>> print(caught[0].message)  # doctest: +ELLIPSIS
+    column 'zip' holds numbers written with leading zeros (e.g. '02134'): read as numbers...
+    """
+
+
+def warn_code_like(texts, name):
+    """Warn with :class:`CodeLikeNumbersWarning` when one of ``texts``, the cells of a
+    column read as numbers, is a whole number written with leading zeros."""
+    coded = texts[texts.str.fullmatch(_LEADING_ZEROS)]
+    if len(coded):
+        warnings.warn(CodeLikeNumbersWarning(
+            f"column {escape(repr(name))} holds numbers written with leading zeros (e.g. "
+            f"{escape(cell_repr(coded.iloc[0]))}): read as numbers, the zeros are lost and "
+            "the values ranked by size; if they are codes (zip codes, account numbers), list "
+            "the column in {categorical}, or in {id_cols} to leave it out."
+        ), stacklevel=user_stacklevel())  # fmt: skip

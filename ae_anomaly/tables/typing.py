@@ -16,6 +16,8 @@ The rules, in order, for a column that no option names:
    0.123): **numeric**; when at least :data:`MIN_TYPED_FRACTION` of them do, the others are
    typos (``1O5``, ``1.66x``): an error naming row, column and value, or, with
    ``coerce=True``, a :class:`CoercedValueWarning` and those cells become missing;
+   whole numbers written with leading zeros (``02134``: codes, probably) are numbers too,
+   with a :class:`~ae_anomaly.tables.lookalike.CodeLikeNumbersWarning`;
 3. all ``true``/``false`` or ``yes``/``no`` (any case) or Python bools: **boolean** (1/0);
 4. ISO dates (``2024-05-31``, ``2024-05-31T13:45:00+02:00``): **datetime**, with the same
    rule for the few cells that are not;
@@ -49,7 +51,8 @@ import numpy as np
 import pandas as pd
 
 from .errors import TableError, cell_note, cell_repr, escape, lookalike_note, user_stacklevel
-from .lookalike import marks_advice, number_pattern, refit_advice, refuse_lookalike
+from .lookalike import (marks_advice, number_pattern, refit_advice, refuse_lookalike,
+                        warn_code_like)  # fmt: skip
 
 NUMERIC, CATEGORICAL, BOOLEAN, DATETIME = "numeric", "categorical", "boolean", "datetime"
 KINDS = (NUMERIC, CATEGORICAL, BOOLEAN, DATETIME)
@@ -478,6 +481,7 @@ def classify_column(series, options, *, kind=None):
     number_bad, percent = parse_numbers(series, options)[1:]
     if (~number_bad[present]).mean() >= MIN_TYPED_FRACTION:
         check_cells(series, number_bad, NUMERIC, options)
+        warn_code_like(series[present & ~number_bad].astype(str), series.name)
         return ColumnType(NUMERIC, percent=percent)
     if not parse_booleans(series, options)[1].any():
         return ColumnType(BOOLEAN)
