@@ -51,8 +51,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import TableError, cell_note, cell_repr, escape, lookalike_note, user_stacklevel
-from .lookalike import (marks_advice, number_pattern, refit_advice, refuse_lookalike,
-                        warn_code_like)  # fmt: skip
+from .lookalike import marks_advice, number_pattern, refit_advice, refuse_lookalike, warn_code_like
 
 NUMERIC, CATEGORICAL, BOOLEAN, DATETIME = "numeric", "categorical", "boolean", "datetime"
 KINDS = (NUMERIC, CATEGORICAL, BOOLEAN, DATETIME)
