@@ -19,6 +19,7 @@ from numbers import Integral, Real
 
 import numpy as np
 import torch
+from sklearn import config_context
 from sklearn.base import (
     BaseEstimator,
     ClassNamePrefixFeaturesOutMixin,
@@ -554,7 +555,10 @@ class BaseAutoencoder(
         return X_scaled
 
     def _scale(self, X):
-        return X if self.scaler_ is None else self.scaler_.transform(X)
+        if self.scaler_ is None:
+            return X
+        with config_context(transform_output="default"):  # arrays, whatever the user's setting
+            return self.scaler_.transform(X)
 
     def _unscale(self, X):
         return X if self.scaler_ is None else self.scaler_.inverse_transform(X)

@@ -373,7 +373,7 @@ class _ScoringMixin:
                 "transform gives)."
             )
         decoded = predict_batches(lambda module, z: module.decode(z), self.module_, codes)
-        return self._pandas_output(self._unscale(decoded))
+        return self._pandas_output(self._unscale(decoded), X)
 
     @reads_model
     def reconstruct(self, X):
@@ -448,7 +448,7 @@ class _ScoringMixin:
             names (``x0``, ``x1``, ... when the model was fitted without names). Image
             models return images in their training layout.
         """
-        codes = self.transform(x)
+        codes = np.asarray(self.transform(x), dtype=np.float64)  # a DataFrame with pandas output
         if codes.shape[0] != 1:
             raise ValueError(f"x must hold one sample, got {codes.shape[0]}.")
         if not 0 <= dim < self.n_components_:
@@ -463,6 +463,7 @@ class _ScoringMixin:
         names = getattr(self, "feature_names_in_", None)
         if names is None:
             names = [f"x{i}" for i in range(decoded.shape[1])]
+        decoded = np.asarray(decoded)  # a DataFrame indexed 0..n-1 with pandas output
         return pd.DataFrame(decoded, columns=names, index=pd.Index(values, name=f"z{dim}"))
 
     @property
