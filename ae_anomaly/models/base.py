@@ -71,6 +71,9 @@ _SCALERS = {
 }
 #: Scalers whose ``partial_fit`` gives exactly the scaler fitted on all the data at once.
 _STREAMING_SCALERS = ("standard", "minmax")
+#: ``partial_fit`` calibrates (the score's scales, ``offset_``) on at least this many of
+#: the latest rows: its chunk, and as many rows of the chunks before it as that takes.
+CALIBRATION_ROWS = 1000
 
 
 class BaseAutoencoder(
@@ -257,8 +260,11 @@ class BaseAutoencoder(
         """Train for one epoch on ``X``, keeping the weights and optimizer state.
 
         The first call sets up the scaler (fitted on that first chunk, unless ``scaler`` is
-        given), the network and the optimizer; later calls continue training. ``offset_``
-        is recomputed from the scores of the latest chunk. To train on data that does not
+        given), the network and the optimizer; later calls continue training. The score's
+        scales and ``offset_`` are recomputed from the latest rows: the chunk, and when it
+        holds fewer than :data:`CALIBRATION_ROWS` (1,000), the rows just before it up to
+        that many (a last chunk of a few rows would otherwise set the threshold alone). To
+        train on data that does not
         fit in memory, :meth:`fit_stream` (or :func:`ae_anomaly.fit_chunks`, from files)
         streams it in chunks, epoch after epoch. Other threads may score meanwhile (see
         "Thread safety" in the class documentation).
@@ -296,8 +302,17 @@ class BaseAutoencoder(
                 X_scaled = self._scale_for_training(rows, X)
                 epoch = self._array_batches(self._training_rows(X_scaled))
                 self._train(epoch, max_iter=1, warn=False)
-                self._publish(X_scaled)
+                self._publish(self._latest_rows(X_scaled))
         return self
+
+    def _latest_rows(self, X_scaled):
+        """``X_scaled`` after the rows of the chunks before it, at least
+        :data:`CALIBRATION_ROWS` of them when there were that many; the last ones kept."""
+        before = self.__dict__.get("_latest_scaled")
+        if before is not None and len(X_scaled) < CALIBRATION_ROWS:
+            X_scaled = np.concatenate([before[len(X_scaled) - CALIBRATION_ROWS :], X_scaled])
+        self._latest_scaled = X_scaled[-CALIBRATION_ROWS:].copy()
+        return X_scaled
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit_stream(self, chunks, *, sample, epochs=None):
@@ -432,6 +447,7 @@ class BaseAutoencoder(
             self._training_module.parameters(), self.learning_rate_init, self.alpha
         )
         self.__dict__.pop("_optimizer_state", None)  # a loaded model's, now stale
+        self.__dict__.pop("_latest_scaled", None)  # partial_fit's rows, of another fit
         self.loss_curve_ = []
         self.validation_loss_curve_ = [] if self.early_stopping else None
         self.best_loss_ = math.inf
