@@ -177,3 +177,12 @@ def test_cli_score_engine_dask_equals_single_process(client, data, tmp_path):
     assert wrong.exit_code == 2 and "--engine dask" in wrong.output
     stray = invoke("score", model, tmp_path / "all.parquet", "--scheduler", "tcp://127.0.0.1:1")
     assert stray.exit_code == 2 and "--scheduler goes with --engine dask" in stray.output
+
+
+@pytest.mark.parametrize("method", ["transform", "reconstruct", "feature_scores"])
+def test_a_method_without_one_value_per_row_is_refused_up_front(model, method):
+    """``transform`` failed when computed, in a pandas traceback ("Data must be
+    1-dimensional, got ndarray of shape (200, 2)")."""
+    ddf = dd.from_pandas(pd.DataFrame(np.zeros((4, 1))), npartitions=2)
+    with pytest.raises(ValueError, match=f"one value per row: .* got '{method}'"):
+        apply_model(model, ddf, method)

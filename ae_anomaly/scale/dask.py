@@ -78,6 +78,10 @@ def ship(model, client=None):
     return client.scatter(model, broadcast=True, hash=False)
 
 
+#: The methods :func:`apply_model` calls: one value per row.
+ROW_METHODS = ("score_samples", "decision_function", "predict")
+
+
 def apply_model(model, ddf, method="score_samples", *, columns=None, client=None):
     """Call ``model.<method>`` on every partition of ``ddf``: a lazy Dask Series.
 
@@ -87,7 +91,7 @@ def apply_model(model, ddf, method="score_samples", *, columns=None, client=None
         Anything with ``method`` returning one value per row (``score_samples``,
         ``decision_function``, ``predict``).
     ddf : dask.dataframe.DataFrame
-    method : str, default="score_samples"
+    method : {"score_samples", "decision_function", "predict"}, default="score_samples"
     columns : list of str, optional
         The columns passed to the model; default its ``feature_names_in_`` when it has
         them, else every column.
@@ -109,6 +113,12 @@ def apply_model(model, ddf, method="score_samples", *, columns=None, client=None
     >>> bool(np.array_equal(scores.to_numpy(), ae.score_samples(X)))
     True
     """
+    if method not in ROW_METHODS:
+        raise ValueError(
+            f"apply_model gives one value per row: method must be one of {ROW_METHODS}, got "
+            f"{method!r} (for a table per partition, such as transform's codes, use "
+            "ddf.map_partitions)."
+        )
     if not hasattr(model, method):
         raise AttributeError(f"{type(model).__name__} has no method {method!r}.")
     columns = _model_columns(model, ddf, columns)
