@@ -49,14 +49,16 @@ def check_table_pipeline(model, final, name):
 
 
 def _check_table_scores(model, encoder, name):
-    """The whole pipeline scores two typed rows (a number, a known category, a boolean, a
-    date per column): finite scores, no exception, whatever a crafted encoder holds."""
+    """The whole pipeline scores two typed rows (a number or a percentage, a known category,
+    a boolean, a date per column): finite scores, no exception, whatever a crafted encoder holds."""
     import pandas as pd
 
     def cell(spec):
         kind = spec.get("kind")
         if kind == "categorical":
             return (list(spec.get("categories") or ()) or ["x"])[0]
+        if spec.get("percent"):  # written as the table was: numbers would be refused
+            return "0%"
         return {"boolean": True, "datetime": pd.Timestamp("2000-01-01")}.get(kind, 0.0)
 
     names = [str(c) for c in encoder.feature_names_in_]

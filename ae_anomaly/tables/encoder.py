@@ -29,6 +29,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ..models._sklearn_compat import StrOptions, _fit_context
 from .errors import TableError, cell_repr, escape, user_stacklevel
+from .lookalike import refuse_typed_percentages
 from .typing import (
     BOOLEAN,
     CATEGORICAL,
@@ -384,6 +385,7 @@ class TableEncoder(TransformerMixin, BaseEstimator):
         if kind == CATEGORICAL:
             return category_labels(series, options)
         if kind == NUMERIC:
+            refuse_typed_percentages(series, spec["percent"] and not fitting)
             values, bad, _ = parse_numbers(series, options, percent=spec["percent"])
         elif kind == BOOLEAN:
             values, bad = parse_booleans(series, options)

@@ -317,20 +317,12 @@ def _percent_mismatch(texts, options):
     numbers, or the other way round (then with plain marks only: ``7.7`` is also what a
     decimal-comma model refuses); None otherwise."""
     cells = [t.strip() for t in texts]
-    if all(t.endswith("%") and _is_float(t[:-1]) for t in cells):
+    number = number_pattern(options.decimal, options.thousands)  # the model's own marks
+    if all(t.endswith("%") and number.fullmatch(t[:-1].rstrip()) for t in cells):
         return "percentages and the fitted column's were plain numbers"
-    plain = options.decimal == "." and options.thousands is None
-    if plain and all(_is_float(t) for t in cells):
+    if all(number.fullmatch(t) for t in cells):
         return "plain numbers and the fitted column's were percentages (such as 48.3%)"
     return None
-
-
-def _is_float(text):
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
 
 
 def _advice(marks, options):
@@ -416,3 +408,27 @@ def warn_code_like(texts, name):
             "the values ranked by size; if they are codes (zip codes, account numbers), list "
             "the column in {categorical}, or in {id_cols} to leave it out."
         ), stacklevel=user_stacklevel())  # fmt: skip
+
+
+def refuse_typed_percentages(series, percent):
+    """Refuse numbers (a float column) for a column fitted from percentages (``percent``):
+    5.7 may mean 5.7% or 570%, and read as it is, it was 100 times the fitted 0.057.
+
+    Examples
+    --------
+    >>> refuse_typed_percentages(pd.Series(["5.7%"], name="rate"), True)  # text: parsed later
+    >>> refuse_typed_percentages(pd.Series([5.7], name="rate"), True)
+    Traceback (most recent call last):
+    ...
+    ae_anomaly.tables.errors.TableError: column 'rate' was fitted from percentages, read ...
+    """
+    present = series.dropna()
+    if not percent or not len(present) or not pd.api.types.is_numeric_dtype(series.dtype):
+        return
+    value = present.iloc[0]
+    raise TableError(
+        f"column {escape(repr(series.name))} was fitted from percentages, read as fractions "
+        f"(48.3% is 0.483), but holds numbers: row {cell_repr(present.index[0])}: "
+        f"{cell_repr(value)} may mean {value:g}% or {100 * value:g}%; pass the cells as "
+        "the fitted table wrote them, as text ending in %."
+    )
