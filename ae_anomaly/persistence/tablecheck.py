@@ -59,7 +59,8 @@ def _check_table_scores(model, encoder, name):
             return (list(spec.get("categories") or ()) or ["x"])[0]
         if spec.get("percent"):  # written as the table was: numbers would be refused
             return "0%"
-        return {"boolean": True, "datetime": pd.Timestamp("2000-01-01")}.get(kind, 0.0)
+        zone = None if spec.get("zone") in (None, "naive") else "UTC"  # a zone, or none
+        return {"boolean": True, "datetime": pd.Timestamp("2000-01-01", tz=zone)}.get(kind, 0.0)
 
     names = [str(c) for c in encoder.feature_names_in_]
     frame = pd.DataFrame({c: [cell(encoder.columns_.get(c, {}))] * 2 for c in names})

@@ -45,6 +45,7 @@ from .typing import (
     parse_datetimes,
     parse_numbers,
 )
+from .zones import check_time_zone, time_zone
 
 #: Training values beyond this magnitude are refused: the detectors standardise each column
 #: and square the result, which overflows float64 from about 1e154 on.
@@ -390,6 +391,7 @@ class TableEncoder(TransformerMixin, BaseEstimator):
         elif kind == BOOLEAN:
             values, bad = parse_booleans(series, options)
         else:
+            check_time_zone(series, None if fitting else spec.get("zone"))
             values, bad = parse_datetimes(series, options)
             check_cells(series, bad, kind, options, fitting=fitting)  # or warns with coerce
             return values.where(~bad)
@@ -419,7 +421,7 @@ class TableEncoder(TransformerMixin, BaseEstimator):
             names = [f"{name}_epoch_s"] + [
                 f"{name}_{part}_{f}" for part in parts[1:] for f in ("sin", "cos")
             ]
-            return {"parts": parts, "fill": fill, "names": names}
+            return {"parts": parts, "fill": fill, "names": names, "zone": time_zone(series)}
         spec = {"fill": self._fill_value(series, values, kind), "names": [name]}
         if kind == BOOLEAN and (words := boolean_words(series, values)) is not None:
             spec["words"] = words  # denoise writes them back as spelled
