@@ -282,12 +282,14 @@ def _arrow_text(cells):
 
 
 def parse_booleans(series, options):
-    """``(values, bad)``: 1.0 for true/yes, 0.0 for false/no, NaN where missing or bad."""
+    """``(values, bad)``: 1.0 for true/yes/1, 0.0 for false/no/0, NaN where missing or bad."""
     present = ~missing_mask(series, options)
     values = np.full(len(series), np.nan)
     bad = np.zeros(len(series), dtype=bool)
-    if pd.api.types.is_bool_dtype(series.dtype):
-        values[present] = series[present].to_numpy(dtype=np.float64)
+    if pd.api.types.is_numeric_dtype(series.dtype):  # bools, or numbers of which 0/1 only
+        numbers = series[present].to_numpy(dtype=np.float64)
+        bad[present] = ~np.isin(numbers, (0.0, 1.0))
+        values[present] = np.where(bad[present], np.nan, numbers)
         return values, bad
     positions = np.flatnonzero(present)
     cells = series.iloc[positions]
