@@ -14,7 +14,7 @@ onnx = pytest.importorskip("onnx")
 pytest.importorskip("onnxscript")
 
 import ae_anomaly  # noqa: E402
-from ae_anomaly import Autoencoder, export_onnx  # noqa: E402
+from ae_anomaly import Autoencoder, EnsembleAutoencoder, export_onnx  # noqa: E402
 from ae_anomaly.datasets import load_task  # noqa: E402
 from ae_anomaly.models._conv_base import _ConvMixin  # noqa: E402
 from ae_anomaly.models.base import BaseAutoencoder  # noqa: E402
@@ -74,6 +74,21 @@ def test_float64_graph_reproduces_scores_to_rounding(tmp_path):
         score, reconstruction = run(export_onnx(ae, tmp_path / f"{scaling}.onnx"), X)
         assert max_relative(score, ae.score_samples(X)) <= rtol
         np.testing.assert_allclose(reconstruction, ae.reconstruct(X), rtol=1e-12, atol=1e-9)
+
+
+@pytest.mark.parametrize("n_features, error_cap", [(5, 16.0), (5, None), (3, 16.0), (4, 10.1)])
+def test_float64_graph_keeps_python_numbers_in_float64(n_features, error_cap, tmp_path):
+    # The exporter writes a Python number meeting a float64 tensor as a constant: the
+    # ensemble's cap / k (3.2 with 5 columns, 16 / 3) and a cap of 10.1 were float32 in
+    # the graph (up to 2e-7 off, 3e-5 relative); 4 columns (cap / k = 4) were exact.
+    X = np.random.RandomState(n_features).normal(size=(200, n_features))
+    X = X * np.arange(1, n_features + 1)
+    ens = EnsembleAutoencoder(error_cap=error_cap, max_iter=2, random_state=0).fit(X)
+    (score,) = run(export_onnx(ens, tmp_path / "ens.onnx", reconstruction=False), X)
+    expected = ens.score_samples(X)
+    error = float(np.max(np.abs(score - expected)))
+    assert error <= 1e-13, error
+    assert max_relative(score, expected) <= 1e-12
 
 
 def test_gelu_minmax_float32_and_score_only(tmp_path):

@@ -55,7 +55,9 @@ def export_onnx(model, path, *, reconstruction=True, dtype=None, opset_version=1
         Add a second output, the reconstruction in the original units (``reconstruct``).
     dtype : {"float64", "float32"}, default=None
         The graph's input and arithmetic type. ``"float64"`` reproduces ``score_samples``
-        to rounding; ``"float32"`` is faster to run and about 1e-6 relative off. None
+        to rounding; ``"float32"`` is faster to run and about 1e-6 off relative to the
+        scores' scale (more relative to a score near 0: EnsembleAutoencoder's scores are
+        centered, ~1e-6 off in absolute terms, up to 2e-3 relative on a row). None
         means float64, except for convolutional models and image models scoring with
         the structural error (``error="ssim"``): onnxruntime has no float64 convolution
         or average-pooling kernels, so they are exported in float32.
@@ -115,6 +117,7 @@ def export_onnx(model, path, *, reconstruction=True, dtype=None, opset_version=1
                 graph,
                 (example,),
                 dynamo=True,
+                custom_translation_table=_translations(),
                 input_names=[INPUT],
                 output_names=outputs,
                 dynamic_shapes=({0: n_samples},),
@@ -129,6 +132,41 @@ def export_onnx(model, path, *, reconstruction=True, dtype=None, opset_version=1
         program.model.metadata_props.update(_metadata(estimator, feature_names, dtype))
         program.save(tmp)
     return str(path)
+
+
+def _translations():
+    """The exporter's translations replaced here: ``aten.scalar_tensor`` (see below)."""
+    return {torch.ops.aten.scalar_tensor.default: _scalar_tensor}
+
+
+def _scalar_tensor(s: float, dtype: int = 1, layout: str = "", device: str = "",
+                   pin_memory: bool = False):  # fmt: skip
+    """``aten.scalar_tensor`` as one constant of ``dtype``, built from the Python number.
+
+    The exporter turns each Python float meeting a tensor (``x * 3.2``, ``x + eps``) into
+    ``scalar_tensor(3.2, dtype=x.dtype)``, which onnxscript's translation writes as a float32
+    constant cast to ``dtype``: in a float64 graph every constant not exact in float32
+    (``error_cap / k = 3.2``, ``error_cap=10.1``) was rounded to float32, ~3e-8 relative.
+
+    Parameters
+    ----------
+    s : float, int or bool, or an ONNX value (a symbolic number)
+    dtype : int, default=1
+        The ONNX element type (1 = float32; the exporter passes the tensor's).
+    layout, device, pin_memory
+        Ignored (the signature of ``aten.scalar_tensor``).
+
+    Returns
+    -------
+    onnx value
+    """
+    from onnxscript import ir
+    from onnxscript import opset18 as op
+
+    dtype = ir.DataType(1 if dtype is None or dtype == -1 else dtype)
+    if isinstance(s, ir.Value):  # a symbolic number: already a tensor in the graph
+        return op.Cast(s, to=dtype)
+    return op.Constant(value=ir.tensor(s, dtype=dtype))
 
 
 @contextlib.contextmanager
