@@ -132,6 +132,26 @@ def check_trainable(estimator, rows, X_scaled, X=None):
         _overflow_error(estimator, rows, X, *_first_bad_cell(bad))
 
 
+def warn_invisible_columns(estimator, rows, X_scaled):
+    """Warn when a column varies in ``rows`` but hardly at all once scaled: a spread below
+    what the scaler tells from a constant (scikit-learn's scalers: a standard deviation
+    under ~2e-15), which the model then ignores, silently."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        spread = np.ptp(rows, axis=0) if len(rows) else np.zeros(rows.shape[1])
+        hidden = np.flatnonzero((spread > 0) & (np.ptp(X_scaled, axis=0) <= 1e-9))
+    if hidden.size:
+        col = int(hidden[0])
+        others = f" (and {hidden.size - 1} more)" if hidden.size > 1 else ""
+        warnings.warn(
+            f"{type(estimator).__name__}: {_column_name(estimator, col)}{others} varies, by "
+            f"{spread[col]:.3g}, but too little for scaling={estimator.scaling!r} to tell it "
+            "from a constant: the model ignores it. Rescale it to units where it varies by "
+            "about 1.",
+            UserWarning,
+            stacklevel=3,
+        )
+
+
 def _overflow_error(estimator, rows, X, row, col):
     raise ValueError(
         f"Value {float(rows[row, col])!r} at row {row_label(X, row)}, "

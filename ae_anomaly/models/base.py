@@ -57,6 +57,7 @@ from ._validation import (
     resolve_device,
     resolve_sizes,
     validate_rows,
+    warn_invisible_columns,
 )
 from .scalers import MADScaler
 from .scoring import _ScoringMixin, feature_scale
@@ -568,6 +569,7 @@ class BaseAutoencoder(
         with np.errstate(over="ignore", invalid="ignore"):
             X_scaled = self._scale(rows)
         check_trainable(self, rows, X_scaled, X)
+        warn_invisible_columns(self, rows, X_scaled)
         return X_scaled
 
     def _scale(self, X):
