@@ -70,6 +70,7 @@ def test_denoise_keeps_shape_dtype_and_units(dtype):
     clean = model.denoise(X[:4])
     assert clean.shape == X[:4].shape
     assert clean.dtype == (np.uint8 if dtype == np.uint8 else np.float64)
+
     # The input moved towards the reconstruction by denoise_weight_ and clipped, in the
     # input's units and layout; rounded and clipped to the dtype for integer images.
     def layout(per_pixel):
@@ -162,8 +163,11 @@ def test_images_on_another_scale_than_training_are_warned_about():
 
     images = _images()
     model = ConvAutoencoder(**SMALL).fit(images)
-    with pytest.warns(ImageScaleWarning, match=r"fractions within \[0, 1\], the training "
-                      r"images ranged over \[0, 1\d\d\]: divided by 1\d\d on one side"):
+    with pytest.warns(
+        ImageScaleWarning,
+        match=r"fractions within \[0, 1\], the training "
+        r"images ranged over \[0, 1\d\d\]: divided by 1\d\d on one side",
+    ):
         model.score_samples(images / 255.0)
     fractions = ConvAutoencoder(**SMALL).fit(images / 255.0)
     with pytest.warns(ImageScaleWarning, match=r"range over \[0, 1\d\d\]"):
@@ -175,6 +179,59 @@ def test_images_on_another_scale_than_training_are_warned_about():
         model.score_samples(np.zeros((2, 8, 8)))
         fractions.score_samples(noisy)
         ConvDenoisingAutoencoder(**SMALL).fit(images / 255.0).denoise(noisy)
+
+
+@pytest.mark.parametrize(
+    "rescale",
+    [lambda x: x / 127.5 - 1, lambda x: (x / 255 - 0.1307) / 0.3081],
+    ids=["[-1, 1]", "torchvision Normalize"],
+)
+def test_images_rescaled_on_one_side_only_are_warned_about(rescale):
+    """0-255 training images, images to score rescaled to [-1, 1] or by a mean and
+    standard deviation: every image was flagged, without a word. Now a warning says so,
+    as it does for a model trained on fractions and given [-1, 1] images."""
+    from ae_anomaly.models.images import ImageScaleWarning
+
+    images = _images()
+    model = ConvAutoencoder(**SMALL).fit(images)
+    with pytest.warns(ImageScaleWarning, match=r"rescaled \(to \[-1, 1\], or by a mean"):
+        model.score_samples(rescale(images.astype(float)))
+    fractions = ConvAutoencoder(**SMALL).fit(images / 255.0)
+    with pytest.warns(ImageScaleWarning, match=r"of the pixels lie beyond it"):
+        fractions.score_samples(images / 127.5 - 1)
+
+
+def test_real_test_images_are_not_warned_about_scale(shared_dir):
+    """Test images of MNIST and Fashion-MNIST (shifted by 4 pixels too, and with noise a
+    denoiser is given) on the training scale raise no ImageScaleWarning; rescaled ones do."""
+    import warnings
+
+    from ae_anomaly.models.images import (
+        ImageScaleWarning,
+        check_pixel_range,
+        global_minmax_scaler,
+    )
+
+    rng = np.random.RandomState(0)
+    for name in ("mnist", "fashion_mnist"):
+        path = shared_dir / "data" / "images" / f"{name}.npz"
+        if not path.is_file():
+            pytest.skip(f"{path} not found")
+        data = np.load(path)
+        X, y, test = data["X"], data["y"], data["is_test"].astype(bool)
+        for cls in (0, 1, None):
+            train = X[~test & ((y == cls) if cls is not None else True)][:500]
+            rows = X[test][rng.choice(test.sum(), 500, replace=False)]
+            scaler = global_minmax_scaler(train.reshape(len(train), -1))
+            fractions = global_minmax_scaler(train.reshape(len(train), -1) / 255.0)
+            noisy = rows / 255.0 + rng.normal(0, 0.3, rows.shape)
+            with warnings.catch_warnings():
+                warnings.simplefilter("error", ImageScaleWarning)
+                for batch in (rows, np.roll(rows, 4, axis=2), rows[:1]):
+                    check_pixel_range(batch.reshape(len(batch), -1), scaler, name)
+                check_pixel_range(noisy.reshape(len(noisy), -1), fractions, name)
+            with pytest.warns(ImageScaleWarning):
+                check_pixel_range(rows.reshape(len(rows), -1) / 127.5 - 1, scaler, name)
 
 
 def test_model_file_round_trip(tmp_path):
@@ -209,8 +266,9 @@ def test_error_ssim_or_squared():
     np.testing.assert_allclose(ssim.reconstruct(X[:4]), squared.reconstruct(X[:4]))
     scaled = X[:4].astype(float) / X.max()  # "global" scaling of this training set
     rebuilt = squared.reconstruct(X[:4]).astype(float) / X.max()
-    np.testing.assert_allclose(squared.feature_scores(X[:4]),
-                               ((rebuilt - scaled) ** 2).mean(axis=3), rtol=1e-5, atol=1e-9)
+    np.testing.assert_allclose(
+        squared.feature_scores(X[:4]), ((rebuilt - scaled) ** 2).mean(axis=3), rtol=1e-5, atol=1e-9
+    )
     maps = ssim.feature_scores(X[:4])
     assert maps.shape == (4, 8, 8) and (maps >= 0).all() and (maps <= 2).all()
     np.testing.assert_allclose(maps.mean(axis=(1, 2)), -ssim.score_samples(X[:4]))

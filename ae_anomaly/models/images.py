@@ -151,17 +151,35 @@ def global_minmax_scaler(X):
     return MinMaxScaler().fit(np.array([np.full(n_features, lo), np.full(n_features, hi)]))
 
 
+#: Pixels this share of the training range's width beyond it count as beyond it, in
+#: :func:`check_pixel_range`'s "most pixels beyond" sign.
+SCALE_MARGIN = 0.25
+
+
 class ImageScaleWarning(UserWarning):
     """Images given to a fitted model are on another scale than its training images."""
 
 
 def check_pixel_range(rows, scaler, name):
     """Warn when ``rows`` of images to score are on another scale than the training
-    images ``scaler`` (:func:`global_minmax_scaler`) saw: fractions within [0, 1] for a
-    model trained on values up to 255 (divided by 255 on one side only), or values beyond
-    the training range by more than ten times its width (0-255 against 0-1; noise that a
-    denoiser is given stays within that). Either way the scores are meaningless; nothing
-    fails.
+    images ``scaler`` (:func:`global_minmax_scaler`) saw. Either way the scores are
+    meaningless; nothing fails. Three signs, each beyond what noise a denoiser is given
+    or an anomalous image on the training scale produces:
+
+    - fractions within [0, 1] for a model trained on values up to 255 or so (divided by
+      255 on one side only);
+    - a range under a twentieth of the training range's width that reaches below the
+      training minimum: 0-255 images rescaled to [-1, 1] or standardised with a mean and
+      standard deviation (torchvision's ``Normalize``) on one side only;
+    - most pixels a quarter of the training range's width or more below its minimum (or
+      above its maximum), or any pixel ten widths beyond it: [-1, 1] images for a model
+      trained on [0, 1], 0-255 images for one trained on fractions. Symmetric noise
+      about pixels within the training range keeps fewer than half of them beyond
+      either bound.
+
+    What a range cannot show is not warned about: e.g. images within [0, 1] for a model
+    trained on [-1, 1], or a batch of near-constant images with faint noise around the
+    minimum of a wide training range (taken as a rescaled batch).
 
     Examples
     --------
@@ -179,11 +197,18 @@ def check_pixel_range(rows, scaler, name):
         return
     low, high = float(np.nanmin(rows)), float(np.nanmax(rows))
     training = f"the training images ranged over [{lo:g}, {hi:g}]"
+    ranged = f"these images range over [{low:g}, {high:g}], {training}"
+    margin = SCALE_MARGIN * span
+    beyond = max(np.mean(rows < lo - margin), np.mean(rows > hi + margin))
     if hi >= 10 and 0 <= low and high <= 1 and not np.array_equal(rows, np.round(rows)):
         why = (f"these images are fractions within [0, 1], {training}: divided by {hi:g} on "
                "one side only?")  # fmt: skip
+    elif low < lo and high - low < span / 20:
+        why = f"{ranged}: rescaled (to [-1, 1], or by a mean and standard deviation)?"
+    elif beyond > 0.5:
+        why = f"{ranged}, and {beyond:.0%} of the pixels lie beyond it: scaled differently?"
     elif high > hi + 10 * span or low < lo - 10 * span:  # not noise: another scale
-        why = f"these images range over [{low:g}, {high:g}], {training}: scaled differently?"
+        why = f"{ranged}: scaled differently?"
     else:
         return
     warnings.warn(
