@@ -9,6 +9,7 @@ from ae_anomaly import (
     ConvAutoencoder,
     ConvDenoisingAutoencoder,
     ConvVariationalAutoencoder,
+    ImageAutoencoder,
     load,
     save,
 )
@@ -151,6 +152,20 @@ def test_bad_shapes_are_named():
     for one in (_images(c=3)[0], _images(c=3)[0].transpose(2, 0, 1)):
         with pytest.raises(ValueError, match=r"one image of shape .*first axis counts"):
             colour.score_samples(one)
+
+
+@pytest.mark.parametrize("cls", [ConvAutoencoder, ImageAutoencoder])
+def test_image_shape_in_height_width_channels_order_is_refused(cls):
+    """image_shape=(32, 32, 3), the (H, W, C) order of the data, was taken as 32 channels
+    of 32 x 3 pixels without a word; now fit says the order and what to pass."""
+    X = _images(n=8, h=32, w=32, c=3)
+    with pytest.raises(ValueError, match=r"image_shape is \(channels, height, width\): .*"
+                       r"pass image_shape=\(3, 32, 32\)\.$"):  # fmt: skip
+        cls(image_shape=(32, 32, 3), **SMALL).fit(X)
+    with pytest.raises(ValueError, match=r"pass image_shape=\(1, 28, 28\)"):
+        cls(image_shape=(28, 28, 1), **SMALL).fit(np.zeros((4, 784)))
+    model = cls(image_shape=(3, 32, 32), channels=(4,), max_iter=1, random_state=0).fit(X)
+    assert model.image_shape_ == (3, 32, 32) and model.input_layout_ == "hwc"
 
 
 def test_images_on_another_scale_than_training_are_warned_about():

@@ -12,6 +12,7 @@ from ._docs import COMMON_PARAMETERS
 from ._sklearn_compat import StrOptions
 from ._validation import default_sizes
 from .images import (
+    _CHANNELS,
     check_pixel_range,
     flat_image_shape,
     from_rows,
@@ -36,7 +37,9 @@ CONV_PARAMETERS = """\
 image_shape : tuple of 3 int or None, default=None
     ``(C, H, W)`` of the images. Needed for 2-D input of flattened pixels (channels
     first), unless the rows are square grayscale images; 3-D ``(n, H, W)`` and 4-D
-    ``(n, H, W, C)`` or ``(n, C, H, W)`` arrays carry their own shape.
+    ``(n, H, W, C)`` or ``(n, C, H, W)`` arrays carry their own shape. Channels first
+    whatever the input's layout: ``(3, 32, 32)`` for ``(n, 32, 32, 3)`` images (fit
+    refuses ``(32, 32, 3)``, read as 32 channels of 32 x 3 pixels).
 channels : tuple of int, default=(32, 64)
     Output channels of the encoder's 3x3 stride-2 convolutions (each halves H and W;
     images are zero-padded to a multiple of ``2 ** len(channels)``). The decoder mirrors
@@ -90,6 +93,7 @@ class _ConvMixin:
     def _validate_input(self, X, *, reset):
         if reset:
             _check_int_tuple("image_shape", self.image_shape, length=3)
+            _check_channels_first(self.image_shape)
             _check_int_tuple("channels", self.channels)
         if not reset:
             _check_not_one_image(X, self.image_shape_)
@@ -200,6 +204,21 @@ def _check_not_one_image(X, image_shape):
         raise ValueError(
             f"Got one image of shape {tuple(shape)}: give a batch of images, e.g. X[None] "
             f"(shape {(1, *shape)}): the first axis counts the images."
+        )
+
+
+def _check_channels_first(image_shape):
+    """Refuse an ``image_shape`` given as ``(H, W, C)``: ``(32, 32, 3)`` would be read as 32
+    channels of 32 x 3 pixels, silently."""
+    if image_shape is None:
+        return
+    channels, height, width = image_shape
+    if channels > max(_CHANNELS) and width in _CHANNELS:
+        raise ValueError(
+            f"image_shape={tuple(image_shape)} reads as {channels} channels of {height} x "
+            f"{width} pixels; image_shape is (channels, height, width): for {channels} x "
+            f"{height} images of {width} channel(s) pass image_shape="
+            f"{(width, channels, height)}."
         )
 
 
