@@ -133,6 +133,20 @@ def test_works_in_a_pipeline_on_flat_rows():
     assert pipe.fit(X).score_samples(X).shape == (48,)
 
 
+@pytest.mark.parametrize("dtype", [np.uint8, np.float32])
+def test_denoise_takes_torch_tensors(dtype):
+    """denoise read a torch tensor's dtype as a NumPy one and raised "Cannot interpret
+    'torch.uint8' as a data type" (score_samples took the tensor); now it answers as for
+    the array: the same pixels and dtype (uint8 kept, floats as float64)."""
+    torch = pytest.importorskip("torch")
+    X = _images().astype(dtype)
+    model = ConvDenoisingAutoencoder(**SMALL).fit(X)
+    out = model.denoise(torch.from_numpy(X[:4]))
+    assert isinstance(out, np.ndarray)
+    assert out.dtype == (np.uint8 if dtype == np.uint8 else np.float64)
+    np.testing.assert_array_equal(out, model.denoise(X[:4]))
+
+
 def test_bad_shapes_are_named():
     with pytest.raises(ValueError, match="not a square number"):
         ConvAutoencoder(**SMALL).fit(np.zeros((10, 12)))

@@ -231,9 +231,21 @@ def _check_int_tuple(name, value, length=None):
         raise ValueError(f"{name} must be a tuple of {what}, got {value!r}.")
 
 
+def _numpy_dtype(X):
+    """The NumPy dtype of ``X`` (also of torch tensors and other array-likes with a
+    ``dtype`` NumPy cannot interpret), or None when it has none."""
+    dtype = getattr(X, "dtype", None)
+    if dtype is None:
+        return None
+    try:
+        return np.dtype(dtype)
+    except TypeError:  # e.g. torch.uint8: the dtype of the array NumPy makes of it
+        return np.asarray(X[:0]).dtype
+
+
 def _denoise(model, X):
     out = model._like(model._denoised(X), X)
-    dtype = getattr(X, "dtype", None)
+    dtype = _numpy_dtype(X)
     if dtype is not None and np.issubdtype(dtype, np.integer):
         info = np.iinfo(dtype)
         out = np.clip(np.rint(out), info.min, info.max).astype(dtype)
