@@ -4,25 +4,49 @@ Grids of original / noisy / denoised images, reconstructions, per-pixel error he
 over the images, VAE samples and latent traversals. Images may be given in any layout the
 image models take: rows of flattened pixels (with ``image_shape``), ``(n, H, W)``,
 ``(n, H, W, C)`` or ``(n, C, H, W)``.
+
+The functions draw on :class:`matplotlib.figure.Figure` objects of their own, not through
+pyplot: matplotlib's backend, pyplot's figures and its current figure stay as they were.
+Each returns its figure: ``path=`` (or ``fig.savefig``) writes it, and in Jupyter a
+figure that is a cell's value (or given to ``display``) shows as a PNG.
 """
 
 from __future__ import annotations
 
+import io
 import math
 
 import numpy as np
 
 from .models.images import flat_image_shape, from_rows, image_layout, to_rows
 
+_FIGURE_CLASS = None
 
-def _pyplot():
-    import matplotlib
 
-    if matplotlib.get_backend().lower() not in ("agg", "module://matplotlib_inline.backend_inline"):
-        matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+def _figure_class():
+    """:class:`matplotlib.figure.Figure` that shows itself as a PNG in Jupyter, made on
+    first use (matplotlib is imported only when something is drawn)."""
+    global _FIGURE_CLASS, PlotFigure
+    if _FIGURE_CLASS is None:
+        from matplotlib.figure import Figure
 
-    return plt
+        class PlotFigure(Figure):
+            """A figure outside pyplot; Jupyter shows it through :meth:`_repr_png_`."""
+
+            def _repr_png_(self):
+                buffer = io.BytesIO()
+                self.savefig(buffer, format="png", bbox_inches="tight")
+                return buffer.getvalue()
+
+        PlotFigure.__qualname__ = "PlotFigure"  # a module attribute: figures pickle
+        _FIGURE_CLASS = PlotFigure
+    return _FIGURE_CLASS
+
+
+def _subplots(n_rows, n_cols, figsize, **kwargs):
+    """A new figure (not one of pyplot's) and its ``(n_rows, n_cols)`` array of axes."""
+    fig = _figure_class()(figsize=figsize)
+    return fig, fig.subplots(n_rows, n_cols, squeeze=False, **kwargs)
 
 
 def as_display(images, image_shape=None):
@@ -70,16 +94,13 @@ def image_grid(rows, row_titles=None, col_titles=None, image_shape=None, cmap="g
     -------
     fig : matplotlib.figure.Figure
     """
-    plt = _pyplot()
     sets = [as_display(r, image_shape) for r in rows]
     if vmin is None:
         vmin = float(np.min(sets[0]))
     if vmax is None:
         vmax = float(np.max(sets[0]))
     n_rows, n_cols = len(sets), len(sets[0])
-    fig, axes = plt.subplots(
-        n_rows, n_cols, figsize=(scale * n_cols + 1, scale * n_rows), squeeze=False
-    )
+    fig, axes = _subplots(n_rows, n_cols, figsize=(scale * n_cols + 1, scale * n_rows))
     for i, images in enumerate(sets):
         for j in range(n_cols):
             ax = axes[i, j]
@@ -153,14 +174,13 @@ def plot_error_heatmaps(model, X, n=8, titles=None, image_shape=None, path=None,
     -------
     fig : matplotlib.figure.Figure
     """
-    plt = _pyplot()
     X = np.asarray(X)[:n]
     shape = image_shape or getattr(model, "image_shape_", None)
     shown = as_display(X, shape)
     gray = shown.mean(axis=-1) if shown.ndim == 4 else shown
     maps = np.asarray(model.feature_scores(X)).reshape(gray.shape)
     scores = -model.score_samples(X)
-    fig, axes = plt.subplots(2, len(X), figsize=(1.8 * len(X) + 1, 3.8), squeeze=False)
+    fig, axes = _subplots(2, len(X), figsize=(1.8 * len(X) + 1, 3.8))
     vmax = float(np.percentile(maps, 99.5)) or 1.0
     for j in range(len(X)):
         axes[0, j].imshow(gray[j], cmap="gray")
@@ -211,10 +231,7 @@ def plot_latent_traversal(model, x, dims, values, image_shape=None, path=None):
     values = np.asarray(values, dtype=np.float64)
     traversals = [model.latent_traversal(x, d, values) for d in dims]
     if hasattr(traversals[0], "columns"):  # tabular: DataFrames
-        plt = _pyplot()
-        fig, axes = plt.subplots(
-            1, len(dims), figsize=(3.2 * len(dims) + 1, 3), squeeze=False, sharey=True
-        )
+        fig, axes = _subplots(1, len(dims), figsize=(3.2 * len(dims) + 1, 3), sharey=True)
         for ax, d, frame in zip(axes[0], dims, traversals, strict=True):
             frame.plot(ax=ax, legend=False, marker=".")
             ax.set_xlabel(f"code unit z{d}")

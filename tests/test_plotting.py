@@ -90,3 +90,50 @@ def test_traversal_rejects_bad_arguments(images, conv_vae):
         conv_vae.latent_traversal(images[:2], 0, [0.0])
     with pytest.raises(ValueError, match="not a code unit"):
         conv_vae.latent_traversal(images[:1], 3, [0.0])
+
+
+@pytest.fixture
+def svg_backend():
+    """The user's backend stand-in (an interactive one needs a display): svg, then back."""
+    import matplotlib
+
+    before = matplotlib.get_backend()
+    matplotlib.use("svg")
+    yield "svg"
+    matplotlib.use(before)
+
+
+def test_plotting_leaves_the_backend_and_pyplot_as_found(svg_backend, images, conv_vae):
+    """Every plotting function switched matplotlib to Agg (a Qt, Tk or ipympl session
+    then showed no figures); now each draws on a figure of its own, outside pyplot, that
+    still writes a PNG and shows itself as one (Jupyter's _repr_png_)."""
+    import matplotlib
+    import matplotlib.pyplot as plt
+
+    rng = np.random.RandomState(0)
+    table = pd.DataFrame(rng.normal(size=(60, 3)), columns=list("abc"))
+    tabular = Autoencoder(n_components=2, max_iter=2, random_state=0).fit(table)
+    plt.figure()  # the user's figure: stays pyplot's only and current one
+    figures_before, current = plt.get_fignums(), plt.gcf()
+    calls = {
+        "image_grid": lambda: image_grid([images[:3]]),
+        "plot_denoising": lambda: plot_denoising(images, images + 0.1, images, n=2),
+        "plot_reconstructions": lambda: plot_reconstructions(conv_vae, images, n=2),
+        "plot_error_heatmaps": lambda: plot_error_heatmaps(conv_vae, images[:2]),
+        "plot_samples": lambda: plot_samples(conv_vae, n=3, random_state=0),
+        "plot_latent_traversal": lambda: plot_latent_traversal(
+            conv_vae, images[:1], [0], [-1.0, 1.0]
+        ),
+        "tabular plot_latent_traversal": lambda: plot_latent_traversal(
+            tabular, table.iloc[:1], [0, 1], [-1.0, 1.0]
+        ),
+    }
+    try:
+        for name, call in calls.items():
+            fig = call()
+            assert matplotlib.get_backend() == svg_backend, name
+            assert plt.get_fignums() == figures_before and plt.gcf() is current, name
+            assert isinstance(fig, matplotlib.figure.Figure), name
+            assert fig._repr_png_()[:8] == b"\x89PNG\r\n\x1a\n", name
+    finally:
+        plt.close(current)
