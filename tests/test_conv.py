@@ -182,6 +182,20 @@ def test_image_shape_in_height_width_channels_order_is_refused(cls):
     assert model.image_shape_ == (3, 32, 32) and model.input_layout_ == "hwc"
 
 
+def test_empty_image_batches_are_named():
+    """No images, (0, H, W) or (0, H, W, C), gave NumPy's "cannot reshape array of size
+    0"; now fit and every scoring method say there are 0 samples, as for empty rows."""
+    empty = "Found array with 0 sample\\(s\\)"
+    with pytest.raises(ValueError, match=empty):
+        ConvAutoencoder(**SMALL).fit(np.zeros((0, 8, 8)))
+    with pytest.raises(ValueError, match=empty):
+        ConvAutoencoder(**SMALL).fit(np.zeros((0, 8, 8, 3)))
+    model = ConvDenoisingAutoencoder(**SMALL).fit(_images(c=3))
+    for method in ("score_samples", "feature_scores", "reconstruct", "transform", "denoise"):
+        with pytest.raises(ValueError, match=empty):
+            getattr(model, method)(np.zeros((0, 8, 8, 3), dtype=np.uint8))
+
+
 def test_images_on_another_scale_than_training_are_warned_about():
     """A model trained on 0-255 pixels and given images divided by 255 (or the reverse)
     scores without an error and means nothing: a warning says so. Images on the

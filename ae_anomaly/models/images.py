@@ -117,7 +117,8 @@ def to_rows(X, layout):
     X = np.asarray(X)
     if layout == "hwc":
         X = X.transpose(0, 3, 1, 2)
-    return X.reshape(X.shape[0], -1)
+    # The width spelled out: -1 cannot be inferred for no images (validation says why).
+    return X.reshape(X.shape[0], math.prod(X.shape[1:]))
 
 
 def from_rows(rows, layout, chw):
