@@ -196,6 +196,26 @@ def test_empty_image_batches_are_named():
             getattr(model, method)(np.zeros((0, 8, 8, 3), dtype=np.uint8))
 
 
+def test_non_finite_pixels_are_named_by_image_and_pixel():
+    """A NaN pixel was reported as "row 2, column 101" of the flattened rows, with a
+    tabular imputer's advice; now the message names the image and (channel, y, x), in
+    every input layout, at fit and at scoring."""
+    images = _images(c=3).astype(float)
+    model = ConvAutoencoder(**SMALL).fit(images)
+    hwc = images[:5].copy()
+    hwc[2, 3, 6, 1] = np.nan  # image 2, y 3, x 6, channel 1
+    where = r"^Image 2 has a NaN pixel at \(channel, y, x\)=\(1, 3, 6\) \(1 non-finite"
+    chw = hwc.transpose(0, 3, 1, 2)
+    for X in (hwc, chw, chw.reshape(5, -1)):
+        with pytest.raises(ValueError, match=where) as caught:
+            model.score_samples(X)
+        assert "Imputer" not in str(caught.value) and "\n" not in str(caught.value)
+    gray = images[..., 0].copy()
+    gray[7, 0, 5] = -np.inf
+    with pytest.raises(ValueError, match=r"^Image 7 has an infinite pixel at .*=\(0, 0, 5\)"):
+        ConvAutoencoder(**SMALL).fit(gray)
+
+
 def test_images_on_another_scale_than_training_are_warned_about():
     """A model trained on 0-255 pixels and given images divided by 255 (or the reverse)
     scores without an error and means nothing: a warning says so. Images on the

@@ -10,7 +10,7 @@ from ..nn.conv_nets import conv_autoencoder
 from ..nn.losses import structural_error
 from ._docs import COMMON_PARAMETERS
 from ._sklearn_compat import StrOptions
-from ._validation import default_sizes
+from ._validation import default_sizes, row_label
 from .images import (
     _CHANNELS,
     check_pixel_range,
@@ -97,9 +97,10 @@ class _ConvMixin:
             _check_int_tuple("channels", self.channels)
         if not reset:
             _check_not_one_image(X, self.image_shape_)
-        layout, _ = image_layout(X, self.image_shape if reset else self.image_shape_)
+        layout, chw = image_layout(X, self.image_shape if reset else self.image_shape_)
         if layout is not None:
             X = to_rows(X, layout)
+        _check_finite_pixels(X, chw or (None if reset else self.image_shape_), self.image_shape)
         rows = super()._validate_input(X, reset=reset)
         if not reset and isinstance(getattr(self, "scaler_", None), MinMaxScaler):
             check_pixel_range(rows, self.scaler_, type(self).__name__)
@@ -220,6 +221,31 @@ def _check_channels_first(image_shape):
             f"{height} images of {width} channel(s) pass image_shape="
             f"{(width, channels, height)}."
         )
+
+
+def _check_finite_pixels(rows, chw, image_shape):
+    """Refuse a NaN or infinite pixel naming the image and the pixel ``(channel, y, x)``
+    (the rows' validation would name a flattened "column" and advise a tabular imputer).
+    ``rows``: images flattened channels first; ``chw`` their shape, when known."""
+    try:
+        values = np.asarray(rows)
+        if chw is None:  # flat rows at fit: image_shape, or square grayscale
+            chw = flat_image_shape(values.shape[1], image_shape)
+    except (TypeError, ValueError, IndexError):  # not numeric, not 2-D: validation says
+        return
+    if values.dtype.kind not in "fc" or values.ndim != 2 or values.shape[1] != np.prod(chw):
+        return
+    bad = ~np.isfinite(values)
+    if not bad.any():
+        return
+    image, column = np.argwhere(bad)[0]
+    channel, y, x = np.unravel_index(column, chw)
+    kind = "a NaN" if np.isnan(values[image, column]) else "an infinite"
+    raise ValueError(
+        f"Image {row_label(rows, image)} has {kind} pixel at (channel, y, x)="
+        f"({channel}, {y}, {x}) ({int(bad.sum())} non-finite pixel(s) in all). Replace "
+        "them (e.g. by a neighbour's value) or drop those images first."
+    )
 
 
 def _check_int_tuple(name, value, length=None):
