@@ -16,6 +16,7 @@ from sklearn.preprocessing import StandardScaler
 
 from ae_anomaly import (
     Autoencoder,
+    ConvVariationalAutoencoder,
     DenoisingAutoencoder,
     EnsembleAutoencoder,
     VariationalAutoencoder,
@@ -237,6 +238,25 @@ def test_vae_sample_gives_finite_rows_in_original_units():
     assert np.isfinite(samples).all()
     assert 700 < samples.mean() < 1300  # decoded back to the original units
     np.testing.assert_array_equal(samples, vae.sample(25, random_state=0))
+
+
+@pytest.mark.parametrize("conv", [False, True], ids=["VariationalAutoencoder", "ConvVAE"])
+def test_vae_sample_validates_n_samples(conv):
+    """sample(2.5) gave 2 rows, silently, and sample(0) / sample(-1) NumPy's or
+    scikit-learn's messages about something else; now n_samples must be an int >= 1."""
+    rng = np.random.RandomState(0)
+    if conv:
+        vae = ConvVariationalAutoencoder(channels=(2,), max_iter=1, random_state=0)
+        vae.fit(rng.uniform(size=(20, 8, 8)))
+    else:
+        vae = VariationalAutoencoder(max_iter=1, random_state=0).fit(rng.normal(size=(20, 3)))
+    for bad in (0, -1):
+        with pytest.raises(ValueError, match=rf"^n_samples == {bad}, must be >= 1\.$"):
+            vae.sample(bad)
+    for bad in (2.5, "3", None):
+        with pytest.raises(TypeError, match=r"^n_samples must be an instance of int"):
+            vae.sample(bad)
+    assert len(vae.sample(np.int64(3), random_state=0)) == 3
 
 
 def test_denoise_returns_input_shape_and_units():

@@ -1,8 +1,8 @@
 """The variational autoencoder (Kingma & Welling, 2014)."""
 
-from numbers import Real
+from numbers import Integral, Real
 
-from sklearn.utils import check_random_state
+from sklearn.utils import check_random_state, check_scalar
 from sklearn.utils.validation import check_is_fitted
 
 from ..nn.losses import gaussian_nll, kl_standard_normal
@@ -143,6 +143,7 @@ array([-1])
         Parameters
         ----------
         n_samples : int, default=1
+            How many rows to draw, at least 1.
         random_state : int, RandomState instance or None, default=None
             Seeds the draw of the codes.
 
@@ -152,6 +153,7 @@ array([-1])
             Rows in the original units of the training data.
         """
         check_is_fitted(self)
+        check_scalar(n_samples, "n_samples", Integral, min_val=1)
         rng = check_random_state(random_state)
         codes = rng.standard_normal(size=(int(n_samples), self.n_components_))
         return self.inverse_transform(codes)
