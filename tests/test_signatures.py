@@ -82,3 +82,26 @@ def test_docstring_parameters_match_signature(cls):
     documented = documented_parameters(cls.__doc__)
     assert len(documented) == len(set(documented)), "a parameter is documented twice"
     assert sorted(documented) == sorted(_parameters(cls))
+
+
+def test_dotted_names_in_the_readme_exist():
+    """Each `ae_anomaly.x.y` the README names imports: it named the image models' list of
+    expected failed checks as ae_anomaly.conv.EXPECTED_FAILED_CHECKS, a module that does
+    not exist (ae_anomaly.models.conv holds it)."""
+    import importlib
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    names = sorted(set(re.findall(r"`(ae_anomaly(?:\.\w+)+)`", readme)))
+    assert "ae_anomaly.models.conv.EXPECTED_FAILED_CHECKS" in names
+    for name in names:
+        parts = name.split(".")
+        for i in range(len(parts), 0, -1):  # the longest importable prefix, then attributes
+            try:
+                obj = importlib.import_module(".".join(parts[:i]))
+            except ImportError:
+                continue
+            for part in parts[i:]:
+                assert hasattr(obj, part), f"README names {name}: no {part} in {obj!r}"
+                obj = getattr(obj, part)
+            break
