@@ -297,6 +297,31 @@ def test_real_test_images_are_not_warned_about_scale(shared_dir):
                 check_pixel_range(rows.reshape(len(rows), -1) / 127.5 - 1, scaler, name)
 
 
+def test_a_few_outlying_training_pixels_setting_the_scale_are_warned_about():
+    """One hot pixel (50 among [0, 1] images) set the global min-max scale and squeezed
+    every other pixel into [0, 0.02]: scores ranked anomalies far worse, silently. Now
+    fit warns and names the clip; ordinary training images are not warned about."""
+    import warnings
+
+    from ae_anomaly.models.images import ImageScaleWarning
+
+    images = _images() / 255.0
+    hot = images.copy()
+    hot[0, 4, 4] = 50.0
+    with pytest.warns(ImageScaleWarning, match=r"1 of the 3,072 training pixels .* lie "
+                      r"above 25, .* np\.clip\(X, 0, 0\.\d+\)"):  # fmt: skip
+        ConvAutoencoder(**SMALL).fit(hot)
+    cold = images.copy()
+    cold[3, 0, 0] = -40.0
+    with pytest.warns(ImageScaleWarning, match=r"lie below -19\.\d+, .*np\.clip\(X, 0, "):
+        ConvAutoencoder(**SMALL).fit(cold)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ImageScaleWarning)
+        ConvAutoencoder(**SMALL).fit(images)
+        ConvAutoencoder(**SMALL).fit(_images(c=3))
+        ConvAutoencoder(scaling="minmax", **SMALL).fit(hot)  # per pixel: its own scale
+
+
 def test_model_file_round_trip(tmp_path):
     X = _images(c=3)
     model = ConvVariationalAutoencoder(**SMALL).fit(X)

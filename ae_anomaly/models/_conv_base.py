@@ -14,6 +14,7 @@ from ._validation import default_sizes, row_label
 from .images import (
     _CHANNELS,
     check_pixel_range,
+    check_training_range,
     flat_image_shape,
     from_rows,
     global_minmax_scaler,
@@ -61,8 +62,9 @@ hidden_layer_sizes : tuple of int or None, default=None
     (mirrored in the decoder). None means none.
 scaling : {"global", "standard", "robust", "minmax"} or None, default="global"
     "global" maps the smallest and largest pixel value of the training images to 0 and
-    1 (e.g. divides uint8 images by 255), the same map for every pixel; the others are
-    the per-pixel scalers of the MLP models.
+    1 (e.g. divides uint8 images by 255), the same map for every pixel (fit warns,
+    ``ImageScaleWarning``, when a few outlying pixels set that range: clip them); the
+    others are the per-pixel scalers of the MLP models.
 """
 #: The image models score with the plain per-pixel error: no ``score_statistics``.
 _SHARED = _drop_entries(COMMON_PARAMETERS, {"hidden_layer_sizes", "scaling", "score_statistics"})
@@ -116,6 +118,7 @@ class _ConvMixin:
 
     def _make_scaler(self, X):
         if self.scaling == "global":
+            check_training_range(X, type(self).__name__)
             return global_minmax_scaler(X)
         return super()._make_scaler(X)
 

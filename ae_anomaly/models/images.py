@@ -158,7 +158,56 @@ SCALE_MARGIN = 0.25
 
 
 class ImageScaleWarning(UserWarning):
-    """Images given to a fitted model are on another scale than its training images."""
+    """Images given to a fitted model are on another scale than its training images, or
+    a few outlying training pixels set the scale of all the others."""
+
+
+#: :func:`check_training_range` warns when at most this share of the training pixels lies
+#: in the upper (or lower) half of their range: the few set the scale of the rest.
+OUTLYING_SHARE = 1e-4
+
+
+def check_training_range(rows, name):
+    """Warn when a tiny share of the training pixels (``OUTLYING_SHARE`` or less) sets the
+    global min-max scale: one hot pixel of 50 among [0, 1] images leaves every other
+    pixel within [0, 0.02] once scaled, and the scores (the SSIM error above all,
+    meant for pixels spread over [0, 1]) rank anomalies far worse, silently.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> images = np.random.RandomState(0).uniform(size=(100, 64))
+    >>> images[0, 5] = 50.0
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     check_training_range(images, "ConvAutoencoder")
+    >>> str(caught[0].message)[:80]
+    'ConvAutoencoder: 1 of the 6,400 training pixels (0.016%) lie above 25, half of t'
+    """
+    lo, hi = float(np.min(rows)), float(np.max(rows))
+    if not hi - lo > 0:
+        return
+    middle = lo + (hi - lo) / 2
+    above, below = int(np.count_nonzero(rows > middle)), int(np.count_nonzero(rows < middle))
+    few = max(1, int(OUTLYING_SHARE * rows.size))
+    if above <= few:
+        rest = float(np.max(rows[rows <= middle]))
+        count, side, bounds = above, "above", (lo, rest)
+    elif below <= few:
+        rest = float(np.min(rows[rows >= middle]))
+        count, side, bounds = below, "below", (rest, hi)
+    else:
+        return
+    warnings.warn(
+        f"{name}: {count:,} of the {rows.size:,} training pixels "
+        f"({100 * count / rows.size:.2g}%) lie {side} {middle:g}, half of their range "
+        f"[{lo:g}, {hi:g}]: those few set the global scale (scaling='global'), the others "
+        f"(within [{bounds[0]:g}, {bounds[1]:g}]) are squeezed, and scores rank anomalies "
+        f"worse. Clip the images, e.g. np.clip(X, {bounds[0]:g}, {bounds[1]:g}), before "
+        "fit and scoring, or drop those images.",
+        ImageScaleWarning,
+        stacklevel=_caller_outside_package(),
+    )
 
 
 def check_pixel_range(rows, scaler, name):
