@@ -5,48 +5,25 @@ over the images, VAE samples and latent traversals. Images may be given in any l
 image models take: rows of flattened pixels (with ``image_shape``), ``(n, H, W)``,
 ``(n, H, W, C)`` or ``(n, C, H, W)``.
 
-The functions draw on :class:`matplotlib.figure.Figure` objects of their own, not through
-pyplot: matplotlib's backend, pyplot's figures and its current figure stay as they were.
-Each returns its figure: ``path=`` (or ``fig.savefig``) writes it, and in Jupyter a
-figure that is a cell's value (or given to ``display``) shows as a PNG.
+Each function returns a new pyplot figure (``path=`` or ``fig.savefig`` writes it;
+``plt.show()`` or Jupyter shows it) and leaves matplotlib's backend as the user set it.
 """
 
 from __future__ import annotations
 
-import io
 import math
 
 import numpy as np
 
 from .models.images import flat_image_shape, from_rows, image_layout, to_rows
 
-_FIGURE_CLASS = None
-
-
-def _figure_class():
-    """:class:`matplotlib.figure.Figure` that shows itself as a PNG in Jupyter, made on
-    first use (matplotlib is imported only when something is drawn)."""
-    global _FIGURE_CLASS, PlotFigure
-    if _FIGURE_CLASS is None:
-        from matplotlib.figure import Figure
-
-        class PlotFigure(Figure):
-            """A figure outside pyplot; Jupyter shows it through :meth:`_repr_png_`."""
-
-            def _repr_png_(self):
-                buffer = io.BytesIO()
-                self.savefig(buffer, format="png", bbox_inches="tight")
-                return buffer.getvalue()
-
-        PlotFigure.__qualname__ = "PlotFigure"  # a module attribute: figures pickle
-        _FIGURE_CLASS = PlotFigure
-    return _FIGURE_CLASS
-
 
 def _subplots(n_rows, n_cols, figsize, **kwargs):
-    """A new figure (not one of pyplot's) and its ``(n_rows, n_cols)`` array of axes."""
-    fig = _figure_class()(figsize=figsize)
-    return fig, fig.subplots(n_rows, n_cols, squeeze=False, **kwargs)
+    """A new pyplot figure and its ``(n_rows, n_cols)`` array of axes, on the user's
+    backend (never switched: without a display, matplotlib picks a non-interactive one)."""
+    import matplotlib.pyplot as plt
+
+    return plt.subplots(n_rows, n_cols, figsize=figsize, squeeze=False, **kwargs)
 
 
 def as_display(images, image_shape=None):
