@@ -6,6 +6,10 @@ on an ADBench training split: the first (cold) fit and a second (warm) one, impo
 excluded. ``OMP_NUM_THREADS=1`` in the children isolates the optimizer's share from the
 thread policy's. Prints a Markdown table.
 
+Since commit c53b157 the package itself trains with ``nn.runtime.make_adam``, so both
+variants now run it; the ``torch.optim.Adam`` rows of ``results/cold_start.md`` were made
+by the code of commit 1cb0e27.
+
 Examples
 --------
 ::
