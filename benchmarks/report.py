@@ -14,6 +14,10 @@ from .protocol import FOLDS, assign_folds
 PUBLISHED = "published_unsupervised.csv"
 #: The detector every other one is compared with, dataset by dataset.
 REFERENCE = "IsolationForest"
+#: ``<suite>_notes.md`` beside the report: how its rows were made (commands, dates, loads),
+#: copied into ``<suite>.md`` under the machine line each time the report is written, so
+#: that what the raw rows cannot say survives a regeneration.
+NOTES = "{suite}_notes.md"
 #: A per-dataset difference of mean ROC-AUC smaller than this (in absolute value) is a tie.
 TIE = 0.005
 #: Our model name -> ADBench's name for it in the published table.
@@ -291,6 +295,16 @@ def write(results, out, suite, *, published=None, machine=""):
         "",
         f"Seeds {', '.join(map(str, seeds))}; machine: {machine}.",
         "",
+    ]
+    notes = out / NOTES.format(suite=suite)
+    if notes.is_file():
+        lines += [
+            f"## How these rows were made (from `{notes.name}`)",
+            "",
+            notes.read_text().strip(),
+            "",
+        ]
+    lines += [
         "## Summary (mean over datasets; rank 1 = best ROC-AUC on a dataset)",
         "",
         to_markdown(stats),

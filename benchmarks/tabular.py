@@ -23,10 +23,15 @@ The offline suite made from scikit-learn's bundled datasets, one seed (the test'
 
 Rows are appended to ``<out>/<suite>_raw.csv`` as soon as they are measured (by this
 process, as the workers hand them back); a rerun skips the (dataset, model, seed, params)
-rows already there, so an interrupted run resumes. Each row is the same whatever
-``--jobs`` is: the protocol seeds numpy's and Python's global RNGs before the split and
-before each fit, and the estimators seed torch from ``random_state``, in whichever process
-runs the task.
+rows already there, so an interrupted run resumes. ``params`` hashes the estimator's
+parameters only: after a change to a model's code that leaves its parameters alone, its
+old rows still count as done, so measure them again with ``--rerun``::
+
+    python -m benchmarks.tabular --data-dir ../shared/data/adbench --rerun MCD,StackedAutoencoder
+
+Each row is the same whatever ``--jobs`` is: the protocol seeds numpy's and Python's
+global RNGs before the split and before each fit, and the estimators seed torch from
+``random_state``, in whichever process runs the task.
 """
 
 from __future__ import annotations
@@ -321,6 +326,28 @@ def _results(jobs, include_pyod, tasks):
             yield row
 
 
+def forget(raw_path, models, datasets, seeds):
+    """Drop the rows of ``models`` (names) on these datasets and seeds from ``raw_path``.
+
+    What ``--rerun`` does before measuring: the resume logic recognises a row by its
+    (dataset, model, seed, parameter hash), and a change to a model's code that leaves its
+    parameters alone (a new scale floor, a changed training loop, another library version)
+    keeps the hash, so the old rows would be kept as if current. Returns the number of
+    rows dropped.
+    """
+    done = read_done(raw_path)
+    if done.empty:
+        return 0
+    drop = (
+        done["model"].isin(list(models))
+        & done["dataset"].isin([ds.name for ds in datasets])
+        & done["seed"].isin(list(seeds))
+    )
+    if drop.any():
+        done[~drop].to_csv(raw_path, index=False)
+    return int(drop.sum())
+
+
 def run(datasets, models, seeds, raw_path, *, progress=True, jobs=1):
     """Measure every (dataset, seed, model) not yet in ``raw_path``, appending rows to it.
 
@@ -458,6 +485,14 @@ def parse_args(argv=None):
         "<out>/<suite>_fit_ratio.md.",
     )
     parser.add_argument("--fresh", action="store_true", help="Discard earlier results first.")
+    parser.add_argument(
+        "--rerun",
+        metavar="MODELS",
+        help="Comma-separated model names whose rows (on the chosen datasets and seeds) are "
+        "dropped from the results file and measured again, the other rows kept. Needed "
+        "after a change to a model's code that leaves its parameters (and so the hash "
+        "that resuming matches rows by) unchanged.",
+    )
     parser.add_argument("--no-progress", action="store_true", help="Hide the progress bar.")
     parser.add_argument(
         "--jobs",
@@ -513,6 +548,14 @@ def main(argv=None):
     raw_path = args.out / f"{suite}_raw.csv"
     if args.fresh and raw_path.exists():
         raw_path.unlink()
+    if args.rerun:
+        rerun = args.rerun.split(",")
+        unknown = sorted(set(rerun) - {m.name for m in models})
+        if unknown:
+            raise SystemExit(
+                f"--rerun names models this run does not measure: {', '.join(unknown)}."
+            )
+        forget(raw_path, rerun, datasets, seeds)
     results = run(datasets, models, seeds, raw_path, progress=not args.no_progress, jobs=args.jobs)
     if pyod == "anchors":
         anchors = anchor_rows(args.data_dir, [ds.name for ds in datasets], seeds)

@@ -221,3 +221,26 @@ def test_fit_time_ratio_times_both_models_on_each_dataset():
     )
     assert list(table.index) == ["wine"]
     assert (table[["model", "IsolationForest", "ratio"]] > 0).all(axis=None)
+
+
+def test_rerun_measures_named_models_again_and_keeps_the_others(tmp_path):
+    # A row whose code changed but whose parameters (and so its hash) did not would be
+    # kept by the resume logic; --rerun drops and measures the named model's rows again.
+    args = ["--quick", "--out", str(tmp_path), "--no-progress", "--jobs", "1"]
+    args += ["--models", "PCA,Autoencoder"]
+    assert tabular.main(args) == 0
+    raw_path = tmp_path / "offline_quick_raw.csv"
+    raw = pd.read_csv(raw_path)
+    stale = raw.copy()
+    stale["roc_auc"] = 0.123  # what an old version of the code might have measured
+    stale.to_csv(raw_path, index=False)
+    assert tabular.main([*args, "--rerun", "PCA"]) == 0
+    again = pd.read_csv(raw_path)
+    assert len(again) == len(raw)  # the stale PCA rows replaced, not kept beside the new
+    pca = again[again["model"] == "PCA"].sort_values("dataset", ignore_index=True)
+    expected = raw[raw["model"] == "PCA"].sort_values("dataset", ignore_index=True)
+    pd.testing.assert_series_equal(pca["roc_auc"], expected["roc_auc"])
+    assert (again.loc[again["model"] == "Autoencoder", "roc_auc"] == 0.123).all()
+    with pytest.raises(SystemExit) as stop:  # a model this run does not measure: refused
+        tabular.main([*args, "--rerun", "IsolationForest"])
+    assert stop.value.code not in (0, None)
