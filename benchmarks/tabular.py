@@ -9,13 +9,12 @@ The full table on ADBench's classical datasets, in one command::
 It runs every (dataset, model, seed) task, 36 x 10 x 3 = 1,080 fits, in ``--jobs`` worker
 processes (default: one per core), each on one thread (torch and the BLAS / OpenMP pools),
 the costliest tasks first, and reads the PyOD rows from the data folder's anchors. Its
-time from fresh on 2 quiet cores (``--jobs 2``) is estimated, not measured (the machine
-was never quiet while this was written), from the summed fit seconds of each model's 108
-rows: MCD 1,175 s, EnsembleAutoencoder about 470 s (20 members; 830 s for the 50 of the
-previous default, quiet), the six other autoencoders 172 s, IsolationForest 16 s, PCA 4 s:
-about 1,840 CPU-seconds, some 16 minutes of wall time on two workers, plus the scoring
-(a second scoring of the training rows for the flag columns included: a few percent). A
-machine as busy as a load of 10 on 2 cores makes it several times longer.
+time, measured (``results/adbench_walltime.md``, 2026-12-07): seed 1 alone from fresh
+(``--seeds 1 --fresh --jobs 2``) took 3 min 11 s of wall time and 130 CPU-seconds on 2
+cores at a load average of 4.7-5.6 (about 3 of it other jobs); the 3 seeds, estimated at
+three times that (not timed end to end): about 390 CPU-seconds, 10 minutes at that load. Summed
+``fit_s`` overstate it on a busy machine (280 s for that seed-1 run): they are wall-clock
+times of workers that had less than a core each.
 
 The offline suite made from scikit-learn's bundled datasets, one seed (the test's run)::
 
