@@ -41,7 +41,12 @@ def main(argv=None):
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--out", type=Path)
     args = parser.parse_args(argv)
-    (ds,) = [d for d in adbench_suite(args.data_dir) if d.name == args.dataset]
+    if not args.data_dir.is_dir() or not any(args.data_dir.glob("*.npz")):
+        parser.error(f"--data-dir {args.data_dir}: no folder of ADBench .npz files.")
+    found = [d for d in adbench_suite(args.data_dir) if d.name == args.dataset]
+    if not found:
+        parser.error(f"--dataset {args.dataset}: no {args.dataset}.npz in {args.data_dir}.")
+    (ds,) = found
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     lines = [
         f"# Cold vs warm fit of Autoencoder() on {ds.name} (seed 1 split), fresh processes",

@@ -37,7 +37,7 @@ from scipy.ndimage import median_filter
 from sklearn.decomposition import PCA
 
 from ae_anomaly import ConvDenoisingAutoencoder, DenoisingAutoencoder
-from benchmarks.image_data import load, markdown_table, stratified_subset, to_unit
+from benchmarks.image_data import load, markdown_table, require, stratified_subset, to_unit
 
 RESULTS = Path(__file__).resolve().parent / "results"
 SETTINGS = {
@@ -186,6 +186,7 @@ def main(argv=None):
     if args.quick:
         args.datasets, args.n_train, args.n_test, args.max_iter = ["mnist"], 300, 20, 1
         args.channels, args.code = [4, 8], 16
+    require(args.datasets, "python -m benchmarks.denoising")
     torch.set_num_threads(args.threads)
     warnings.filterwarnings("ignore", message=".*maximum iterations.*")
     args.out.mkdir(parents=True, exist_ok=True)

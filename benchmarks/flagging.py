@@ -203,8 +203,6 @@ def section(results, models, reference="IsolationForest"):
     wide = wide[[f"{m} {kind}" for m in names for kind in ("flagged", "recall", "FPR")]]
     wide.insert(0, "anomaly share", auto["anomaly share"].groupby("dataset", sort=False).first())
     ours = [m for m in models if m in names]
-    rules = rule_table(results, ours)
-    choice = rule_choice(rules)
     lines = [
         "",
         '## `contamination="auto"`: what `predict` flags on the test rows',
@@ -216,15 +214,24 @@ def section(results, models, reference="IsolationForest"):
         "over datasets.",
         "",
         to_markdown(summary),
-        "",
-        "Threshold rules computed from the training rows' anomaly scores only (no label), on "
-        f"the rows of {', '.join(ours)}: flagged share, recall, FPR, and the gap "
-        "|flagged share - anomaly share| (mean over models and datasets). On each fold the "
-        "rule with the smallest gap on the other fold is chosen: "
-        + "; ".join(f"fold {f}: {rule} (gap there {gap:.3f})" for f, (rule, gap) in choice.items())
-        + ".",
-        "",
-        to_markdown(rules),
+    ]
+    if ours:  # the rules are judged on our detectors' rows: none in this run, no rules
+        rules = rule_table(results, ours)
+        choice = rule_choice(rules)
+        lines += [
+            "",
+            "Threshold rules computed from the training rows' anomaly scores only (no label), "
+            f"on the rows of {', '.join(ours)}: flagged share, recall, FPR, and the gap "
+            "|flagged share - anomaly share| (mean over models and datasets). On each fold the "
+            "rule with the smallest gap on the other fold is chosen: "
+            + "; ".join(
+                f"fold {f}: {rule} (gap there {gap:.3f})" for f, (rule, gap) in choice.items()
+            )
+            + ".",
+            "",
+            to_markdown(rules),
+        ]
+    lines += [
         "",
         "Per dataset (mean over seeds):",
         "",

@@ -7,6 +7,7 @@ Nothing downloads. The data directory is ``$AE_ANOMALY_IMAGES`` when set, else
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +23,22 @@ FILES = {
     "cifar10": "cifar10_jpeg_subset.npz",
     "elpv": "elpv_128.npz",
 }
+
+
+def require(names, prog, data_dir=None):
+    """Exit with one line (``<prog>: error: ...``, status 2, as argparse does) when a file of
+    the data sets ``names`` is missing, rather than a traceback at the first load."""
+    folder = Path(data_dir or DATA_DIR)
+    missing = [FILES.get(name, f"{name}.npz") for name in names]
+    missing = [file for file in missing if not (folder / file).is_file()]
+    if missing:
+        print(
+            f"{prog}: error: {', '.join(missing)} not found in {folder}: the image benchmarks "
+            "read the offline copies in shared/data/images (set AE_ANOMALY_IMAGES to another "
+            "folder).",
+            file=sys.stderr,
+        )
+        raise SystemExit(2)
 
 
 def load(name, data_dir=None):

@@ -47,7 +47,14 @@ from ae_anomaly import (
     ImageAutoencoder,
 )
 from ae_anomaly.models.image_autoencoder import epoch_budget
-from benchmarks.image_data import downsample, load, markdown_table, stratified_subset, to_unit
+from benchmarks.image_data import (
+    downsample,
+    load,
+    markdown_table,
+    require,
+    stratified_subset,
+    to_unit,
+)
 
 RESULTS = Path(__file__).resolve().parent / "results"
 # Published mean AUROC (%) on the one-class protocol, full training set per class: Deep SVDD
@@ -309,9 +316,11 @@ def main(argv=None):
         torch.set_num_threads(args.threads)
     warnings.filterwarnings("ignore", category=UserWarning)
     warnings.filterwarnings("ignore", message=".*maximum iterations.*")
-    args.out.mkdir(parents=True, exist_ok=True)
     if args.from_csv:
+        args.out.mkdir(parents=True, exist_ok=True)
         return _write(pd.concat(map(pd.read_csv, args.from_csv), ignore_index=True), args, argv)
+    require([*args.datasets, *(["elpv"] if args.elpv else [])], "python -m benchmarks.images")
+    args.out.mkdir(parents=True, exist_ok=True)
     records = []
     for name in args.datasets:
         records += one_class(name, args)

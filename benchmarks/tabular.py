@@ -54,7 +54,7 @@ import torch
 from tqdm.auto import tqdm
 
 from . import flagging, report
-from .baselines import detectors, ensemble_levers
+from .baselines import _pyod_available, detectors, ensemble_levers
 from .fit_ratio import RATIO_DATASETS, fit_time_ratio
 from .protocol import (
     MAX_ROWS,
@@ -443,7 +443,7 @@ def machine(jobs=None):
     )
 
 
-def parse_args(argv=None):
+def build_parser():
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks.tabular",
         description="ADBench's unsupervised protocol: autoencoders vs PCA, IsolationForest, PyOD.",
@@ -500,22 +500,40 @@ def parse_args(argv=None):
         help="Worker processes, one thread each (default: the number of cores, "
         f"{os.cpu_count()} here); 1 runs in this process. The rows do not depend on it.",
     )
-    return parser.parse_args(argv)
+    return parser
+
+
+def parse_args(argv=None):
+    return build_parser().parse_args(argv)
 
 
 def main(argv=None):
-    args = parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
     if args.jobs < 1:
-        raise SystemExit(f"--jobs must be at least 1, got {args.jobs}.")
-    seeds = [int(s) for s in args.seeds.split(",")]
+        parser.error(f"--jobs must be at least 1, got {args.jobs}.")
+    try:
+        seeds = [int(s) for s in args.seeds.split(",")]
+    except ValueError:
+        parser.error(f"--seeds takes comma-separated integers, got {args.seeds!r}.")
     if args.data_dir is None:
         suite, datasets = "offline", offline_suite()
     else:
+        if not args.data_dir.is_dir():
+            parser.error(f"--data-dir {args.data_dir}: no such folder.")
+        if not any(args.data_dir.glob("*.npz")):
+            parser.error(f"--data-dir {args.data_dir}: no ADBench .npz file in it.")
         suite, datasets = "adbench", adbench_suite(args.data_dir)
     pyod = args.pyod
     if pyod == "auto":
         has_anchors = args.data_dir is not None and (args.data_dir / ANCHORS).exists()
-        pyod = "anchors" if has_anchors else "run"
+        pyod = "anchors" if has_anchors else "run" if _pyod_available() else "none"
+    elif pyod == "run" and not _pyod_available():
+        parser.error("--pyod run needs PyOD, which is not installed (pip install pyod).")
+    elif pyod == "anchors" and not (
+        args.data_dir is not None and (args.data_dir / ANCHORS).exists()
+    ):
+        parser.error(f"--pyod anchors needs {ANCHORS} in --data-dir.")
     if args.quick:
         suite += "_quick"
         seeds = seeds[:1]
@@ -541,9 +559,24 @@ def main(argv=None):
     models = detectors(include_pyod=pyod == "run")
     if args.levers:
         models += ensemble_levers()
+    anchored = list(ANCHOR_MODELS.values()) if pyod == "anchors" else []
     if args.models:
-        wanted = set(args.models.split(","))
+        wanted = args.models.split(",")
+        known = {m.name for m in models} | set(anchored)
+        unknown = [name for name in wanted if name not in known]
+        if unknown:
+            hint = ""
+            if any(name.startswith("PyOD-") for name in unknown):
+                hint = (
+                    " (the PyOD rows need --pyod run with PyOD installed, or --pyod anchors "
+                    f"with {ANCHORS} in --data-dir)"
+                )
+            parser.error(
+                f"--models: unknown for this run: {', '.join(unknown)}{hint}; known: "
+                f"{', '.join(sorted(known))}."
+            )
         models = [m for m in models if m.name in wanted]
+        anchored = [name for name in anchored if name in wanted]
     raw_path = args.out / f"{suite}_raw.csv"
     if args.fresh and raw_path.exists():
         raw_path.unlink()
@@ -551,13 +584,12 @@ def main(argv=None):
         rerun = args.rerun.split(",")
         unknown = sorted(set(rerun) - {m.name for m in models})
         if unknown:
-            raise SystemExit(
-                f"--rerun names models this run does not measure: {', '.join(unknown)}."
-            )
+            parser.error(f"--rerun names models this run does not measure: {', '.join(unknown)}.")
         forget(raw_path, rerun, datasets, seeds)
     results = run(datasets, models, seeds, raw_path, progress=not args.no_progress, jobs=args.jobs)
-    if pyod == "anchors":
+    if anchored:
         anchors = anchor_rows(args.data_dir, [ds.name for ds in datasets], seeds)
+        anchors = anchors[anchors["model"].isin(anchored)]
         results = pd.concat([results, anchors], ignore_index=True)
     published = None
     if args.data_dir is not None and (args.data_dir / report.PUBLISHED).exists():

@@ -99,3 +99,19 @@ def test_from_csv_merges_seeds(tmp_path):
     assert len(df) == 4
     text = (tmp_path / "merged.md").read_text()
     assert "2 seed(s)" in text and "| 95.0 | 5.0 |" in text  # mean 95, seed sd 5
+
+
+@pytest.mark.parametrize("module", ["images", "denoising"])
+def test_empty_image_folder_fails_in_one_line(module, tmp_path, monkeypatch, capsys):
+    import importlib
+
+    from benchmarks import image_data
+
+    monkeypatch.setattr(image_data, "DATA_DIR", tmp_path)
+    main = importlib.import_module(f"benchmarks.{module}").main
+    with pytest.raises(SystemExit) as stop:
+        main(["--datasets", "mnist", "--out", str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert stop.value.code == 2 and "mnist.npz not found" in err and "AE_ANOMALY_IMAGES" in err
+    assert not (tmp_path / "out").exists()
+

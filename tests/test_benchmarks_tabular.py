@@ -223,7 +223,7 @@ def test_fit_time_ratio_times_both_models_on_each_dataset():
     assert (table[["model", "IsolationForest", "ratio"]] > 0).all(axis=None)
 
 
-def test_rerun_measures_named_models_again_and_keeps_the_others(tmp_path):
+def test_rerun_measures_named_models_again_and_keeps_the_others(tmp_path, capsys):
     # A row whose code changed but whose parameters (and so its hash) did not would be
     # kept by the resume logic; --rerun drops and measures the named model's rows again.
     args = ["--quick", "--out", str(tmp_path), "--no-progress", "--jobs", "1"]
@@ -243,4 +243,37 @@ def test_rerun_measures_named_models_again_and_keeps_the_others(tmp_path):
     assert (again.loc[again["model"] == "Autoencoder", "roc_auc"] == 0.123).all()
     with pytest.raises(SystemExit) as stop:  # a model this run does not measure: refused
         tabular.main([*args, "--rerun", "IsolationForest"])
-    assert stop.value.code not in (0, None)
+    assert stop.value.code == 2 and "--rerun" in capsys.readouterr().err
+
+
+def _exit_status(capsys, function, argv):
+    """Exit status and stderr of ``function(argv)``, which must exit (not raise)."""
+    with pytest.raises(SystemExit) as stop:
+        function(argv)
+    err = capsys.readouterr().err
+    return stop.value.code, err
+
+
+def test_missing_data_pyod_and_models_fail_in_one_line(tmp_path, capsys, monkeypatch):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    for argv in (["--data-dir", str(tmp_path / "absent")], ["--data-dir", str(empty)]):
+        code, err = _exit_status(capsys, tabular.main, [*argv, "--out", str(tmp_path)])
+        assert code == 2 and "--data-dir" in err and "Traceback" not in err
+    # --pyod run without PyOD: refused, not run with the PyOD rows silently left out.
+    monkeypatch.setattr(tabular, "_pyod_available", lambda: False)
+    code, err = _exit_status(capsys, tabular.main, ["--quick", "--pyod", "run"])
+    assert code == 2 and "PyOD" in err
+    # A PyOD model named without PyOD nor anchors: one line, not a KeyError.
+    np.savez(empty / "1_tiny.npz", X=np.zeros((50, 2)), y=np.zeros(50))
+    argv = ["--data-dir", str(empty), "--models", "PyOD-AutoEncoder,PCA", "--out", str(tmp_path)]
+    code, err = _exit_status(capsys, tabular.main, argv)
+    assert code == 2 and "PyOD-AutoEncoder" in err and "--pyod" in err
+
+
+def test_report_without_our_models(tmp_path, capsys):
+    # Only baselines: no rule to choose from our rows; the report is written anyway.
+    args = ["--quick", "--out", str(tmp_path), "--no-progress", "--jobs", "1"]
+    assert tabular.main([*args, "--models", "IsolationForest,MCD"]) == 0
+    text = (tmp_path / "offline_quick.md").read_text()
+    assert "IsolationForest" in text and "Threshold rules" not in text
