@@ -4,8 +4,9 @@ IsolationForest, offline.
 Each task is built from a dataset bundled with scikit-learn (nothing downloads): one class
 family is normal, 5% anomalies from the others are planted, unlabeled, in the training
 part, and the test part holds unseen normal rows and the remaining anomalies
-(:func:`ae_anomaly.datasets.load_split`). Prints ROC-AUC, average precision and fit seconds,
-and draws the ROC curves of the first task. Fit seconds exclude torch's one-time start-up
+(:func:`ae_anomaly.datasets.load_split`). Prints ROC-AUC and fit seconds (average
+precision is computed, in :func:`run`'s table, but not printed), and draws the ROC curves of
+the first task. Fit seconds exclude torch's one-time start-up
 (a warm-up fit runs first).
 
 Run: ``python -m benchmarks.demo [--out PATH]``.

@@ -10,8 +10,9 @@ Run: ``python -m benchmarks.denoising_blend_variants breast_cancer,lowrank 0,1,2
 (arguments: data sets, seeds, 1 to include the conv models, CSV path).
 """
 
-import sys
+import argparse
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -105,10 +106,27 @@ def main(names, seeds, conv):
     return pd.DataFrame(records)
 
 
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.denoising_blend_variants",
+        description=__doc__.split("\n\n")[0],
+    )
+    parser.add_argument("datasets", help="comma-separated data sets, e.g. breast_cancer,lowrank")
+    parser.add_argument("seeds", help="comma-separated seeds, e.g. 0,1,2")
+    parser.add_argument("conv", choices=("0", "1"), help="1 to include the conv models")
+    parser.add_argument("csv", type=Path, help="output CSV path")
+    args = parser.parse_args(argv)
+    try:
+        args.seeds = [int(s) for s in args.seeds.split(",")]
+    except ValueError:
+        parser.error(f"seeds: comma-separated integers, got {args.seeds!r}.")
+    return args
+
+
 if __name__ == "__main__":
-    df = main(sys.argv[1].split(","), [int(s) for s in sys.argv[2].split(",")],
-              sys.argv[3] == "1")  # fmt: skip
-    df.to_csv(sys.argv[4], index=False)
+    args = parse_args()
+    df = main(args.datasets.split(","), args.seeds, args.conv == "1")
+    df.to_csv(args.csv, index=False)
     for (dataset, method), g in df.groupby(["dataset", "method"]):
         print(dataset, method)
         print(g.pivot_table(index="variant", columns="noise", values="gain").round(2))

@@ -232,7 +232,9 @@ def markdown(df, command):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--datasets", nargs="+", default=["digits", "breast_cancer", "lowrank"])
-    parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument(
+        "--seeds", type=int, default=3, help="number of seeds: 0, 1, ..., SEEDS - 1 (at least 1)"
+    )
     parser.add_argument("--sigmas", nargs="+", type=float, default=list(SIGMAS))
     parser.add_argument("--shares", nargs="+", type=float, default=list(SHARES))
     parser.add_argument("--quick", action="store_true", help="tiny smoke run")
@@ -240,6 +242,8 @@ def main(argv=None):
     parser.add_argument("--tag", default="denoising_tabular", help="output file stem")
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args(argv)
+    if args.seeds < 1:
+        parser.error(f"--seeds is a number of seeds (0, ..., n - 1), at least 1; got {args.seeds}.")
     if args.quick:
         args.datasets, args.seeds, args.sigmas, args.shares = ["digits"], 1, [0.3], [0.3]
     torch.set_num_threads(args.threads)

@@ -19,7 +19,7 @@ Run (about 6 minutes on 2 cores)::
     python -m benchmarks.ensemble_score_levers --jobs 2
 
 Rows go to ``benchmarks/results/ensemble_scoring_levers/score_levers.csv``, the table
-to ``score_levers.md`` beside it.
+to ``score_levers.md`` beside it (``--out DIR`` for another folder).
 """
 
 from __future__ import annotations
@@ -203,28 +203,38 @@ def main(argv=None):
     parser.add_argument("--data-dir", type=Path, default=Path("../shared/data/adbench"))
     parser.add_argument("--seeds", default=",".join(map(str, SEEDS)))
     parser.add_argument("--jobs", type=int, default=1)
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=OUT,
+        help="folder of score_levers.csv and score_levers.md (default: "
+        "benchmarks/results/ensemble_scoring_levers)",
+    )
     args = parser.parse_args(argv)
+    out = args.out
     seeds = [int(s) for s in args.seeds.split(",")]
     tasks = [(d, s) for d in adbench_suite(args.data_dir) for s in seeds]
     with ProcessPoolExecutor(args.jobs) as pool:
         parts = pool.map(_task, [d for d, _ in tasks], [s for _, s in tasks])
         rows = pd.DataFrame([row for part in parts for row in part])
-    OUT.mkdir(parents=True, exist_ok=True)
-    rows.to_csv(OUT / "score_levers.csv", index=False)
+    out.mkdir(parents=True, exist_ok=True)
+    rows.to_csv(out / "score_levers.csv", index=False)
     raw = pd.read_csv(Path(__file__).parent / "results" / "adbench_raw.csv")
     forest = raw[(raw["model"] == "IsolationForest") & raw["seed"].isin(seeds)]
     reference = forest.groupby("dataset")["roc_auc"].mean()
     result = table(rows, reference)
     text = (
         "# EnsembleAutoencoder levers outside the `--levers` harness\n\n"
-        f"Command: `python -m benchmarks.ensemble_score_levers --jobs {args.jobs}` "
+        f"Command: `python -m benchmarks.ensemble_score_levers --jobs {args.jobs}"
+        + (f" --out {args.out}" if args.out != OUT else "")
+        + "` "
         f"(seeds {args.seeds}; module docstring: what each group is). IsolationForest's "
         "per-dataset ROC-AUC for W/T/L and the Wilcoxon p comes from "
         "`benchmarks/results/adbench_raw.csv` (same protocol and seeds).\n\n"
         + to_markdown(result.set_index("lever"))
         + "\n"
     )
-    (OUT / "score_levers.md").write_text(text)
+    (out / "score_levers.md").write_text(text)
     print(text)
 
 

@@ -115,3 +115,15 @@ def test_empty_image_folder_fails_in_one_line(module, tmp_path, monkeypatch, cap
     assert stop.value.code == 2 and "mnist.npz not found" in err and "AE_ANOMALY_IMAGES" in err
     assert not (tmp_path / "out").exists()
 
+
+def test_denoising_scripts_refuse_bad_arguments_in_one_line(tmp_path, capsys):
+    from benchmarks import denoising_blend_variants, denoising_tabular
+
+    with pytest.raises(SystemExit) as stop:
+        denoising_tabular.main(["--seeds", "0", "--out", str(tmp_path)])
+    assert stop.value.code == 2 and "--seeds" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as stop:
+        denoising_blend_variants.parse_args(["--help"])
+    assert stop.value.code == 0 and "datasets" in capsys.readouterr().out
+    args = denoising_blend_variants.parse_args(["digits,lowrank", "0,1", "0", "out.csv"])
+    assert args.seeds == [0, 1] and args.conv == "0"
