@@ -331,7 +331,9 @@ def write(results, out, suite, *, published=None, machine=""):
             f" ({family}: {chosen[family]['A']} for A, {chosen[family]['B']} for B)"
             for family in chosen
         )
-        + ".",
+        + ". It holds out the pick among the members, not the members' own defaults: a "
+        "member whose defaults were tuned on these datasets (both folds) brings that "
+        "tuning with it, and then the row is not a held-out figure.",
         "",
         to_markdown(honest),
     ]
