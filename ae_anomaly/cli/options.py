@@ -17,8 +17,8 @@ import click
 from ..tables.formats import FLOAT_FORMAT, NOT_A_FORMAT, escape_char, unescape_char
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
-#: ``--model`` of ``fit`` and ``detect`` when none is named: the best detector of the family
-#: on ADBench's cross-dataset figure (benchmarks/results/adbench.md).
+#: ``--model`` of ``fit`` and ``detect`` when none is named: the family's best detector on
+#: ADBench's 36 sets, where its defaults were tuned (benchmarks/results/adbench.md).
 DEFAULT_MODEL = "ensemble"
 
 
