@@ -113,22 +113,27 @@ def _flag_unscorable(scores, X, what):
 
 
 def feature_scale(X):
-    """Per-column standard deviation of the training rows ``X``, 1 for a constant column
-    (the ``feature_scale_`` that :meth:`_ScoringMixin.score` divides errors by).
+    """Per-column standard deviation of the training rows ``X`` (the ``feature_scale_``
+    that :meth:`_ScoringMixin.score` divides errors by); a constant column gets the median
+    of the others' (1 when every column is constant), so that ``score`` does not depend on
+    the data's units (images in 0-255 or in 0-1, with constant border pixels).
 
     Examples
     --------
     >>> import numpy as np
     >>> feature_scale(np.array([[0.0, 5.0], [2.0, 5.0]]))
     array([1., 1.])
-    >>> feature_scale(np.array([[0.0, 5.0], [4.0, 5.0]]))
-    array([2., 1.])
+    >>> feature_scale(np.array([[0.0, 5.0, 0.0], [4.0, 5.0, 8.0]]))
+    array([2., 3., 4.])
+    >>> feature_scale(np.array([[3.0, 5.0], [3.0, 5.0]]))
+    array([1., 1.])
     """
     with np.errstate(over="ignore", invalid="ignore"):
         std = X.std(axis=0)
         tiny = 10 * np.finfo(np.float64).eps * np.maximum(1.0, np.abs(X.mean(axis=0)))
         constant = np.isfinite(std) & (std <= tiny)
-    return np.where(constant, 1.0, std)
+    fill = float(np.median(std[~constant])) if (~constant).any() else 1.0
+    return np.where(constant, fill if np.isfinite(fill) and fill > 0 else 1.0, std)
 
 
 class _ScoringMixin:
@@ -300,7 +305,8 @@ class _ScoringMixin:
         spread: lets ``GridSearchCV`` compare parameter settings without labels.
 
         Each column's error ``x - reconstruct(x)`` is divided by ``feature_scale_`` (that
-        column's standard deviation on the training rows; 1 for a constant column), which
+        column's standard deviation on the training rows; the median of the others' for a
+        constant column), which
         no parameter changes, so the score is on one scale for every setting of the
         estimator's parameters, unlike :meth:`score_samples`, whose scales are fitted per
         model. The higher, the better the model reconstructs ``X``.
