@@ -1,5 +1,6 @@
 """``partial_fit``'s calibration: the threshold and the score's scales come from the latest
-rows, never from a last chunk of a few rows alone.
+rows, never from a last chunk of a few rows alone (with too few rows, the calibration
+stays as it was).
 
 A plain loop ``for i in range(0, n, 250): model.partial_fit(X[i:i + 250])`` over 1,001
 rows ends on a one-row chunk: the model recalibrated on that row and flagged every fresh
@@ -13,8 +14,8 @@ import numpy as np
 import pytest
 from sklearn.exceptions import ConvergenceWarning
 
-from ae_anomaly import Autoencoder, EnsembleAutoencoder
-from ae_anomaly.models.base import CALIBRATION_ROWS
+from ae_anomaly import Autoencoder, EnsembleAutoencoder, persistence
+from ae_anomaly.models.base import CALIBRATION_ROWS, MIN_CALIBRATION_ROWS
 
 RNG = np.random.default_rng(0)
 X = RNG.normal(size=(1001, 6))
@@ -60,12 +61,35 @@ def test_a_small_chunk_calibrates_with_the_rows_just_before_it():
     assert model.offset_ == expected.offset_
 
 
-def test_the_latest_rows_survive_pickling_and_a_refit_forgets_them():
+def test_a_small_chunk_after_fit_keeps_the_fit_s_calibration():
+    """``fit`` keeps no rows: a chunk of 2 rows right after it set the threshold alone
+    (96% of fresh inliers flagged)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model = Autoencoder(random_state=0).fit(X)
+    offset = model.offset_
+    model.partial_fit(X[:2])
+    assert model.offset_ == offset
+    assert np.mean(model.predict(FRESH) == -1) < 0.12
+    model.partial_fit(X[:MIN_CALIBRATION_ROWS])  # enough rows: calibrated on them
+    assert model.offset_ != offset
+
+
+def test_model_files_hold_no_rows_and_a_loaded_model_keeps_its_calibration(tmp_path):
     model = _chunked(Autoencoder, X[:1000], 500, epochs=1)
     loaded = pickle.loads(pickle.dumps(model))
-    model.partial_fit(X[1000:])
-    loaded.partial_fit(X[1000:])
-    assert loaded.offset_ == model.offset_
+    assert "_latest_scaled" not in vars(loaded)
+    persistence.save(model, tmp_path / "m.skops")
+    assert "_latest_scaled" not in vars(persistence.load(tmp_path / "m.skops"))
+    offset = loaded.offset_
+    loaded.partial_fit(X[1000:])  # one row, none kept before it: the calibration stays
+    assert loaded.offset_ == offset
+    model.partial_fit(X[1000:])  # in memory: calibrated on the latest 1,000 rows
+    assert model.offset_ != offset
+
+
+def test_a_refit_forgets_the_latest_rows():
+    model = _chunked(Autoencoder, X[:1000], 500, epochs=1)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         model.fit(X[:20])

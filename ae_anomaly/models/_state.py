@@ -179,11 +179,13 @@ class _NetworkStateMixin:
 
     def _publish(self, X_scaled):
         """Make the trained float32 network the scoring one (a float64 copy) and calibrate
-        it on ``X_scaled``, in one step as far as scoring threads can see."""
+        it on ``X_scaled`` (None: keep the calibration), in one step as far as scoring
+        threads can see."""
         scorer = scoring_copy(self._training_module)
         with state_guard(self).writing():
             self.module_ = scorer
-            self._calibrate(X_scaled)
+            if X_scaled is not None:
+                self._calibrate(X_scaled)
 
     def _training_state(self):
         """``(float32 network, optimizer)`` to train; restored for a model loaded from a file.
@@ -204,6 +206,7 @@ class _NetworkStateMixin:
         state = dict(super().__getstate__())  # a copy: object's is the live __dict__
         module = state.pop("module_", None)
         state.pop("_training_module", None)  # a float32 copy of module_: rebuilt on demand
+        state.pop("_latest_scaled", None)  # partial_fit's latest rows: never in a file
         optimizer = state.pop("_optimizer", None)
         if module is not None:
             state["_module_state"] = _to_numpy(module.state_dict())

@@ -73,8 +73,10 @@ _SCALERS = {
 #: Scalers whose ``partial_fit`` gives exactly the scaler fitted on all the data at once.
 _STREAMING_SCALERS = ("standard", "minmax")
 #: ``partial_fit`` calibrates (the score's scales, ``offset_``) on at least this many of
-#: the latest rows: its chunk, and as many rows of the chunks before it as that takes.
+#: the latest rows: its chunk, and as many rows of the chunks before it as that takes...
 CALIBRATION_ROWS = 1000
+#: ...and keeps the calibration it has when it has fewer than this many of them.
+MIN_CALIBRATION_ROWS = 100
 
 
 class BaseAutoencoder(
@@ -263,9 +265,11 @@ class BaseAutoencoder(
         The first call sets up the scaler (fitted on that first chunk, unless ``scaler`` is
         given), the network and the optimizer; later calls continue training. The score's
         scales and ``offset_`` are recomputed from the latest rows: the chunk, and when it
-        holds fewer than :data:`CALIBRATION_ROWS` (1,000), the rows just before it up to
-        that many (a last chunk of a few rows would otherwise set the threshold alone). To
-        train on data that does not
+        holds fewer than :data:`CALIBRATION_ROWS` (1,000), the rows of the calls just
+        before it up to that many. With fewer than :data:`MIN_CALIBRATION_ROWS` (100) of
+        them (a small chunk after :meth:`fit`, or after loading: those rows are kept in
+        memory only, never in a model file), the calibration stays as it was: a few rows
+        would set the threshold alone. To train on data that does not
         fit in memory, :meth:`fit_stream` (or :func:`ae_anomaly.fit_chunks`, from files)
         streams it in chunks, epoch after epoch. Other threads may score meanwhile (see
         "Thread safety" in the class documentation).
@@ -303,7 +307,8 @@ class BaseAutoencoder(
                 X_scaled = self._scale_for_training(rows, X)
                 epoch = self._array_batches(self._training_rows(X_scaled))
                 self._train(epoch, max_iter=1, warn=False)
-                self._publish(self._latest_rows(X_scaled))
+                latest = self._latest_rows(X_scaled)
+                self._publish(latest if first or len(latest) >= MIN_CALIBRATION_ROWS else None)
         return self
 
     def _latest_rows(self, X_scaled):
