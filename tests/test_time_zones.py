@@ -66,3 +66,14 @@ def test_the_cli_refuses_a_parquet_of_naive_times_for_a_model_fitted_on_zoned_on
     assert fitted.exit_code == 0, fitted.output
     result = run("score", tmp_path / "m.skops", tmp_path / "new.parquet", "-o", tmp_path / "s.csv")
     assert_error(result, 1, "column 'seen' was fitted with times in America/New_York")
+
+
+@pytest.mark.parametrize("fit_on,score_on", [("naive", "UTC"), ("UTC", "naive")])
+def test_times_in_utc_and_times_without_a_zone_read_alike(fit_on, score_on):
+    """Spark, DuckDB and Polars write Parquet timestamps in UTC: refused against a model
+    fitted on the same instants without a zone, which are read as UTC anyway."""
+    as_zone = {"naive": WALL, "UTC": WALL.tz_localize("UTC")}
+    encoder = TableEncoder().fit(_frame(as_zone[fit_on]))
+    expected = np.asarray(encoder.transform(_frame(as_zone[fit_on])), dtype=float)
+    got = np.asarray(encoder.transform(_frame(as_zone[score_on])), dtype=float)
+    np.testing.assert_array_equal(got, expected)
