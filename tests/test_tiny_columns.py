@@ -52,3 +52,20 @@ def test_no_warning_for_a_column_whose_spread_a_standard_scaler_sees(log_std, lo
     if np.ptp(X[:, 2]) == 0:  # the spread lost to the mean's rounding: a constant
         return
     assert _fit_warnings(Autoencoder(max_iter=1, random_state=0), X) == []
+
+
+def test_rounding_noise_of_a_constant_is_not_warned_about():
+    """A column of sums of shares (0.9999999999999998 to 1.0000000000000002) is a
+    constant: rescaling it, as the warning advised, would make rounding a feature."""
+    shares = np.random.default_rng(1).dirichlet(np.ones(5), size=200)
+    X = np.column_stack([Z, shares.sum(axis=1)])
+    assert np.ptp(X[:, -1]) > 0
+    assert _fit_warnings(Autoencoder(max_iter=1, random_state=0), X) == []
+
+
+def test_the_warning_points_at_the_user_s_line():
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        Autoencoder(max_iter=1, random_state=0).fit(Z * 1e-200)
+    (warning,) = [w for w in caught if "varies, by" in str(w.message)]
+    assert warning.filename == __file__

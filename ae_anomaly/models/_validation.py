@@ -14,6 +14,8 @@ import pandas as pd
 import torch
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ..nn.training import _caller_outside_package
+
 
 def default_sizes(n_features):
     """Network sizes used when ``hidden_layer_sizes`` / ``n_components`` are None.
@@ -135,10 +137,13 @@ def check_trainable(estimator, rows, X_scaled, X=None):
 def warn_invisible_columns(estimator, rows, X_scaled):
     """Warn when a column varies in ``rows`` but hardly at all once scaled: a spread below
     what the scaler tells from a constant (scikit-learn's scalers: a standard deviation
-    under ~2e-15), which the model then ignores, silently."""
+    under ~2e-15), which the model then ignores, silently. A spread of a few roundings of
+    the column's values (sums of shares: 0.9999999999999998 to 1.0000000000000002) is
+    a constant's."""
     with np.errstate(over="ignore", invalid="ignore"):
         spread = np.ptp(rows, axis=0) if len(rows) else np.zeros(rows.shape[1])
-        hidden = np.flatnonzero((spread > 0) & (np.ptp(X_scaled, axis=0) <= 1e-9))
+        rounding = 10 * np.finfo(np.float64).eps * np.max(np.abs(rows), axis=0, initial=0)
+        hidden = np.flatnonzero((spread > rounding) & (np.ptp(X_scaled, axis=0) <= 1e-9))
     if hidden.size:
         col = int(hidden[0])
         others = f" (and {hidden.size - 1} more)" if hidden.size > 1 else ""
@@ -148,7 +153,7 @@ def warn_invisible_columns(estimator, rows, X_scaled):
             "from a constant: the model ignores it. Rescale it to units where it varies by "
             "about 1.",
             UserWarning,
-            stacklevel=3,
+            stacklevel=_caller_outside_package(),
         )
 
 
