@@ -47,7 +47,16 @@ def test_a_column_the_user_typed_is_not_warned_about(params):
     assert _code_warnings(_table(ZIPS), **params) == []
 
 
-@pytest.mark.parametrize("cells", [["0", "10", "0.5"], ["-0.25", "+0", "0e3"], ["00.5", "1"]])
+@pytest.mark.parametrize(
+    "cells",
+    [
+        ["0", "10", "0.5"],
+        ["-0.25", "+0", "0e3"],
+        ["00.5", "1"],
+        [f"{m:02d}" for m in range(1, 13)],  # months
+        ["00", "15", "30", "45"],
+    ],
+)  # minutes: two digits
 def test_numbers_without_leading_zeros_are_not_warned_about(cells):
     assert _code_warnings(_table(cells)) == []
 
@@ -56,9 +65,9 @@ def test_numbers_without_leading_zeros_are_not_warned_about(cells):
 @given(
     values=st.lists(st.integers(0, 10**6), min_size=2, max_size=30),
     padded=st.one_of(st.none(), st.integers(0, 29)),
-    width=st.integers(2, 8),
+    width=st.integers(3, 8),
 )
-def test_warned_exactly_when_a_whole_number_is_written_with_a_leading_zero(values, padded,
+def test_warned_exactly_when_a_whole_number_of_3_digits_has_a_leading_zero(values, padded,
                                                                            width):  # fmt: skip
     cells = [str(v) for v in values]
     if padded is not None:

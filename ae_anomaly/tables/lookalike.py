@@ -45,8 +45,9 @@ DATE_FORMATS = tuple(
     for time in ("", " %H:%M", " %H:%M:%S", " %I:%M %p", " %I:%M:%S %p")
 ) + ("%H:%M", "%H:%M:%S", "%I:%M %p", "%I:%M:%S %p")  # fmt: skip
 _PROBE = 256
-#: A whole number written with leading zeros: a code (``02134``, ``007``), not an amount.
-_LEADING_ZEROS = r"\s*[+-]?0\d+\s*"
+#: A whole number of three digits or more written with leading zeros: a code (``02134``,
+#: ``007``), not an amount (two digits, ``05``, are months, days, hours or minutes).
+_LEADING_ZEROS = r"\s*[+-]?0\d{2,}\s*"
 _ACCOUNTING = re.compile(
     r"^(?:\(\s*(?P<paren>\d[\d.,' \u00a0\u202f]*)\s*\)|(?P<trailing>\d[\d.,' \u00a0\u202f]*?)\s*-)$"
 )
@@ -377,9 +378,6 @@ def _share(fits, weights):
     return float(weights[np.asarray(fits, dtype=bool)].sum() / weights.sum())
 
 
-__all__ = ["DATE_FORMATS", "NUMBER_MARKS", "date_formats", "number_pattern",
-           "accounting_negatives", "marks_advice", "other_number_marks", "refit_advice",
-           "refuse_lookalike", "unit_of"]  # fmt: skip
 
 
 class CodeLikeNumbersWarning(Phrased, UserWarning):
@@ -391,16 +389,23 @@ class CodeLikeNumbersWarning(Phrased, UserWarning):
     >>> import warnings
     >>> with warnings.catch_warnings(record=True) as caught:
     ...     warnings.simplefilter("always")
-    ...     warn_code_like(pd.Series(["02134", "10001"]), "zip")
+    ...     warn_code_like(pd.Series(["02134", "10001"], name="zip"), np.ones(2, bool))
     >>> print(caught[0].message)  # doctest: +ELLIPSIS
     column 'zip' holds numbers written with leading zeros (e.g. '02134'): read as numbers...
     """
 
 
-def warn_code_like(texts, name):
-    """Warn with :class:`CodeLikeNumbersWarning` when one of ``texts``, the cells of a
-    column read as numbers, is a whole number written with leading zeros."""
-    coded = texts[texts.str.fullmatch(_LEADING_ZEROS)]
+def warn_code_like(series, numbers):
+    """Warn with :class:`CodeLikeNumbersWarning` when one of the cells ``numbers`` (a
+    mask) of a text column read as numbers is a whole number of three digits or more
+    written with leading zeros."""
+    text = series if pd.api.types.is_string_dtype(series.dtype) else series.astype(str)
+    # cheap looks first (a 0 after any sign, no decimal mark), the regular expression on
+    # the few cells left
+    maybe = text.str.lstrip(" \t+-").str.startswith("0") & ~text.str.contains(".", regex=False)
+    texts = text[np.asarray(maybe, dtype=bool) & np.asarray(numbers, dtype=bool)]
+    coded = texts[np.asarray(texts.str.fullmatch(_LEADING_ZEROS), dtype=bool)]
+    name = series.name
     if len(coded):
         warnings.warn(CodeLikeNumbersWarning(
             f"column {escape(repr(name))} holds numbers written with leading zeros (e.g. "
@@ -432,3 +437,9 @@ def refuse_typed_percentages(series, percent):
         f"{cell_repr(value)} may mean {value:g}% or {100 * value:g}%; pass the cells as "
         "the fitted table wrote them, as text ending in %."
     )
+
+
+__all__ = ["DATE_FORMATS", "NUMBER_MARKS", "CodeLikeNumbersWarning", "accounting_negatives",
+           "date_formats", "marks_advice", "number_pattern", "other_number_marks",
+           "refit_advice", "refuse_lookalike", "refuse_typed_percentages", "unit_of",
+           "warn_code_like"]  # fmt: skip

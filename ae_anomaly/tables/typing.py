@@ -16,7 +16,7 @@ The rules, in order, for a column that no option names:
    0.123): **numeric**; when at least :data:`MIN_TYPED_FRACTION` of them do, the others are
    typos (``1O5``, ``1.66x``): an error naming row, column and value, or, with
    ``coerce=True``, a :class:`CoercedValueWarning` and those cells become missing;
-   whole numbers written with leading zeros (``02134``: codes, probably) are numbers too,
+   whole numbers of 3+ digits written with leading zeros (``02134``: codes) are numbers,
    with a :class:`~ae_anomaly.tables.lookalike.CodeLikeNumbersWarning`;
 3. all ``true``/``false`` or ``yes``/``no`` (any case) or Python bools: **boolean** (1/0);
 4. ISO dates (``2024-05-31``, ``2024-05-31T13:45:00+02:00``): **datetime**, with the same
@@ -482,7 +482,7 @@ def classify_column(series, options, *, kind=None):
     number_bad, percent = parse_numbers(series, options)[1:]
     if (~number_bad[present]).mean() >= MIN_TYPED_FRACTION:
         check_cells(series, number_bad, NUMERIC, options)
-        warn_code_like(series[present & ~number_bad].astype(str), series.name)
+        warn_code_like(series, present & ~number_bad)
         return ColumnType(NUMERIC, percent=percent)
     if not parse_booleans(series, options)[1].any():
         return ColumnType(BOOLEAN)
