@@ -180,6 +180,8 @@ def test_image_shape_in_height_width_channels_order_is_refused(cls):
         cls(image_shape=(28, 28, 1), **SMALL).fit(np.zeros((4, 784)))
     model = cls(image_shape=(3, 32, 32), channels=(4,), max_iter=1, random_state=0).fit(X)
     assert model.image_shape_ == (3, 32, 32) and model.input_layout_ == "hwc"
+    narrow = cls(image_shape=(6, 16, 4), channels=(4,), max_iter=1, random_state=0)
+    assert narrow.fit(np.zeros((4, 6 * 16 * 4))).image_shape_ == (6, 16, 4)  # not square
 
 
 def test_empty_image_batches_are_named():

@@ -213,11 +213,13 @@ def _check_not_one_image(X, image_shape):
 
 def _check_channels_first(image_shape):
     """Refuse an ``image_shape`` given as ``(H, W, C)``: ``(32, 32, 3)`` would be read as 32
-    channels of 32 x 3 pixels, silently."""
+    channels of 32 x 3 pixels, silently. Only square images are taken for that: as many
+    channels as rows, then 1, 3 or 4 columns (``(12, 64, 1)``, 12 channels of 64 x 1
+    pixels, stays what it says)."""
     if image_shape is None:
         return
     channels, height, width = image_shape
-    if channels > max(_CHANNELS) and width in _CHANNELS:
+    if channels > max(_CHANNELS) and channels == height and width in _CHANNELS:
         raise ValueError(
             f"image_shape={tuple(image_shape)} reads as {channels} channels of {height} x "
             f"{width} pixels; image_shape is (channels, height, width): for {channels} x "
