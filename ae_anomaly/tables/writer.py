@@ -342,10 +342,8 @@ class TableWriter:
             )
             self._sink.write(header.getvalue().encode())
         quoting = _quoting(table, self.delimiter)
-        if table.num_columns == 1 and table.column(0).null_count:
-            # a missing cell alone on its line is a blank line, which readers skip: "" as pandas
-            table = table.set_column(0, self._names[0], _blank_as_text(table.column(0)))
-            quoting = "needed" if quoting == "none" else quoting
+        if table.num_columns == 1:
+            table, quoting = _one_column(table, quoting)
         pa_csv.write_csv(table, self._sink, pa_csv.WriteOptions(
             include_header=False, delimiter=self.delimiter, batch_size=65536,
             quoting_style=quoting,
@@ -443,9 +441,19 @@ def _quoting(table, delimiter):
     return "needed" if needs_quotes else "none"
 
 
-def _blank_as_text(column):
-    """``column`` as text with its missing cells as empty strings (which Arrow quotes)."""
-    return pa_compute.fill_null(column.cast(pa.string()), "")
+def _one_column(table, quoting):
+    """A one-column table and its quoting, such that no line is blank: a missing cell, an
+    empty or a blank text alone on its line is a blank line, which readers (pandas, this
+    package's) skip. Such cells are written ``""`` or quoted, as pandas writes them."""
+    column = table.column(0)
+    if column.null_count:  # as text, missing cells empty
+        column = pa_compute.fill_null(column.cast(pa.string()), "")
+        table = table.set_column(0, table.schema.names[0], column)
+    text = pa.types.is_string(column.type) or pa.types.is_large_string(column.type)
+    if quoting == "none" and text:  # Arrow's "needed" quotes every text value
+        blank = pa_compute.any(pa_compute.match_substring_regex(column, r"^\s*$")).as_py()
+        quoting = "needed" if blank else quoting
+    return table, quoting
 
 
 def _is_string_view(arrow_type):
