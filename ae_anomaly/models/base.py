@@ -269,10 +269,10 @@ class BaseAutoencoder(
         before it up to that many. With fewer than :data:`MIN_CALIBRATION_ROWS` (100) of
         them (a small chunk after :meth:`fit`, or after loading: those rows are kept in
         memory only, never in a model file), the calibration stays as it was: a few rows
-        would set the threshold alone. To train on data that does not
-        fit in memory, :meth:`fit_stream` (or :func:`ae_anomaly.fit_chunks`, from files)
-        streams it in chunks, epoch after epoch. Other threads may score meanwhile (see
-        "Thread safety" in the class documentation).
+        would set the threshold alone. To train on data that does not fit in memory,
+        :meth:`fit_stream` (or :func:`ae_anomaly.fit_chunks`, from files) streams it in
+        chunks, epoch after epoch. Other threads may score meanwhile (see "Thread safety"
+        in the class documentation).
 
         Parameters
         ----------
