@@ -342,8 +342,10 @@ def forget(raw_path, models, datasets, seeds):
         & done["dataset"].isin([ds.name for ds in datasets])
         & done["seed"].isin(list(seeds))
     )
-    if drop.any():
-        done[~drop].to_csv(raw_path, index=False)
+    if drop.any():  # a whole new file, then renamed: an interruption loses no row
+        partial = Path(f"{raw_path}.part")
+        done[~drop].to_csv(partial, index=False)
+        os.replace(partial, raw_path)
     return int(drop.sum())
 
 

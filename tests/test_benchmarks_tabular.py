@@ -1,5 +1,8 @@
 """The tabular benchmark harness: protocol, baselines, resumable runs, reports."""
 
+from pathlib import Path
+from types import SimpleNamespace
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -277,3 +280,23 @@ def test_report_without_our_models(tmp_path, capsys):
     assert tabular.main([*args, "--models", "IsolationForest,MCD"]) == 0
     text = (tmp_path / "offline_quick.md").read_text()
     assert "IsolationForest" in text and "Threshold rules" not in text
+
+
+def test_rerun_interrupted_while_rewriting_the_results_loses_no_row(tmp_path, monkeypatch):
+    """``--rerun`` rewrote the raw results in place: an interruption mid-write left a
+    truncated file, and the rows of every other model were gone."""
+    raw_path = tmp_path / "raw.csv"
+    rows = pd.DataFrame({"dataset": ["a", "b"], "model": ["PCA", "MCD"], "seed": [1, 1],
+                         "roc_auc": [0.5, 0.6]})  # fmt: skip
+    rows.to_csv(raw_path, index=False)
+    before = raw_path.read_bytes()
+    monkeypatch.setattr(tabular, "read_done", lambda path: pd.read_csv(path))
+
+    def interrupted(frame, path, **kwargs):
+        Path(path).write_text("dataset,mo")  # part of the header, then the interruption
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(pd.DataFrame, "to_csv", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        tabular.forget(raw_path, ["PCA"], [SimpleNamespace(name="a")], [1])
+    assert raw_path.read_bytes() == before
