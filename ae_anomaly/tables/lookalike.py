@@ -399,7 +399,7 @@ def warn_code_like(series, numbers):
     """Warn with :class:`CodeLikeNumbersWarning` when one of the cells ``numbers`` (a
     mask) of a text column read as numbers is a whole number of three digits or more
     written with leading zeros."""
-    text = series if pd.api.types.is_string_dtype(series.dtype) else series.astype(str)
+    text = series if isinstance(series.dtype, pd.StringDtype) else series.astype(str)
     # cheap looks first (a 0 after any sign, no decimal mark), the regular expression on
     # the few cells left
     maybe = text.str.lstrip(" \t+-").str.startswith("0") & ~text.str.contains(".", regex=False)
