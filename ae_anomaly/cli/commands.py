@@ -291,9 +291,11 @@ def denoise(model_file, data, output, force, ignore_extra, float_format, delimit
 
     Numbers come back in their own units (integer columns as integers, 0/1 columns as 0
     or 1, others with the decimals of the training values and the model's decimal mark,
-    percentages as 48.3%), booleans as the training file spelled them (yes/no), a
-    categorical column gets its most likely category and a date column an ISO date. Id
-    and ignored columns are copied unchanged.
+    percentages as 48.3%; a model fitted with --chunksize writes full precision),
+    booleans as the training file spelled them (yes/no), a categorical column gets its
+    most likely category and a date column an ISO date. Id and ignored columns, and rows
+    the model cannot score (values that overflow: score flags them), are copied
+    unchanged.
 
     \b
     Example:

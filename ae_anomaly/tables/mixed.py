@@ -15,7 +15,7 @@ from .encoder import UNSEEN
 from .errors import ParameterError, escape
 from .formats import FLOAT_FORMAT, NOT_A_FORMAT
 from .pipeline import CODE_DISTANCE, shares_of_encoded
-from .schema import FLAG, SCORE, Schema, denoiser, output_names
+from .schema import FLAG, SCORE, Schema, denoisable, denoiser, output_names
 from .thresholds import anomaly_scores
 from .typing import BOOLEAN, CATEGORICAL, DATETIME, NUMERIC, floats_read_as_text, missing_mask
 
@@ -207,11 +207,14 @@ def denoise_encoded(pipeline, schema, frame):
     :func:`format_floats`), booleans as the training text spelled them (``yes``/``no``;
     0/1 otherwise; booleans where the input column holds them), categories the most
     likely training category, dates as ISO text (timestamps where the input holds them).
-    Missing cells (of a model that imputes) stay missing; rows with a non-finite value
-    and the other columns are copied unchanged.
+    Missing cells (of a model that imputes) stay missing; rows the model cannot score (a
+    non-finite value, or one that overflows in its arithmetic, as ``score`` flags them:
+    their reconstruction is infinite or made up) are copied unchanged, with a warning, and
+    so are the other columns.
     """
     encoder, options = pipeline[0], pipeline[0]._options()
-    encoded, finite, unseen = _encode(pipeline, schema, frame)
+    encoded, _, unseen = _encode(pipeline, schema, frame)
+    finite = denoisable(pipeline[-1], encoded)
     out = frame.copy()
     if not finite.any():
         return out, unseen
@@ -278,6 +281,8 @@ def _tidy(column):
         return column.astype("Int64" if gaps else np.int64)
     if kinds <= {float, np.float64, int, np.int64}:
         return column.astype(np.float64)
+    if str in kinds:  # text copied unchanged beside numbers written for other rows: all text
+        return column.map(lambda v: v if v is None or isinstance(v, str) else str(v))
     return column
 
 
@@ -298,9 +303,10 @@ def check_float_format(float_format):
 
 
 def format_floats(frame, float_format, decimal=".", columns=None):
-    """``frame`` with its float columns as text, ``float_format % value`` (``"%.6g"``) or
-    the shortest text that reads back as the float, written with the ``decimal`` mark in
-    ``columns`` (default: all); unchanged when there is nothing to do.
+    """``frame`` with the float columns among ``columns`` (default: all; the columns the
+    model writes, not those copied from the input) as text, ``float_format % value``
+    (``"%.6g"``) or the shortest text that reads back as the float, written with the
+    ``decimal`` mark; unchanged when there is nothing to do.
 
     Examples
     --------
@@ -309,12 +315,13 @@ def format_floats(frame, float_format, decimal=".", columns=None):
     >>> format_floats(pd.DataFrame({"a": [1243.5, 0.25]}), None, decimal=",")["a"].tolist()
     ['1243,5', '0,25']
     """
-    marked = set(frame.columns if columns is None else columns) if decimal != "." else set()
+    written = set(frame.columns if columns is None else columns)
+    marked = written if decimal != "." else set()
     if not float_format and not marked:
         return frame
     out = frame.copy()
     for name in out.columns:
-        if not pd.api.types.is_float_dtype(out[name].dtype):
+        if name not in written or not pd.api.types.is_float_dtype(out[name].dtype):
             continue
         if not float_format and name not in marked:
             continue

@@ -517,22 +517,47 @@ def denoise_chunk(pipeline, schema, frame):
     model's ``denoise``, see :func:`denoiser`).
 
     Numbers come back in their own units; a categorical column gets the category whose
-    one-hot column is reconstructed highest. Other columns are copied unchanged.
+    one-hot column is reconstructed highest. Other columns, and the rows the model
+    cannot score (:func:`denoisable`), are copied unchanged.
     """
     transformed = pipeline[:-1].transform(prepare(frame, schema))
-    reconstructed = denoiser(pipeline[-1])(transformed)
+    rows = denoisable(pipeline[-1], transformed)
     out = frame.copy()
+    if not rows.any():
+        return out
+    reconstructed = denoiser(pipeline[-1])(transformed[rows])
     transformer = pipeline.named_steps["columns"]
     groups = _groups(pipeline, schema)
     for column in schema.numeric:
-        out[column] = reconstructed[:, groups[column][0]]
+        out.loc[rows, column] = reconstructed[:, groups[column][0]]
     if schema.categorical:
         encoder = transformer.named_transformers_["categorical"]
         encoder = encoder[-1] if isinstance(encoder, Pipeline) else encoder
         for column, categories in zip(schema.categorical, encoder.categories_, strict=True):
             best = np.argmax(reconstructed[:, groups[column]], axis=1)
-            out[column] = np.asarray(categories, dtype=object)[best]
+            out.loc[rows, column] = np.asarray(categories, dtype=object)[best]
     return out
+
+
+def denoisable(model, X):
+    """The mask of the rows of ``X`` (the model's input) that ``model`` can score: every
+    value finite, and a finite score (``1e308`` overflows in its arithmetic; ``score``
+    flags such rows). Their reconstruction would be infinite or made up: a warning says
+    that the others are copied unchanged."""
+    values = np.asarray(X, dtype=np.float64)
+    rows = np.isfinite(values).all(axis=1)
+    if rows.any():
+        with np.errstate(over="ignore", invalid="ignore"):
+            scores = anomaly_scores(model, X[rows] if isinstance(X, pd.DataFrame) else values[rows])
+        rows[np.flatnonzero(rows)[~np.isfinite(scores)]] = False
+    if not rows.all():
+        warnings.warn(
+            "rows the model cannot score (values that are not finite, or overflow in its "
+            "arithmetic) are copied unchanged, not denoised.",
+            UserWarning,
+            stacklevel=3,
+        )
+    return rows
 
 
 def _names(names, limit=20):

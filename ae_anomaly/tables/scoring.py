@@ -202,7 +202,8 @@ def score_table(model, source, output=None, *, threshold=None, contamination=Non
     numbers = plain_number_columns(pipeline) if schema.encoded and not keep_columns else ()
     result = _run(model, source, output, transform, delimiter, ignore_extra, progress,
                   count=unseen.count, names_for=names_for, float_format=float_format,
-                  needed_only=not keep_columns, numbers=numbers, encoding=encoding)  # fmt: skip
+                  needed_only=not keep_columns, numbers=numbers, encoding=encoding,
+                  written=lambda: list(out["names"].values()))  # fmt: skip
     result.threshold, result.unseen_categories, result.names = cut, unseen.counts(), out["names"]
     unseen.warn(pipeline[0], "scored as such, which adds to their anomaly score")
     result.imputed = dict(unseen.imputed)
@@ -307,11 +308,14 @@ class _Unseen:
 
 def _run(model, source, output, transform, delimiter, ignore_extra, progress, *,
          count=None, names_for=None, float_format=None, needed_only=False, numbers=(),
-         encoding=None, decimal=(".", None)):  # fmt: skip
+         encoding=None, decimal=(".", None), written=None):  # fmt: skip
     """Read ``source`` in chunks, transform them on the engine, write or collect the output.
 
     ``names_for(columns)``, given the input's columns before the first chunk, returns the
-    output names (:func:`~ae_anomaly.tables.schema.output_names`) of a scoring run."""
+    output names (:func:`~ae_anomaly.tables.schema.output_names`) of a scoring run.
+    ``decimal`` is ``(mark, columns written by the model)`` (None: all), or ``written()``
+    gives those columns: ``float_format`` and the mark apply to them, never to the
+    columns copied from the input."""
     schema = model.schema
     name, columns, chunks = _chunks(schema, source, delimiter, ignore_extra, needed_only,
                                     numbers, encoding)  # fmt: skip
@@ -336,7 +340,8 @@ def _run(model, source, output, transform, delimiter, ignore_extra, progress, *,
             result.anomalies = (result.anomalies or 0) + int(out[flag].sum())
         if progress is not None:
             progress(out)
-        write(format_floats(out, float_format, *decimal) if text else out)
+        columns = written() if written is not None else decimal[1]
+        write(format_floats(out, float_format, decimal[0], columns) if text else out)
 
     if output is None:
         map_chunks(chunks, work, lambda out: consume(out, collected.append, False))
