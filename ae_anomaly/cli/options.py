@@ -225,7 +225,8 @@ def _finite(ctx, param, value):
 def float_format_option(command):
     return click.option(
         "--float-format", metavar="FORMAT", callback=_float_format,
-        help="printf format of the numbers written to CSV/TSV, e.g. %.6g (default: the "
+        help="printf format of the numbers the model writes to CSV/TSV (scores, shares, "
+        "denoised values; ids and kept columns stay as read), e.g. %.6g (default: the "
         "shortest text that reads back as the exact float); Parquet keeps floats.",
     )(command)  # fmt: skip
 
