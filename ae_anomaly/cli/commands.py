@@ -230,6 +230,8 @@ def detect(data, output, force, model, settings, columns, exclude, ids, categori
 
     --contamination here is the fraction of DATA's rows to flag (the estimator's
     contamination parameter); by default outliers are the rows beyond Tukey's fence.
+    --save-model keeps --contamination with the model, not --threshold, which is this
+    run's cut only: give it to `ae-anomaly score` again.
 
     \b
     Example:
