@@ -69,3 +69,20 @@ def test_the_warning_points_at_the_user_s_line():
         Autoencoder(max_iter=1, random_state=0).fit(Z * 1e-200)
     (warning,) = [w for w in caught if "varies, by" in str(w.message)]
     assert warning.filename == __file__
+
+
+def test_a_streamed_fit_warns_once_not_per_chunk_and_epoch():
+    """The check ran wherever training rows were scaled: each chunk of each epoch of
+    ``fit_stream`` (and so ``fit --chunksize``) warned again."""
+    from ae_anomaly.tables.sources import Reservoir
+
+    X = Z * 1e-200
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        Autoencoder(random_state=0).fit_stream(
+            lambda: (X[i : i + 50] for i in range(0, len(X), 50)),
+            sample=Reservoir(100, np.random.default_rng(0)),
+            epochs=3,
+        )
+    assert len([w for w in caught if "varies, by" in str(w.message)]) == 1

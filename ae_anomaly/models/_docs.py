@@ -96,8 +96,8 @@ code_mean_, code_scale_ : ndarray of shape (n_components_,)
     ``score_samples``.
 feature_scale_ : ndarray of shape (n_features_in_,)
     Standard deviation of each column on the training rows (for a constant column, the
-    median of the others';
-    ``partial_fit``: the first chunk's, ``fit_stream``: the sample's), independent of every
+    median of the others'; ``partial_fit``: the first chunk's, ``fit_stream``: the
+    sample's), independent of every
     parameter: divides the reconstruction errors of ``score``, so that scores compare
     across parameter settings.
 hidden_layer_sizes_ : tuple of int

@@ -249,6 +249,7 @@ class BaseAutoencoder(
                 scaler = self._make_scaler(rows)
             self._initialize(rows, scaler)
             X_scaled = self._scale_for_training(rows, X)
+            warn_invisible_columns(self, rows, X_scaled)
             X_train, X_val = self._validation_split(X_scaled)
             if X_val is not None:
                 X_val = torch.tensor(X_val, dtype=TRAIN_DTYPE, device=self.device_)
@@ -305,6 +306,7 @@ class BaseAutoencoder(
                 else:
                     rows = self._fit_input(X, reset=False)
                 X_scaled = self._scale_for_training(rows, X)
+                warn_invisible_columns(self, rows, X_scaled)
                 epoch = self._array_batches(self._training_rows(X_scaled))
                 self._train(epoch, max_iter=1, warn=False)
                 latest = self._latest_rows(X_scaled)
@@ -387,6 +389,7 @@ class BaseAutoencoder(
         self._initialize(calibration, scaler)
         self.validation_loss_curve_ = None  # nothing held out: the training loss is monitored
         scaled_sample = self._scale(calibration)
+        warn_invisible_columns(self, calibration, scaled_sample)  # once: not per chunk
         if self._trains_on_sample:  # each epoch on the uniform sample: the data read once
             batches = self._array_batches(self._training_rows(scaled_sample, n_rows))
         else:
@@ -574,7 +577,6 @@ class BaseAutoencoder(
         with np.errstate(over="ignore", invalid="ignore"):
             X_scaled = self._scale(rows)
         check_trainable(self, rows, X_scaled, X)
-        warn_invisible_columns(self, rows, X_scaled)
         return X_scaled
 
     def _scale(self, X):

@@ -306,10 +306,9 @@ class _ScoringMixin:
 
         Each column's error ``x - reconstruct(x)`` is divided by ``feature_scale_`` (that
         column's standard deviation on the training rows; the median of the others' for a
-        constant column), which
-        no parameter changes, so the score is on one scale for every setting of the
-        estimator's parameters, unlike :meth:`score_samples`, whose scales are fitted per
-        model. The higher, the better the model reconstructs ``X``.
+        constant column), which no parameter changes, so the score is on one scale for
+        every setting of the estimator's parameters, unlike :meth:`score_samples`, whose
+        scales are fitted per model. The higher, the better the model reconstructs ``X``.
 
         Limits: it rewards reconstruction only, so it cannot see the code-distance part of
         :meth:`score_samples`, and a network wide enough to copy its input (a code as wide as
