@@ -315,8 +315,9 @@ def refit_advice(texts, kind, options):
 
 def _percent_mismatch(texts, options):
     """What differs when every cell is a percentage where the fitted column held plain
-    numbers, or the other way round (then with plain marks only: ``7.7`` is also what a
-    decimal-comma model refuses); None otherwise."""
+    numbers, or the other way round; both read with the model's own marks (``7.7`` for a
+    decimal-comma model is written with another mark, not short of a ``%``). None
+    otherwise."""
     cells = [t.strip() for t in texts]
     number = number_pattern(options.decimal, options.thousands)  # the model's own marks
     if all(t.endswith("%") and number.fullmatch(t[:-1].rstrip()) for t in cells):
@@ -376,8 +377,6 @@ def _is_currency(text):
 def _share(fits, weights):
     weights = np.asarray(weights, dtype=float)
     return float(weights[np.asarray(fits, dtype=bool)].sum() / weights.sum())
-
-
 
 
 class CodeLikeNumbersWarning(Phrased, UserWarning):

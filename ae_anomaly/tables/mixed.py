@@ -213,8 +213,8 @@ def denoise_encoded(pipeline, schema, frame):
     so are the other columns.
     """
     encoder, options = pipeline[0], pipeline[0]._options()
-    encoded, _, unseen = _encode(pipeline, schema, frame)
-    finite = denoisable(pipeline[-1], encoded)
+    encoded, finite, unseen = _encode(pipeline, schema, frame)
+    finite = denoisable(pipeline[-1], encoded, finite)
     out = frame.copy()
     if not finite.any():
         return out, unseen

@@ -539,16 +539,18 @@ def denoise_chunk(pipeline, schema, frame):
     return out
 
 
-def denoisable(model, X):
+def denoisable(model, X, finite=None):
     """The mask of the rows of ``X`` (the model's input) that ``model`` can score: every
-    value finite, and a finite score (``1e308`` overflows in its arithmetic; ``score``
-    flags such rows). Their reconstruction would be infinite or made up: a warning says
-    that the others are copied unchanged."""
-    values = np.asarray(X, dtype=np.float64)
-    rows = np.isfinite(values).all(axis=1)
+    value finite (``finite``, when the caller has that mask already), and a finite score
+    (``1e308`` overflows in its arithmetic; ``score`` flags such rows). Their
+    reconstruction would be infinite or made up: a warning says that the others are
+    copied unchanged."""
+    values = X if isinstance(X, pd.DataFrame) else np.asarray(X, dtype=np.float64)
+    rows = np.isfinite(values).all(axis=1) if finite is None else finite.copy()
+    rows = np.asarray(rows, dtype=bool)
     if rows.any():
         with np.errstate(over="ignore", invalid="ignore"):
-            scores = anomaly_scores(model, X[rows] if isinstance(X, pd.DataFrame) else values[rows])
+            scores = anomaly_scores(model, values[rows])
         rows[np.flatnonzero(rows)[~np.isfinite(scores)]] = False
     if not rows.all():
         warnings.warn(

@@ -249,7 +249,7 @@ def denoise_table(model, source, output=None, *, delimiter=None, ignore_extra=Fa
     decimal = getattr(pipeline[0], "decimal", ".") if schema.encoded else "."
     result = _run(model, source, output, transform, delimiter, ignore_extra, progress,
                   count=unseen.count, float_format=float_format, encoding=encoding,
-                  decimal=(decimal, list(schema.features)))  # fmt: skip
+                  decimal=decimal, written=lambda: list(schema.features))  # fmt: skip
     result.unseen_categories = unseen.counts()
     unseen.warn(pipeline[0], "written as the most likely category seen in fitting")
     return result
@@ -308,14 +308,13 @@ class _Unseen:
 
 def _run(model, source, output, transform, delimiter, ignore_extra, progress, *,
          count=None, names_for=None, float_format=None, needed_only=False, numbers=(),
-         encoding=None, decimal=(".", None), written=None):  # fmt: skip
+         encoding=None, decimal=".", written=None):  # fmt: skip
     """Read ``source`` in chunks, transform them on the engine, write or collect the output.
 
     ``names_for(columns)``, given the input's columns before the first chunk, returns the
     output names (:func:`~ae_anomaly.tables.schema.output_names`) of a scoring run.
-    ``decimal`` is ``(mark, columns written by the model)`` (None: all), or ``written()``
-    gives those columns: ``float_format`` and the mark apply to them, never to the
-    columns copied from the input."""
+    ``written()`` gives the columns the model writes (None: all): ``float_format`` and the
+    ``decimal`` mark apply to them, never to the columns copied from the input."""
     schema = model.schema
     name, columns, chunks = _chunks(schema, source, delimiter, ignore_extra, needed_only,
                                     numbers, encoding)  # fmt: skip
@@ -340,8 +339,8 @@ def _run(model, source, output, transform, delimiter, ignore_extra, progress, *,
             result.anomalies = (result.anomalies or 0) + int(out[flag].sum())
         if progress is not None:
             progress(out)
-        columns = written() if written is not None else decimal[1]
-        write(format_floats(out, float_format, decimal[0], columns) if text else out)
+        own = written() if written is not None else None  # the model's columns
+        write(format_floats(out, float_format, decimal, own) if text else out)
 
     if output is None:
         map_chunks(chunks, work, lambda out: consume(out, collected.append, False))
