@@ -266,6 +266,49 @@ def test_images_rescaled_on_one_side_only_are_warned_about(rescale):
         fractions.score_samples(images / 127.5 - 1)
 
 
+def _smooth_images(n=48, size=12, seed=0):
+    """Smooth float images spread over [0, 1] (like CIFAR's, unlike MNIST's black
+    background): sums of two waves of random direction and phase, min-max scaled."""
+    rng = np.random.RandomState(seed)
+    y, x = np.mgrid[:size, :size] / size
+    waves = [np.sin(2 * np.pi * (rng.uniform(-1, 1) * x + rng.uniform(-1, 1) * y)
+                    + rng.uniform(0, 2 * np.pi)) for _ in range(2 * n)]  # fmt: skip
+    images = np.add(waves[::2], waves[1::2])
+    lo, hi = images.min(axis=(1, 2), keepdims=True), images.max(axis=(1, 2), keepdims=True)
+    return (images - lo) / (hi - lo)
+
+
+def test_images_spread_over_the_range_rescaled_to_minus_one_one_are_warned_about():
+    """A model trained on [0, 1] images spread over the range (CIFAR's, not MNIST's mostly
+    black ones) and scored on the same images rescaled to [-1, 1]: under half of the
+    pixels fell a quarter-width below 0, and no warning came. Now pixels that far below in
+    patches warn; other images on the training scale (brighter, darker, noisy, with a few
+    hot pixels) do not."""
+    import warnings
+
+    from ae_anomaly.models.images import ImageScaleWarning
+
+    images = _smooth_images()
+    model = ConvAutoencoder(**SMALL).fit(images)
+    rescaled = images * 2 - 1
+    assert np.mean(rescaled < -0.25) < 0.5  # too few for the "most pixels beyond" sign
+    with pytest.warns(ImageScaleWarning, match=r"range over \[-1, 1\], .* of the pixels "
+                      r"lie a quarter of its width or more below it, in patches"):  # fmt: skip
+        model.score_samples(rescaled)
+    with pytest.warns(ImageScaleWarning, match=r"in patches"):
+        model.score_samples((images - images.mean()) / images.std())  # mean and std
+    rng = np.random.RandomState(1)
+    other = _smooth_images(seed=2)
+    hot = other.copy()
+    hot[rng.randint(48, size=3), rng.randint(12, size=3), rng.randint(12, size=3)] = 5.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ImageScaleWarning)
+        for batch in (other, other * 0.5, 0.5 + 0.5 * other, hot, other[:1]):
+            model.score_samples(batch)
+        for sigma in (0.3, 0.5, 1.0):  # noise a denoiser is given: scattered, not patches
+            model.score_samples(other + rng.normal(0, sigma, other.shape))
+
+
 def test_real_test_images_are_not_warned_about_scale(shared_dir):
     """Test images of MNIST and Fashion-MNIST (shifted by 4 pixels too, and with noise a
     denoiser is given) on the training scale raise no ImageScaleWarning; rescaled ones do."""
@@ -297,6 +340,42 @@ def test_real_test_images_are_not_warned_about_scale(shared_dir):
                 check_pixel_range(noisy.reshape(len(noisy), -1), fractions, name)
             with pytest.warns(ImageScaleWarning):
                 check_pixel_range(rows.reshape(len(rows), -1) / 127.5 - 1, scaler, name)
+
+
+def test_real_cifar_images_rescaled_to_minus_one_one_are_warned_about(shared_dir):
+    """CIFAR-10 test images for a model trained on one class in [0, 1]: rescaled to [-1, 1]
+    or by the mean and standard deviation they warn; other classes, brighter, darker and
+    noisy ones on the training scale do not."""
+    import warnings
+
+    from ae_anomaly.models.images import (
+        ImageScaleWarning,
+        check_pixel_range,
+        global_minmax_scaler,
+    )
+
+    path = shared_dir / "data" / "images" / "cifar10_jpeg_subset.npz"
+    if not path.is_file():
+        pytest.skip(f"{path} not found")
+    data = np.load(path)
+    X, y, test = data["X"] / 255.0, data["y"], data["is_test"].astype(bool)
+    rng = np.random.RandomState(0)
+
+    def rows(images):  # as the models flatten them: channels first
+        return images.transpose(0, 3, 1, 2).reshape(len(images), -1)
+
+    for cls in (0, 3):
+        scaler = global_minmax_scaler(rows(X[~test & (y == cls)][:500]))
+        batch = X[test][rng.choice(test.sum(), 500, replace=False)]
+        for rescaled in (batch * 2 - 1, (batch - batch.mean()) / batch.std()):
+            with pytest.warns(ImageScaleWarning, match="in patches"):
+                check_pixel_range(rows(rescaled), scaler, "cifar")
+        other = X[test & (y != cls)][:500]
+        noisy = [other + rng.normal(0, sigma, other.shape) for sigma in (0.3, 0.5)]
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", ImageScaleWarning)
+            for images in (other, other * 0.5, 0.5 + 0.5 * other, *noisy):
+                check_pixel_range(rows(images), scaler, "cifar")
 
 
 def test_a_few_outlying_training_pixels_setting_the_scale_are_warned_about():

@@ -157,6 +157,12 @@ def global_minmax_scaler(X):
 SCALE_MARGIN = 0.25
 
 
+#: Share of the pixels that, lying ``SCALE_MARGIN`` widths below the training minimum
+#: with most of their next pixels as far below, gives :func:`check_pixel_range`'s
+#: "rescaled" sign.
+PATCH_SHARE = 0.1
+
+
 class ImageScaleWarning(UserWarning):
     """Images given to a fitted model are on another scale than its training images, or
     a few outlying training pixels set the scale of all the others."""
@@ -213,7 +219,7 @@ def check_training_range(rows, name):
 def check_pixel_range(rows, scaler, name):
     """Warn when ``rows`` of images to score are on another scale than the training
     images ``scaler`` (:func:`global_minmax_scaler`) saw. Either way the scores are
-    meaningless; nothing fails. Three signs, each beyond what noise a denoiser is given
+    meaningless; nothing fails. Four signs, each beyond what noise a denoiser is given
     or an anomalous image on the training scale produces:
 
     - fractions within [0, 1] for a model trained on values up to 255 or so (divided by
@@ -225,11 +231,23 @@ def check_pixel_range(rows, scaler, name):
       above its maximum), or any pixel ten widths beyond it: [-1, 1] images for a model
       trained on [0, 1], 0-255 images for one trained on fractions. Symmetric noise
       about pixels within the training range keeps fewer than half of them beyond
-      either bound.
+      either bound;
+    - a tenth of the pixels or more a quarter-width below the training minimum, in
+      patches (``PATCH_SHARE``): [0, 1] images whose pixels spread over the range, like
+      CIFAR's, rescaled to [-1, 1] or by a mean and standard deviation, for a model
+      trained on [0, 1]: only a quarter to two fifths of their pixels fall a quarter-width
+      below 0, too few for the sign above. A pixel that far below is next to another one
+      as far below more than half the time in a rescaled image (its dark regions), less
+      than half the time under noise: symmetric noise, independent from pixel to pixel,
+      puts the next pixel that far below with a probability under 1/2 whatever that
+      pixel's level within the range. Images within the training range (another class,
+      brighter or darker) put no pixel there.
 
     What a range cannot show is not warned about: e.g. images within [0, 1] for a model
-    trained on [-1, 1], or a batch of near-constant images with faint noise around the
-    minimum of a wide training range (taken as a rescaled batch).
+    trained on [-1, 1], or a rescaled batch of bright images with few pixels below the
+    training minimum. False alarms: a batch of near-constant images with faint noise
+    around the minimum of a wide training range (taken as a rescaled batch), and noise
+    blurred into patches as wide as a quarter of the training range below its minimum.
 
     Examples
     --------
@@ -257,6 +275,10 @@ def check_pixel_range(rows, scaler, name):
         why = f"{ranged}: rescaled (to [-1, 1], or by a mean and standard deviation)?"
     elif beyond > 0.5:
         why = f"{ranged}, and {beyond:.0%} of the pixels lie beyond it: scaled differently?"
+    elif (patches := _share_in_patches(rows < lo - margin)) >= PATCH_SHARE:
+        why = (f"{ranged}, and {patches:.0%} of the pixels lie a quarter of its width or "
+               "more below it, in patches, not scattered as noise: rescaled (to [-1, 1], "
+               "or by a mean and standard deviation)?")  # fmt: skip
     elif high > hi + 10 * span or low < lo - 10 * span:  # not noise: another scale
         why = f"{ranged}: scaled differently?"
     else:
@@ -267,3 +289,14 @@ def check_pixel_range(rows, scaler, name):
         ImageScaleWarning,
         stacklevel=_caller_outside_package(),
     )
+
+
+def _share_in_patches(mask):
+    """The share of the pixels in ``mask`` (rows of flattened images), or 0 when most of
+    them lie alone: their next pixel in the row (the one to the right, but at the end of
+    an image row) is in ``mask`` at most half the time."""
+    first = mask[:, :-1]
+    count = np.count_nonzero(first)
+    if not count or np.count_nonzero(first & mask[:, 1:]) <= count / 2:
+        return 0.0
+    return float(np.mean(mask))
