@@ -403,6 +403,30 @@ def test_a_few_outlying_training_pixels_setting_the_scale_are_warned_about():
         ConvAutoencoder(scaling="minmax", **SMALL).fit(hot)  # per pixel: its own scale
 
 
+def test_one_bright_pixel_of_a_small_training_set_is_not_taken_for_a_hot_one():
+    """Under 10,000 training pixels the "tiny share" of pixels in the upper half of the
+    range was a single pixel: a small set of dark images with one legitimately bright
+    pixel (1.0 among pixels within [0, 0.3]) warned. Now a small set warns only when its
+    few outlying pixels squeeze the others into a tenth of the range: hot pixels still
+    warn, one or a few."""
+    import warnings
+
+    from ae_anomaly.models.images import ImageScaleWarning
+
+    dark = np.random.RandomState(0).uniform(0, 0.3, size=(6, 8, 8))
+    bright = dark.copy()
+    bright[1, 3, 3] = 1.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ImageScaleWarning)
+        ConvAutoencoder(**SMALL).fit(bright)
+    for n_hot in (1, 3):
+        hot = dark.copy()
+        hot[np.arange(n_hot), 3, 3] = 50.0
+        with pytest.warns(ImageScaleWarning, match=rf"^ConvAutoencoder: {n_hot} of the 384 "
+                          r"training pixels .* lie above 25"):  # fmt: skip
+            ConvAutoencoder(**SMALL).fit(hot)
+
+
 def test_model_file_round_trip(tmp_path):
     X = _images(c=3)
     model = ConvVariationalAutoencoder(**SMALL).fit(X)

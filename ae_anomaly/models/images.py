@@ -172,12 +172,28 @@ class ImageScaleWarning(UserWarning):
 #: in the upper (or lower) half of their range: the few set the scale of the rest.
 OUTLYING_SHARE = 1e-4
 
+#: In a training set too small for ``OUTLYING_SHARE`` to count one pixel (under 10,000
+#: pixels), :func:`check_training_range` warns when at most this many pixels lie in the
+#: upper (or lower) half of the range and the others within ``SQUEEZE`` of its width.
+OUTLYING_PIXELS = 3
+
+#: The share of the range's width the other pixels fit in, when at most
+#: ``OUTLYING_PIXELS`` outlying ones of a small training set are warned about.
+SQUEEZE = 0.1
+
 
 def check_training_range(rows, name):
-    """Warn when a tiny share of the training pixels (``OUTLYING_SHARE`` or less) sets the
-    global min-max scale: one hot pixel of 50 among [0, 1] images leaves every other
-    pixel within [0, 0.02] once scaled, and the scores (the SSIM error above all,
-    meant for pixels spread over [0, 1]) rank anomalies far worse, silently.
+    """Warn when a few training pixels set the global min-max scale: one hot pixel of 50
+    among [0, 1] images leaves every other pixel within [0, 0.02] once scaled, and the
+    scores (the SSIM error above all, meant for pixels spread over [0, 1]) rank anomalies
+    far worse, silently.
+
+    Few means a tiny share of the pixels (``OUTLYING_SHARE`` or less) in the upper (or
+    lower) half of their range. In a small set (under 10,000 pixels) that share is under
+    one pixel; there, up to ``OUTLYING_PIXELS`` pixels in that half count as few only when
+    they are clearly hot: the others vary within a tenth of the range's width
+    (``SQUEEZE``) or less. One legitimately bright pixel, say 1 among dark images within
+    [0, 0.3], is not warned about.
 
     Examples
     --------
@@ -195,14 +211,15 @@ def check_training_range(rows, name):
         return
     middle = lo + (hi - lo) / 2
     above, below = int(np.count_nonzero(rows > middle)), int(np.count_nonzero(rows < middle))
-    few = max(1, int(OUTLYING_SHARE * rows.size))
-    if above <= few:
+    if above <= below:
         rest = float(np.max(rows[rows <= middle]))
         count, side, bounds = above, "above", (lo, rest)
-    elif below <= few:
+    else:
         rest = float(np.min(rows[rows >= middle]))
         count, side, bounds = below, "below", (rest, hi)
-    else:
+    width = bounds[1] - bounds[0]
+    hot = count <= OUTLYING_PIXELS and 0 < width <= SQUEEZE * (hi - lo)
+    if not (count <= OUTLYING_SHARE * rows.size or hot):
         return
     warnings.warn(
         f"{name}: {count:,} of the {rows.size:,} training pixels "
