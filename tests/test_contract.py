@@ -243,7 +243,8 @@ def test_vae_sample_gives_finite_rows_in_original_units():
 @pytest.mark.parametrize("conv", [False, True], ids=["VariationalAutoencoder", "ConvVAE"])
 def test_vae_sample_validates_n_samples(conv):
     """sample(2.5) gave 2 rows, silently, and sample(0) / sample(-1) NumPy's or
-    scikit-learn's messages about something else; now n_samples must be an int >= 1."""
+    scikit-learn's messages about something else; now n_samples must be an int >= 1.
+    sample(True) gave 1 row (scikit-learn's check_scalar takes a bool for an int)."""
     rng = np.random.RandomState(0)
     if conv:
         vae = ConvVariationalAutoencoder(channels=(2,), max_iter=1, random_state=0)
@@ -255,6 +256,9 @@ def test_vae_sample_validates_n_samples(conv):
             vae.sample(bad)
     for bad in (2.5, "3", None):
         with pytest.raises(TypeError, match=r"^n_samples must be an instance of int"):
+            vae.sample(bad)
+    for bad in (True, np.True_):
+        with pytest.raises(TypeError, match=r"^n_samples must be an instance of int, not bool\.$"):
             vae.sample(bad)
     assert len(vae.sample(np.int64(3), random_state=0)) == 3
 

@@ -168,6 +168,26 @@ def test_bad_shapes_are_named():
             colour.score_samples(one)
 
 
+def test_bools_are_not_taken_for_int_parameters():
+    """True is an Integral, so image_shape=(True, 8, 8) fit one-channel images,
+    hidden_layer_sizes=True a one-unit layer, channels=(True, 4) failed in torch, and
+    latent_traversal(x, True, values) set every code unit: a one-line error now."""
+    X = _images()
+    with pytest.raises(ValueError, match=r"^image_shape must be a tuple of 3 positive "):
+        ConvAutoencoder(image_shape=(True, 8, 8), **SMALL).fit(X.reshape(48, -1))
+    with pytest.raises(ValueError, match=r"^channels must be a tuple of positive integers, "
+                       r"got \(True, 4\)\.$"):  # fmt: skip
+        ConvAutoencoder(**{**SMALL, "channels": (True, 4)}).fit(X)
+    for hidden in (True, (True,)):
+        with pytest.raises(ValueError, match=r"^hidden_layer_sizes must hold positive int"):
+            ConvAutoencoder(hidden_layer_sizes=hidden, **SMALL).fit(X)
+    vae = ConvVariationalAutoencoder(**SMALL).fit(X)
+    for bad in (True, 1.0):
+        with pytest.raises(TypeError, match=r"^dim must be an instance of int, not "):
+            vae.latent_traversal(X[:1], bad, [0.0, 1.0])
+    assert vae.latent_traversal(X[:1], np.int64(1), [0.0, 1.0]).shape == (2, 8, 8)
+
+
 @pytest.mark.parametrize("cls", [ConvAutoencoder, ImageAutoencoder])
 def test_image_shape_in_height_width_channels_order_is_refused(cls):
     """image_shape=(32, 32, 3), the (H, W, C) order of the data, was taken as 32 channels

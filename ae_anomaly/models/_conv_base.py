@@ -1,7 +1,5 @@
 """What the convolutional estimators share: image inputs, a conv network, image outputs."""
 
-from numbers import Integral
-
 import numpy as np
 import torch
 from sklearn.preprocessing import MinMaxScaler
@@ -10,7 +8,7 @@ from ..nn.conv_nets import conv_autoencoder
 from ..nn.losses import structural_error
 from ._docs import COMMON_PARAMETERS
 from ._sklearn_compat import StrOptions
-from ._validation import default_sizes, row_label
+from ._validation import default_sizes, is_int, row_label
 from .images import (
     _CHANNELS,
     check_pixel_range,
@@ -256,7 +254,7 @@ def _check_finite_pixels(rows, chw, image_shape):
 def _check_int_tuple(name, value, length=None):
     if value is None and length is not None:
         return
-    ok = all(isinstance(v, Integral) and v > 0 for v in value)
+    ok = all(is_int(v) and v > 0 for v in value)
     if not ok or (length is not None and len(value) != length):
         what = f"{length} positive integers" if length else "positive integers"
         raise ValueError(f"{name} must be a tuple of {what}, got {value!r}.")

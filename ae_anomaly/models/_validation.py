@@ -17,6 +17,24 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from ..nn.training import _caller_outside_package
 
 
+def is_int(value):
+    """Whether ``value`` is an integer and not a bool (``True`` is an ``Integral``).
+
+    Examples
+    --------
+    >>> is_int(3), is_int(np.int64(3)), is_int(True), is_int(3.0)
+    (True, True, False, False)
+    """
+    return isinstance(value, Integral) and not isinstance(value, (bool, np.bool_))
+
+
+def check_int(value, name):
+    """Refuse a ``value`` that is not an int, bools included, with scikit-learn's
+    ``check_scalar`` message (which takes ``True`` for 1)."""
+    if not is_int(value):
+        raise TypeError(f"{name} must be an instance of int, not {type(value).__qualname__}.")
+
+
 def default_sizes(n_features):
     """Network sizes used when ``hidden_layer_sizes`` / ``n_components`` are None.
 
@@ -44,7 +62,7 @@ def resolve_sizes(estimator, n_features):
     if estimator.hidden_layer_sizes is not None:
         hidden = estimator.hidden_layer_sizes
         hidden = (hidden,) if isinstance(hidden, Integral) else tuple(hidden)
-        if not all(isinstance(h, Integral) and h > 0 for h in hidden):
+        if not all(is_int(h) and h > 0 for h in hidden):
             raise ValueError(
                 "hidden_layer_sizes must hold positive integers, "
                 f"got {estimator.hidden_layer_sizes!r}."

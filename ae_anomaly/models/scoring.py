@@ -23,7 +23,7 @@ from sklearn.utils.validation import check_array, check_is_fitted
 from ..nn.losses import reconstruction_error
 from ..nn.training import _caller_outside_package, predict_batches
 from ._state import reads_model
-from ._validation import row_label
+from ._validation import check_int, row_label
 
 #: MAD * 1.4826 estimates the standard deviation of normally distributed values.
 MAD_TO_SD = 1.4826
@@ -453,6 +453,7 @@ class _ScoringMixin:
             names (``x0``, ``x1``, ... when the model was fitted without names). Image
             models return images in their training layout.
         """
+        check_int(dim, "dim")  # True would index every code unit
         codes = np.asarray(self.transform(x), dtype=np.float64)  # a DataFrame with pandas output
         if codes.shape[0] != 1:
             raise ValueError(f"x must hold one sample, got {codes.shape[0]}.")

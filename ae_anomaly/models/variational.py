@@ -10,6 +10,7 @@ from ..nn.nets import mlp_variational
 from ..nn.training import predict_batches
 from ._docs import COMMON_ATTRIBUTES, COMMON_PARAMETERS
 from ._sklearn_compat import Interval
+from ._validation import check_int
 from .base import BaseAutoencoder
 
 
@@ -153,6 +154,7 @@ array([-1])
             Rows in the original units of the training data.
         """
         check_is_fitted(self)
+        check_int(n_samples, "n_samples")
         check_scalar(n_samples, "n_samples", Integral, min_val=1)
         rng = check_random_state(random_state)
         codes = rng.standard_normal(size=(int(n_samples), self.n_components_))
