@@ -147,6 +147,24 @@ def test_denoise_takes_torch_tensors(dtype):
     np.testing.assert_array_equal(out, model.denoise(X[:4]))
 
 
+def test_denoise_gives_bool_images_back_as_bool():
+    """Binary images (masks, binarised digits) given as bool came back as float64, unlike
+    uint8 images, which come back rounded as uint8. Now bool is kept too: True where the
+    denoised pixel rounds to 1; floats keep the unrounded pixels."""
+    torch = pytest.importorskip("torch")
+    X = _images() > 100  # the bright bar
+    X[:, :, 6] = True
+    model = ConvDenoisingAutoencoder(**SMALL).fit(X)
+    noisy = X[:4].copy()
+    noisy[:, 0, :4] = True  # salt
+    out = model.denoise(noisy)
+    assert out.dtype == np.bool_ and out.shape == noisy.shape
+    soft = model.denoise(noisy.astype(np.float32))
+    assert soft.dtype == np.float64
+    np.testing.assert_array_equal(out, np.rint(soft) >= 1)
+    np.testing.assert_array_equal(model.denoise(torch.from_numpy(noisy)), out)
+
+
 def test_bad_shapes_are_named():
     with pytest.raises(ValueError, match="not a square number"):
         ConvAutoencoder(**SMALL).fit(np.zeros((10, 12)))

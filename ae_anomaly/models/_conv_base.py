@@ -273,8 +273,12 @@ def _numpy_dtype(X):
 
 
 def _denoise(model, X):
+    """Denoised images shaped like ``X``: rounded in ``X``'s dtype when it is an integer
+    or bool one (bool: True where the pixel rounds to 1), else float64."""
     out = model._like(model._denoised(X), X)
     dtype = _numpy_dtype(X)
+    if dtype == np.bool_:
+        return np.rint(out) >= 1
     if dtype is not None and np.issubdtype(dtype, np.integer):
         info = np.iinfo(dtype)
         out = np.clip(np.rint(out), info.min, info.max).astype(dtype)

@@ -206,7 +206,7 @@ Examples
         self.error = error
 
     def denoise(self, X):
-        """Return the denoised images, in the input's shape, dtype and units.
+        """Return the denoised images, in the input's shape and units.
 
         Each pixel is the noisy input moved towards its reconstruction by
         ``denoise_weight_``, then clipped to ``[denoise_min_, denoise_max_]``.
@@ -218,8 +218,10 @@ Examples
         Returns
         -------
         X_clean : ndarray shaped like ``X``
-            Each pixel within ``[denoise_min_, denoise_max_]``. Integer inputs (e.g.
-            uint8) come back rounded, in their dtype; float inputs as float64.
+            Each pixel within ``[denoise_min_, denoise_max_]``. Integer and bool inputs
+            (e.g. uint8 images, binary masks) come back rounded, in their dtype (bool:
+            True where a pixel rounds to 1, i.e. lies above 0.5); float inputs as
+            float64. For the unrounded pixels, pass floats (``X.astype(np.float32)``).
         """
         return _denoise(self, X)
 
