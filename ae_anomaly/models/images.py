@@ -172,9 +172,10 @@ class ImageScaleWarning(UserWarning):
 #: in the upper (or lower) half of their range: the few set the scale of the rest.
 OUTLYING_SHARE = 1e-4
 
-#: In a training set too small for ``OUTLYING_SHARE`` to count one pixel (under 10,000
-#: pixels), :func:`check_training_range` warns when at most this many pixels lie in the
-#: upper (or lower) half of the range and the others within ``SQUEEZE`` of its width.
+#: In a training set too small for ``OUTLYING_SHARE`` to count three pixels (under
+#: 30,000 pixels), :func:`check_training_range` also warns when at most this many
+#: pixels lie in the upper (or lower) half of the range and the others within
+#: ``SQUEEZE`` of its width.
 OUTLYING_PIXELS = 3
 
 #: The share of the range's width the other pixels fit in, when at most
@@ -189,10 +190,10 @@ def check_training_range(rows, name):
     far worse, silently.
 
     Few means a tiny share of the pixels (``OUTLYING_SHARE`` or less) in the upper (or
-    lower) half of their range. In a small set (under 10,000 pixels) that share is under
-    one pixel; there, up to ``OUTLYING_PIXELS`` pixels in that half count as few only when
-    they are clearly hot: the others vary within a tenth of the range's width
-    (``SQUEEZE``) or less. One legitimately bright pixel, say 1 among dark images within
+    lower) half of their range. In a small set (under 30,000 pixels) that share is under
+    three pixels; there, up to ``OUTLYING_PIXELS`` pixels in that half count as few
+    only when they are clearly hot: the others vary within a tenth of the range's
+    width (``SQUEEZE``) or less. One legitimately bright pixel, say 1 among dark images within
     [0, 0.3], is not warned about.
 
     Examples
