@@ -207,8 +207,8 @@ def test_bad_fit_options(data, tmp_path):
     out = tmp_path / "m.skops"
     assert_error(run("fit", data, "-o", out, "--set", "max_itr=3"), 2, "'max_itr'", "max_iter")
     assert_error(run("fit", data, "-o", out, "--set", "max_iter"), 2, "KEY=VALUE")
-    assert_error(run("fit", data, "-o", out, "--set", "max_iter=-1"), 1, "max_iter")
-    assert_error(run("fit", data, "-o", out, "--id-col", "ident"), 1, "'ident'", "'id'")
+    assert_error(run("fit", data, "-o", out, "--set", "max_iter=-1"), 2, "max_iter")
+    assert_error(run("fit", data, "-o", out, "--id-col", "ident"), 2, "'ident'", "'id'")
     assert_error(run("fit", data, "-o", out, "--exclude", "id,amount,age,score"), 1, "No feature")
     # a name given twice is one column: detect failed after the fit on duplicated outputs
     result = run("detect", data, "--id-col", "id,id", "--id-col", "id", *FAST)
@@ -216,6 +216,26 @@ def test_bad_fit_options(data, tmp_path):
     assert result.stdout.splitlines()[0] == "id,anomaly_score,is_anomaly"
     result = run("fit", data, "-o", out, "--model", "nonsense")
     assert result.exit_code == 2 and "nonsense" in result.stderr
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("command", ["fit", "detect"])
+def test_bad_option_values_and_unknown_columns_are_usage_errors(command, data, tmp_path):
+    """A --set value the estimator refuses and a column option naming no column of the
+    file exit 2, like every other usage error, with the same one line; a bad cell of
+    the file stays a data error (1)."""
+    out = tmp_path / ("m.skops" if command == "fit" else "scores.csv")
+    args = [command, data, "-o", out]
+    assert_error(run(*args, "--set", "max_iter=abc"), 2,
+                 "The 'max_iter' parameter of EnsembleAutoencoder must be an int", "'abc'")
+    for option in ("--columns", "--exclude", "--id-col", "--categorical"):
+        assert_error(run(*args, "--id-col", "id", option, "nosuch", *FAST), 2,
+                     f"{option}: no column named 'nosuch'; the columns are 'id', 'amount'")
+    assert_error(run(*args, "--id-col", "id", "--date-cols", "nosuch", *FAST), 2,
+                 "--date-cols: 'nosuch' is not a feature column.")
+    bad = write(tmp_path, "bad.csv", "id,amount,age\n" + "".join(
+        f"{i},{i}.5,{i % 7}\n" for i in range(59)) + "59,1O5,3\n")  # fmt: skip
+    assert_error(run(command, bad, "-o", out, "--id-col", "id", *FAST), 1, "'1O5'")
     assert not out.exists()
 
 

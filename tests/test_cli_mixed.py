@@ -624,7 +624,7 @@ def test_options_name_columns_whose_header_has_blanks_after_the_commas(tmp_path)
            "--chunksize", "50", "--set", "max_iter=2"))  # fmt: skip
     schema = json.loads(ok(run("info", model, "--json")).stdout)["schema"]
     assert set(schema["features"]) == {" amount", " weight"}
-    line = error_line(run("detect", path, "--columns", "amt", "--set", "max_iter=2"))
+    line = error_line(run("detect", path, "--columns", "amt", "--set", "max_iter=2"), 2)
     assert "no column named 'amt'; the columns are 'id', ' amount'" in line
 
 
@@ -666,7 +666,7 @@ def test_a_column_name_with_a_comma_is_named_with_a_backslash(tmp_path):
                           "x": rng.normal(size=120), "y": rng.normal(size=120)})  # fmt: skip
     path = tmp_path / "people.csv"
     frame.to_csv(path, index=False)
-    line = error_line(run("detect", path, "--id-col", "Name, first", "--set", "max_iter=2"))
+    line = error_line(run("detect", path, "--id-col", "Name, first", "--set", "max_iter=2"), 2)
     assert "no column named 'Name', 'first' ('Name, first' holds a comma: on the command " \
            "line, write it 'Name\\, first')" in line  # fmt: skip
     out = text_frame(ok(run("detect", path, "--id-col", "Name\\, first", "--set",

@@ -6,6 +6,6 @@ future release moves these names, this module is the only one to change.
 """
 
 from sklearn.base import _fit_context
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import Interval, InvalidParameterError, StrOptions
 
-__all__ = ["Interval", "StrOptions", "_fit_context"]
+__all__ = ["Interval", "InvalidParameterError", "StrOptions", "_fit_context"]

@@ -171,5 +171,19 @@ class TableError(Phrased, DataError):
     """
 
 
-__all__ = ["ParameterError", "Phrased", "TableError", "cell_repr", "escape", "literal",
-           "lookalike_note", "render", "user_stacklevel"]  # fmt: skip
+class ColumnOptionError(TableError, UsageProblem):
+    """A column option that cannot name what it names: a column the table does not have,
+    or one column in two options that exclude each other. A usage error (the command line
+    exits with status 2, as for any other bad option), and a :class:`TableError` still, for
+    the callers that catch it as one.
+
+    Examples
+    --------
+    >>> error = ColumnOptionError("{columns}: no column named 'z'.")
+    >>> isinstance(error, TableError) and isinstance(error, UsageProblem)
+    True
+    """
+
+
+__all__ = ["ColumnOptionError", "ParameterError", "Phrased", "TableError", "cell_repr", "escape",
+           "literal", "lookalike_note", "render", "user_stacklevel"]  # fmt: skip

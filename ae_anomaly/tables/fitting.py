@@ -19,7 +19,15 @@ import numpy as np
 import pandas as pd
 
 from .encoder import check_magnitude
-from .errors import ParameterError, TableError, cell_note, escape, literal, lookalike_note
+from .errors import (
+    ColumnOptionError,
+    ParameterError,
+    TableError,
+    cell_note,
+    escape,
+    literal,
+    lookalike_note,
+)
 from .formats import STDIO, DataError
 from .reader import TableReader
 from .schema import (
@@ -215,7 +223,7 @@ def read_table(source, *, delimiter=None, columns=(), exclude=(), ids=(), catego
     for option, chosen in {"date_cols": date_cols}.items():
         unknown = [c for c in chosen if c not in features]
         if unknown:
-            raise TableError(
+            raise ColumnOptionError(
                 f"{{{option}}}: {', '.join(map(literal, unknown))} is not a feature column."
             )
     if len(frame) == 0:

@@ -21,7 +21,7 @@ from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import OneHotEncoder
 
-from .errors import TableError, escape, literal
+from .errors import ColumnOptionError, TableError, escape, literal
 from .thresholds import anomaly_scores
 
 NUMERIC, CATEGORICAL = "numeric", "categorical"
@@ -219,6 +219,41 @@ def resolve_names(names, **given):
     return {option: [resolve(name) for name in chosen] for option, chosen in given.items()}
 
 
+def forced_columns(columns, given):
+    """``{column: option}`` for the columns named in the options ``given`` (``{option:
+    names}``, in order) of a :class:`~ae_anomaly.tables.encoder.TableEncoder`.
+
+    Raises
+    ------
+    ColumnOptionError
+        For a name that is none of ``columns``, or one given in two options.
+
+    Examples
+    --------
+    >>> forced_columns(["id", "zip"], {"categorical": ["zip"], "id_cols": ["id"]})
+    {'zip': 'categorical', 'id': 'id_cols'}
+    >>> forced_columns(["zip"], {"numeric": ["zip"], "categorical": ["zip"]})
+    Traceback (most recent call last):
+    ...
+    ae_anomaly.tables.errors.ColumnOptionError: column 'zip' is given in both numeric and ...
+    """
+    forced = {}
+    for param, names in given.items():
+        for name in names:
+            if name not in columns:
+                raise ColumnOptionError(
+                    f"no column named {escape(repr(name))} (given in {{{param}}}); the columns "
+                    f"are {escape(', '.join(repr(c) for c in columns))}."
+                )
+            if forced.get(name, param) != param:
+                raise ColumnOptionError(
+                    f"column {escape(repr(name))} is given in both {{{forced[name]}}} and "
+                    f"{{{param}}}."
+                )
+            forced[name] = param
+    return forced
+
+
 @dataclass
 class Schema:
     """The columns a model was fitted on.
@@ -256,7 +291,7 @@ class Schema:
         for param, chosen in given.items():
             unknown = [c for c in chosen if c not in names]
             if unknown:
-                raise TableError(
+                raise ColumnOptionError(
                     f"{{{param}}}: no column named {_names(unknown)}{_comma_hint(names, unknown)};"
                     f" the columns are {_names(names)}."
                 )

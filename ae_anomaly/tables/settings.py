@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ast
 
-from .errors import ParameterError, literal
+from .errors import ParameterError, escape, literal
 
 
 def parse_settings(estimator_class, settings):
@@ -81,11 +81,22 @@ def make_estimator(kind, settings=(), **params):
     **params
         Parameters that override the settings.
 
+    Raises
+    ------
+    ParameterError
+        For an unknown kind, a setting :func:`parse_settings` refuses, or a value outside
+        what the parameter accepts (scikit-learn's message, before any data is read).
+
     Examples
     --------
     >>> make_estimator("denoising", ["max_iter=5"], contamination=0.01)
     DenoisingAutoencoder(contamination=0.01, max_iter=5, random_state=0)
+    >>> make_estimator("autoencoder", ["max_iter=abc"])
+    Traceback (most recent call last):
+    ...
+    ae_anomaly.tables.errors.ParameterError: The 'max_iter' parameter of Autoencoder must be ...
     """
+    from ..models._sklearn_compat import InvalidParameterError
     from ..models.registry import autoencoders
 
     classes = autoencoders()
@@ -96,7 +107,12 @@ def make_estimator(kind, settings=(), **params):
         )
     estimator_class = classes[kind]
     values = {"random_state": 0, **parse_settings(estimator_class, settings), **params}
-    return estimator_class(**values)
+    estimator = estimator_class(**values)
+    try:  # what fit would refuse, refused as the usage error it is
+        estimator._validate_params()
+    except InvalidParameterError as exc:
+        raise ParameterError(escape(str(exc).splitlines()[0])) from None
+    return estimator
 
 
 __all__ = ["make_estimator", "parse_settings"]

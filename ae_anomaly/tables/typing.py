@@ -572,27 +572,13 @@ def classify_columns(
     >>> {name: t.kind for name, t in types.items()}
     {'price': 'numeric', 'paid': 'boolean', 'region': 'categorical'}
     """
+    from .schema import forced_columns  # the column options' check, with Schema.select's
+
     options = ParseOptions() if options is None else options
-    forced = {}
-    for param, names in [
-        ("categorical", categorical),
-        ("numeric", numeric),
-        ("date_cols", date_cols),
-        ("boolean", boolean),
-        ("id_cols", id_cols),
-    ]:
-        for name in names:
-            if name not in frame.columns:
-                raise TableError(
-                    f"no column named {escape(repr(name))} (given in {{{param}}}); the columns "
-                    f"are {escape(', '.join(repr(c) for c in frame.columns))}."
-                )
-            if forced.get(name, param) != param:
-                raise TableError(
-                    f"column {escape(repr(name))} is given in both {{{forced[name]}}} and "
-                    f"{{{param}}}."
-                )
-            forced[name] = param
+    forced = forced_columns(frame.columns, {
+        "categorical": categorical, "numeric": numeric, "date_cols": date_cols,
+        "boolean": boolean, "id_cols": id_cols,
+    })  # fmt: skip
     kinds = {"categorical": CATEGORICAL, "numeric": NUMERIC, "date_cols": DATETIME}
     kinds["boolean"] = BOOLEAN
     return {
