@@ -1,6 +1,7 @@
 """The ``ae-anomaly`` command line: every command, on small files, through CliRunner."""
 
 import json
+import re
 
 import numpy as np
 import pandas as pd
@@ -190,6 +191,24 @@ def test_info_describes_the_model(files):
     for expected in ["denoising", "DenoisingAutoencoder", "color (categorical)", "300 rows",
                      "anomaly_score >", "scikit-learn", "torch", "max_iter=3"]:  # fmt: skip
         assert expected in text
+
+
+def test_info_of_a_table_pipeline_saved_from_python_keeps_ids_out_of_the_features(files, frame):
+    """A ``make_table_pipeline`` fitted with ``id_cols`` and saved by ``ae_anomaly.save``
+    (no column schema in its header) is described as the CLI's models are: its features
+    with their kinds, its id column as an id column, not as a feature."""
+    from ae_anomaly import Autoencoder, make_table_pipeline, save
+
+    pipeline = make_table_pipeline(Autoencoder(max_iter=2, random_state=0), id_cols=["id"],
+                                   impute="median").fit(frame)  # fmt: skip
+    save(pipeline, files / "python.skops")
+    result = run("info", files / "python.skops")
+    assert result.exit_code == 0, result.output
+    lines = dict(re.split(r"\s{2,}", line, maxsplit=1) for line in result.stdout.splitlines())
+    features = ", ".join(f"{name} (numeric)" for name in FEATURES) + ", color (categorical)"
+    assert lines["features"] == features
+    assert lines["id columns"] == "id" and lines["ignored columns"] == "-"
+    assert lines["missing values"] == "median" and "training" not in lines
 
 
 def test_impute_fills_missing_values(files, frame):

@@ -29,7 +29,7 @@ from .options import (
     threshold_options,
     typing_options,
 )
-from .report import Report, finish_dask, finish_fit, print_info
+from .report import Report, finish_dask, finish_fit, print_info, table_columns
 
 
 class UsageFailure(click.ClickException):
@@ -329,16 +329,18 @@ def info(model_file, as_json):
     Example:
         ae-anomaly info model.skops
     """
-    from ..persistence import read_metadata
+    from ..persistence import load_with_metadata
 
     if sys.stdout is None:  # started with stdout closed (>&-): click would print nothing
         raise UsageFailure("stdout is closed: there is nowhere to print the description.")
-    metadata = read_metadata(model_file)
+    model, metadata = load_with_metadata(model_file)
     try:
         if as_json:
             click.echo(json.dumps(metadata))
-        else:
+        elif "schema" in metadata:
             print_info(metadata)
+        else:  # saved by ae_anomaly.save: a table pipeline's columns, from the pipeline
+            print_info({**metadata, **table_columns(model)})
     except OSError as exc:  # a full disk; a reader gone (| head) is click's to end quietly
         if isinstance(exc, BrokenPipeError):
             raise

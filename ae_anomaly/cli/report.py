@@ -138,6 +138,39 @@ def _reading(options):
     return "; ".join(said) or "decimal '.', ISO dates, pandas' NA strings"
 
 
+def table_columns(model):
+    """The ``schema`` and ``reading`` fields that ``info`` prints for a ``TableEncoder``
+    pipeline saved by :func:`ae_anomaly.save` (``make_table_pipeline(...).fit(frame)``),
+    whose header has neither (``fit_table`` and the CLI write them): its feature columns
+    with their kinds and its id columns, which the header's ``feature_names_in`` lists
+    among the features (the pipeline takes them, to leave them out). ``{}`` for any
+    other model.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from ae_anomaly import Autoencoder, make_table_pipeline
+    >>> frame = pd.DataFrame({"id": [f"t{i}" for i in range(40)], "x": range(40),
+    ...                       "region": ["EU", "US"] * 20})
+    >>> pipeline = make_table_pipeline(Autoencoder(max_iter=1), id_cols=["id"]).fit(frame)
+    >>> schema = table_columns(pipeline)["schema"]
+    >>> schema["features"], schema["ids"]
+    ({'x': 'numeric', 'region': 'categorical'}, ['id'])
+    """
+    from ..tables.encoder import TableEncoder
+
+    steps = getattr(model, "steps", None)
+    encoder = steps[0][1] if steps else None
+    if not isinstance(encoder, TableEncoder) or not hasattr(encoder, "columns_"):
+        return {}
+    features = {name: spec["kind"] for name, spec in encoder.columns_.items()}
+    ids = [name for name in encoder.id_cols if name not in features]
+    taken = [str(name) for name in getattr(encoder, "feature_names_in_", ())]
+    schema = {"features": features, "ids": ids, "impute": encoder.impute,
+              "ignored": [name for name in taken if name not in features and name not in ids]}
+    return {"schema": schema, "reading": encoder.get_params()}  # fmt: skip
+
+
 def print_info(metadata):
     """``ae-anomaly info``: the model file's header as aligned text on stdout."""
     estimator = metadata.get("estimator", {})
