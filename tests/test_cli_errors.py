@@ -232,7 +232,9 @@ def test_bad_option_values_and_unknown_columns_are_usage_errors(command, data, t
         assert_error(run(*args, "--id-col", "id", option, "nosuch", *FAST), 2,
                      f"{option}: no column named 'nosuch'; the columns are 'id', 'amount'")
     assert_error(run(*args, "--id-col", "id", "--date-cols", "nosuch", *FAST), 2,
-                 "--date-cols: 'nosuch' is not a feature column.")
+                 "--date-cols: no column named 'nosuch'; the columns are 'id', 'amount'")
+    assert_error(run(*args, "--id-col", "id", "--date-cols", "id", *FAST), 2,
+                 "--date-cols: 'id' is not a feature column.")
     bad = write(tmp_path, "bad.csv", "id,amount,age\n" + "".join(
         f"{i},{i}.5,{i % 7}\n" for i in range(59)) + "59,1O5,3\n")  # fmt: skip
     assert_error(run(command, bad, "-o", out, "--id-col", "id", *FAST), 1, "'1O5'")

@@ -13,9 +13,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from ae_anomaly import load
 from ae_anomaly.tables.encoder import TableEncoder
 from ae_anomaly.tables.lookalike import CodeLikeNumbersWarning
-from tests.cli_checks import FAST, run
+from tests.cli_checks import FAST, assert_error, run
 
 ZIPS = ["02134", "02139", "10001", "94105", "60601", "00501"]
 
@@ -85,6 +86,28 @@ def test_the_cli_warns_once_at_fit_with_its_own_flags_and_not_at_score(tmp_path)
     assert fitted.exit_code == 0, fitted.output
     lines = [line for line in fitted.stderr.splitlines() if "leading zeros" in line]
     assert len(lines) == 1 and "--categorical" in lines[0] and "--id-col" in lines[0], lines
+    assert "if numbers, in --numeric." in lines[0]
     scored = run("score", tmp_path / "m.skops", data, "-o", tmp_path / "s.csv")
     assert scored.exit_code == 0, scored.output
     assert "leading zeros" not in scored.stderr
+
+
+def test_numeric_reads_zero_padded_numbers_as_numbers_without_the_warning(tmp_path):
+    """--numeric zip: measurements written with leading zeros stay numbers, with no
+    warning, in fit and detect; the model keeps the option (score reads them so too)."""
+    data = tmp_path / "zips.csv"
+    _table(ZIPS).to_csv(data, index=False)
+    model = tmp_path / "m.skops"
+    fitted = run("fit", data, "-o", model, "--numeric", "zip", *FAST)
+    assert fitted.exit_code == 0, fitted.output
+    assert "leading zeros" not in fitted.stderr
+    assert list(load(model)[0].numeric) == ["zip"]
+    scored = run("score", model, data, "-o", tmp_path / "s.csv")
+    assert scored.exit_code == 0 and "leading zeros" not in scored.stderr, scored.output
+    detected = run("detect", data, "--numeric", "zip", *FAST)
+    assert detected.exit_code == 0 and "leading zeros" not in detected.stderr, detected.output
+    assert_error(run("fit", data, "-o", tmp_path / "m2.skops", "--numeric", "nosuch", *FAST),
+                 2, "--numeric: no column named 'nosuch'; the columns are 'zip', 'amount'.")
+    assert_error(run("detect", data, "--numeric", "zip", "--categorical", "zip", *FAST), 2,
+                 "column 'zip' is given in both --categorical and --numeric.")
+    assert not (tmp_path / "m2.skops").exists()

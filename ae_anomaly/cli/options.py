@@ -199,6 +199,10 @@ def typing_options(command):
                      help="Whether pandas' missing strings (NA, None, null, N/A, empty...) "
                      "mean missing. --no-keep-default-na keeps a category called NA; add "
                      "--na-values '' for empty cells to stay missing."),
+        click.option("--numeric", multiple=True, callback=_split,
+                     help="Read these columns as numbers, e.g. measurements written with "
+                     "leading zeros (00123) without the warning that they may be codes; a "
+                     "cell that is not a number is an error (--coerce: missing)."),
         click.option("--date-cols", multiple=True, callback=_split,
                      help="Date/time columns (default: ISO dates are detected)."),
         click.option("--date-format", metavar="FORMAT",

@@ -183,7 +183,8 @@ def read_table(source, *, delimiter=None, columns=(), exclude=(), ids=(), catego
         A CSV file's text encoding (e.g. ``"cp1252"``); UTF-8 by default.
     **parse_options
         ``decimal``, ``thousands``, ``na_values``, ``keep_default_na``, ``coerce``,
-        ``date_cols``, ``date_format``: see :class:`~ae_anomaly.tables.encoder.TableEncoder`.
+        ``numeric``, ``date_cols``, ``date_format``: see
+        :class:`~ae_anomaly.tables.encoder.TableEncoder`.
 
     Returns
     -------
@@ -210,17 +211,17 @@ def read_table(source, *, delimiter=None, columns=(), exclude=(), ids=(), catego
         if reader.kind == "csv":  # text read as written: a header line may recur
             _refuse_header_rows(frame, name)
     names = [str(c) for c in frame.columns]
-    date_cols = parse_options.get("date_cols") or ()
-    columns, exclude, ids, categorical, date_cols = resolve_names(
-        names, columns=columns, exclude=exclude, ids=ids, categorical=categorical,
-        date_cols=date_cols,
-    ).values()  # fmt: skip
-    if date_cols:
-        parse_options["date_cols"] = date_cols
+    typed = {option: parse_options.get(option) or () for option in ("numeric", "date_cols")}
+    typed = resolve_names(
+        names, columns=columns, exclude=exclude, ids=ids, categorical=categorical, **typed,
+    )  # fmt: skip
+    columns, exclude, ids, categorical = (typed.pop(option) for option in _SCHEMA_OPTIONS)
     features = Schema.select(
-        names, columns=columns, exclude=exclude, ids=ids, categorical=categorical
+        names, columns=columns, exclude=exclude, ids=ids, categorical=categorical, **typed
     )
-    for option, chosen in {"date_cols": date_cols}.items():
+    for option, chosen in typed.items():  # the columns whose kind they force: features
+        if chosen:
+            parse_options[option] = chosen
         unknown = [c for c in chosen if c not in features]
         if unknown:
             raise ColumnOptionError(
@@ -237,6 +238,10 @@ def read_table(source, *, delimiter=None, columns=(), exclude=(), ids=(), catego
     )  # fmt: skip
     options = {"categorical": list(categorical), "impute": impute, **parse_options}
     return Table(name, frame, schema, options)
+
+
+#: The options of :func:`read_table` that choose the columns (the others type them).
+_SCHEMA_OPTIONS = ("columns", "exclude", "ids", "categorical")
 
 
 def _refuse_header_rows(frame, name):
@@ -374,7 +379,7 @@ def _fit_in_memory(estimator, table, verbose, score_training):
 #: of mixed tables (``decimal``, ``coerce``...) need the whole table in memory.
 _STREAMED_OPTIONS = ("columns", "exclude", "ids", "categorical", "impute")
 _TYPING_DEFAULTS = {"decimal": ".", "thousands": None, "na_values": None,
-                    "keep_default_na": True, "coerce": False, "date_cols": (),
+                    "keep_default_na": True, "coerce": False, "numeric": (), "date_cols": (),
                     "date_format": None}  # fmt: skip
 
 

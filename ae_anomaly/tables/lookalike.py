@@ -410,7 +410,8 @@ def warn_code_like(series, numbers):
             f"column {escape(repr(name))} holds numbers written with leading zeros (e.g. "
             f"{escape(cell_repr(coded.iloc[0]))}): read as numbers, the zeros are lost and "
             "the values ranked by size; if they are codes (zip codes, account numbers), list "
-            "the column in {categorical}, or in {id_cols} to leave it out."
+            "the column in {categorical}, or in {id_cols} to leave it out; if numbers, in "
+            "{numeric}."
         ), stacklevel=user_stacklevel())  # fmt: skip
 
 

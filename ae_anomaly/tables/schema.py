@@ -285,9 +285,11 @@ class Schema:
     decimals: dict = field(default_factory=dict)
 
     @staticmethod
-    def select(names, *, columns=(), exclude=(), ids=(), categorical=()):
-        """The feature columns among ``names``; unknown names in the options are errors."""
-        given = {"columns": columns, "exclude": exclude, "ids": ids, "categorical": categorical}
+    def select(names, *, columns=(), exclude=(), ids=(), categorical=(), **typed):
+        """The feature columns among ``names``; unknown names in the options (and in
+        ``typed``: ``numeric``, ``date_cols``...) are errors."""
+        given = {"columns": columns, "exclude": exclude, "ids": ids, "categorical": categorical,
+                 **typed}  # fmt: skip
         for param, chosen in given.items():
             unknown = [c for c in chosen if c not in names]
             if unknown:
