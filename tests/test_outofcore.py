@@ -1,10 +1,13 @@
 """Out-of-core training: fit_chunks over files streamed in chunks."""
 
+import re
 import tracemalloc
 
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from scipy.stats import spearmanr
 from sklearn.metrics import roc_auc_score
 
@@ -223,6 +226,41 @@ def test_bad_inputs_give_clear_errors(task, tmp_path):
     text.write_text("a,b\n1,2\n3,oops\n")
     with pytest.raises(ValueError, match="'b'"):
         fit_chunks(Autoencoder(), text)
+
+
+def _bad_cell_row(tmp_path, name, n_rows, row, cell, chunksize):
+    """The row number fit_chunks' error names for ``cell`` at 0-based ``row`` of a file."""
+    frame = pd.DataFrame(np.arange(n_rows * 2.0).reshape(n_rows, 2), columns=["a", "b"])
+    frame = frame.astype(object)
+    frame.loc[row, "b"] = cell
+    path = tmp_path / name
+    frame.to_csv(path, index=False) if name.endswith(".csv") else frame.to_parquet(path)
+    with pytest.raises(ValueError) as caught:
+        fit_chunks(Autoencoder(max_iter=1), path, chunksize=chunksize, epochs=1)
+    message = str(caught.value)
+    assert "\n" not in message and "'b'" in message, message
+    return int(re.search(r"\brow (\d+)", message)[1])
+
+
+def test_a_bad_cell_of_a_file_is_named_by_its_data_row_whatever_its_kind(tmp_path):
+    """A missing cell and a word in a number column, both at the 251st data row (line 252,
+    after the header), are both 'row 251', as the command line names them."""
+    assert _bad_cell_row(tmp_path, "nan.csv", 400, 250, np.nan, 100) == 251
+    assert _bad_cell_row(tmp_path, "text.csv", 400, 250, "oops", 100) == 251
+    assert _bad_cell_row(tmp_path, "nan.parquet", 400, 250, np.nan, 100) == 251
+    result = invoke("fit", tmp_path / "nan.csv", "-o", tmp_path / "m.skops", "--chunksize", 100)
+    assert result.exit_code != 0 and "row 251" in result.output, result.output
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck))
+@given(n_rows=st.integers(2, 60), data=st.data(), chunksize=st.integers(1, 70),
+       cell=st.sampled_from([np.nan, "oops", "#DIV/0!"]))  # fmt: skip
+def test_any_bad_cell_of_a_csv_file_is_named_by_its_1_based_data_row(
+    tmp_path_factory, n_rows, data, chunksize, cell
+):
+    row = data.draw(st.integers(0, n_rows - 1))
+    tmp_path = tmp_path_factory.mktemp("bad")
+    assert _bad_cell_row(tmp_path, "data.csv", n_rows, row, cell, chunksize) == row + 1
 
 
 # ----------------------------------------------------------------------------- CLI

@@ -41,6 +41,9 @@ def iter_chunks(source, *, chunksize, columns=None):
     Yields
     ------
     chunk : DataFrame of shape (<= chunksize, n_columns)
+        A file's rows are labelled by their 1-based data row in that file (the header
+        line not counted), the row the command line and every error message name;
+        a table's rows keep their index, an array's are numbered from 0.
 
     Examples
     --------
@@ -124,7 +127,9 @@ def _frames(source, chunksize):
             for name, arrow_type in reader.arrow_types.items()
             if not (pa.types.is_floating(arrow_type) or pa.types.is_integer(arrow_type))
         }
-        yield from reader.with_types(types) if types else reader
+        for frame in reader.with_types(types) if types else reader:
+            # the reader's 0-based rows as the 1-based data rows its own errors name
+            yield frame.set_axis(frame.index + 1, axis=0)
 
 
 def expand_paths(source):
