@@ -224,3 +224,89 @@ def test_ignore_extra_on_dask_under_a_memory_cap(setup, tmp_path):
     assert [line.split()[1] for line in runs] == ["0", "0"], result.stdout
     scores = pd.concat(pd.read_parquet(p) for p in sorted((tmp_path / "scores").glob("*.parquet")))
     assert len(scores) == 2 * n and hidden(tmp_path) == []
+
+
+def _overflowing(table, rows):
+    """``table`` with a value that overflows in the model's arithmetic at ``rows``."""
+    bad = table.copy()
+    bad.loc[rows, "a"] = 1e308
+    return bad
+
+
+def test_rows_that_cannot_be_scored_are_counted_once_per_run_as_in_one_process(setup, tmp_path):
+    """``score --engine dask`` flagged such rows (anomaly_score inf) but counted them
+    nowhere: no warning and no count, where ``score`` in one process warns once with the
+    count and the first row. Now the Dask run warns the same line, once."""
+    model, _, table = setup
+    bad = _overflowing(table, [700, 1300, 1999])  # in partitions 1, 2 and 3 of 4
+    folder = tmp_path / "bad"
+    folder.mkdir()
+    for i in range(4):
+        bad.iloc[i * 500 : (i + 1) * 500].to_parquet(folder / f"p{i}.parquet", index=False)
+    bad.to_parquet(tmp_path / "all.parquet", index=False)
+    alone = invoke("score", model, tmp_path / "all.parquet", "-o", tmp_path / "alone.parquet")
+    assert alone.exit_code == 0, alone.output
+    expected = [line for line in alone.stderr.splitlines() if "could not be scored" in line]
+    assert len(expected) == 1 and "3 row(s)" in expected[0] and "row 701" in expected[0]
+    out = tmp_path / "scores"
+    result = invoke("score", model, folder, "--engine", "dask", "-o", out)
+    assert result.exit_code == 0, result.output
+    warned = [line for line in result.stderr.splitlines() if "could not be scored" in line]
+    assert warned == expected
+    scores = pd.concat(pd.read_parquet(p) for p in sorted(out.glob("*.parquet"), key=_part))
+    assert np.flatnonzero(np.isinf(scores["anomaly_score"])).tolist() == [700, 1300, 1999]
+    assert scores["is_anomaly"].iloc[[700, 1300, 1999]].tolist() == [1, 1, 1]
+
+
+def _part(path):
+    return int(path.stem.split(".")[-1])
+
+
+def test_the_library_gives_the_count_and_score_parquet_warns_once(setup, tmp_path):
+    import warnings
+
+    import dask
+    import dask.dataframe as dd
+
+    from ae_anomaly.dask import apply_model, score_parquet
+    from ae_anomaly.tables.api import TableModel, score_files_dask
+
+    model, parts, table = setup
+    bad = _overflowing(table, [10, 1250])
+    folder = tmp_path / "bad"
+    folder.mkdir()
+    for i in range(4):
+        bad.iloc[i * 500 : (i + 1) * 500].to_parquet(folder / f"p{i}.parquet", index=False)
+    with pytest.warns(UserWarning, match=r"2 row\(s\) could not be scored \(first: row 11\)"):
+        result = score_files_dask(model, folder, tmp_path / "scores")
+    assert (result.rows, result.unscorable, result.first_unscorable) == (2000, 2, 11)
+    clean = score_files_dask(model, parts, tmp_path / "clean")
+    assert (clean.unscorable, clean.first_unscorable) == (0, None)
+
+    pipeline = TableModel.load(model).pipeline[-1]  # a bare autoencoder: score_samples
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with dask.config.set(scheduler="sync"):
+            n_rows = score_parquet(pipeline, folder, tmp_path / "raw", columns=list("abc"))
+    said = [str(w.message) for w in caught if "could not be scored" in str(w.message)]
+    assert n_rows == 2000 and len(said) == 1, said  # not one per partition
+    assert said[0].startswith("2 row(s) could not be scored") and "(first: row 11 of" in said[0]
+
+    from ae_anomaly.scale.dask import score_parquet_counting
+
+    calls = []  # the count comes with the output, the partitions scored once
+
+    def transform(fitted, frame):
+        calls.append(len(frame))
+        return frame.assign(s=fitted.score_samples(frame[list("abc")]))
+
+    meta = transform(pipeline, bad.iloc[:1]).iloc[:0]
+    calls.clear()
+    with dask.config.set(scheduler="sync"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        counted = score_parquet_counting(pipeline, folder, tmp_path / "once", transform=transform,
+                                         meta=meta, unscorable="s")  # fmt: skip
+    assert counted == (2000, 2, 11) and calls == [500] * 4
+
+    lazy = apply_model(pipeline, dd.from_pandas(bad[list("abc")], npartitions=4))
+    assert np.isinf(lazy.compute(scheduler="sync")).sum() == 2  # computed when asked

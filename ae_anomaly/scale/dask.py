@@ -13,6 +13,7 @@ import contextlib
 import os
 import shutil
 import tempfile
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -103,6 +104,15 @@ def apply_model(model, ddf, method="score_samples", *, columns=None, client=None
     result : dask.dataframe.Series
         Named ``method``, with ``ddf``'s index and partitions.
 
+    Notes
+    -----
+    The result stays lazy: nothing is computed here. A row the model cannot score gets
+    ``-inf`` from ``score_samples`` as in one process, and each partition that holds such
+    rows warns, where it is computed, how many and the first by its index label (Dask
+    computes partitions one by one: the total is ``np.isinf(result).sum()`` on the
+    computed scores, with no second pass). :func:`score_parquet`, which computes, warns
+    once for the whole run instead.
+
     Examples
     --------
     >>> import numpy as np, pandas as pd, dask.dataframe as dd
@@ -121,6 +131,12 @@ def apply_model(model, ddf, method="score_samples", *, columns=None, client=None
         )
     if not hasattr(model, method):
         raise AttributeError(f"{type(model).__name__} has no method {method!r}.")
+    return _apply(model, ddf, method, columns, client, quiet=False)
+
+
+def _apply(model, ddf, method, columns, client, *, quiet):
+    """:func:`apply_model`; ``quiet``: ``score_samples`` without its warning per
+    partition (the caller counts the rows that could not be scored over the whole run)."""
     columns = _model_columns(model, ddf, columns)
     dtype = np.int64 if method == "predict" else np.float64
     return ddf.map_partitions(
@@ -128,13 +144,25 @@ def apply_model(model, ddf, method="score_samples", *, columns=None, client=None
         ship(model, client),
         method,
         columns,
+        quiet,
         meta=pd.Series([], dtype=dtype, name=method),
     )
 
 
-def _apply_partition(frame, model, method, columns):
-    values = getattr(model, method)(frame[columns])
+def _apply_partition(frame, model, method, columns, quiet=False):
+    X = frame[columns]
+    values = _quiet_scores(model, X) if quiet else getattr(model, method)(X)
     return pd.Series(np.asarray(values), index=frame.index, name=method)
+
+
+def _quiet_scores(model, X):
+    """``model.score_samples(X)`` without the warning of an ae_anomaly model (alone or
+    ending a Pipeline) on rows it cannot score: those score ``-inf`` all the same."""
+    final = model[-1] if hasattr(model, "steps") else model
+    quiet = getattr(final, "_quiet_scores", None)
+    if quiet is None:
+        return model.score_samples(X)
+    return quiet(model[:-1].transform(X) if final is not model else X)
 
 
 def _model_columns(model, ddf, columns):
@@ -177,6 +205,56 @@ def score_parquet(model, inputs, output_dir, *, transform=None, meta=None, clien
     -------
     n_rows : int
         Rows written.
+
+    Warns
+    -----
+    UserWarning
+        Once for the whole run, without ``transform``: how many rows the model could not
+        score (their values overflow in its arithmetic; they score ``-inf``, as with
+        ``score_samples``) and the first, by its 1-based row in the inputs taken in
+        order. They are counted as the partitions are written, in the same pass.
+    """
+    n_rows, unscorable, first = score_parquet_counting(
+        model, inputs, output_dir, transform=transform, meta=meta, client=client,
+        columns=columns, unscorable=None if transform is not None else "score_samples",
+    )  # fmt: skip
+    if unscorable:
+        warnings.warn(
+            f"{unscorable:,} row(s) could not be scored: their values overflow to infinity "
+            f"or NaN in the model's arithmetic (first: row {first:,} of the inputs). They "
+            "are scored -inf, the most anomalous score there is.",
+            UserWarning,
+            stacklevel=2,
+        )
+    return n_rows
+
+
+def score_parquet_counting(model, inputs, output_dir, *, transform=None, meta=None,
+                           client=None, columns=None, unscorable=None):  # fmt: skip
+    """:func:`score_parquet` without its warning, counting the rows that could not be
+    scored: those whose ``unscorable`` column of the output is not finite (None: none).
+
+    The count is computed with the output, in the one pass that writes it (each partition
+    is scored once), never by a second reading of the data.
+
+    Parameters
+    ----------
+    model, inputs, output_dir, transform, meta, client, columns
+        As for :func:`score_parquet`.
+    unscorable : str, optional
+        The output column whose infinite or NaN values mark the rows that could not be
+        scored (``score_samples`` by default in :func:`score_parquet`, ``anomaly_score``
+        for the command line's output); None counts nothing.
+
+    Returns
+    -------
+    n_rows : int
+        Rows written.
+    unscorable : int
+        Rows that could not be scored.
+    first : int or None
+        The first of them, by its 1-based row in the inputs taken in order (as the output
+        files are, ``part.0.parquet`` first).
     """
     from ..tables.writer import PART_SUFFIX, clean_stale_parts
 
@@ -188,8 +266,7 @@ def score_parquet(model, inputs, output_dir, *, transform=None, meta=None, clien
         raise ValueError(f"{str(output_dir)!r} is inside the input {holder!r}: choose another.")
     ddf = _read_parquet(inputs, columns)
     if transform is None:
-        columns = _model_columns(model, ddf, None)
-        result = apply_model(model, ddf, columns=columns, client=client).to_frame()
+        result = _apply(model, ddf, "score_samples", None, client, quiet=True).to_frame()
     else:
         if meta is None:
             raise ValueError("score_parquet needs meta= with transform=.")
@@ -199,7 +276,13 @@ def score_parquet(model, inputs, output_dir, *, transform=None, meta=None, clien
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.{os.getpid()}.", suffix=PART_SUFFIX,
                                 dir=target.parent))  # fmt: skip
     try:
-        result.to_parquet(tmp, write_index=False)
+        written = result.to_parquet(tmp, write_index=False, compute=False)
+        if unscorable is None:
+            dask.compute(written)
+            counts = None
+        else:  # computed together: the partitions are scored once, for both
+            counts = result.map_partitions(_count_unscorable, unscorable, meta=_COUNTS)
+            counts = dask.compute(written, counts)[1]
         n_rows = sum(_parquet_rows(p) for p in tmp.glob("*.parquet"))
         try:
             target.mkdir()  # claims the name: a run that created it meanwhile keeps it
@@ -211,7 +294,28 @@ def score_parquet(model, inputs, output_dir, *, transform=None, meta=None, clien
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    return n_rows
+    return (n_rows, *_first_unscorable(counts))
+
+
+#: Per partition: its rows, those that could not be scored, the first of them (0-based
+#: in the partition, -1 for none).
+_COUNTS = pd.DataFrame({"rows": [0], "unscorable": [0], "first": [0]}).iloc[:0]
+
+
+def _count_unscorable(frame, column):
+    bad = np.flatnonzero(~np.isfinite(frame[column].to_numpy(dtype=np.float64)))
+    first = int(bad[0]) if len(bad) else -1
+    return pd.DataFrame({"rows": [len(frame)], "unscorable": [len(bad)], "first": [first]})
+
+
+def _first_unscorable(counts):
+    """``(count, first)`` over the partitions' counts, in order: ``first`` is the 1-based
+    row in all of them (None when no row failed)."""
+    if counts is None or not counts["unscorable"].any():
+        return 0, None
+    rows, failed, first = (counts[c].to_numpy() for c in ("rows", "unscorable", "first"))
+    k = int(np.flatnonzero(failed)[0])
+    return int(failed.sum()), int(rows[:k].sum() + first[k] + 1)
 
 
 def _read_parquet(inputs, columns):

@@ -10,18 +10,38 @@ from .errors import ParameterError, escape, literal
 from .fitting import TableModel
 from .formats import OutputError
 from .reader import TableReader
-from .schema import score_chunk, with_types
+from .schema import SCORE, output_names, score_chunk, with_types
+from .scoring import warn_unscorable
 from .sources import expand_paths, input_holding
 
 
 @dataclass
 class DaskResult:
-    """Rows scored, Parquet files written, the cluster's workers and the threshold used."""
+    """What :func:`score_files_dask` did.
+
+    Attributes
+    ----------
+    rows : int
+        Rows scored.
+    files : int
+        Parquet files written.
+    workers : int
+        The cluster's workers.
+    threshold : float
+        The anomaly-score cut used.
+    unscorable : int
+        Rows the model could not score (an infinite value, or one that overflows in its
+        arithmetic): ``anomaly_score`` ``inf``, flagged, as with ``score_table``.
+    first_unscorable : int or None
+        The first of them, as a 1-based row of the inputs taken in order.
+    """
 
     rows: int
     files: int
     workers: int
     threshold: float
+    unscorable: int = 0
+    first_unscorable: int | None = None
 
 
 def score_files_dask(model, source, output, *, threshold=None, contamination=None, explain=0,
@@ -45,8 +65,15 @@ def score_files_dask(model, source, output, *, threshold=None, contamination=Non
     Returns
     -------
     result : DaskResult
+
+    Warns
+    -----
+    UserWarning
+        Once for the whole run, as :func:`~ae_anomaly.tables.scoring.score_table` does:
+        how many rows could not be scored, and the first (counted as the partitions are
+        written, in the same pass).
     """
-    from ..scale.dask import open_client, score_parquet
+    from ..scale.dask import open_client, score_parquet_counting
 
     model = model if isinstance(model, TableModel) else TableModel.load(model)
     if output is None or str(output) == "-":
@@ -96,13 +123,17 @@ def score_files_dask(model, source, output, *, threshold=None, contamination=Non
     with open_client(scheduler) as client:
         workers = len(client.scheduler_info()["workers"])
         try:
-            n_rows = score_parquet(pipeline, paths, output, transform=transform, meta=meta,
-                                   client=client, columns=needed)  # fmt: skip
+            n_rows, unscorable, first = score_parquet_counting(
+                pipeline, paths, output, transform=transform, meta=meta, client=client,
+                columns=needed, unscorable=output_names(schema.ids, explain)[SCORE],
+            )  # fmt: skip
         except FileExistsError as exc:  # another run created it meanwhile
             raise OutputError(escape(exc)) from None
         except OSError as exc:  # disk full, I/O error: nothing is left behind
             raise OutputError(f"Cannot write {str(output)!r}: {exc.strerror or exc}.") from None
-    return DaskResult(n_rows, len(list(Path(output).glob("*.parquet"))), workers, cut)
+    warn_unscorable(unscorable, first)
+    return DaskResult(n_rows, len(list(Path(output).glob("*.parquet"))), workers, cut,
+                      unscorable, first)  # fmt: skip
 
 
 __all__ = ["DaskResult", "score_files_dask"]

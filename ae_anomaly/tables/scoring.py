@@ -76,14 +76,21 @@ class TableResult:
 
     def warn_unscorable(self):
         """One warning for the whole stream: how many rows, and the first by its row."""
-        if self.unscorable:
-            warnings.warn(
-                f"{self.unscorable:,} row(s) could not be scored (first: row "
-                f"{self.first_unscorable:,}): a value is infinite, or overflows to infinity "
-                "in the model's arithmetic. Their anomaly_score is inf and they are flagged.",
-                UserWarning,
-                stacklevel=3,
-            )
+        warn_unscorable(self.unscorable, self.first_unscorable, stacklevel=4)
+
+
+def warn_unscorable(count, first, *, stacklevel=3):
+    """The one warning of a scoring run whose ``count`` rows could not be scored (none:
+    no warning), the ``first`` by its 1-based data row: ``score_table``'s and the Dask
+    engine's alike."""
+    if count:
+        warnings.warn(
+            f"{count:,} row(s) could not be scored (first: row {first:,}): a value is "
+            "infinite, or overflows to infinity in the model's arithmetic. Their "
+            "anomaly_score is inf and they are flagged.",
+            UserWarning,
+            stacklevel=stacklevel,
+        )
 
 
 def map_chunks(chunks, transform, consume, *, threads=SCORING_THREADS):
