@@ -263,6 +263,49 @@ def test_any_bad_cell_of_a_csv_file_is_named_by_its_1_based_data_row(
     assert _bad_cell_row(tmp_path, "data.csv", n_rows, row, cell, chunksize) == row + 1
 
 
+def _training_error(fit):
+    with pytest.raises(ValueError) as caught:
+        fit()
+    return str(caught.value)
+
+
+@pytest.mark.parametrize("scaling, value", [("standard", 1e300), ("minmax", 1e308),
+                                            ("robust", 1e300), (None, 1e39)])  # fmt: skip
+@pytest.mark.parametrize("model", [Autoencoder, EnsembleAutoencoder])
+def test_a_value_too_large_to_train_on_is_refused_by_every_streamed_fit(model, scaling, value):
+    """The ensemble's streamed fit trains on the uniform sample and skipped the check that
+    every other fit runs on its training rows: it stopped with 'Training diverged ...
+    Lower learning_rate_init' or, with minmax scaling, fitted and then ignored the column.
+    Now it refuses the value as fit does, naming it, its row label and its column."""
+    X = pd.DataFrame(np.random.RandomState(0).normal(size=(300, 3)), columns=list("abc"))
+    X.index += 1000
+    X.loc[1005, "b"] = value
+    params = {"scaling": scaling, "max_iter": 2, "random_state": 0}
+    expected = _training_error(lambda: model(**params).fit(X))
+    assert f"Value {value!r} at row 1005, column 'b' overflows in training" in expected
+    streamed = _training_error(lambda: fit_chunks(model(**params), X, chunksize=100, epochs=2))
+    assert streamed == expected
+
+
+@pytest.mark.parametrize("model", [Autoencoder, EnsembleAutoencoder])
+def test_an_overflowing_statistic_names_the_largest_value_of_the_data(model, monkeypatch,
+                                                                      tmp_path):  # fmt: skip
+    """The scaler fitted on every row overflows: the error names the row of the file that
+    holds the column's largest value, as fit does (1e300 at data row 1501), though it is
+    not in the ensemble's sample, nor in the first chunk (which named its own largest
+    value, an ordinary one, as 'too large to learn from')."""
+    monkeypatch.setattr(outofcore, "OFFSET_MIN_SAMPLE", 50)  # a sample of 50 rows of 2,000
+    X = pd.DataFrame(np.random.RandomState(0).normal(size=(2000, 3)), columns=list("abc"))
+    X.loc[1500, "c"] = 1e300
+    X.to_csv(tmp_path / "data.csv", index=False)
+    params = {"scaling": "standard", "max_iter": 2, "random_state": 0}
+    message = _training_error(lambda: fit_chunks(model(**params), tmp_path / "data.csv",
+                                                 chunksize=50))  # fmt: skip
+    assert "Value 1e+300 at row 1501, column 'c' overflows in training" in message, message
+    in_memory = _training_error(lambda: model(**params).fit(X))
+    assert "Value 1e+300 at row 1500, column 'c' overflows in training" in in_memory
+
+
 # ----------------------------------------------------------------------------- CLI
 def invoke(*args):
     from click.testing import CliRunner

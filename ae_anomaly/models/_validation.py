@@ -134,22 +134,65 @@ def check_trainable(estimator, rows, X_scaled, X=None):
     """Refuse training rows whose values overflow: a statistic fitted on them (the
     scaler's, ``feature_scale_``) or a scaled value that is not finite, or too large for
     the float32 training network. One line naming the row, the column and the value."""
-    limit = float(np.finfo(np.float32).max)
+    col = overflowing_statistic(estimator, rows.shape[1])
+    if col is not None:
+        overflow_error(estimator, rows, X, int(np.argmax(np.abs(rows[:, col]))), col)
+    bad = untrainable(X_scaled)
+    if bad.any():
+        overflow_error(estimator, rows, X, *_first_bad_cell(bad))
+
+
+def check_trainable_stream(estimator, sample, scaled_sample, read, *, whole):
+    """:func:`check_trainable` for a streamed fit, once its first pass has fitted the
+    statistics (the scaler's, on every row or on the sample; ``feature_scale_``, on the
+    sample): those, and the scaled ``sample`` when the model trains on it (``whole``
+    False; else each chunk is checked as it is trained on).
+
+    On failure, ``read()`` (pairs ``(rows, chunk)``: the validated rows of each chunk and
+    the chunk as given) reads the data again, so that the error names the row as the
+    data does, by its chunk's index label (a file's data row), not by its place in the
+    sample: for a statistic, the largest value of its column, as ``fit`` names it;
+    for a scaled value, the first row that overflows once scaled.
+    """
+    col = overflowing_statistic(estimator, sample.shape[1])
+    if col is None and (whole or not untrainable(scaled_sample).any()):
+        return
+    largest, seen = None, 0  # for a statistic: |value|, its row, the row's label
+    for rows, chunk in read():
+        if col is None:
+            with np.errstate(over="ignore", invalid="ignore"):
+                check_trainable(estimator, rows, estimator._scale(rows), chunk)
+        elif len(rows):
+            row = int(np.argmax(np.abs(rows[:, col])))
+            if largest is None or abs(rows[row, col]) > largest[0]:
+                label = chunk.index[[row]] if isinstance(chunk, pd.DataFrame) else [seen + row]
+                largest = (abs(rows[row, col]), rows[[row]], pd.DataFrame(index=label))
+        seen += len(rows)
+    if largest is not None:
+        overflow_error(estimator, largest[1], largest[2], 0, col)
+    check_trainable(estimator, sample, scaled_sample)  # the data changed between passes
+
+
+def overflowing_statistic(estimator, n_features):
+    """The first column whose fitted statistic (the scaler's, ``feature_scale_``) is not
+    finite, or None."""
     stats = [getattr(estimator, "feature_scale_", None)]
     scaler = getattr(estimator, "scaler_", None)
     stats += [value for key, value in vars(scaler).items() if key.endswith("_")] if scaler else []
     for stat in stats:
         stat = np.asarray(stat) if stat is not None else None
-        if stat is None or stat.shape != (rows.shape[1],) or stat.dtype.kind != "f":
+        if stat is None or stat.shape != (n_features,) or stat.dtype.kind != "f":
             continue
         if not np.all(np.isfinite(stat)):
-            col = int(np.flatnonzero(~np.isfinite(stat))[0])
-            row = int(np.argmax(np.abs(rows[:, col])))
-            _overflow_error(estimator, rows, X, row, col)
+            return int(np.flatnonzero(~np.isfinite(stat))[0])
+    return None
+
+
+def untrainable(X_scaled):
+    """The cells of scaled rows the float32 training network cannot take: NaN, inf and
+    beyond float32's range."""
     with np.errstate(invalid="ignore"):
-        bad = ~(np.abs(X_scaled) <= limit)  # NaN, inf and beyond float32
-    if bad.any():
-        _overflow_error(estimator, rows, X, *_first_bad_cell(bad))
+        return ~(np.abs(X_scaled) <= float(np.finfo(np.float32).max))
 
 
 def warn_invisible_columns(estimator, rows, X_scaled):
@@ -175,7 +218,9 @@ def warn_invisible_columns(estimator, rows, X_scaled):
         )
 
 
-def _overflow_error(estimator, rows, X, row, col):
+def overflow_error(estimator, rows, X, row, col):
+    """Raise :func:`check_trainable`'s error for the value at ``rows[row, col]``, its row
+    named by ``X`` (see :func:`row_label`)."""
     raise ValueError(
         f"Value {float(rows[row, col])!r} at row {row_label(X, row)}, "
         f"{_column_name(estimator, col)} overflows in training (its scaling or the float32 "

@@ -53,6 +53,7 @@ from ._state import (
 from ._validation import (
     check_prefitted_scaler,
     check_trainable,
+    check_trainable_stream,
     default_sizes,
     resolve_device,
     resolve_sizes,
@@ -337,6 +338,11 @@ class BaseAutoencoder(
            scales, then ``offset_``), and a scaler that cannot stream (``"robust"``), are
            computed from the sample.
 
+        A value that overflows in training is refused as :meth:`fit` refuses it, in one
+        line naming it, its column and its row (the chunk's index label): after the first
+        pass, a statistic fitted (the scaler's, ``feature_scale_``) and, for a model that
+        trains on the sample, the scaled sample; each chunk as it is trained on otherwise.
+
         Parameters
         ----------
         chunks : callable
@@ -388,7 +394,12 @@ class BaseAutoencoder(
             scaler = self._make_scaler(calibration)
         self._initialize(calibration, scaler)
         self.validation_loss_curve_ = None  # nothing held out: the training loss is monitored
-        scaled_sample = self._scale(calibration)
+        with np.errstate(over="ignore", invalid="ignore"):  # refused just below
+            scaled_sample = self._scale(calibration)
+        check_trainable_stream(  # as fit checks its rows: the sample path trains on no chunk
+            self, calibration, scaled_sample, whole=not self._trains_on_sample,
+            read=lambda: ((self._fit_input(chunk, reset=False), chunk) for chunk in chunks()),
+        )  # fmt: skip
         warn_invisible_columns(self, calibration, scaled_sample)  # once: not per chunk
         if self._trains_on_sample:  # each epoch on the uniform sample: the data read once
             batches = self._array_batches(self._training_rows(scaled_sample, n_rows))
