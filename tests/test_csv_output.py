@@ -6,6 +6,8 @@ across two columns, unquoted; and a one-column table wrote its missing cell as a
 line, which pandas (and this package's reader) skip, so the rows after it moved up one.
 """
 
+import io
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -108,3 +110,70 @@ def test_detect_with_a_dot_delimiter_writes_scores_pandas_reads_back(tmp_path):
     assert back["id"].tolist() == list(range(60))
     assert np.isfinite(back["anomaly_score"]).all() and back["anomaly_score"].nunique() > 1
     assert set(back["is_anomaly"]) <= {0, 1}
+
+
+def test_times_with_a_zone_are_written_as_pandas_writes_them(tmp_path):
+    """Arrow wrote ``2024-01-01 02:37:36.000000+0100``: an offset without its colon, not
+    ISO 8601, and six zeros of fraction. Now the cells of pandas' ``to_csv``; times
+    without a zone as they were."""
+    times = pd.Series(pd.to_datetime(["2024-01-01 02:37:36", "2024-07-01 12:00:00", None]),
+                      dtype="datetime64[us]")  # fmt: skip
+    frame = pd.DataFrame({
+        "paris": times.dt.tz_localize("Europe/Paris"),
+        "utc": times.dt.tz_localize("UTC"),
+        "kolkata_ms": (times + pd.Timedelta("250ms")).dt.tz_localize("Asia/Kolkata"),
+        "old": pd.Series(pd.to_datetime(["1900-01-01", "1850-06-01 08:00", None],
+                                        format="ISO8601"))
+        .dt.tz_localize("Europe/Paris"),  # local mean time: +00:09:21
+        "naive": times,
+    })  # fmt: skip
+    path = tmp_path / "out.csv"
+    with TableWriter(path) as writer:
+        writer.write(frame)
+    lines = path.read_text().splitlines()
+    assert lines[1] == ("2024-01-01 02:37:36+01:00,2024-01-01 02:37:36+00:00,"
+                        "2024-01-01 02:37:36.250+05:30,1899-12-31 23:50:39+00:00,"
+                        "2024-01-01 02:37:36.000000")  # fmt: skip
+    written = pd.read_csv(path, dtype=str, keep_default_na=False)
+    zoned = ["paris", "utc", "kolkata_ms"]  # pandas' own cells
+    by_pandas = pd.read_csv(io.StringIO(frame[zoned].to_csv(index=False)), dtype=str,
+                            keep_default_na=False)  # fmt: skip
+    pd.testing.assert_frame_equal(written[zoned], by_pandas)
+    # pandas writes 1900-01-01 00:00:00+00:09:21, which no ISO 8601 reader, nor pandas',
+    # reads: the same instant in UTC
+    assert written["old"].tolist()[1:] == ["1850-06-01 07:50:39+00:00", ""]
+    assert written["naive"].tolist()[:2] == ["2024-01-01 02:37:36.000000",
+                                             "2024-07-01 12:00:00.000000"]  # fmt: skip
+
+
+ZONES = ["UTC", "Europe/Paris", "America/New_York", "Asia/Kolkata", "Australia/Lord_Howe",
+         "Pacific/Chatham", "Etc/GMT+11", "+05:45", "Europe/Amsterdam"]  # fmt: skip
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(
+    times=st.lists(st.none() | st.tuples(st.integers(-9 * 10**9, 9 * 10**9),
+                                         st.integers(0, 10**9 - 1)), min_size=1, max_size=6),
+    unit=st.sampled_from(["s", "ms", "us", "ns"]),
+    zone=st.sampled_from(ZONES),
+    delimiter=st.sampled_from(DELIMITERS),
+    chunks=st.integers(1, 3),
+)  # fmt: skip
+def test_times_with_a_zone_read_back_as_the_same_instants(tmp_path, times, unit, zone,
+                                                          delimiter, chunks):  # fmt: skip
+    """Any instant from 1685 to 2255 (seconds and a fraction, whole in the column's unit),
+    in any zone, whatever the delimiter (``+`` and ``:`` quote every value)."""
+    per_second = {"s": 1, "ms": 10**3, "us": 10**6, "ns": 10**9}[unit]
+    ticks = [None if t is None else t[0] * per_second + t[1] * per_second // 10**9
+             for t in times]  # fmt: skip
+    instants = pd.Series(pd.array(ticks, dtype="Int64")).astype(f"datetime64[{unit}]")
+    frame = pd.DataFrame({"seen": instants.dt.tz_localize("UTC").dt.tz_convert(zone)})
+    back = _write_and_read(frame, tmp_path / "out.csv", delimiter, min(chunks, len(frame)))
+    read = pd.to_datetime(back["seen"].astype("string"), utc=True, format="ISO8601")
+    assert read.isna().tolist() == frame["seen"].isna().tolist()
+    expected = frame["seen"].dropna().dt.tz_convert("UTC").astype("datetime64[ns, UTC]")
+    assert read.dropna().astype("datetime64[ns, UTC]").tolist() == expected.tolist()

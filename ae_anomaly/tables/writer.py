@@ -38,6 +38,7 @@ from .formats import (
 )
 from .parquetout import ParquetOut
 from .reader import TableReader
+from .zones import zoned_text
 
 __all__ = [
     "BLOCK_SIZE",
@@ -262,7 +263,7 @@ def _link_new(tmp, target, shown):
 
 
 #: Characters other than letters and digits that numbers, dates, times and booleans are
-#: written with (-1.5e+03, 2020-01-02 10:00:00).
+#: written with (-1.5e+03, 2020-01-02 10:00:00.5, 2020-01-02 10:00:00+01:00).
 _IN_WRITTEN_VALUES = ".+-: "
 
 
@@ -273,7 +274,9 @@ class TableWriter:
     without an error. The first chunk fixes the columns, not their types: chunks read
     one at a time may type a column differently (empty, then text). CSV/TSV cells are
     text, each written as its chunk holds it: byte strings (UTF-8) and durations as
-    text, categories as their values, lists and records refused (:func:`check_columns`).
+    text, times with a zone as pandas writes them (``2024-01-01 02:37:36+01:00``,
+    :func:`~ae_anomaly.tables.zones.zoned_text`), categories as their values, lists and
+    records refused (:func:`check_columns`).
     A Parquet column takes the type pandas gives the whole table, or is refused naming
     the row where it changes (:class:`~ae_anomaly.tables.parquetout.ParquetOut`).
 
@@ -396,9 +399,10 @@ def check_columns(frame, path=None, *, delimiter=None):
 
 
 def _as_text_columns(table):
-    """The table with UTF-8 bytes and durations as text, categories as their values and
-    every text as plain strings (the only ones checked for characters that need quotes);
-    lists, records and bytes that are not text refused: a CSV cell holds text."""
+    """The table with UTF-8 bytes, durations and times with a zone as text, categories as
+    their values and every text as plain strings (the only ones checked for characters
+    that need quotes); lists, records and bytes that are not text refused: a CSV cell
+    holds text."""
     for i in range(table.num_columns):
         field = table.schema.field(i)
         if pa.types.is_dictionary(field.type):  # pandas' category: written as its values
@@ -410,6 +414,8 @@ def _as_text_columns(table):
         what = None
         if pa.types.is_nested(field.type):
             what = "records" if pa.types.is_struct(field.type) else "lists"
+        elif pa.types.is_timestamp(field.type) and field.type.tz is not None:
+            table = table.set_column(i, field.name, zoned_text(table.column(i)))  # +01:00
         elif pa.types.is_duration(field.type):  # as pandas writes them: 0 days 00:01:30
             text = table.column(i).to_pandas().map(lambda v: None if pd.isna(v) else str(v))
             table = table.set_column(i, field.name, pa.array(text, type=pa.string()))
