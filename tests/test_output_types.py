@@ -200,3 +200,108 @@ def test_a_chunk_with_other_columns_is_refused(tmp_path, name):
             writer.write(pd.DataFrame({"a": [1.0], "b": [2.0]}))
             writer.write(pd.DataFrame({"b": [3.0], "a": [4.0]}))
     assert list(tmp_path.iterdir()) == []
+
+
+# ----------------------------------------------------------------------------- input types
+def typed_table(path, n=120):
+    """A Parquet table of narrow types: features, an id and ignored columns."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rng = np.random.RandomState(0)
+    days = pd.date_range("2024-01-01", periods=n).date
+    pq.write_table(pa.table({
+        "id": pa.array(np.arange(n), pa.int32()),
+        "u8": pa.array(rng.randint(0, 200, n), pa.uint8()),
+        "i32": pa.array(rng.randint(-1000, 1000, n), pa.int32()),
+        "f32": pa.array(rng.normal(size=n).astype(np.float32)),
+        "day": pa.array(days, pa.date32()),
+        "cat": pa.array(pd.Categorical(rng.choice(["x", "y", "z"], n))),
+        "kept_i16": pa.array(rng.randint(0, 9, n), pa.int16()),
+        "kept_day": pa.array(days, pa.date32()),
+        "kept_cat": pa.array(pd.Categorical(rng.choice(["p", "q"], n))),
+    }), path)  # fmt: skip
+    return path
+
+
+def test_denoise_to_parquet_keeps_the_input_types(tmp_path):
+    """uint8 and int32 columns came back int64, float32 float64, a date32 and a category
+    as text. Denoised columns now keep their input types where the values fit (integers
+    are rounded by denoise; float32 as scikit-learn keeps it), and every copied one."""
+    import pyarrow.parquet as pq
+
+    data = typed_table(tmp_path / "typed.parquet")
+    model = tmp_path / "m.skops"
+    fitted = run("fit", data, "-o", model, "--id-col", "id", "--exclude", "kept_i16",
+                 "--exclude", "kept_day", "--exclude", "kept_cat", *FAST)  # fmt: skip
+    assert fitted.exit_code == 0, fitted.output
+    given = pq.read_schema(data)
+    for command, extra in [("denoise", []), ("score", ["--keep-columns"])]:
+        out = tmp_path / f"{command}.parquet"
+        result = run(command, model, data, "-o", out, *extra)
+        assert result.exit_code == 0, result.output
+        written = pq.read_schema(out)
+        assert [written.field(name).type for name in given.names] == given.types, written
+        back, before = pd.read_parquet(out), pd.read_parquet(data)
+        assert back[given.names].dtypes.astype(str).tolist() == before.dtypes.astype(str).tolist()
+        assert back["id"].tolist() == before["id"].tolist()  # copied, as they were
+        for name in ["kept_i16", "kept_day", "kept_cat"]:
+            assert back[name].tolist() == before[name].tolist()
+    assert set(back["cat"]) <= {"x", "y", "z"} and back["u8"].between(0, 255).all()
+
+
+def test_values_that_do_not_fit_the_input_type_widen_the_column(tmp_path):
+    """A denoised integer column whose reconstructions leave the input's range (-3 in a
+    uint8 column), or a column of floats for an integer input, is written in the wider
+    type, every value as it is, never wrapped or truncated; a date column that meets a
+    text that is no date, as text."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    chunks = [pd.DataFrame({"u8": [1, 200], "i8": [1.0, 2.0], "day": ["2024-01-31", None]}),
+              pd.DataFrame({"u8": [-3, 7], "i8": [2.5, 3.0], "day": ["2024-02-01", "x"]})]
+    types = {"u8": pa.uint8(), "i8": pa.int8(), "day": pa.date32()}
+    with TableWriter(tmp_path / "out.parquet", types=types) as writer:
+        writer.write(chunks[0])
+        writer.write(chunks[1])
+    schema = pq.read_schema(tmp_path / "out.parquet")
+    assert [schema.field(n).type for n in types] == [pa.int64(), pa.float64(),
+                                                     pa.large_string()]  # fmt: skip
+    back = pd.read_parquet(tmp_path / "out.parquet")
+    assert back["u8"].tolist() == [1, 200, -3, 7] and back["i8"].tolist() == [1, 2, 2.5, 3]
+    assert back["day"].fillna("").tolist() == ["2024-01-31", "", "2024-02-01", "x"]  # then text
+
+
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])  # fmt: skip
+@given(
+    dtype=st.sampled_from(["int8", "uint8", "int16", "uint16", "int32", "uint32", "float32"]),
+    chunks=st.lists(st.lists(st.none() | st.integers(-70_000, 70_000), min_size=1,
+                             max_size=4), min_size=1, max_size=3),
+)  # fmt: skip
+def test_a_numeric_column_keeps_its_input_type_exactly_when_every_value_fits(tmp_path, dtype,
+                                                                            chunks):  # fmt: skip
+    """Integers keep the input's integer type when all of them are in its range, else the
+    column is int64; float32 is kept; missing values stay missing; every value reads back
+    as written."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    wanted = pa.from_numpy_dtype(np.dtype(dtype))
+    frames = [pd.DataFrame({"n": pd.array(chunk, dtype="Int64")}) for chunk in chunks]
+    path = tmp_path / f"{dtype}.parquet"
+    path.unlink(missing_ok=True)
+    with TableWriter(path, types={"n": wanted}) as writer:
+        for frame in frames:
+            writer.write(frame)
+    values = [v for chunk in chunks for v in chunk]
+    present = [v for v in values if v is not None]
+    if dtype == "float32":
+        fits = True
+    else:
+        info = np.iinfo(dtype)
+        fits = all(info.min <= v <= info.max for v in present)
+    written = pq.read_schema(path).field("n").type
+    assert written == (wanted if fits or not present else pa.int64())
+    back = pd.read_parquet(path)["n"]
+    assert [None if pd.isna(v) else v for v in back] == values

@@ -14,6 +14,9 @@ column as pandas types the whole table (``pd.concat(chunks).to_parquet()``):
   category's codes to wider ones), as pandas makes an integer column with a missing
   value floats; the row groups written so far are then rewritten, one at a time, in a
   second temporary file (a few times per column at most: memory stays flat);
+- dates or categories of text, then text (a column an input's types made dates, see
+  :func:`in_input_types`, where a later chunk holds other text) widen to text, the dates
+  as their ISO text;
 - any other change (numbers in one chunk, text in another) is refused naming the column
   and the row: pandas cannot write such a column to Parquet either.
 """
@@ -24,6 +27,7 @@ import contextlib
 import json
 import os
 
+import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pa_compute
 import pyarrow.parquet as pq
@@ -168,6 +172,63 @@ class ParquetOut:
         )
 
 
+def in_input_types(table, types):
+    """``table`` with each column that ``types`` names (``{name: Arrow type}``, the input's)
+    in that type where its values fit it, as pandas would have kept it: integers in range
+    (``uint8``, ``int32``...; a fraction or a value out of range keeps the wider type,
+    and :class:`ParquetOut` widens the column), floats in ``float32`` (rounded to it, as
+    scikit-learn keeps float32 data float32), ISO dates as dates, text as categories, times
+    in the input's unit. Numbers never become text, nor text numbers. The pandas metadata
+    follows, so pandas reads the column back in its input's dtype.
+
+    Examples
+    --------
+    >>> table = pa.table({"n": [1, 2], "m": [1, 300], "x": [0.5, 1.5], "day": ["2024-01-31", None]})
+    >>> types = {"n": pa.uint8(), "m": pa.uint8(), "x": pa.float32(), "day": pa.date32()}
+    >>> in_input_types(table, types).schema.types
+    [DataType(uint8), DataType(int64), DataType(float), DataType(date32[day])]
+    """
+    described = {}
+    for i, field in enumerate(table.schema):
+        wanted = types.get(field.name)
+        if wanted is None or wanted == field.type or not _fits_kind(field.type, wanted):
+            continue
+        try:
+            column = table.column(i).cast(wanted)  # safe: a value that does not fit refuses
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
+            continue
+        mapper = _NULLABLE.get if pa.types.is_integer(wanted) and column.null_count else None
+        series = column.to_pandas(types_mapper=mapper)  # what pandas holds, and describes
+        one = pa.Table.from_pandas(series.to_frame(field.name), preserve_index=False)
+        table = table.set_column(i, field.with_type(wanted), one.column(0).cast(wanted))
+        described[field.name] = _pandas_columns(one.schema).get(field.name)
+    if not described:
+        return table
+    return table.replace_schema_metadata(_with_pandas_columns(table.schema, described))
+
+
+#: pandas' nullable integer types, for an integer column with missing values.
+_NULLABLE = {pa.from_numpy_dtype(dtype.numpy_dtype): dtype for dtype in (
+    pd.Int8Dtype(), pd.Int16Dtype(), pd.Int32Dtype(), pd.Int64Dtype(),
+    pd.UInt8Dtype(), pd.UInt16Dtype(), pd.UInt32Dtype(), pd.UInt64Dtype())}  # fmt: skip
+
+
+def _fits_kind(written, wanted):
+    """Whether a column written as ``written`` may go back to ``wanted``: numbers to
+    numbers, text to text, categories or dates, times to times, categories to categories."""
+    number = pa.types.is_integer(written) or pa.types.is_floating(written)
+    text = _is_text(written)
+    if pa.types.is_integer(wanted) or pa.types.is_floating(wanted):
+        return number
+    if _is_text(wanted):
+        return text
+    if pa.types.is_date(wanted):
+        return text or pa.types.is_date(written)
+    if pa.types.is_dictionary(wanted):
+        return text or pa.types.is_dictionary(written)
+    return pa.types.is_timestamp(wanted) and pa.types.is_timestamp(written)
+
+
 def _cast_column(column, arrow_type):
     """``column`` as ``arrow_type`` (safely: no value changed); no value casts to any."""
     if column.null_count == len(column):
@@ -176,14 +237,22 @@ def _cast_column(column, arrow_type):
 
 
 def _promoted(old, new):
-    """The type both ``old`` and ``new`` values fit in without loss, or None."""
+    """The type both ``old`` and ``new`` values fit in without loss, or None: dates and
+    categories of text, then text, are text (a date as its ISO text)."""
     try:
         both = pa.unify_schemas(
             [pa.schema([("c", old)]), pa.schema([("c", new)])], promote_options="permissive"
         )
     except (pa.ArrowTypeError, pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        if _is_text(new) and (pa.types.is_date(old) or (
+                pa.types.is_dictionary(old) and _is_text(old.value_type))):  # fmt: skip
+            return pa.large_string()
         return None
     return both.field("c").type
+
+
+def _is_text(arrow_type):
+    return pa.types.is_string(arrow_type) or pa.types.is_large_string(arrow_type)
 
 
 def _kind(arrow_type):
@@ -227,4 +296,4 @@ def _first_line(exc):
     return (str(exc).splitlines() or [type(exc).__name__])[0]
 
 
-__all__ = ["ParquetOut"]
+__all__ = ["ParquetOut", "in_input_types"]

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from .encoder import UnseenCategoryWarning
 from .fitting import Table, TableModel
@@ -210,7 +211,8 @@ def score_table(model, source, output=None, *, threshold=None, contamination=Non
     result = _run(model, source, output, transform, delimiter, ignore_extra, progress,
                   count=unseen.count, names_for=names_for, float_format=float_format,
                   needed_only=not keep_columns, numbers=numbers, encoding=encoding,
-                  written=lambda: list(out["names"].values()))  # fmt: skip
+                  written=lambda: list(out["names"].values()),
+                  typed=lambda: out["keep"])  # fmt: skip
     result.threshold, result.unseen_categories, result.names = cut, unseen.counts(), out["names"]
     unseen.warn(pipeline[0], "scored as such, which adds to their anomaly score")
     result.imputed = dict(unseen.imputed)
@@ -230,6 +232,14 @@ def denoise_table(model, source, output=None, *, delimiter=None, ignore_extra=Fa
     never seen in fitting, warned about once), a date column an ISO date (a Parquet
     timestamp a timestamp); missing cells stay missing; id and ignored columns are copied
     unchanged. Parameters as :func:`score_table`'s.
+
+    A Parquet output keeps each column's input type (a Parquet file's, a DataFrame's
+    dtype): the copied columns always; a denoised one where its values fit, as pandas
+    would keep it: integers (rounded by denoise) in ``uint8`` or ``int32`` while they
+    are in its range (a reconstruction out of it, -3 for a ``uint8`` column, makes the
+    column ``int64``, never a wrapped value), ``float32`` as ``float32`` (scikit-learn
+    keeps float32 data float32; the network computes in float32), dates as dates,
+    categories as categories (:func:`~ae_anomaly.tables.parquetout.in_input_types`).
 
     Examples
     --------
@@ -315,16 +325,19 @@ class _Unseen:
 
 def _run(model, source, output, transform, delimiter, ignore_extra, progress, *,
          count=None, names_for=None, float_format=None, needed_only=False, numbers=(),
-         encoding=None, decimal=".", written=None):  # fmt: skip
+         encoding=None, decimal=".", written=None, typed=None):  # fmt: skip
     """Read ``source`` in chunks, transform them on the engine, write or collect the output.
 
     ``names_for(columns)``, given the input's columns before the first chunk, returns the
     output names (:func:`~ae_anomaly.tables.schema.output_names`) of a scoring run.
     ``written()`` gives the columns the model writes (None: all): ``float_format`` and the
-    ``decimal`` mark apply to them, never to the columns copied from the input."""
+    ``decimal`` mark apply to them, never to the columns copied from the input.
+    ``typed()`` gives the output columns that are the input's (None: every input column,
+    as denoise writes them, copied or denoised): a Parquet output keeps their input types
+    where the values fit (a Parquet file's or a DataFrame's; a CSV file declares none)."""
     schema = model.schema
-    name, columns, chunks = _chunks(schema, source, delimiter, ignore_extra, needed_only,
-                                    numbers, encoding)  # fmt: skip
+    name, columns, chunks, types = _chunks(schema, source, delimiter, ignore_extra,
+                                           needed_only, numbers, encoding)  # fmt: skip
     names = names_for(columns) if names_for is not None else {}
     flag, score = names.get(FLAG), names.get(SCORE)
     result = TableResult(rows=0)
@@ -354,7 +367,9 @@ def _run(model, source, output, transform, delimiter, ignore_extra, progress, *,
         _check_rows(result, name)
         result.frame = pd.concat(collected) if collected else None
         return result
-    with TableWriter(output, delimiter=delimiter) as writer:
+    kept = set(typed() if typed is not None else columns)
+    types = {column: arrow_type for column, arrow_type in types.items() if column in kept}
+    with TableWriter(output, delimiter=delimiter, types=types) as writer:
         text = writer.kind != "parquet"
         map_chunks(chunks, work, lambda out: consume(out, writer.write, text))
         _check_rows(result, name)  # inside: no output file appears
@@ -366,9 +381,22 @@ def _check_rows(result, name):
         raise DataError(f"{name} has a header but no data rows.")
 
 
+def _frame_types(frame):
+    """``{column: Arrow type}`` of a DataFrame's dtypes (not its object columns, whose
+    type is in their values)."""
+    try:
+        schema = pa.Schema.from_pandas(frame.iloc[:0], preserve_index=False)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        return {}
+    return {name: arrow_type for name, arrow_type in zip(schema.names, schema.types, strict=True)
+            if not pa.types.is_null(arrow_type)}  # fmt: skip
+
+
 def _chunks(schema, source, delimiter, ignore_extra, needed_only=False, numbers=(),
             encoding=None):  # fmt: skip
-    """``(name, columns, iterator of DataFrames)`` of a path, a Table or a DataFrame.
+    """``(name, columns, iterator of DataFrames, types)`` of a path, a Table or a
+    DataFrame; ``types`` (``{column: Arrow type}``) are those the input declares: a
+    Parquet file's, a DataFrame's dtypes; none for CSV, whose cells are text.
 
     With an ``encoded`` schema, a CSV file is read as text (the ``numbers`` columns as
     float64 where they hold plain numbers only) and each chunk's index is the 1-based
@@ -381,20 +409,23 @@ def _chunks(schema, source, delimiter, ignore_extra, needed_only=False, numbers=
         name = source.name if isinstance(source, Table) else "the table"
         frame = source.frame if isinstance(source, Table) else source
         schema.check_columns(list(frame.columns), name, allow_extra=ignore_extra)
+        types = _frame_types(frame)
         if not isinstance(source, Table) and not schema.encoded:
             frame = with_types(frame, schema.arrow_types())
         chunks = (frame.iloc[i : i + FRAME_CHUNK] for i in range(0, len(frame), FRAME_CHUNK))
-        return name, list(frame.columns), chunks
+        return name, list(frame.columns), chunks, types
     reader = TableReader(source, delimiter=delimiter, column_types=schema.arrow_types(),
                          text=schema.encoded, numbers=numbers, encoding=encoding,
                          as_written=schema.ids)  # fmt: skip
     schema.check_columns(reader.columns, reader.name, allow_extra=ignore_extra)
     columns = reader.columns
+    types = dict(reader.arrow_types) if reader.kind == "parquet" else {}
     if needed_only:
         reader = reader.select([*schema.features, *schema.ids])
     if not schema.encoded:
-        return reader.name, columns, iter(reader)
-    return reader.name, columns, (chunk.set_axis(chunk.index + 1, axis=0) for chunk in reader)
+        return reader.name, columns, iter(reader), types
+    return (reader.name, columns, (chunk.set_axis(chunk.index + 1, axis=0) for chunk in reader),
+            types)  # fmt: skip
 
 
 __all__ = [

@@ -36,7 +36,7 @@ from .formats import (
     UsageProblem,
     table_format,
 )
-from .parquetout import ParquetOut
+from .parquetout import ParquetOut, in_input_types
 from .reader import TableReader
 from .zones import zoned_text
 
@@ -278,7 +278,9 @@ class TableWriter:
     :func:`~ae_anomaly.tables.zones.zoned_text`), categories as their values, lists and
     records refused (:func:`check_columns`).
     A Parquet column takes the type pandas gives the whole table, or is refused naming
-    the row where it changes (:class:`~ae_anomaly.tables.parquetout.ParquetOut`).
+    the row where it changes (:class:`~ae_anomaly.tables.parquetout.ParquetOut`); with
+    ``types`` (``{name: Arrow type}``, an input's), the named columns take those types
+    where their values fit (:func:`~ae_anomaly.tables.parquetout.in_input_types`).
 
     Examples
     --------
@@ -292,8 +294,9 @@ class TableWriter:
     2,1
     """
 
-    def __init__(self, path=None, *, delimiter=None, replace=None):
+    def __init__(self, path=None, *, delimiter=None, replace=None, types=None):
         self.path = STDIO if path is None else path
+        self.types = types or {}  # the input's Arrow types, kept in Parquet where they fit
         self.replace = replace  # see atomic_path: the CLI passes --force
         self.kind, self.delimiter = table_format(self.path, delimiter, output=True)
         self._stack = contextlib.ExitStack()
@@ -335,7 +338,7 @@ class TableWriter:
                 f"{table.schema.names}, the first one had {self._names}."
             )
         if self._parquet is not None:
-            self._parquet.write(table)
+            self._parquet.write(in_input_types(table, self.types) if self.types else table)
             return
         table = _as_text_columns(table)  # each chunk as it is: a cell is text whatever its type
         if first:  # a plain header: Arrow would quote every name
