@@ -3,6 +3,7 @@ failed or killed run leaves no partial directory (its temporary sibling is recog
 and removed by the next run), and only the model's columns are read."""
 
 import io
+import json
 import subprocess
 import sys
 import time
@@ -253,6 +254,9 @@ def test_rows_that_cannot_be_scored_are_counted_once_per_run_as_in_one_process(s
     assert result.exit_code == 0, result.output
     warned = [line for line in result.stderr.splitlines() if "could not be scored" in line]
     assert warned == expected
+    as_json = invoke("score", model, folder, "--engine", "dask", "-o", tmp_path / "json",
+                     "--json")  # fmt: skip
+    assert json.loads(as_json.stderr.splitlines()[-1])["unscorable"] == 3
     scores = pd.concat(pd.read_parquet(p) for p in sorted(out.glob("*.parquet"), key=_part))
     assert np.flatnonzero(np.isinf(scores["anomaly_score"])).tolist() == [700, 1300, 1999]
     assert scores["is_anomaly"].iloc[[700, 1300, 1999]].tolist() == [1, 1, 1]

@@ -297,7 +297,8 @@ def denoise(model_file, data, output, force, ignore_extra, float_format, delimit
     booleans as the training file spelled them (yes/no), a categorical column gets its
     most likely category and a date column an ISO date. Id and ignored columns, and rows
     the model cannot score (values that overflow: score flags them), are copied
-    unchanged.
+    unchanged. Parquet to Parquet keeps the input's column types where the values fit
+    them (uint8 stays uint8, float32 float32, dates and categories as such).
 
     \b
     Example:

@@ -111,6 +111,7 @@ def finish_dask(result, output, as_json):
         "files": result.files,
         "workers": result.workers,
         "threshold": result.threshold,
+        "unscorable": result.unscorable,
         "output": output,
     }
     message = (
