@@ -10,6 +10,7 @@ import pickle
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 from ae_anomaly.tables.encoder import TableEncoder
@@ -77,3 +78,28 @@ def test_times_in_utc_and_times_without_a_zone_read_alike(fit_on, score_on):
     expected = np.asarray(encoder.transform(_frame(as_zone[fit_on])), dtype=float)
     got = np.asarray(encoder.transform(_frame(as_zone[score_on])), dtype=float)
     np.testing.assert_array_equal(got, expected)
+
+
+def _arrow(times, unit="us"):
+    """``times`` as pandas' Arrow timestamps (``pd.read_parquet(..., dtype_backend="pyarrow")``)."""
+    zone = getattr(times.dtype, "tz", None)
+    return pd.Series(times).astype(pd.ArrowDtype(pa.timestamp(unit, tz=zone and str(zone))))
+
+
+@pytest.mark.parametrize("unit", ["s", "ms", "us", "ns"])
+def test_arrow_timestamps_are_checked_and_encoded_as_numpys(unit):
+    """Arrow timestamps with a zone were taken for times without one: scored on a model
+    fitted on naive times, Paris midnight became 23:00 UTC of the day before (another day
+    of the week, another month) without a word; fitted on, the zone was not recorded."""
+    naive = TableEncoder().fit(_frame(WALL))
+    with pytest.raises(DataError, match="without a time zone .* in America/New_York"):
+        naive.transform(_frame(_arrow(LOCAL, unit)))
+    zoned = TableEncoder().fit(_frame(_arrow(LOCAL, unit)))
+    assert zoned.columns_["seen"]["zone"] == "America/New_York"
+    with pytest.raises(DataError, match="fitted with times in America/New_York"):
+        zoned.transform(_frame(WALL))
+    for numpy_times, encoder in [(LOCAL, zoned), (WALL, naive)]:
+        expected = np.asarray(encoder.transform(_frame(numpy_times)), dtype=float)
+        got = np.asarray(encoder.transform(_frame(_arrow(numpy_times, unit))), dtype=float)
+        np.testing.assert_array_equal(got, expected)
+    assert TableEncoder().fit(_frame(_arrow(WALL, unit))).columns_ == naive.columns_

@@ -52,6 +52,7 @@ import pandas as pd
 
 from .errors import TableError, cell_note, cell_repr, escape, lookalike_note, user_stacklevel
 from .lookalike import marks_advice, number_pattern, refit_advice, refuse_lookalike, warn_code_like
+from .zones import numpy_times
 
 NUMERIC, CATEGORICAL, BOOLEAN, DATETIME = "numeric", "categorical", "boolean", "datetime"
 KINDS = (NUMERIC, CATEGORICAL, BOOLEAN, DATETIME)
@@ -314,8 +315,10 @@ def parse_datetimes(series, options):
     """``(timestamps, bad)``: the cells as UTC timestamps (NaT where missing or bad).
 
     Naive times are taken as UTC. Text is read as ISO 8601, or with ``date_format`` (and
-    ISO 8601, which no other format can be mistaken for: another column's dates).
+    ISO 8601, which no other format can be mistaken for: another column's dates). Arrow
+    timestamps are read as NumPy's (:func:`~ae_anomaly.tables.zones.numpy_times`).
     """
+    series = numpy_times(series)
     dtype = series.dtype
     if isinstance(dtype, pd.DatetimeTZDtype):
         return series.dt.tz_convert("UTC"), np.zeros(len(series), dtype=bool)

@@ -28,8 +28,8 @@ UTC_NAMES = frozenset(["UTC", "Etc/UTC", "Etc/UCT", "UCT", "Etc/Universal", "Uni
 
 
 def time_zone(series):
-    """The time zone of a typed date column (:data:`NAIVE` without one), or None for
-    text and objects, whose cells may each say another.
+    """The time zone of a typed date column, NumPy's or Arrow's (:data:`NAIVE` without
+    one), or None for text and objects, whose cells may each say another.
 
     Examples
     --------
@@ -38,9 +38,38 @@ def time_zone(series):
     >>> time_zone(pd.Series(pd.to_datetime(["2024-05-31"]))), time_zone(pd.Series(["2024"]))
     ('naive', None)
     """
-    if isinstance(series.dtype, pd.DatetimeTZDtype):
-        return str(series.dtype.tz)
-    return NAIVE if pd.api.types.is_datetime64_dtype(series.dtype) else None
+    dtype = _numpy_type(series.dtype)
+    if isinstance(dtype, pd.DatetimeTZDtype):
+        return str(dtype.tz)
+    return NAIVE if pd.api.types.is_datetime64_dtype(dtype) else None
+
+
+def numpy_times(series):
+    """``series`` as NumPy times (``datetime64[unit, tz]``, or naive) when it holds Arrow
+    timestamps (``pd.ArrowDtype(pa.timestamp("us", tz="Europe/Paris"))``, what
+    ``pd.read_parquet(..., dtype_backend="pyarrow")`` gives), the same instants in the same
+    zone; any other column as it is. Their zone is then checked, and they are encoded, as
+    NumPy's are: it was taken for no zone, and the times as UTC.
+
+    Examples
+    --------
+    >>> paris = pd.Series(pd.to_datetime(["2024-01-01"]).tz_localize("Europe/Paris"))
+    >>> numpy_times(paris.astype(pd.ArrowDtype(pa.timestamp("us", tz="Europe/Paris")))).dtype
+    datetime64[us, Europe/Paris]
+    >>> numpy_times(paris.astype(pd.ArrowDtype(pa.timestamp("s", tz="+00:00")))).dtype
+    datetime64[s, UTC]
+    """
+    dtype = _numpy_type(series.dtype)
+    return series if dtype is series.dtype else series.astype(dtype)
+
+
+def _numpy_type(dtype):
+    """NumPy's type for Arrow timestamps (``datetime64[us, UTC]`` for ``+00:00``, as pandas
+    spells the zone), else ``dtype`` itself."""
+    if not (isinstance(dtype, pd.ArrowDtype) and pa.types.is_timestamp(dtype.pyarrow_dtype)):
+        return dtype
+    unit, tz = dtype.pyarrow_dtype.unit, dtype.pyarrow_dtype.tz
+    return np.dtype(f"datetime64[{unit}]") if tz is None else pd.DatetimeTZDtype(unit, tz)
 
 
 #: Digits of a second's fraction, the finest first, and the Arrow unit that holds them.
