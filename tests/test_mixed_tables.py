@@ -371,6 +371,33 @@ def test_missing_value_error_names_column_and_row():
     assert encoder.transform(frame)[6, 1] == pytest.approx(frame["weight"].median())
 
 
+def test_a_repeated_or_multiindex_label_is_named_so_the_row_can_be_found():
+    """After ``pd.concat([jan, feb])`` the labels repeat: "row 5" named two rows, and a
+    MultiIndex label printed NumPy's ``(np.int64(2), 5)``. A repeated label comes with the
+    row's position now, and a tuple's parts as Python values."""
+    jan, feb = small_table(10, seed=1), small_table(10, seed=2)
+    feb.loc[5, "weight"] = np.nan
+    frame = pd.concat([jan, feb])
+    with pytest.raises(DataError, match=r"'weight' at row 5 \(position 15\) \(1 missing\)"):
+        TableEncoder().fit(frame)
+    encoder = TableEncoder().fit(jan)
+    with pytest.raises(DataError, match=r"'weight' at row 5 \(position 15\)"):
+        encoder.transform(frame)
+    frame.index = pd.MultiIndex.from_product([[1, 2], range(10)], names=["month", "i"])
+    with pytest.raises(DataError, match=r"'weight' at row \(2, 5\) \(1 missing\)"):
+        TableEncoder().fit(frame)
+    typo = pd.concat([jan, jan]).astype({"amount": object})
+    typo.iloc[13, 0] = "1O5"
+    with pytest.raises(DataError, match=r"row 3 \(position 13\): '1O5'"):
+        encoder.transform(typo)
+    typo.iloc[13, 0], typo.iloc[13, 2] = 1.0, "LATAM"
+    with pytest.warns(UnseenCategoryWarning, match=r"first at row 3 \(position 13\): 'LATAM'"):
+        encoder.transform(typo)
+    # labels that are unique whatever their type stay as they were
+    with pytest.raises(DataError, match=r"'weight' at row 15 \(1 missing\)"):
+        TableEncoder().fit(frame.reset_index(drop=True))
+
+
 def test_an_all_missing_column_is_refused():
     frame = small_table(10).assign(empty=np.nan)
     with pytest.raises(DataError, match="column 'empty' has no values"):

@@ -28,7 +28,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from ..models._sklearn_compat import StrOptions, _fit_context
-from .errors import TableError, cell_repr, escape, user_stacklevel
+from .errors import TableError, cell_repr, escape, row_name, user_stacklevel
 from .lookalike import refuse_typed_percentages
 from .typing import (
     BOOLEAN,
@@ -474,7 +474,7 @@ class TableEncoder(TransformerMixin, BaseEstimator):
                     hint = ""
             raise TableError(
                 f"missing value {what} in column {escape(repr(series.name))} at row "
-                f"{escape(cell_repr(series.index[first]))} ({int(missing.sum())} missing){hint}; "
+                f"{escape(row_name(series.index, first))} ({int(missing.sum())} missing){hint}; "
                 "to fill missing values pass {impute=median} or {impute=most_frequent} when "
                 "fitting, or drop those rows."
             )
@@ -555,7 +555,7 @@ def check_magnitude(series, values):
         first = int(np.flatnonzero(bad)[0])
         raise TableError(
             f"column {escape(repr(series.name))} has {escape(cell_repr(series.iloc[first]))} at "
-            f"row {escape(cell_repr(series.index[first]))}"
+            f"row {escape(row_name(series.index, first))}"
             f" ({int(bad.sum())} value(s) infinite or beyond {MAX_ABS:.0e}): a model cannot "
             "be fitted on it; fix or drop those rows, or rescale the column."
         )
@@ -619,7 +619,7 @@ def _warn_unseen(encoder, series, unseen):
         note = encoder.unseen_note(series.name, series.iloc[first])
         warnings.warn(
             f"column {series.name!r}: {int(unseen.sum())} row(s) with a category not seen in "
-            f"fitting (first at row {cell_repr(series.index[first])}: {note}); "
+            f"fitting (first at row {row_name(series.index, first)}: {note}); "
             f"encoded as {series.name}_{UNSEEN}, which adds to their anomaly score.",
             UnseenCategoryWarning,
             stacklevel=user_stacklevel(),

@@ -23,17 +23,40 @@ def escape(text):
 
 
 def cell_repr(value):
-    """``repr`` of a cell or an index label, NumPy scalars as Python ones (``inf``, ``3``).
+    """``repr`` of a cell or an index label, NumPy scalars as Python ones (``inf``, ``3``),
+    in a tuple too (a MultiIndex label).
 
     Examples
     --------
     >>> import numpy as np
     >>> cell_repr(np.float64("inf")), cell_repr(np.int64(3)), cell_repr("a")
     ('inf', '3', "'a'")
+    >>> cell_repr((np.int64(2), "b"))
+    "(2, 'b')"
     """
     import numpy as np  # here: the command line's --help imports this module, not NumPy
 
+    if isinstance(value, tuple):  # a MultiIndex label: (2, 5), not (np.int64(2), np.int64(5))
+        value = tuple(v.item() if isinstance(v, np.generic) else v for v in value)
     return repr(value.item() if isinstance(value, np.generic) else value)
+
+
+def row_name(index, position):
+    """The row at ``position`` (from 0) of a table with ``index``, for a message: its label
+    (:func:`cell_repr`), and its position too when another row has that label (``5
+    (position 12)``: ``pd.concat([jan, feb])`` repeats the labels, and ``df.loc[5]`` holds
+    two rows).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> row_name(pd.Index([3, 4, 5]), 2), row_name(pd.Index([0, 1, 0, 1]), 2)
+    ('5', '0 (position 2)')
+    >>> row_name(pd.MultiIndex.from_product([[1, 2], ["a", "b"]]), 3)
+    "(2, 'b')"
+    """
+    label = cell_repr(index[position])
+    return label if index.is_unique else f"{label} (position {int(position)})"
 
 
 def lookalike_note(text):
@@ -186,4 +209,4 @@ class ColumnOptionError(TableError, UsageProblem):
 
 
 __all__ = ["ColumnOptionError", "ParameterError", "Phrased", "TableError", "cell_repr", "escape",
-           "literal", "lookalike_note", "render", "user_stacklevel"]  # fmt: skip
+           "literal", "lookalike_note", "render", "row_name", "user_stacklevel"]  # fmt: skip

@@ -23,7 +23,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from .errors import Phrased, TableError, cell_repr, escape, user_stacklevel
+from .errors import Phrased, TableError, cell_repr, escape, row_name, user_stacklevel
 
 #: Blanks written between groups of digits: a space, and the no-break spaces that French
 #: and other locales' spreadsheets write (``1\u202f234,50``), which look like a space.
@@ -210,7 +210,7 @@ def refuse_lookalike(series, labels, distinct, counts, options, *, min_fraction)
     def refuse(holds, fitting, advice):
         fitting = set(fitting)
         first = next(i for i, label in enumerate(labels) if label in fitting)
-        where = f"row {cell_repr(series.index[first])}: {cell_repr(series.iloc[first])}"
+        where = f"row {row_name(series.index, first)}: {cell_repr(series.iloc[first])}"
         raise TableError(
             f"column {escape(repr(series.name))} holds {holds}, e.g. {escape(where)}; {advice}, "
             "or list the column in {categorical} to encode its values as categories."
@@ -427,13 +427,13 @@ def refuse_typed_percentages(series, percent):
     ...
     ae_anomaly.tables.errors.TableError: column 'rate' was fitted from percentages, read ...
     """
-    present = series.dropna()
+    present = np.flatnonzero(series.notna().to_numpy())
     if not percent or not len(present) or not pd.api.types.is_numeric_dtype(series.dtype):
         return
-    value = present.iloc[0]
+    value = series.iloc[present[0]]
     raise TableError(
         f"column {escape(repr(series.name))} was fitted from percentages, read as fractions "
-        f"(48.3% is 0.483), but holds numbers: row {cell_repr(present.index[0])}: "
+        f"(48.3% is 0.483), but holds numbers: row {row_name(series.index, present[0])}: "
         f"{cell_repr(value)} may mean {value:g}% or {100 * value:g}%; pass the cells as "
         "the fitted table wrote them, as text ending in %."
     )

@@ -34,7 +34,8 @@ Missing cells: ``NaN``/``None``/``NaT``, and the strings of ``na_values`` and, w
 (:data:`DEFAULT_NA_VALUES`: ``"NA"``, ``"None"``, ``"null"``, ``"N/A"``, ``""``...). Pass
 ``keep_default_na=False`` to keep a region called ``"NA"`` as a category.
 
-Rows in messages are the DataFrame's index labels.
+Rows in messages are the DataFrame's index labels, with their position where a label repeats
+(:func:`~ae_anomaly.tables.errors.row_name`).
 """
 
 from __future__ import annotations
@@ -50,7 +51,15 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .errors import TableError, cell_note, cell_repr, escape, lookalike_note, user_stacklevel
+from .errors import (
+    TableError,
+    cell_note,
+    cell_repr,
+    escape,
+    lookalike_note,
+    row_name,
+    user_stacklevel,
+)
 from .lookalike import marks_advice, number_pattern, refit_advice, refuse_lookalike, warn_code_like
 from .zones import numpy_times
 
@@ -390,7 +399,7 @@ def check_cells(series, bad, kind, options, *, values=None, fitting=True):
     name, n_bad = series.name, int(bad.sum())
     first = int(np.flatnonzero(bad)[0])
     cell = series.iloc[first]
-    where = f"row {cell_repr(series.index[first])}: {cell_repr(cell)}{lookalike_note(cell)}"
+    where = f"row {row_name(series.index, first)}: {cell_repr(cell)}{lookalike_note(cell)}"
     noted = cell_note(cell, name)  # the header again, a spreadsheet's error: not a typing
     where += noted
     others = f" and {n_bad - 1} more" if n_bad > 1 else ""
