@@ -13,6 +13,7 @@ warning. Now: categories, dates (their first instant), refused.
 """
 
 import io
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -22,8 +23,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from ae_anomaly import Autoencoder
 from ae_anomaly.tables.encoder import TableEncoder
 from ae_anomaly.tables.formats import DataError
+from ae_anomaly.tables.pipeline import make_table_pipeline
 from ae_anomaly.tables.typing import CATEGORICAL, DATETIME
 from ae_anomaly.tables.writer import TableWriter
 
@@ -149,6 +152,31 @@ def test_pandas_categories_periods_and_complex_numbers():
         TableEncoder().fit(frame.assign(z=rng.normal(size=N) + 1j))
     with pytest.raises(ValueError, match="duplicate column names: 'a'"):
         TableEncoder().fit(pd.concat([frame, frame[["a"]]], axis=1))
+
+
+@pytest.mark.parametrize("options", [{}, {"numeric": ["z"]}, {"boolean": ["z"]}])
+def test_complex_numbers_are_refused_when_scoring_too(options):
+    """Refused at fit, complex numbers were taken at scoring, or with a kind forced at
+    fit, cast to their real part with only NumPy's ComplexWarning: 0.5 + 1e6j scored as
+    0.5. Now the same one line, naming the row and the value, whatever the kind."""
+    rng = np.random.default_rng(4)
+    frame = pd.DataFrame({"a": rng.normal(size=N), "z": rng.integers(0, 2, N).astype(float)})
+    first = r"column 'z' holds complex numbers, but a feature holds real numbers, categories, "
+    with pytest.raises(DataError, match=first + r".* \(row 0: \(?\d?\+?2j\)?\); convert it "
+                                                r"in the data, or pass it in id_cols"):  # fmt: skip
+        TableEncoder(**options).fit(frame.assign(z=frame["z"] + 2j))
+    encoder = TableEncoder(**options).fit(frame)
+    shifted = frame.assign(z=frame["z"].astype(complex))
+    shifted.loc[7, "z"] += 1e6j
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", np.exceptions.ComplexWarning)  # not taken with it
+        seven = r".* \(row 7: \(?\d?\.?0?\+?1000000j\)?\); convert it in the data: the model was "
+        with pytest.raises(DataError, match=first + seven + "fitted with it as a"):
+            encoder.transform(shifted)
+        pipeline = make_table_pipeline(Autoencoder(max_iter=2, random_state=0), **options)
+        pipeline.fit(frame)
+        with pytest.raises(DataError, match="column 'z' holds complex numbers"):
+            pipeline.score_samples(shifted)
 
 
 def test_a_frame_saved_by_pandas_with_its_index_is_fitted_and_scored_alike(tmp_path):

@@ -30,6 +30,7 @@ from sklearn.utils.validation import check_is_fitted
 from ..models._sklearn_compat import StrOptions, _fit_context
 from .errors import TableError, cell_repr, escape, row_name, user_stacklevel
 from .lookalike import refuse_typed_percentages
+from .nonfeatures import refuse_non_features
 from .typing import (
     BOOLEAN,
     CATEGORICAL,
@@ -383,6 +384,8 @@ class TableEncoder(TransformerMixin, BaseEstimator):
         """The parsed cells of one column: floats (NaN where missing) or category labels."""
         spec = self.columns_[name]
         kind = spec["kind"]
+        if not fitting and (kind != CATEGORICAL or name not in self.categorical):
+            refuse_non_features(series, fitted=kind)  # as classify_column does at fit
         if kind == CATEGORICAL:
             return category_labels(series, options)
         if kind == NUMERIC:

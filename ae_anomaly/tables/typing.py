@@ -61,6 +61,7 @@ from .errors import (
     user_stacklevel,
 )
 from .lookalike import marks_advice, number_pattern, refit_advice, refuse_lookalike, warn_code_like
+from .nonfeatures import refuse_non_features
 from .zones import numpy_times
 
 NUMERIC, CATEGORICAL, BOOLEAN, DATETIME = "numeric", "categorical", "boolean", "datetime"
@@ -473,8 +474,7 @@ def classify_column(series, options, *, kind=None):
     dtype = series.dtype
     if kind == CATEGORICAL:
         return ColumnType(CATEGORICAL)
-    if kind is None:
-        _refuse_non_features(series)
+    refuse_non_features(series)  # a kind forced too: complex numbers, cast, lose a part
     if kind == NUMERIC or (kind is None and (_is_number_dtype(dtype) or series.isna().all())):
         values, bad, percent = parse_numbers(series, options)
         check_cells(series, bad, NUMERIC, options)
@@ -525,27 +525,6 @@ def classify_column(series, options, *, kind=None):
             "encode it anyway."
         )
     return ColumnType(CATEGORICAL)
-
-
-def _refuse_non_features(series):
-    """Refuse a column of durations, lists or records (a Parquet file's): none is a number,
-    a category, a boolean or a date, and their text would be one category each. (Bytes are
-    categories: Parquet writers store text as bytes.)"""
-    what = "durations" if pd.api.types.is_timedelta64_dtype(series.dtype) else None
-    if pd.api.types.is_complex_dtype(series.dtype):
-        what = "complex numbers"
-    if what is None and pd.api.types.is_object_dtype(series.dtype):
-        present = np.flatnonzero(series.notna().to_numpy())  # in C: no Python per cell
-        first = series.iloc[present[0]] if len(present) else None
-        kinds = {list: "lists", tuple: "lists", np.ndarray: "lists", set: "sets",
-                 dict: "records"}  # fmt: skip
-        what = next((name for t, name in kinds.items() if isinstance(first, t)), None)
-    if what:
-        raise TableError(
-            f"column {escape(repr(series.name))} holds {what}, but a feature holds real "
-            "numbers, categories, booleans or dates; convert it in the data, or pass it in "
-            "{id_cols} to keep it out of the features."
-        )
 
 
 def classify_columns(

@@ -1,0 +1,88 @@
+"""Columns that no feature can be: durations, complex numbers, lists, sets and records.
+
+None is a real number, a category, a boolean or a date: their text would be one category
+each, and a complex number's real part (NumPy's cast to float) another number than the one
+in the table. Such a column is refused naming it, a row and a value, when a model is
+fitted and when it scores. (Bytes are categories: Parquet writers store text as bytes.)
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .errors import TableError, cell_repr, escape, row_name
+
+#: What an object column holds, by the type of its first value.
+_OBJECT_KINDS = {list: "lists", tuple: "lists", np.ndarray: "lists", set: "sets",
+                 dict: "records"}  # fmt: skip
+
+
+def non_feature(series):
+    """``(what, position)``: what ``series`` holds that no feature can (``"durations"``,
+    ``"complex numbers"``, ``"lists"``, ``"sets"``, ``"records"``) and the position of a
+    cell that shows it (None when every cell is missing), or ``(None, None)``.
+
+    A typed column is judged by its type; an object column by its first value (in C: no
+    Python per cell). A complex column's cell is the first with an imaginary part.
+
+    Examples
+    --------
+    >>> non_feature(pd.Series([1.0, 2.0 + 3j]))
+    ('complex numbers', 1)
+    >>> non_feature(pd.Series([None, [1, 2]])), non_feature(pd.Series(["a"]))
+    (('lists', 1), (None, None))
+    """
+    dtype = series.dtype
+    what = "durations" if pd.api.types.is_timedelta64_dtype(dtype) else None
+    if pd.api.types.is_complex_dtype(dtype):
+        values = series.to_numpy()
+        imaginary = np.flatnonzero(np.imag(values) != 0)
+        if len(imaginary):
+            return "complex numbers", int(imaginary[0])
+        what = "complex numbers"
+    present = None
+    if what is None and pd.api.types.is_object_dtype(dtype):
+        present = np.flatnonzero(series.notna().to_numpy())
+        first = series.iloc[present[0]] if len(present) else None
+        what = next((name for kind, name in _OBJECT_KINDS.items() if isinstance(first, kind)), None)
+    if what is None:
+        return None, None
+    present = np.flatnonzero(series.notna().to_numpy()) if present is None else present
+    return what, int(present[0]) if len(present) else None
+
+
+def refuse_non_features(series, *, fitted=None):
+    """Refuse a column of durations, complex numbers, lists, sets or records
+    (:func:`non_feature`), in one line naming it, a row and its value.
+
+    Parameters
+    ----------
+    series : Series
+        One column of the table, named.
+    fitted : str or None, default=None
+        While scoring, the kind the model was fitted with for the column (``"numeric"``);
+        None while fitting, where the column may still be left out.
+
+    Examples
+    --------
+    >>> refuse_non_features(pd.Series([1.5, 2.0], name="x"), fitted="numeric")
+    >>> refuse_non_features(pd.Series([1.5, 2.0 + 1e6j], name="x"), fitted="numeric")
+    Traceback (most recent call last):
+    ...
+    ae_anomaly.tables.errors.TableError: column 'x' holds complex numbers, but a feature ...
+    """
+    what, position = non_feature(series)
+    if what is None:
+        return
+    where = ""
+    if position is not None:
+        cell = cell_repr(series.iloc[position])
+        where = escape(f" (row {row_name(series.index, position)}: {cell})")
+    advice = "convert it in the data, or pass it in {id_cols} to keep it out of the features"
+    if fitted is not None:
+        advice = f"convert it in the data: the model was fitted with it as a {fitted} column"
+    raise TableError(
+        f"column {escape(repr(series.name))} holds {what}, but a feature holds real numbers, "
+        f"categories, booleans or dates{where}; {advice}."
+    )
