@@ -154,6 +154,36 @@ def test_pandas_categories_periods_and_complex_numbers():
         TableEncoder().fit(pd.concat([frame, frame[["a"]]], axis=1))
 
 
+SECONDS = pd.Series(pd.to_timedelta([1, 2, 3, 4] * (N // 4), unit="s"))
+PANDAS_ODD = {  # what pd.read_parquet(..., dtype_backend="pyarrow") gives, and Python objects
+    "durations": [SECONDS.astype(pd.ArrowDtype(pa.duration("s"))), SECONDS.astype(object)],
+    "lists": [pd.Series([[1], [2]] * (N // 2), dtype=pd.ArrowDtype(pa.list_(pa.int64()))),
+              pd.Series([[1], [2]] * (N // 2), dtype=pd.ArrowDtype(pa.large_list(pa.int64())))],
+    "records": [pd.Series([{"a": 1}, {"a": 2}] * (N // 2),
+                          dtype=pd.ArrowDtype(pa.struct([("a", pa.int64())]))),
+                pd.Series([[("k", 1)], [("k", 2)]] * (N // 2),
+                          dtype=pd.ArrowDtype(pa.map_(pa.string(), pa.int64())))],
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("what,column", [(w, c) for w, cs in PANDAS_ODD.items() for c in cs])
+def test_arrow_and_object_durations_lists_and_records_are_refused_as_numpys(what, column):
+    """Refused as NumPy durations and object lists and dicts were, Arrow durations, lists
+    and structs and object columns of pd.Timedelta were one-hot encoded as categories of
+    their text ('0 days 00:00:01', '[1]'), when fitting and when scoring."""
+    rng = np.random.default_rng(6)
+    frame = pd.DataFrame({"a": rng.normal(size=N), "t": rng.choice(["x", "y"], N)})
+    holds = rf"column 't' holds {what}, but a feature holds real numbers, categories, "
+    with pytest.raises(DataError, match=holds + r"booleans or dates \(row 0: "):
+        TableEncoder().fit(frame.assign(t=column))
+    with pytest.raises(DataError, match=rf"column 't' holds {what}, .*fitted with it as a cat"):
+        TableEncoder().fit(frame).transform(frame.assign(t=column))
+    with pytest.raises(DataError, match=rf"column 't' holds {what}, .*fitted with it as a num"):
+        TableEncoder().fit(frame.assign(t=rng.normal(size=N))).transform(frame.assign(t=column))
+    forced = TableEncoder(categorical=["t"]).fit(frame.assign(t=column))  # as the user says
+    assert np.isfinite(forced.transform(frame.assign(t=column))).all()
+
+
 @pytest.mark.parametrize("options", [{}, {"numeric": ["z"]}, {"boolean": ["z"]}])
 def test_complex_numbers_are_refused_when_scoring_too(options):
     """Refused at fit, complex numbers were taken at scoring, or with a kind forced at

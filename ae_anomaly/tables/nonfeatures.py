@@ -1,4 +1,5 @@
-"""Columns that no feature can be: durations, complex numbers, lists, sets and records.
+"""Columns that no feature can be: durations, complex numbers, lists, sets and records,
+NumPy's, Arrow's or Python objects.
 
 None is a real number, a category, a boolean or a date: their text would be one category
 each, and a complex number's real part (NumPy's cast to float) another number than the one
@@ -8,14 +9,19 @@ fitted and when it scores. (Bytes are categories: Parquet writers store text as 
 
 from __future__ import annotations
 
+import datetime as _dt
+
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from .errors import TableError, cell_repr, escape, row_name
 
-#: What an object column holds, by the type of its first value.
+#: What an object column holds, by the type of its first value (``pd.Timedelta`` is a
+#: ``datetime.timedelta``).
 _OBJECT_KINDS = {list: "lists", tuple: "lists", np.ndarray: "lists", set: "sets",
-                 dict: "records"}  # fmt: skip
+                 dict: "records", _dt.timedelta: "durations", np.timedelta64: "durations",
+                 complex: "complex numbers", np.complexfloating: "complex numbers"}  # fmt: skip
 
 
 def non_feature(series):
@@ -23,8 +29,10 @@ def non_feature(series):
     ``"complex numbers"``, ``"lists"``, ``"sets"``, ``"records"``) and the position of a
     cell that shows it (None when every cell is missing), or ``(None, None)``.
 
-    A typed column is judged by its type; an object column by its first value (in C: no
-    Python per cell). A complex column's cell is the first with an imaginary part.
+    A typed column is judged by its type, NumPy's or Arrow's (``pd.ArrowDtype``, what
+    ``pd.read_parquet(..., dtype_backend="pyarrow")`` gives: durations, lists, structs,
+    maps); an object column by its first value (in C: no Python per cell). A complex
+    column's cell is the first with an imaginary part.
 
     Examples
     --------
@@ -32,9 +40,11 @@ def non_feature(series):
     ('complex numbers', 1)
     >>> non_feature(pd.Series([None, [1, 2]])), non_feature(pd.Series(["a"]))
     (('lists', 1), (None, None))
+    >>> non_feature(pd.Series([[1], None], dtype=pd.ArrowDtype(pa.list_(pa.int64()))))
+    ('lists', 0)
     """
     dtype = series.dtype
-    what = "durations" if pd.api.types.is_timedelta64_dtype(dtype) else None
+    what = "durations" if pd.api.types.is_timedelta64_dtype(dtype) else _arrow_kind(dtype)
     if pd.api.types.is_complex_dtype(dtype):
         values = series.to_numpy()
         imaginary = np.flatnonzero(np.imag(values) != 0)
@@ -50,6 +60,16 @@ def non_feature(series):
         return None, None
     present = np.flatnonzero(series.notna().to_numpy()) if present is None else present
     return what, int(present[0]) if len(present) else None
+
+
+def _arrow_kind(dtype):
+    """What an Arrow column of ``dtype`` holds that no feature can, or None."""
+    arrow = dtype.pyarrow_dtype if isinstance(dtype, pd.ArrowDtype) else None
+    if arrow is None or not (pa.types.is_duration(arrow) or pa.types.is_nested(arrow)):
+        return None
+    if pa.types.is_duration(arrow):
+        return "durations"
+    return "records" if pa.types.is_struct(arrow) or pa.types.is_map(arrow) else "lists"
 
 
 def refuse_non_features(series, *, fitted=None):
