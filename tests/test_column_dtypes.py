@@ -209,6 +209,61 @@ def test_complex_numbers_are_refused_when_scoring_too(options):
             pipeline.score_samples(shifted)
 
 
+def test_bytes_that_are_not_utf8_are_refused_in_one_line_naming_row_and_value():
+    """b'K\\xf6ln' (Latin-1) in an object column stopped TableEncoder with pandas'
+    UnicodeDecodeError and its traceback; UTF-8 bytes were, and are, read."""
+    rng = np.random.default_rng(7)
+    frame = pd.DataFrame({"a": rng.normal(size=N), "city": ["Bonn", "Köln"] * (N // 2)})
+    latin = frame.assign(city=frame["city"].map(lambda c: c.encode("latin-1")).astype(object))
+    utf8 = frame.assign(city=frame["city"].map(str.encode).astype(object))
+    assert TableEncoder().fit(utf8).columns_["city"]["kind"] == CATEGORICAL
+    said = r"column 'city' holds bytes that are not UTF-8 text \(row 1: b'K\\xf6ln'\); decode"
+    with pytest.raises(DataError, match=said + ".* in pandas\\), or pass it in id_cols"):
+        TableEncoder().fit(latin)
+    for options in [{"numeric": ["city"]}, {"boolean": ["city"]}, {"date_cols": ["city"]}]:
+        with pytest.raises(DataError, match=said):
+            TableEncoder(**options).fit(latin)
+    with pytest.raises(DataError, match=said + r".* in pandas\)\.$"):
+        TableEncoder().fit(utf8).transform(latin)
+    numbers = frame.assign(city=rng.normal(size=N))
+    with pytest.raises(DataError, match=said):
+        TableEncoder().fit(numbers).transform(latin.astype({"city": object}))
+    mixed = frame.astype({"city": object})
+    mixed.loc[9, "city"] = "Zürich".encode("cp1252")
+    with pytest.raises(DataError, match=r"text \(row 9: b'Z\\xfcrich'\)"):
+        TableEncoder().fit(mixed)
+    TableEncoder(categorical=["city"]).fit(latin).transform(latin)  # as the user says
+
+
+ODD_CELLS = st.one_of(st.binary(max_size=4), st.text(max_size=3), st.none(),
+                      st.complex_numbers(max_magnitude=1e6, allow_nan=False),
+                      st.integers(0, 3).map(lambda s: pd.Timedelta(seconds=s)),
+                      st.lists(st.integers(0, 2), max_size=2))  # fmt: skip
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(cells=st.lists(ODD_CELLS, min_size=N, max_size=N), odd_at_fit=st.booleans(),
+       typed=st.booleans())  # fmt: skip
+def test_odd_cells_score_finite_or_fail_in_one_line_naming_the_column(cells, odd_at_fit, typed):
+    """Bytes (UTF-8 or not), text, complex numbers, durations and lists, in an object
+    column or one pandas types, fitted on or scored: finite scores, or a one-line
+    DataError naming the column, never a traceback from pandas or NumPy."""
+    rng = np.random.default_rng(8)
+    odd = pd.Series(cells) if typed else pd.Series(cells, dtype=object)
+    plain = pd.DataFrame({"a": rng.normal(size=N), "odd": rng.choice(["x", "y"], N)})
+    fit, score = (plain.assign(odd=odd), plain) if odd_at_fit else (plain, plain.assign(odd=odd))
+    pipeline = make_table_pipeline(Autoencoder(max_iter=2, random_state=0))
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            warnings.simplefilter("error", np.exceptions.ComplexWarning)
+            scores = pipeline.fit(fit).score_samples(score)
+    except DataError as exc:
+        assert "\n" not in str(exc) and "column 'odd'" in str(exc), str(exc)
+        return
+    assert np.isfinite(scores).all()
+
+
 def test_a_frame_saved_by_pandas_with_its_index_is_fitted_and_scored_alike(tmp_path):
     """pandas writes a filtered frame's nameless index as ``__index_level_0__`` and a named
     index (``set_index("key")``) as a column. The fit used to drop both without a word and
