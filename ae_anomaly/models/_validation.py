@@ -15,6 +15,7 @@ import torch
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..nn.training import _caller_outside_package
+from .scalers import is_rounding
 
 
 def is_int(value):
@@ -127,7 +128,46 @@ def validate_rows(estimator, X, *, reset):
             f"({(~finite).sum()} non-finite value(s) in all). Impute or drop them first "
             "(e.g. sklearn.impute.SimpleImputer in a Pipeline)."
         )
+    if reset:
+        warn_collapsed_integers(estimator, X)
     return rows
+
+
+def warn_collapsed_integers(estimator, X):
+    """Warn when integers beyond ``2**53`` (64-bit counters, epoch nanoseconds) lose
+    their spread to float64: distinct values become equal (256 units apart near
+    ``2**60``) and what is left varies by rounding alone, which the input scalers take
+    for a constant (:func:`~ae_anomaly.models.scalers.is_rounding`). One line naming
+    the first such column."""
+    for col, values in enumerate(_integer_columns(X)):
+        floats = values.astype(np.float64)
+        if values.size == 0 or np.abs(floats).max() <= 2.0**53:
+            continue
+        if not is_rounding(np.std(floats), np.mean(floats)):
+            continue  # rounded, but still spread over many steps: the model sees it
+        n_before, n_after = len(np.unique(values)), len(np.unique(floats))
+        if n_after < n_before:
+            warnings.warn(
+                f"{type(estimator).__name__}: {_column_name(estimator, col)} holds integers "
+                f"beyond 2**53 too close together for float64: its {n_before} distinct "
+                f"values become {n_after}, and the model ignores it. Subtract an offset "
+                "(e.g. its minimum) first.",
+                UserWarning,
+                stacklevel=_caller_outside_package(),
+            )
+            return
+
+
+def _integer_columns(X):
+    """The integer columns of ``X`` (others empty), missing values left out: a
+    DataFrame's of an integer dtype, an integer array's, else none."""
+    if isinstance(X, pd.DataFrame):
+        for _, column in X.items():
+            integer = pd.api.types.is_integer_dtype(column.dtype)
+            values = column.dropna().to_numpy() if integer else np.empty(0)
+            yield values if values.dtype.kind in "iu" else np.empty(0)
+    elif isinstance(X, np.ndarray) and X.dtype.kind in "iu" and X.ndim == 2:
+        yield from X.T
 
 
 def check_trainable(estimator, rows, X_scaled, X=None):
@@ -197,10 +237,11 @@ def untrainable(X_scaled):
 
 def warn_invisible_columns(estimator, rows, X_scaled):
     """Warn when a column varies in ``rows`` but hardly at all once scaled: a spread below
-    what the scaler tells from a constant (scikit-learn's scalers: a standard deviation
-    under ~2e-15), which the model then ignores, silently. A spread of a few roundings of
-    the column's values (sums of shares: 0.9999999999999998 to 1.0000000000000002) is
-    a constant's."""
+    what the scaler tells from a constant (``"standard"`` and ``"mad"``: a standard
+    deviation within :data:`~ae_anomaly.models.scalers.ROUNDING_ULPS` roundings of the
+    values, or one that underflows, as at 1e-200), which the model then ignores,
+    silently. A spread of a few roundings of the column's values (sums of shares:
+    0.9999999999999998 to 1.0000000000000002) is a constant's."""
     with np.errstate(over="ignore", invalid="ignore"):
         spread = np.ptp(rows, axis=0) if len(rows) else np.zeros(rows.shape[1])
         rounding = 10 * np.finfo(np.float64).eps * np.max(np.abs(rows), axis=0, initial=0)

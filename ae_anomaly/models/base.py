@@ -60,7 +60,7 @@ from ._validation import (
     validate_rows,
     warn_invisible_columns,
 )
-from .scalers import MADScaler
+from .scalers import MADScaler, resolve_constant_columns
 from .scoring import _ScoringMixin, feature_scale
 
 __all__ = ["SCORE_DTYPE", "TRAIN_DTYPE", "BaseAutoencoder", "default_sizes", "seeded"]
@@ -204,8 +204,12 @@ class BaseAutoencoder(
         return default_sizes(n_features)
 
     def _make_scaler(self, X):
-        """The input scaler fitted on ``X`` (None when ``scaling`` is None)."""
-        return None if self.scaling is None else _SCALERS[self.scaling]().fit(X)
+        """The input scaler fitted on ``X`` (None when ``scaling`` is None); a
+        ``StandardScaler`` tells constant columns from their values' rounding
+        (:func:`~ae_anomaly.models.scalers.resolve_constant_columns`)."""
+        if self.scaling is None:
+            return None
+        return resolve_constant_columns(_SCALERS[self.scaling]().fit(X))
 
     def _streaming_scaler(self):
         """An unfitted scaler whose ``partial_fit`` over chunks equals ``_make_scaler`` on
@@ -302,7 +306,7 @@ class BaseAutoencoder(
                 if first:
                     rows = self._fit_input(X)
                     if scaler is not None:
-                        scaler = check_prefitted_scaler(self, scaler)
+                        scaler = resolve_constant_columns(check_prefitted_scaler(self, scaler))
                     self._initialize(rows, self._make_scaler(rows) if scaler is None else scaler)
                 else:
                     rows = self._fit_input(X, reset=False)
@@ -392,6 +396,7 @@ class BaseAutoencoder(
         calibration = sample.sample
         if scaler is None:
             scaler = self._make_scaler(calibration)
+        scaler = resolve_constant_columns(scaler)
         self._initialize(calibration, scaler)
         self.validation_loss_curve_ = None  # nothing held out: the training loss is monitored
         with np.errstate(over="ignore", invalid="ignore"):  # refused just below
