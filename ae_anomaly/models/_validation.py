@@ -259,6 +259,20 @@ def warn_invisible_columns(estimator, rows, X_scaled):
         )
 
 
+def warn_identical_rows(estimator, rows):
+    """Warn when the training ``rows`` are all the same row (or just one): the model then
+    learns that row alone, and scores every other row as far out, by how far."""
+    if len(rows) and not np.ptp(rows, axis=0).any():
+        what = "a single row" if len(rows) == 1 else f"{len(rows)} identical rows"
+        warnings.warn(
+            f"{type(estimator).__name__}: fitted on {what}: the model learns nothing of how "
+            "rows vary, and scores any other row as extremely anomalous. Fit on rows that "
+            "vary.",
+            UserWarning,
+            stacklevel=_caller_outside_package(),
+        )
+
+
 def overflow_error(estimator, rows, X, row, col):
     """Raise :func:`check_trainable`'s error for the value at ``rows[row, col]``, its row
     named by ``X`` (see :func:`row_label`)."""

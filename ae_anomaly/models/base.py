@@ -58,6 +58,7 @@ from ._validation import (
     resolve_device,
     resolve_sizes,
     validate_rows,
+    warn_identical_rows,
     warn_invisible_columns,
 )
 from .scalers import MADScaler, resolve_constant_columns
@@ -461,6 +462,7 @@ class BaseAutoencoder(
     def _initialize(self, X, scaler):
         """Fresh fitted state for the validated rows ``X``: sizes, device, the network and
         its optimizer, empty curves; ``scaler`` (fitted, or None) becomes ``scaler_``."""
+        warn_identical_rows(self, X)
         self.hidden_layer_sizes_, self.n_components_ = resolve_sizes(self, X.shape[1])
         self.device_ = resolve_device(self.device)
         self._rng = check_random_state(self.random_state)

@@ -29,7 +29,7 @@ from ._validation import check_int, row_label
 MAD_TO_SD = 1.4826
 
 
-def error_statistics(errors, codes, statistics="median"):
+def error_statistics(errors, codes, statistics="median", inputs=None):
     """``(error_scale, code_mean, code_scale)`` of the training rows' errors and codes.
 
     With ``"median"``, ``error_scale`` starts as each column's median squared error,
@@ -40,7 +40,11 @@ def error_statistics(errors, codes, statistics="median"):
     reconstructed exactly cannot blow up the score. With ``"median"`` last, each part's
     scales are multiplied by that part's median over the rows, so that both parts have
     median 1 there (with ``"mean"`` each part averages about 1). Medians let the unlabeled
-    outliers of the training rows barely move the scales.
+    outliers of the training rows barely move the scales. Last, each scale is at least
+    ``eps`` (2.2e-16) times the mean square of the values it measures (the codes; the
+    inputs and errors), its rounding: on training rows all alike (identical rows, one
+    row) the spread is 0 or rounding, and dividing by it made a row's score depend on the
+    rounding of the batch it was scored in, or reach -1e306.
 
     Parameters
     ----------
@@ -48,6 +52,8 @@ def error_statistics(errors, codes, statistics="median"):
         Squared reconstruction errors of the (scaled) training rows.
     codes : ndarray of shape (n_samples, n_components)
     statistics : {"median", "mean"}, default="median"
+    inputs : ndarray of shape (n_samples, n_features), default=None
+        The (scaled) training rows, whose magnitude bounds the errors' rounding.
 
     Returns
     -------
@@ -65,6 +71,9 @@ def error_statistics(errors, codes, statistics="median"):
     True
     >>> bool(np.all(error_statistics(errors, codes, "mean")[0] / clean > 1e3))  # blown up
     True
+    >>> same = np.full((5, 2), 0.3)  # the codes of identical rows: a spread of rounding
+    >>> error_statistics(errors[:5], same)[2] / (0.3**2 * np.finfo(float).eps)
+    array([1., 1.])
     """
     if statistics == "median":
         error_scale = np.median(errors, axis=0)
@@ -86,6 +95,10 @@ def error_statistics(errors, codes, statistics="median"):
         error_scale = error_scale * _positive_median((errors / error_scale).mean(axis=1))
         distance = ((codes - code_mean) ** 2 / code_scale).mean(axis=1)
         code_scale = code_scale * _positive_median(distance)
+    eps = np.finfo(np.float64).eps
+    magnitude = np.mean(errors) + (0.0 if inputs is None else np.mean(np.square(inputs)))
+    error_scale = np.maximum(error_scale, eps * magnitude + tiny)
+    code_scale = np.maximum(code_scale, eps * np.mean(np.square(codes)) + tiny)
     return error_scale, code_mean, code_scale
 
 
@@ -174,7 +187,7 @@ class _ScoringMixin:
         stats = predict_batches(parts, self.module_, X_scaled)
         errors, codes = stats[:, : X_scaled.shape[1]], stats[:, X_scaled.shape[1] :]
         self.error_scale_, self.code_mean_, self.code_scale_ = error_statistics(
-            errors, codes, self.score_statistics
+            errors, codes, self.score_statistics, X_scaled
         )
 
     def _error_parts(self, module, X):
