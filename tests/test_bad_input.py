@@ -1,5 +1,7 @@
 """Bad input gets a clear error naming the problem, or works; never a raw torch traceback."""
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -191,3 +193,21 @@ def test_unfitted_model_says_so(X):
 
     with pytest.raises(NotFittedError, match="not fitted yet"):
         Autoencoder().score_samples(X)
+
+
+@pytest.mark.parametrize("cls", [Autoencoder, DenoisingAutoencoder])
+def test_a_frame_with_no_columns_gets_scikit_learns_one_line(cls, X):
+    """A frame left with 0 columns (select_dtypes("number") of text) raised NumPy's "at
+    least one array or dtype is required", and scoring warned about feature names."""
+    empty = pd.DataFrame({"name": ["a", "b", "c"] * 10}).select_dtypes("number")
+    message = (
+        rf"^Found array with 0 feature\(s\) \(shape=\(30, 0\)\) while a minimum of 1 is "
+        rf"required by {cls.__name__}\.$"
+    )
+    with pytest.raises(ValueError, match=message):
+        cls(**FAST).fit(empty)
+    model = cls(**FAST).fit(pd.DataFrame(X, columns=list("abcd")))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ValueError, match=message):
+            model.score_samples(empty)

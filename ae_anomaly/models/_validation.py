@@ -97,6 +97,11 @@ def resolve_device(device):
 
 def validate_rows(estimator, X, *, reset):
     """``validate_data`` as float64 plus messages that name the offending column, row, value."""
+    if isinstance(X, pd.DataFrame) and X.shape[1] == 0:  # scikit-learn's words, not NumPy's
+        raise ValueError(
+            f"Found array with 0 feature(s) (shape={X.shape}) while a minimum of 1 is "
+            f"required by {type(estimator).__name__}."
+        )
     _reject_complex(X)
     X = _numeric_columns(X)
     try:
