@@ -211,3 +211,15 @@ def test_a_frame_with_no_columns_gets_scikit_learns_one_line(cls, X):
         warnings.simplefilter("error")
         with pytest.raises(ValueError, match=message):
             model.score_samples(empty)
+
+
+def test_duplicate_column_names_get_the_table_encoders_one_line(X):
+    """They raised narwhals' DuplicateError from deep inside scikit-learn."""
+    frame = pd.DataFrame(X, columns=["a", "a", "c", "c"])
+    with pytest.raises(ValueError, match=r"^X has duplicate column names: 'a', 'c'\.$"):
+        Autoencoder(**FAST).fit(frame)
+    model = Autoencoder(**FAST).fit(pd.DataFrame(X, columns=list("abcd")))
+    with pytest.raises(ValueError, match=r"^X has duplicate column names: 'a', 'c'\.$"):
+        model.score_samples(frame)
+    with pytest.raises(ValueError, match=r"^X has duplicate column names: '1'\.$"):
+        Autoencoder(**FAST).fit(pd.DataFrame(X, columns=[1, "1", 2, 3]))

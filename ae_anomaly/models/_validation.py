@@ -102,6 +102,11 @@ def validate_rows(estimator, X, *, reset):
             f"Found array with 0 feature(s) (shape={X.shape}) while a minimum of 1 is "
             f"required by {type(estimator).__name__}."
         )
+    if isinstance(X, pd.DataFrame):  # TableEncoder's words, not narwhals' from deep inside
+        names = [str(c) for c in X.columns]
+        if len(set(names)) != len(names):
+            twice = sorted({n for n in names if names.count(n) > 1})
+            raise ValueError(f"X has duplicate column names: {', '.join(map(repr, twice))}.")
     _reject_complex(X)
     X = _numeric_columns(X)
     try:
