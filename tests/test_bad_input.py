@@ -1,5 +1,6 @@
 """Bad input gets a clear error naming the problem, or works; never a raw torch traceback."""
 
+import decimal
 import warnings
 
 import numpy as np
@@ -223,3 +224,23 @@ def test_duplicate_column_names_get_the_table_encoders_one_line(X):
         model.score_samples(frame)
     with pytest.raises(ValueError, match=r"^X has duplicate column names: '1'\.$"):
         Autoencoder(**FAST).fit(pd.DataFrame(X, columns=[1, "1", 2, 3]))
+
+
+def test_object_columns_of_decimals_and_numpy_bools_are_numbers(X):
+    """pd.read_sql gives Decimal for NUMERIC columns, np.where(cond, flag, None) numpy
+    bools: both were refused as non-numeric though Python bools were accepted."""
+    flags = X[:, 3] > 0
+    numbers = pd.DataFrame({"a": X[:, 0], "b": X[:, 1], "c": X[:, 2].round(2), "d": flags})
+    objects = numbers.assign(
+        c=pd.Series([decimal.Decimal(f"{v:.2f}") for v in X[:, 2]], dtype=object),
+        d=pd.Series(list(flags), dtype=object),  # np.True_ / np.False_
+    )
+    assert isinstance(objects["d"][0], np.bool_)
+    expected = Autoencoder(**FAST).fit(numbers).score_samples(numbers)
+    np.testing.assert_array_equal(Autoencoder(**FAST).fit(objects).score_samples(objects), expected)
+    objects.loc[5, "c"] = decimal.Decimal("NaN")
+    with pytest.raises(ValueError, match="contains NaN at row 5, column 'c'"):
+        Autoencoder(**FAST).fit(objects)
+    text = numbers.assign(c=pd.Series(["1.5"] * len(X), dtype=object))
+    with pytest.raises(ValueError, match=r"'c' \(object: text '1.5' at row 0\)"):
+        Autoencoder(**FAST).fit(text)

@@ -5,6 +5,7 @@ Also the resolution of the size and device parameters left at their defaults.
 
 from __future__ import annotations
 
+import decimal
 import math
 import warnings
 from numbers import Integral, Real
@@ -338,10 +339,16 @@ def _reject_complex(X):
         )
 
 
+#: What an object column may hold as numbers: Python's and NumPy's numbers and bools,
+#: and the ``Decimal`` of a SQL ``NUMERIC`` column (``pd.read_sql``).
+_NUMBERS = (Real, np.bool_, decimal.Decimal)
+
+
 def _numeric_columns(X):
     """``X`` with a DataFrame's object columns of numbers as float64 (missing values as
     NaN, refused later with their row); a non-numeric column is refused, named with its
-    dtype or, for an object column, its first cell that is not a number."""
+    dtype or, for an object column, its first cell that is not a number (see
+    :data:`_NUMBERS`)."""
     if not isinstance(X, pd.DataFrame):
         return X
     is_object = pd.api.types.is_object_dtype
@@ -350,7 +357,7 @@ def _numeric_columns(X):
     objects = [i for i, dtype in enumerate(X.dtypes) if is_object(dtype)]
     for i in objects if not bad else ():
         values = X.iloc[:, i].to_numpy()
-        number = [isinstance(v, Real) or v is None or v is pd.NA for v in values]
+        number = [isinstance(v, _NUMBERS) or v is None or v is pd.NA for v in values]
         if not all(number):
             row = number.index(False)
             kind = "text" if isinstance(values[row], str) else type(values[row]).__name__
