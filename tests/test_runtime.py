@@ -241,6 +241,32 @@ def test_fit_leaves_the_callers_thread_count_alone():
     assert torch.get_num_threads() == before
 
 
+def test_threads_that_start_after_a_fit_or_a_score_see_the_callers_count():
+    """What holds across threads (torch keeps one count per thread, set when the thread
+    first uses torch from the last ``torch.set_num_threads``): a thread that first uses
+    torch after the call sees the caller's count; one that does so during another
+    thread's fit may start with that fit's 1 (README, "What you can rely on")."""
+    import threading
+
+    import numpy as np
+
+    from ae_anomaly import Autoencoder
+
+    def fresh_thread_count():
+        seen = []
+        thread = threading.Thread(target=lambda: seen.append(torch.get_num_threads()))
+        thread.start()
+        thread.join()
+        return seen[0]
+
+    X = np.random.default_rng(0).normal(size=(64, 4))
+    with intra_op_threads(torch.get_num_threads() + 1) as mine:
+        model = Autoencoder(max_iter=2, random_state=0).fit(X)
+        assert (torch.get_num_threads(), fresh_thread_count()) == (mine, mine)
+        model.score_samples(X)
+        assert (torch.get_num_threads(), fresh_thread_count()) == (mine, mine)
+
+
 def test_inference_threads_one_for_dense_nets_caller_for_conv():
     assert inference_threads(_net(), 2184) == 1
     assert inference_threads(_net(), 2184, device="cuda") == 1

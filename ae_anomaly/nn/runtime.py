@@ -136,7 +136,14 @@ def inference_threads(module, batch_rows, *, device="cpu"):
 @contextlib.contextmanager
 def intra_op_threads(n):
     """Run the block with ``torch.set_num_threads(n)``; restore the caller's count after,
-    also when the block raises. ``None`` leaves the setting alone.
+    also when the block raises. ``None`` (or the count the caller has) leaves the setting
+    alone.
+
+    torch keeps one count per thread (OpenMP's), and sets a thread's count, when the
+    thread first uses torch, from a process-wide value that each ``set_num_threads``
+    call writes. So while the block runs, a thread that first uses torch starts with
+    ``n`` and keeps it; the calling thread, and the threads that first use torch after
+    the block, have the caller's count. No torch call sets one thread's count alone.
 
     Examples
     --------
