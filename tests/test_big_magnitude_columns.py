@@ -67,6 +67,8 @@ def test_a_counter_beyond_2_53_that_float64_collapses_warns_and_is_ignored(cls):
     assert "\n" not in message
     frame = X.assign(z=COUNTER)
     assert roc_auc_score(Y, -model.score_samples(frame)) >= 0.95  # its rounding: ignored
+    _, caught = _fit(cls(max_iter=1, random_state=0), np.column_stack([np.arange(N), COUNTER]))
+    assert len([m for m in caught if "column 1 holds integers beyond 2**53" in m]) == 1
 
 
 @pytest.mark.parametrize(
@@ -77,7 +79,8 @@ def test_a_counter_beyond_2_53_that_float64_collapses_warns_and_is_ignored(cls):
 def test_ordinary_integer_columns_do_not_warn(column):
     _, caught = _fit(Autoencoder(max_iter=1, random_state=0), X.assign(z=column))
     assert caught == []
-    _, caught = _fit(Autoencoder(max_iter=1, random_state=0), np.column_stack([column] * 2))
+    integers = np.column_stack([np.arange(N), column])  # an integer array: its columns too
+    _, caught = _fit(Autoencoder(max_iter=1, random_state=0), integers)
     assert caught == []
 
 
