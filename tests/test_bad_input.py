@@ -244,3 +244,17 @@ def test_object_columns_of_decimals_and_numpy_bools_are_numbers(X):
     text = numbers.assign(c=pd.Series(["1.5"] * len(X), dtype=object))
     with pytest.raises(ValueError, match=r"'c' \(object: text '1.5' at row 0\)"):
         Autoencoder(**FAST).fit(text)
+
+
+def test_a_repeated_or_multiindex_label_is_named_so_the_row_can_be_found(X):
+    """After pd.concat([jan, feb]) 'row 5' named a label df.loc[5] holds twice; a
+    MultiIndex label printed as (np.int64(2), 5)."""
+    jan = pd.DataFrame(X[:30], columns=list("abcd"))
+    feb = pd.DataFrame(X[30:], columns=list("abcd"))
+    both = pd.concat([jan, feb])
+    both.iloc[35, 1] = np.nan  # feb's row 5, at position 35
+    with pytest.raises(ValueError, match=r"row 5 \(position 35\), column 'b'"):
+        Autoencoder(**FAST).fit(both)
+    keyed = both.set_axis(pd.MultiIndex.from_arrays([np.repeat([1, 2], 30), np.tile(range(30), 2)]))
+    with pytest.raises(ValueError, match=r"row \(2, 5\), column 'b'"):
+        Autoencoder(**FAST).fit(keyed)

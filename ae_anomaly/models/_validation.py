@@ -308,12 +308,25 @@ def check_prefitted_scaler(estimator, scaler):
 
 
 def row_label(X, row):
-    """The row as its user knows it: the index label of a DataFrame (repr), else its
-    position."""
+    """The row as its user knows it: the index label of a DataFrame (repr, a MultiIndex
+    label's values as Python's), with its position when another row has the same label
+    (``pd.concat([jan, feb])``); else its position.
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({"a": [1.0, 2.0, 3.0]}, index=[5, 6, 5])
+    >>> row_label(frame, 2), row_label(frame.reset_index(drop=True), 2)
+    ('5 (position 2)', '2')
+    >>> row_label(frame.set_axis(pd.MultiIndex.from_tuples([(1, "x"), (1, "y"), (2, "x")])), 1)
+    "(1, 'y')"
+    """
     if not isinstance(X, pd.DataFrame):
         return str(row)
     label = X.index[row]
-    return repr(label.item() if isinstance(label, np.generic) else label)
+    if isinstance(label, tuple):
+        label = tuple(v.item() if isinstance(v, np.generic) else v for v in label)
+    text = repr(label.item() if isinstance(label, np.generic) else label)
+    return text if X.index.is_unique else f"{text} (position {int(row)})"
 
 
 def _column_name(estimator, col):
