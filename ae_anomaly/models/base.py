@@ -390,13 +390,15 @@ class BaseAutoencoder(
             rows = self._fit_input(chunk, reset=first)
             n_rows += len(rows)
             if scaler is not None and len(rows):
-                scaler.partial_fit(rows)
+                with np.errstate(over="ignore", invalid="ignore"):  # refused below, in a line
+                    scaler.partial_fit(rows)
             sample.add(rows)
         if n_rows == 0:
             raise ValueError("The data has no rows to fit on.")
         calibration = sample.sample
         if scaler is None:
-            scaler = self._make_scaler(calibration)
+            with np.errstate(over="ignore", invalid="ignore"):
+                scaler = self._make_scaler(calibration)
         scaler = resolve_constant_columns(scaler)
         self._initialize(calibration, scaler)
         self.validation_loss_curve_ = None  # nothing held out: the training loss is monitored
