@@ -15,7 +15,7 @@ from .encoder import UNSEEN
 from .errors import ParameterError, escape
 from .formats import FLOAT_FORMAT, NOT_A_FORMAT
 from .pipeline import CODE_DISTANCE, shares_of_encoded
-from .schema import FLAG, SCORE, Schema, denoisable, denoiser, output_names
+from .schema import FLAG, SCORE, Schema, denoisable, denoiser, output_names, warn_not_denoised
 from .thresholds import anomaly_scores
 from .typing import BOOLEAN, CATEGORICAL, DATETIME, NUMERIC, floats_read_as_text, missing_mask
 
@@ -210,16 +210,25 @@ def denoise_encoded(pipeline, schema, frame):
     Missing cells (of a model that imputes) stay missing; rows the model cannot score (a
     non-finite value, or one that overflows in its arithmetic, as ``score`` flags them:
     their reconstruction is infinite or made up) are copied unchanged, with a warning, and
-    so are the other columns.
+    so are the other columns; and so are, whole, the rows whose reconstruction does not
+    fit a column (:func:`_fitting`: ``qty = 1e30`` reconstructed ``-6e29``, no int64),
+    never a wrapped or infinite value.
     """
     encoder, options = pipeline[0], pipeline[0]._options()
     encoded, finite, unseen = _encode(pipeline, schema, frame)
-    finite = denoisable(pipeline[-1], encoded, finite)
+    finite = denoisable(pipeline[-1], encoded, finite, warn=False)
+    recon = None
+    if finite.any():
+        recon = np.asarray(denoiser(pipeline[-1])(encoded[finite]), dtype=np.float64)
+        fits = _fitting(encoder, schema, recon)
+        finite[np.flatnonzero(finite)[~fits]] = False
+        recon = recon if fits.all() else recon[fits]
+    if not finite.all():
+        warn_not_denoised()
     out = frame.copy()
     if not finite.any():
         return out, unseen
     rows = np.flatnonzero(finite)
-    recon = np.asarray(denoiser(pipeline[-1])(encoded[finite]), dtype=np.float64)
     for name, kind in schema.features.items():
         idx = encoder.feature_groups_[name]
         block = recon[:, idx]
@@ -231,6 +240,32 @@ def denoise_encoded(pipeline, schema, frame):
         column[missing_mask(frame[name], options)] = None  # the model's guess is no data
         out[name] = _tidy(column)
     return out, unseen
+
+
+def _fitting(encoder, schema, recon):
+    """The mask of the rows of ``recon`` (reconstructions, the encoder's columns) that
+    decode to their columns' types: every value finite, integer columns' rounded values
+    within int64 (``astype`` wraps others to -2**63), dates within pandas' timestamps.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from ae_anomaly import Autoencoder
+    >>> from ae_anomaly.tables.pipeline import make_table_pipeline
+    >>> frame = pd.DataFrame({"n": [1, 2, 3], "x": [0.5, 1.5, 2.5]})
+    >>> pipeline = make_table_pipeline(Autoencoder(max_iter=1)).fit(frame)
+    >>> schema = encoded_schema(pipeline, frame, ["n", "x"], [])
+    >>> _fitting(pipeline[0], schema, np.array([[2.0, 1e30], [-1e30, 1.0], [np.nan, 1.0]]))
+    array([ True, False, False])
+    """
+    fits = np.isfinite(recon).all(axis=1)
+    for name, kind in schema.features.items():
+        values = recon[:, encoder.feature_groups_[name][0]]
+        if kind == DATETIME:
+            fits &= np.abs(values) < 9.2e9  # seconds: pandas' ns timestamps reach 2262
+        elif kind == NUMERIC and name in schema.integers and name not in schema.binary:
+            fits &= np.abs(values) < 2.0**63  # the largest float below 2**63 fits int64
+    return fits
 
 
 def _decoded(spec, name, kind, block, schema, dtype):

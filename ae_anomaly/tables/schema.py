@@ -555,14 +555,22 @@ def denoise_chunk(pipeline, schema, frame):
 
     Numbers come back in their own units; a categorical column gets the category whose
     one-hot column is reconstructed highest. Other columns, and the rows the model
-    cannot score (:func:`denoisable`), are copied unchanged.
+    cannot score (:func:`denoisable`) or whose reconstruction is not finite, are copied
+    unchanged (:func:`warn_not_denoised`).
     """
     transformed = pipeline[:-1].transform(prepare(frame, schema))
-    rows = denoisable(pipeline[-1], transformed)
+    rows = denoisable(pipeline[-1], transformed, warn=False)
     out = frame.copy()
+    reconstructed = np.empty((0, 0))
+    if rows.any():
+        reconstructed = np.asarray(denoiser(pipeline[-1])(transformed[rows]), dtype=np.float64)
+        fits = np.isfinite(reconstructed).all(axis=1)  # never inf written for a number
+        rows[np.flatnonzero(rows)[~fits]] = False
+        reconstructed = reconstructed[fits]
+    if not rows.all():
+        warn_not_denoised()
     if not rows.any():
         return out
-    reconstructed = denoiser(pipeline[-1])(transformed[rows])
     transformer = pipeline.named_steps["columns"]
     groups = _groups(pipeline, schema)
     for column in schema.numeric:
@@ -576,12 +584,12 @@ def denoise_chunk(pipeline, schema, frame):
     return out
 
 
-def denoisable(model, X, finite=None):
+def denoisable(model, X, finite=None, *, warn=True):
     """The mask of the rows of ``X`` (the model's input) that ``model`` can score: every
     value finite (``finite``, when the caller has that mask already), and a finite score
     (``1e308`` overflows in its arithmetic; ``score`` flags such rows). Their
-    reconstruction would be infinite or made up: a warning says that the others are
-    copied unchanged."""
+    reconstruction would be infinite or made up: a warning (unless ``warn`` is false,
+    :func:`warn_not_denoised`) says that the others are copied unchanged."""
     values = X if isinstance(X, pd.DataFrame) else np.asarray(X, dtype=np.float64)
     rows = np.isfinite(values).all(axis=1) if finite is None else finite.copy()
     rows = np.asarray(rows, dtype=bool)
@@ -589,14 +597,22 @@ def denoisable(model, X, finite=None):
         with np.errstate(over="ignore", invalid="ignore"):
             scores = anomaly_scores(model, values[rows])
         rows[np.flatnonzero(rows)[~np.isfinite(scores)]] = False
-    if not rows.all():
-        warnings.warn(
-            "rows the model cannot score (values that are not finite, or overflow in its "
-            "arithmetic) are copied unchanged, not denoised.",
-            UserWarning,
-            stacklevel=3,
-        )
+    if warn and not rows.all():
+        warn_not_denoised(stacklevel=4)
     return rows
+
+
+def warn_not_denoised(stacklevel=3):
+    """The one warning about rows copied unchanged by ``denoise``: rows the model cannot
+    score (:func:`denoisable`), or whose reconstruction is not finite or does not fit its
+    column (an integer beyond int64, a date beyond pandas' timestamps)."""
+    warnings.warn(
+        "rows the model cannot score (values that are not finite, or overflow in its "
+        "arithmetic) or whose reconstruction does not fit a column (not finite, beyond "
+        "an integer's or a date's range) are copied unchanged, not denoised.",
+        UserWarning,
+        stacklevel=stacklevel,
+    )
 
 
 def _names(names, limit=20):
