@@ -5,6 +5,7 @@ property-based acceptance test over generated CSV files (``fit``/``score`` via C
 """
 
 import io
+import itertools
 import json
 import math
 import re
@@ -91,11 +92,13 @@ def test_case1_an_infinite_value_at_score_time_is_scored_inf_and_flagged(table, 
     assert out.loc[3, "anomaly_score"] == math.inf and out.loc[3, "is_anomaly"] == 1
     assert out.loc[2, "top1_column"] == "x3"
     # one warning for the stream, counting both kinds and naming the first by its data row
-    # (the model's own counted only the overflow, by its place among the finite rows)
+    # (the model's own counted only the overflow, by its place among the finite rows, and
+    # --explain's passes repeated it, saying -inf: "They are scored -inf")
     numeric = tmp_path / "numeric.skops"
     ok(run("fit", path, "-o", numeric, "--columns", "x1,x2,x3", "--chunksize", "50", *FAST))
-    for used in (model, numeric):
-        result = ok(run("score", used, target, "-o", tmp_path / "out.csv", "--force", "--json"))
+    for used, explain in itertools.product((model, numeric), ([], ["--explain", "2"])):
+        result = ok(run("score", used, target, "-o", tmp_path / "out.csv", "--force", "--json",
+                        *explain))  # fmt: skip
         warned = [line for line in result.stderr.splitlines() if "could not be scored" in line]
         assert warned == ["Warning: 2 row(s) could not be scored (first: row 3): a value is "
                           "infinite, or overflows to infinity in the model's arithmetic. Their "

@@ -12,6 +12,7 @@ import pandas as pd
 from sklearn.pipeline import Pipeline
 
 from .encoder import TableEncoder
+from .thresholds import anomaly_scores
 
 #: Name of the share of the anomaly error that is the code's distance from the training codes.
 CODE_DISTANCE = "_code_distance"
@@ -123,9 +124,10 @@ def shares_of_encoded(encoder, detector, encoded):
         recon = total - distance
         drops = np.column_stack([recon - (t - d) for t, d in occluded])
         drops = np.where(np.isnan(drops), 0.0, np.clip(drops, 0.0, None))
-        fallback = ~(drops.sum(axis=1) > 0)
+        fallback = ~(drops.sum(axis=1) > 0) & np.isfinite(total)  # unscorable: below
         if fallback.any():
-            drops[fallback] = _mean_errors(detector, encoded, distance, groups)[fallback]
+            rows = encoded[fallback]
+            drops[fallback] = _mean_errors(detector, rows, distance[fallback], groups)
         weights = drops / drops.sum(axis=1, keepdims=True)
         recon_share = np.clip(recon / total, 0.0, 1.0)
         shares = np.column_stack([weights * recon_share[:, None], 1.0 - recon_share])
@@ -142,8 +144,9 @@ def shares_of_encoded(encoder, detector, encoded):
 
 
 def _error_parts(detector, encoded):
-    """``(anomaly error, code distance)`` per row."""
-    total = -np.asarray(detector.score_samples(encoded), dtype=np.float64)
+    """``(anomaly error, code distance)`` per row; ``inf`` error, with no warning, where
+    the row cannot be scored (the caller counts such rows; the occluded passes too)."""
+    total = np.asarray(anomaly_scores(detector, encoded), dtype=np.float64)
     return total, _code_distance(detector, encoded)
 
 
@@ -160,7 +163,7 @@ def _occlude(encoded, idx, encoder):
 def _mean_errors(detector, encoded, distance, groups):
     """Each column's mean encoded error, less the code distance ``feature_scores`` adds."""
     scores = np.asarray(detector.feature_scores(encoded), dtype=np.float64)
-    total = -np.asarray(detector.score_samples(encoded), dtype=np.float64)
+    total = np.asarray(anomaly_scores(detector, encoded), dtype=np.float64)
     # feature_scores = errors + c, c equal over the columns, and total = mean(errors) + d
     added = scores.mean(axis=1) - (total - distance)
     errors = np.clip(scores - added[:, None], 0.0, None)

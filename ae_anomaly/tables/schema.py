@@ -490,13 +490,13 @@ def score_chunk(pipeline, schema, frame, *, threshold, explain=0, names=None, ke
         groups = _groups(pipeline, schema)
         columns = np.array(list(groups), dtype=object)
         per_column = np.zeros((len(frame), len(groups)))
-        if finite.any():
+        unscored = np.isinf(scores)  # counted by the caller: feature_scores would warn
+        if not unscored.all():
             with np.errstate(over="ignore", invalid="ignore"):
-                errors = np.asarray(model.feature_scores(transformed[finite]))
-                per_column[finite] = np.column_stack(
+                errors = np.asarray(model.feature_scores(transformed[~unscored]))
+                per_column[~unscored] = np.column_stack(
                     [errors[:, idx].sum(axis=1) for idx in groups.values()]
                 )
-        unscored = np.isinf(scores)
         per_column[unscored] = _culprits(transformed[unscored], groups.values())
         total = per_column.sum(axis=1, keepdims=True)
         shares = np.divide(per_column, total, out=np.zeros_like(per_column), where=total > 0)
