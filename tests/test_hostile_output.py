@@ -342,3 +342,70 @@ def test_a_failed_write_to_stdout_is_an_output_error_a_gone_reader_a_broken_pipe
     monkeypatch.setattr(sys, "stdout", None)
     with pytest.raises(OutputError, match="stdout: it is closed"):
         TableWriter("-").__enter__()
+
+
+class _Short(io.RawIOBase):
+    """A raw stdout (``python -u``'s ``sys.stdout.buffer``) taking at most 1000 bytes per
+    write, as a pipe does when its reader leaves during a large write."""
+
+    def __init__(self):
+        self.data = bytearray()
+
+    def writable(self):
+        return True
+
+    def write(self, data):
+        self.data += bytes(memoryview(data)[:1000])
+        return min(1000, memoryview(data).nbytes)
+
+
+def test_a_short_write_to_a_raw_stdout_is_written_on(monkeypatch, tmp_path):
+    """Arrow ignores a write's count: a raw stdout's short writes lost the rest of the
+    chunk, and the run reported success."""
+    frame = pd.DataFrame({"a": np.arange(20_000.0), "b": "x"})
+    short = _Short()
+    monkeypatch.setattr(sys, "stdout", type("Stdout", (), {"buffer": short})())
+    with TableWriter("-") as writer:
+        writer.write(frame)
+    with TableWriter(tmp_path / "whole.csv") as writer:
+        writer.write(frame)
+    assert bytes(short.data) == (tmp_path / "whole.csv").read_bytes()
+
+
+@pytest.fixture(scope="module")
+def big_input(model):
+    """A file whose scores (560 KB) fill a pipe's 64 KiB many times, in one chunk."""
+    path = model.parent / "big.csv"
+    rows = "".join(f"{i},{i % 7}.5,{i % 5}.25,{i % 3}.125\n" for i in range(20_000))
+    path.write_text("id,amount,age,score\n" + rows)
+    return path
+
+
+@pytest.mark.parametrize("unbuffered", ["1", None])
+@pytest.mark.parametrize("taken", [0, 100, 5000])
+def test_a_reader_that_leaves_early_gets_a_quiet_failure_never_a_success(
+    model, big_input, unbuffered, taken
+):
+    """``score ... | head``: a reader that takes ``taken`` bytes and closes the pipe. Under
+    ``python -u`` the run printed its summary ('wrote stdout') with status 0 though most of
+    the table was never written; it ends with status 1 and nothing on stderr, as a
+    reader gone away ends Unix tools. A small output (the training file) too, its reader
+    gone before it starts."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+    env.update({"PYTHONUNBUFFERED": unbuffered} if unbuffered else {})
+    data = big_input if taken else model.parent / "train.csv"
+    read, write = os.pipe()
+    process = subprocess.Popen([sys.executable, "-m", "ae_anomaly", "score", model, data],
+                               cwd=ROOT, env=env, stdout=write, stderr=subprocess.PIPE)  # fmt: skip
+    os.close(write)
+    got = b""
+    while len(got) < taken:  # at least the header and the first rows, then leave
+        piece = os.read(read, taken - len(got))
+        if not piece:
+            break
+        got += piece
+    os.close(read)
+    stderr = process.communicate(timeout=300)[1].decode()
+    assert len(got) == taken
+    assert process.returncode == 1, stderr
+    assert stderr == ""

@@ -38,6 +38,7 @@ from .formats import (
 )
 from .parquetout import ParquetOut, in_input_types
 from .reader import TableReader
+from .sinks import whole_writes
 from .zones import zoned_text
 
 __all__ = [
@@ -308,7 +309,7 @@ class TableWriter:
         if self.path == STDIO:
             if sys.stdout is None:  # started with stdout closed (>&-)
                 raise OutputError("Cannot write to stdout: it is closed.")
-            self._sink = getattr(sys.stdout, "buffer", sys.stdout)
+            self._sink = whole_writes(getattr(sys.stdout, "buffer", sys.stdout))  # python -u
         else:
             tmp = self._stack.enter_context(atomic_path(self.path, replace=self.replace))
             if self.kind == "parquet":  # its file, and the spare a rewrite uses (removed)
