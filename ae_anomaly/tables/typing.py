@@ -17,7 +17,9 @@ The rules, in order, for a column that no option names:
    typos (``1O5``, ``1.66x``): an error naming row, column and value, or, with
    ``coerce=True``, a :class:`CoercedValueWarning` and those cells become missing;
    whole numbers of 3+ digits written with leading zeros (``02134``: codes) are numbers,
-   with a :class:`~ae_anomaly.tables.lookalike.CodeLikeNumbersWarning`;
+   with a :class:`~ae_anomaly.tables.lookalike.CodeLikeNumbersWarning`, whole numbers
+   under 1000 beside numbers with three decimals only (``419``, ``1.817``: thousands?) with
+   a :class:`~ae_anomaly.tables.exports.ThousandsLikeWarning`;
 3. all ``true``/``false`` or ``yes``/``no`` (any case) or Python bools: **boolean** (1/0);
 4. ISO dates (``2024-05-31``, ``2024-05-31T13:45:00+02:00``): **datetime**, with the same
    rule for the few cells that are not;
@@ -60,6 +62,7 @@ from .errors import (
     row_name,
     user_stacklevel,
 )
+from .exports import warn_thousands_like
 from .lookalike import marks_advice, number_pattern, refit_advice, refuse_lookalike, warn_code_like
 from .nonfeatures import refuse_non_features
 from .zones import numpy_times
@@ -495,6 +498,8 @@ def classify_column(series, options, *, kind=None):
     if (~number_bad[present]).mean() >= MIN_TYPED_FRACTION:
         check_cells(series, number_bad, NUMERIC, options)
         warn_code_like(series, present & ~number_bad)
+        if options.decimal == "." and options.thousands is None:
+            warn_thousands_like(series, present & ~number_bad)
         return ColumnType(NUMERIC, percent=percent)
     if not parse_booleans(series, options)[1].any():
         return ColumnType(BOOLEAN)
