@@ -19,7 +19,7 @@ import pandas as pd
 import pyarrow as pa
 
 from .formats import STDIO, DataError, UsageProblem
-from .streams import count_lines, field_counts
+from .streams import count_lines, field_counts, inside_quotes
 
 _RAGGED_ROW = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
 _UNCLOSED_QUOTE = re.compile(r"EOF inside string starting at row (\d+)")
@@ -129,6 +129,33 @@ class CsvChecks:
         except DataError as precise:
             return precise
         return error
+
+    def _refuse_empty_rows(self, piece, first, lines, rows):
+        """Refuse a record of ``piece`` whose every field is empty (``,,,``): a blank row
+        of a spreadsheet, which it exports so; read, it is a row of missing values only,
+        which ``impute`` would fill and score. ``lines``/``rows``: the line breaks and the
+        data rows before ``piece``. Looked for with one search of the bytes (fast), the
+        records counted only when one is found."""
+        empty = self.delimiter.encode() * (len(self.columns) - 1)
+        if len(empty) != len(self.columns) - 1 or not empty:
+            return  # one column (a blank line), or a delimiter of several bytes
+        if b"\n" + empty not in piece and b"\r" + empty not in piece:
+            if first or not piece.startswith(empty):
+                return  # no line starts so: the common case, at memchr's speed
+        inside = inside_quotes(piece, empty[:1]) if b'"' in piece else None
+        for match in re.finditer(re.escape(empty) + rb"(?=\r|\n|\Z)", piece):
+            start = match.start()
+            if start == 0 and first or start and piece[start - 1] not in b"\r\n":
+                continue  # the header; the end of a line of other fields
+            if inside is not None and start and inside[start - 1]:
+                continue  # a line inside a quoted field
+            starts = field_counts(piece, empty[:1])[0]
+            row = rows + int(np.searchsorted(starts, start)) + 1 - first
+            line = lines + count_lines(piece, start) + 1
+            raise DataError(
+                f"{self.name}: row {row} (line {line}) is empty, every cell blank, as "
+                "spreadsheets export blank rows: delete the empty rows from the file."
+            )
 
     def _check_index(self, frame, piece, first, lines, expected=None):
         """Refuse rows with more fields than the header, which pandas reads silently as

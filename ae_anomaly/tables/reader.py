@@ -377,6 +377,7 @@ class TableReader(CsvChecks):
             for number, piece in enumerate(self._pieces(stream)):
                 if self.usecols is not None:  # pandas then accepts any number of fields
                     self._check_fields(piece, number == 0, lines)
+                self._refuse_empty_rows(piece, number == 0, lines, offset)
                 try:
                     chunk = self._parse_piece(piece, first=number == 0, numbers=numbers)
                 except pd.errors.EmptyDataError:
