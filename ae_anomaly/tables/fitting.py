@@ -28,6 +28,7 @@ from .errors import (
     literal,
     lookalike_note,
 )
+from .exports import warn_totals_row
 from .formats import STDIO, DataError
 from .reader import TableReader
 from .schema import (
@@ -231,6 +232,7 @@ def read_table(source, *, delimiter=None, columns=(), exclude=(), ids=(), catego
         raise DataError(f"{name} has a header but no data rows.")
     warn_label_columns(frame, features)
     warn_id_columns(frame, features)
+    warn_totals_row(frame, features, name)
     schema = Schema(
         features=dict.fromkeys(features), ids=list(ids),
         ignored=[c for c in names if c not in features and c not in ids], impute=impute,
