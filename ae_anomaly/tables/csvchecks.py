@@ -16,9 +16,8 @@ import warnings
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 
-from .formats import STDIO, DataError, UsageProblem
+from .formats import STDIO, DataError, UsageProblem, input_stream
 from .streams import count_lines, field_counts, inside_quotes
 
 _RAGGED_ROW = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
@@ -38,6 +37,7 @@ _NOT_TEXT = (
     (b"\x1f\x8b", "gzip-compressed data: name it .csv.gz (or .tsv.gz)"),
     (b"\x28\xb5\x2f\xfd", "zstd-compressed data: name it .csv.zst"),
     (b"BZh91AY&SY", "bzip2-compressed data: name it .csv.bz2"),
+    (b"\xfd7zXZ\x00", "xz-compressed data: name it .csv.xz"),
     (b"PAR1", "a Parquet file: name it .parquet"),
 )  # fmt: skip
 
@@ -57,7 +57,7 @@ class CsvChecks:
         """Refuse another encoding for a file that says it is UTF-8 (a byte-order mark:
         read as cp1252 it would become part of the first column's name); warn when its
         first lines are UTF-8 text beyond ASCII (``Café`` would read ``CafÃ©``)."""
-        with pa.input_stream(str(self.path), compression="detect") as stream:
+        with input_stream(self.path) as stream:
             head = stream.read(1 << 16)
         if head.startswith(codecs.BOM_UTF8):
             raise DataError(

@@ -9,6 +9,8 @@ from pathlib import Path
 TEXT_SUFFIXES = {".csv": ",", ".tsv": "\t", ".tab": "\t"}
 PARQUET_SUFFIXES = {".parquet", ".pq"}
 COMPRESSION_SUFFIXES = {".gz": "gzip", ".bz2": "bz2", ".zst": "zstd", ".lz4": "lz4"}
+#: Compressions read but not written (pyarrow has no xz codec: Python's lzma reads it).
+READ_ONLY_COMPRESSION = ".xz"
 #: Spreadsheet files, named in their own error (they are not text to give a delimiter for).
 WORKBOOK_SUFFIXES = {".xlsx", ".xlsm", ".xlsb", ".xls", ".ods", ".numbers"}
 #: Bytes of text parsed per chunk (about 30,000 rows of 30 numbers). 8 MiB rather than 16:
@@ -103,9 +105,21 @@ def is_table_path(path):
     (True, False)
     """
     suffixes = [s.lower() for s in Path(path).suffixes]
-    if suffixes and suffixes[-1] in COMPRESSION_SUFFIXES:
+    if suffixes and suffixes[-1] in {*COMPRESSION_SUFFIXES, READ_ONLY_COMPRESSION}:
         suffixes = suffixes[:-1]
     return bool(suffixes) and suffixes[-1] in {*TEXT_SUFFIXES, *PARQUET_SUFFIXES}
+
+
+def input_stream(path):
+    """A pyarrow stream of the bytes of the file ``path``, decompressed as its extension
+    says (``.gz``, ``.bz2``, ``.zst``, ``.lz4`` by pyarrow, ``.xz`` by Python's lzma)."""
+    import pyarrow as pa
+
+    if Path(path).suffix.lower() == READ_ONLY_COMPRESSION:
+        import lzma
+
+        return pa.PythonFile(lzma.open(path, "rb"), mode="r")
+    return pa.input_stream(str(path), compression="detect")
 
 
 def table_format(path, delimiter=None, *, output=False):
@@ -118,8 +132,8 @@ def table_format(path, delimiter=None, *, output=False):
     --------
     >>> table_format("scores.tsv")
     ('csv', '\\t')
-    >>> table_format("data.csv.gz")
-    ('csv', ',')
+    >>> table_format("data.csv.gz"), table_format("data.tsv.xz")
+    (('csv', ','), ('csv', '\\t'))
     >>> table_format("data.parquet")
     ('parquet', None)
     >>> table_format("export.xlsx", ";")
@@ -135,7 +149,12 @@ def table_format(path, delimiter=None, *, output=False):
     if path == STDIO:
         return "csv", delimiter or ","
     suffixes = [s.lower() for s in Path(path).suffixes]
-    compressed = bool(suffixes) and suffixes[-1] in COMPRESSION_SUFFIXES
+    if output and suffixes and suffixes[-1] == READ_ONLY_COMPRESSION:
+        raise UsageProblem(
+            f"{str(path)!r}: xz-compressed tables are read, not written; name a .csv.gz, "
+            ".csv.bz2 or .csv.zst output (or compress the .csv with xz afterwards)."
+        )
+    compressed = bool(suffixes) and suffixes[-1] in {*COMPRESSION_SUFFIXES, READ_ONLY_COMPRESSION}
     if compressed:
         suffixes = suffixes[:-1]
     suffix = suffixes[-1] if suffixes else ""
@@ -174,6 +193,7 @@ def table_format(path, delimiter=None, *, output=False):
     known = ", ".join(sorted([*TEXT_SUFFIXES, *PARQUET_SUFFIXES]))
     raise UsageProblem(
         f"Cannot tell the format of {str(path)!r} from its extension (known: {known}, "
-        f"optionally compressed: {', '.join(COMPRESSION_SUFFIXES)}); pass --delimiter for "
+        f"optionally compressed: {', '.join([*COMPRESSION_SUFFIXES, READ_ONLY_COMPRESSION])}); "
+        "pass --delimiter for "
         "other text files."
     )

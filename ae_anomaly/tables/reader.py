@@ -13,6 +13,7 @@ import collections
 import contextlib
 import csv
 import io
+import lzma
 import re
 import zlib
 from pathlib import Path
@@ -177,7 +178,7 @@ class TableReader(CsvChecks):
                     self.encoding = "utf-16"  # Excel's "Unicode Text": the mark says so
                     with self._open() as stream:
                         head = self._read_head_from(stream)
-        except (OSError, EOFError, zlib.error) as exc:
+        except (OSError, EOFError, zlib.error, lzma.LZMAError) as exc:
             raise DataError(f"{self.name}: unreadable ({_reason(exc)}).") from None
         except UnicodeDecodeError as exc:  # not in the --encoding given
             raise self._not_text(exc) from None
@@ -202,7 +203,7 @@ class TableReader(CsvChecks):
 
     def _open(self):
         """The file as a stream of UTF-8 bytes (decompressed, transcoded)."""
-        stream = pa.input_stream(str(self.path), compression="detect")
+        stream = _formats.input_stream(self.path)
         if self.encoding:
             return pa.transcoding_input_stream(stream, self.encoding, "utf-8")
         return stream
@@ -357,7 +358,7 @@ class TableReader(CsvChecks):
                 encoding="utf-8-sig",  # a byte-order mark is not part of the first name
                 usecols=self.usecols,
             )  # a line ends at \n, \r\n or a bare \r, mixed too (so record_end cuts)
-        except (OSError, EOFError, zlib.error) as exc:
+        except (OSError, EOFError, zlib.error, lzma.LZMAError) as exc:
             raise DataError(f"{self.name}: unreadable ({_reason(exc)}).") from None
         except (ValueError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
             raise self._csv_error(exc, self._skipped_lines) from None
@@ -408,7 +409,7 @@ class TableReader(CsvChecks):
         while True:
             try:
                 data = stream.read(self.block_size)
-            except (OSError, EOFError, zlib.error) as exc:  # e.g. a corrupted .gz
+            except (OSError, EOFError, zlib.error, lzma.LZMAError) as exc:  # e.g. a corrupted .gz
                 raise DataError(
                     f"{self.name}: unreadable ({_reason(exc)}): corrupted or truncated?"
                 ) from None
