@@ -493,3 +493,23 @@ def test_case7_an_impossible_iso_date_is_named_so_without_format_advice():
     assert "date_format" not in message
     with pytest.raises(DataError, match="pass date_format for non-ISO dates"):
         kinds(pd.DataFrame({"when": [*days, "03/15/2024"]}))
+
+
+def test_shares_of_a_row_that_cannot_be_scored_come_with_one_warning_naming_it():
+    """feature_scores_by_column scores quietly (the command line counts such rows itself):
+    called by the user, it said nothing of a row whose values overflow in the model's
+    arithmetic, and gave it shares as if it were scored."""
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(rng.normal(size=(200, 3)), columns=list("abc"))
+    pipeline = make_table_pipeline(Autoencoder(max_iter=3, random_state=0)).fit(frame)
+    odd = frame.iloc[:3].set_axis([10, 11, 12]).assign(c=[0.1, 1e300, 1e300])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        shares = feature_scores_by_column(pipeline, odd)
+    said = [str(w.message) for w in caught]
+    assert len(said) == 1 and said[0].startswith("2 row(s) could not be scored"), said
+    assert "(first: row 11)" in said[0] and caught[0].filename == __file__
+    assert shares.loc[11, "c"] > 0 and np.allclose(shares.sum(axis=1), 1.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        feature_scores_by_column(pipeline, frame.iloc[:3])  # every row scored: no warning

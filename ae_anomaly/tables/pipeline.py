@@ -7,11 +7,14 @@ per *original* column plus the code-distance term, ``_code_distance``.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 from sklearn.pipeline import Pipeline
 
 from .encoder import TableEncoder
+from .errors import cell_repr, user_stacklevel
 from .thresholds import anomaly_scores
 
 #: Name of the share of the anomaly error that is the code's distance from the training codes.
@@ -92,7 +95,8 @@ def feature_scores_by_column(pipeline, X):
         With ``X``'s index; one column per feature column, then ``_code_distance``. Each
         row sums to 1. A row whose error overflows (infinite or NaN) is shared equally among
         the columns whose occlusion makes it finite, and ``_code_distance`` when the code
-        distance overflows too.
+        distance overflows too; such rows come with one warning, naming the
+        first.
 
     Examples
     --------
@@ -110,14 +114,28 @@ def feature_scores_by_column(pipeline, X):
     encoder, detector = _encoder(pipeline), pipeline[-1]
     if not hasattr(detector, "feature_scores"):
         raise TypeError(f"{type(detector).__name__} has no feature_scores method.")
-    shares = shares_of_encoded(encoder, detector, pipeline[:-1].transform(X))
+    encoded = pipeline[:-1].transform(X)
+    total, distance = _error_parts(detector, encoded)
+    shares = shares_of_encoded(encoder, detector, encoded, (total, distance))
     shares.index = X.index if isinstance(X, pd.DataFrame) else shares.index
+    unscorable = ~np.isfinite(total)
+    if unscorable.any():  # the scores are the quiet ones: this is the rows' one warning
+        first = cell_repr(shares.index[int(np.flatnonzero(unscorable)[0])])
+        warnings.warn(
+            f"{int(unscorable.sum())} row(s) could not be scored: their values overflow to "
+            f"infinity or NaN in the model's arithmetic (first: row {first}). Their shares "
+            "go to the columns whose typical value makes the error finite.",
+            UserWarning,
+            stacklevel=user_stacklevel(),
+        )
     return shares
 
 
-def shares_of_encoded(encoder, detector, encoded):
-    """:func:`feature_scores_by_column` of rows already encoded by ``encoder``."""
-    total, distance = _error_parts(detector, encoded)
+def shares_of_encoded(encoder, detector, encoded, parts=None):
+    """:func:`feature_scores_by_column` of rows already encoded by ``encoder``, with no
+    warning for the rows that cannot be scored (the caller counts them); ``parts``: their
+    ``(anomaly error, code distance)`` when already computed."""
+    total, distance = _error_parts(detector, encoded) if parts is None else parts
     groups = list(encoder.feature_groups_.values())
     occluded = [_error_parts(detector, _occlude(encoded, idx, encoder)) for idx in groups]
     with np.errstate(invalid="ignore", over="ignore"):
