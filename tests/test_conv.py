@@ -347,6 +347,31 @@ def test_images_spread_over_the_range_rescaled_to_minus_one_one_are_warned_about
             model.score_samples(other + rng.normal(0, sigma, other.shape))
 
 
+def test_a_dark_defect_of_even_shade_is_not_taken_for_rescaled_images():
+    """A hole or scratch darker than anything in training (bright images within [0.4, 1])
+    covering 14% of each image, in one patch: the patches rule took it for a rescale and
+    advised rescaling; such defects are what the model is for. Its shades spread over less
+    than a quarter of the training width; a rescaled batch's do not."""
+    import warnings
+
+    from ae_anomaly.models.images import ImageScaleWarning, check_pixel_range, global_minmax_scaler
+
+    rng = np.random.RandomState(0)
+    scaler = global_minmax_scaler(0.4 + 0.6 * rng.uniform(size=(200, 256)))
+    defects = 0.4 + 0.6 * rng.uniform(size=(5, 16, 16))
+    defects[:, 4:10, 4:10] = 0.0  # a hole
+    textured = defects.copy()
+    textured[:, 4:10, 4:10] = rng.uniform(0, 0.1, size=(5, 6, 6))  # a scratch with texture
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ImageScaleWarning)
+        for batch in (defects, textured):
+            check_pixel_range(batch.reshape(5, -1), scaler, "ConvAutoencoder")
+    shaded = _smooth_images()[:5].reshape(5, -1)  # spread over [0, 1]
+    trained = global_minmax_scaler(shaded)
+    with pytest.warns(ImageScaleWarning, match="in patches"):
+        check_pixel_range(shaded * 2 - 1, trained, "ConvAutoencoder")
+
+
 def test_real_test_images_are_not_warned_about_scale(shared_dir):
     """Test images of MNIST and Fashion-MNIST (shifted by 4 pixels too, and with noise a
     denoiser is given) on the training scale raise no ImageScaleWarning; rescaled ones do."""

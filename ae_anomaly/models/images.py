@@ -251,15 +251,17 @@ def check_pixel_range(rows, scaler, name):
       about pixels within the training range keeps fewer than half of them beyond
       either bound;
     - a tenth of the pixels or more a quarter-width below the training minimum, in
-      patches (``PATCH_SHARE``): [0, 1] images whose pixels spread over the range, like
-      CIFAR's, rescaled to [-1, 1] or by a mean and standard deviation, for a model
-      trained on [0, 1]: only a quarter to two fifths of their pixels fall a quarter-width
-      below 0, too few for the sign above. A pixel that far below is next to another one
-      as far below more than half the time in a rescaled image (its dark regions), less
-      than half the time under noise: symmetric noise, independent from pixel to pixel,
-      puts the next pixel that far below with a probability under 1/2 whatever that
-      pixel's level within the range. Images within the training range (another class,
-      brighter or darker) put no pixel there.
+      patches of shades spread over a quarter-width or more (``PATCH_SHARE``): [0, 1]
+      images whose pixels spread over the range, like CIFAR's, rescaled to [-1, 1] or by
+      a mean and standard deviation, for a model trained on [0, 1]: only a quarter to two
+      fifths of their pixels fall a quarter-width below 0, too few for the sign above.
+      A pixel that far below is next to another one as far below more than half the
+      time in a rescaled image (its dark regions), less than half the time under
+      noise: symmetric noise, independent from pixel to pixel, puts the next pixel that
+      far below with a probability under 1/2 whatever that pixel's level within the
+      range. Images within the training range (another class,
+      brighter or darker) put no pixel there; a dark defect of even shade (a hole, a
+      scratch) on images brighter than it spreads over less than a quarter-width.
 
     What a range cannot show is not warned about: e.g. images within [0, 1] for a model
     trained on [-1, 1], or a rescaled batch of bright images with few pixels below the
@@ -293,7 +295,7 @@ def check_pixel_range(rows, scaler, name):
         why = f"{ranged}: rescaled (to [-1, 1], or by a mean and standard deviation)?"
     elif beyond > 0.5:
         why = f"{ranged}, and {beyond:.0%} of the pixels lie beyond it: scaled differently?"
-    elif (patches := _share_in_patches(rows < lo - margin)) >= PATCH_SHARE:
+    elif (patches := _share_in_patches(rows < lo - margin, rows, margin)) >= PATCH_SHARE:
         why = (f"{ranged}, and {patches:.0%} of the pixels lie a quarter of its width or "
                "more below it, in patches, not scattered as noise: rescaled (to [-1, 1], "
                "or by a mean and standard deviation)?")  # fmt: skip
@@ -309,12 +311,16 @@ def check_pixel_range(rows, scaler, name):
     )
 
 
-def _share_in_patches(mask):
+def _share_in_patches(mask, rows, spread):
     """The share of the pixels in ``mask`` (rows of flattened images), or 0 when most of
-    them lie alone: their next pixel in the row (the one to the right, but at the end of
-    an image row) is in ``mask`` at most half the time."""
+    them lie alone (their next pixel in the row, the one to the right but at the end of an
+    image row, is in ``mask`` at most half the time), or when their values in ``rows``
+    spread over less than ``spread`` (5th to 95th percentile): a dark defect of even
+    shade (a hole, a scratch) on images brighter than it, not a rescaled image's dark
+    regions, whose shades spread down the new range."""
     first = mask[:, :-1]
     count = np.count_nonzero(first)
     if not count or np.count_nonzero(first & mask[:, 1:]) <= count / 2:
         return 0.0
-    return float(np.mean(mask))
+    low, high = np.percentile(rows[mask], [5, 95])
+    return float(np.mean(mask)) if high - low >= spread else 0.0
