@@ -398,6 +398,35 @@ def test_a_repeated_or_multiindex_label_is_named_so_the_row_can_be_found():
         TableEncoder().fit(frame.reset_index(drop=True))
 
 
+def test_a_row_of_a_table_scored_in_chunks_is_named_by_its_place_in_the_table(monkeypatch):
+    """score_table cuts a DataFrame into chunks (FRAME_CHUNK rows), and the messages judged
+    a label repeated and counted its position in the chunk: a label repeated in the table
+    but once in its chunk had no position ('row 1'), and one repeated in its chunk had its
+    position in the chunk ('row 2 (position 7)' for the table's 18th row)."""
+    from ae_anomaly.tables import scoring
+    from ae_anomaly.tables.fitting import fit_table
+
+    monkeypatch.setattr(scoring, "FRAME_CHUNK", 10)
+    rng = np.random.default_rng(0)
+
+    def month(n):
+        return pd.DataFrame({"a": rng.normal(size=n), "b": rng.normal(size=n)})
+
+    model = fit_table(Autoencoder(max_iter=1, random_state=0), month(40))
+    frame = pd.concat([month(12), month(3)])  # the second chunk's labels: 10, 11, 0, 1, 2
+    frame.iloc[13, 1] = np.nan
+    with pytest.raises(DataError, match=r"'b' at row 1 \(position 13\) \(1 missing\)"):
+        scoring.score_table(model, frame)
+    frame = pd.concat([month(5) for _ in range(4)])  # each chunk holds each label twice
+    frame.iloc[17, 1] = np.nan
+    with pytest.raises(DataError, match=r"'b' at row 2 \(position 17\) \(1 missing\)"):
+        scoring.score_table(model, frame)
+    frame = month(20).set_axis(range(100, 120))  # unique labels: no position
+    frame.iloc[17, 1] = np.nan
+    with pytest.raises(DataError, match=r"'b' at row 117 \(1 missing\)"):
+        scoring.score_table(model, frame)
+
+
 def test_an_all_missing_column_is_refused():
     frame = small_table(10).assign(empty=np.nan)
     with pytest.raises(DataError, match="column 'empty' has no values"):

@@ -310,6 +310,49 @@ def test_an_overflowing_statistic_names_the_largest_value_of_the_data(model, mon
     assert "Value 1e+300 at row 1500, column 'c' overflows in training" in in_memory
 
 
+def test_a_row_of_several_files_is_named_by_its_file_not_by_a_place_in_a_chunk(tmp_path):
+    """iter_chunks labels each file's rows by their data row in that file, so a chunk that
+    spans two files holds a label twice, and the message gave its position in the chunk:
+    'row 15 (position 54)', in no file. Now the row is named as its file names it."""
+    rng = np.random.default_rng(0)
+    for k in range(3):
+        part = pd.DataFrame(rng.normal(size=(50, 2)), columns=["a", "b"])
+        if k == 2:
+            part.loc[14, "b"] = np.nan  # the third file's data row 15
+        part.to_csv(tmp_path / f"part{k}.csv", index=False)
+    with pytest.raises(ValueError) as caught:
+        fit_chunks(Autoencoder(max_iter=1), str(tmp_path / "part*.csv"), chunksize=60, epochs=1)
+    message = str(caught.value)
+    assert f"NaN at row 15 of {tmp_path / 'part2.csv'}, column 'b'" in message, message
+    assert "position" not in message, message
+
+
+def test_an_overflowing_statistic_of_several_files_names_the_file(tmp_path):
+    """The largest value of a column, found again after the first pass, is named by its
+    file too (the chunk it was in is gone by then)."""
+    rng = np.random.default_rng(0)
+    for k in range(2):
+        part = pd.DataFrame(rng.normal(size=(30, 3)), columns=list("abc"))
+        if k == 1:
+            part.loc[4, "c"] = 1e300
+        part.to_csv(tmp_path / f"part{k}.csv", index=False)
+    params = {"scaling": "standard", "max_iter": 2, "random_state": 0}
+    message = _training_error(lambda: fit_chunks(Autoencoder(**params), [
+        tmp_path / "part0.csv", tmp_path / "part1.csv"], chunksize=40))  # fmt: skip
+    assert f"1e+300 at row 5 of {tmp_path / 'part1.csv'}, column 'c'" in message, message
+
+
+def test_a_repeated_label_streamed_from_a_table_is_named_by_its_place_in_the_table():
+    """A DataFrame cut into chunks: a label repeated in the table but once in its chunk
+    is named with the row's position in the table, as fit names it."""
+    X = pd.concat([pd.DataFrame(np.random.RandomState(k).normal(size=(12, 2)), columns=list("ab"))
+                   for k in range(2)])  # fmt: skip
+    X.iloc[15, 1] = np.nan  # label 3, once in the second chunk of 10
+    message = _training_error(lambda: fit_chunks(Autoencoder(max_iter=1), X, chunksize=10))
+    assert "NaN at row 3 (position 15), column 'b'" in message, message
+    assert message == _training_error(lambda: Autoencoder(max_iter=1).fit(X))
+
+
 # ----------------------------------------------------------------------------- CLI
 def invoke(*args):
     from click.testing import CliRunner

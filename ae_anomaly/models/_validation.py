@@ -15,6 +15,7 @@ import pandas as pd
 import torch
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from .._rows import name_row, one_row
 from ..nn.training import _caller_outside_package
 from .scalers import is_rounding
 
@@ -216,8 +217,9 @@ def check_trainable_stream(estimator, sample, scaled_sample, read, *, whole):
         elif len(rows):
             row = int(np.argmax(np.abs(rows[:, col])))
             if largest is None or abs(rows[row, col]) > largest[0]:
-                label = chunk.index[[row]] if isinstance(chunk, pd.DataFrame) else [seen + row]
-                largest = (abs(rows[row, col]), rows[[row]], pd.DataFrame(index=label))
+                label = (one_row(chunk, row) if isinstance(chunk, pd.DataFrame)
+                         else pd.DataFrame(index=[seen + row]))  # fmt: skip
+                largest = (abs(rows[row, col]), rows[[row]], label)
         seen += len(rows)
     if largest is not None:
         overflow_error(estimator, largest[1], largest[2], 0, col)
@@ -309,8 +311,9 @@ def check_prefitted_scaler(estimator, scaler):
 
 def row_label(X, row):
     """The row as its user knows it: the index label of a DataFrame (repr, a MultiIndex
-    label's values as Python's), with its position when another row has the same label
-    (``pd.concat([jan, feb])``); else its position.
+    label's values as Python's), with its position when another row of the data has the
+    same label (``pd.concat([jan, feb])``); else its position. A chunk of larger data
+    is named by where it lies in that data (see :func:`ae_anomaly.tables.errors.row_name`).
 
     Examples
     --------
@@ -325,8 +328,7 @@ def row_label(X, row):
     label = X.index[row]
     if isinstance(label, tuple):
         label = tuple(v.item() if isinstance(v, np.generic) else v for v in label)
-    text = repr(label.item() if isinstance(label, np.generic) else label)
-    return text if X.index.is_unique else f"{text} (position {int(row)})"
+    return name_row(X, row, repr(label.item() if isinstance(label, np.generic) else label))
 
 
 def _column_name(estimator, col):

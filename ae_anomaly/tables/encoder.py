@@ -477,7 +477,7 @@ class TableEncoder(TransformerMixin, BaseEstimator):
                     hint = ""
             raise TableError(
                 f"missing value {what} in column {escape(repr(series.name))} at row "
-                f"{escape(row_name(series.index, first))} ({int(missing.sum())} missing){hint}; "
+                f"{escape(row_name(series, first))} ({int(missing.sum())} missing){hint}; "
                 "to fill missing values pass {impute=median} or {impute=most_frequent} when "
                 "fitting, or drop those rows."
             )
@@ -558,7 +558,7 @@ def check_magnitude(series, values):
         first = int(np.flatnonzero(bad)[0])
         raise TableError(
             f"column {escape(repr(series.name))} has {escape(cell_repr(series.iloc[first]))} at "
-            f"row {escape(row_name(series.index, first))}"
+            f"row {escape(row_name(series, first))}"
             f" ({int(bad.sum())} value(s) infinite or beyond {MAX_ABS:.0e}): a model cannot "
             "be fitted on it; fix or drop those rows, or rescale the column."
         )
@@ -622,7 +622,7 @@ def _warn_unseen(encoder, series, unseen):
         note = encoder.unseen_note(series.name, series.iloc[first])
         warnings.warn(
             f"column {series.name!r}: {int(unseen.sum())} row(s) with a category not seen in "
-            f"fitting (first at row {row_name(series.index, first)}: {note}); "
+            f"fitting (first at row {row_name(series, first)}: {note}); "
             f"encoded as {series.name}_{UNSEEN}, which adds to their anomaly score.",
             UnseenCategoryWarning,
             stacklevel=user_stacklevel(),

@@ -12,6 +12,7 @@ import re
 import sys
 import unicodedata
 
+from .._rows import name_row
 from .formats import DataError, UsageProblem
 
 _FIELD = re.compile(r"\{\{|\}\}|\{(\w+)(?:=([^{}]*))?\}")
@@ -41,22 +42,28 @@ def cell_repr(value):
     return repr(value.item() if isinstance(value, np.generic) else value)
 
 
-def row_name(index, position):
-    """The row at ``position`` (from 0) of a table with ``index``, for a message: its label
-    (:func:`cell_repr`), and its position too when another row has that label (``5
-    (position 12)``: ``pd.concat([jan, feb])`` repeats the labels, and ``df.loc[5]`` holds
-    two rows).
+def row_name(rows, position):
+    """The row at ``position`` (from 0) of ``rows`` (a DataFrame or a Series; an Index),
+    for a message: its label (:func:`cell_repr`), and its position too when another row of
+    the data has that label (``5 (position 12)``: ``pd.concat([jan, feb])`` repeats the
+    labels, and ``df.loc[5]`` holds two rows).
+
+    A chunk of larger data (a slice of a DataFrame, rows of files) carries where its rows
+    are (:func:`ae_anomaly._rows.mark`): the position printed is then the row's in the
+    whole data, never in the chunk, and uniqueness is the whole data's; a row read from
+    one of several files is named as that file does (``15 of part2.csv``). Without it,
+    ``rows`` is taken for the whole data.
 
     Examples
     --------
     >>> import pandas as pd
-    >>> row_name(pd.Index([3, 4, 5]), 2), row_name(pd.Index([0, 1, 0, 1]), 2)
+    >>> row_name(pd.Index([3, 4, 5]), 2), row_name(pd.Series(0, index=[0, 1, 0, 1]), 2)
     ('5', '0 (position 2)')
     >>> row_name(pd.MultiIndex.from_product([[1, 2], ["a", "b"]]), 3)
     "(2, 'b')"
     """
-    label = cell_repr(index[position])
-    return label if index.is_unique else f"{label} (position {int(position)})"
+    index = getattr(rows, "index", rows)  # an Index has no index
+    return name_row(rows, position, cell_repr(index[position]))
 
 
 def lookalike_note(text):

@@ -157,7 +157,7 @@ def warn_totals_row(frame, features, name):
     if summed:
         sums = f"holds the sums of the rows above ({', '.join(map(repr, summed))})"
         what = f"{what} and {sums}" if what else sums
-    row = row_name(frame.index, len(frame) - 1)
+    row = row_name(frame, len(frame) - 1)
     warnings.warn(TotalsRowWarning(
         f"{name}: row {row}, the last, {what}: a spreadsheet's totals row, probably, which "
         "would be fitted on as one more row; delete it from the file if so."

@@ -210,7 +210,7 @@ def refuse_lookalike(series, labels, distinct, counts, options, *, min_fraction)
     def refuse(holds, fitting, advice):
         fitting = set(fitting)
         first = next(i for i, label in enumerate(labels) if label in fitting)
-        where = f"row {row_name(series.index, first)}: {cell_repr(series.iloc[first])}"
+        where = f"row {row_name(series, first)}: {cell_repr(series.iloc[first])}"
         raise TableError(
             f"column {escape(repr(series.name))} holds {holds}, e.g. {escape(where)}; {advice}, "
             "or list the column in {categorical} to encode its values as categories."
@@ -433,7 +433,7 @@ def refuse_typed_percentages(series, percent):
     value = series.iloc[present[0]]
     raise TableError(
         f"column {escape(repr(series.name))} was fitted from percentages, read as fractions "
-        f"(48.3% is 0.483), but holds numbers: row {row_name(series.index, present[0])}: "
+        f"(48.3% is 0.483), but holds numbers: row {row_name(series, present[0])}: "
         f"{cell_repr(value)} may mean {value:g}% or {100 * value:g}%; pass the cells as "
         "the fitted table wrote them, as text ending in %."
     )

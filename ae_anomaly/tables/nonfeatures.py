@@ -124,7 +124,7 @@ def refuse_non_features(series, *, fitted=None):
     where = ""
     if position is not None:
         cell = cell_repr(series.iloc[position])
-        where = escape(f" (row {row_name(series.index, position)}: {cell})")
+        where = escape(f" (row {row_name(series, position)}: {cell})")
     name = escape(repr(series.name))
     if what == BYTES:  # the CSV writer's words
         leave = ", or pass it in {id_cols} to keep it out of the features" if fitted is None else ""

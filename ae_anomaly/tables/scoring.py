@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from .._rows import KEY, mark
 from .encoder import UnseenCategoryWarning
 from .fitting import Table, TableModel
 from .formats import DataError
@@ -366,6 +367,8 @@ def _run(model, source, output, transform, delimiter, ignore_extra, progress, *,
         map_chunks(chunks, work, lambda out: consume(out, collected.append, False))
         _check_rows(result, name)
         result.frame = pd.concat(collected) if collected else None
+        if result.frame is not None:  # where the chunks lay is no business of the result's
+            result.frame.attrs.pop(KEY, None)
         return result
     kept = set(typed() if typed is not None else columns)
     types = {column: arrow_type for column, arrow_type in types.items() if column in kept}
@@ -412,7 +415,9 @@ def _chunks(schema, source, delimiter, ignore_extra, needed_only=False, numbers=
         types = _frame_types(frame)
         if not isinstance(source, Table) and not schema.encoded:
             frame = with_types(frame, schema.arrow_types())
-        chunks = (frame.iloc[i : i + FRAME_CHUNK] for i in range(0, len(frame), FRAME_CHUNK))
+        unique = frame.index.is_unique  # the table's, for the messages naming a row
+        chunks = (mark(frame.iloc[i : i + FRAME_CHUNK], offset=i, unique=unique)
+                  for i in range(0, len(frame), FRAME_CHUNK))  # fmt: skip
         return name, list(frame.columns), chunks, types
     reader = TableReader(source, delimiter=delimiter, column_types=schema.arrow_types(),
                          text=schema.encoded, numbers=numbers, encoding=encoding,

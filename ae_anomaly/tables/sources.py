@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from .._rows import mark
 from .formats import BLOCK_SIZE, PARQUET_SUFFIXES
 from .reader import TableReader
 
@@ -43,7 +44,10 @@ def iter_chunks(source, *, chunksize, columns=None):
     chunk : DataFrame of shape (<= chunksize, n_columns)
         A file's rows are labelled by their 1-based data row in that file (the header
         line not counted), the row the command line and every error message name;
-        a table's rows keep their index, an array's are numbered from 0.
+        a table's rows keep their index, an array's are numbered from 0. Its ``attrs``
+        say where its rows are in the whole data (:func:`ae_anomaly._rows.mark`), so
+        that a message names a row by its position in the data, not in the chunk, and
+        a row of one of several files by its file.
 
     Examples
     --------
@@ -52,8 +56,8 @@ def iter_chunks(source, *, chunksize, columns=None):
     [4, 4, 2]
     """
     chunksize = check_chunksize(chunksize)
-    frames = _rechunk(_frames(source, chunksize), chunksize)
-    for chunk in frames:
+    frames, unique, several = _frames(source, chunksize)
+    for chunk in _rechunk(frames, chunksize, unique, several):
         if columns is not None:
             missing = [c for c in columns if c not in chunk.columns]
             if missing:
@@ -94,22 +98,28 @@ class Reservoir:
 
 
 def _frames(source, chunksize):
-    """DataFrames of any size from ``source`` (see :func:`iter_chunks`)."""
+    """``(frames, unique, several)`` of ``source`` (see :func:`iter_chunks`): an iterator
+    of ``(DataFrame of any size, file or None)``, whether the whole data's index labels
+    are unique (None: unknown, a stream), and whether the rows come from several files."""
     if callable(source):
-        for frame in source():
-            yield frame if isinstance(frame, pd.DataFrame) else pd.DataFrame(frame)
-        return
+        frames = (frame if isinstance(frame, pd.DataFrame) else pd.DataFrame(frame)
+                  for frame in source())  # fmt: skip
+        return ((frame, None) for frame in frames), None, False
     if isinstance(source, pd.DataFrame):
-        yield source
-        return
+        return iter([(source, None)]), source.index.is_unique, False
     if isinstance(source, np.ndarray):
-        yield pd.DataFrame(np.atleast_2d(source) if source.ndim == 1 else source)
-        return
+        return iter([(pd.DataFrame(np.atleast_2d(source) if source.ndim == 1 else source),
+                      None)]), True, False  # fmt: skip
     dask = sys.modules.get("dask")  # a Dask collection implies dask is imported
     if dask is not None and dask.is_dask_collection(source):
-        yield from iter_partitions(source)
-        return
+        return ((part, None) for part in iter_partitions(source)), None, False
     paths = expand_paths(source)
+    return _file_frames(paths, chunksize), True, len(paths) > 1
+
+
+def _file_frames(paths, chunksize):
+    """``(DataFrame, path)`` of the files ``paths``, one block at a time, labelled by their
+    1-based data rows."""
     first_columns = None
     for path in paths:
         reader = TableReader(path)
@@ -129,7 +139,7 @@ def _frames(source, chunksize):
         }
         for frame in reader.with_types(types) if types else reader:
             # the reader's 0-based rows as the 1-based data rows its own errors name
-            yield frame.set_axis(frame.index + 1, axis=0)
+            yield frame.set_axis(frame.index + 1, axis=0), path
 
 
 def expand_paths(source):
@@ -189,21 +199,31 @@ def input_holding(output, source):
     return None
 
 
-def _rechunk(frames, chunksize):
-    """Regroup DataFrames of any sizes into chunks of exactly ``chunksize`` rows."""
-    pending, n_pending = [], 0
-    for frame in frames:
+def _rechunk(frames, chunksize, unique, several):
+    """Regroup the DataFrames of ``(frame, file)`` pairs into chunks of exactly
+    ``chunksize`` rows, each marked with where its rows are (:func:`ae_anomaly._rows.mark`;
+    ``unique`` and ``several``: see :func:`_frames`)."""
+    pending, n_pending, offset, files = [], 0, 0, []
+    for frame, path in frames:
         start = 0
         while start < len(frame):
             piece = frame.iloc[start : start + chunksize - n_pending]
             start += len(piece)
+            if several and (not files or files[-1][1] != str(path)):
+                files.append((n_pending, str(path)))
             pending.append(piece)
             n_pending += len(piece)
             if n_pending == chunksize:
-                yield pending[0] if len(pending) == 1 else pd.concat(pending)
-                pending, n_pending = [], 0
+                yield _chunk(pending, offset, unique, files)
+                offset += n_pending
+                pending, n_pending, files = [], 0, []
     if pending:
-        yield pending[0] if len(pending) == 1 else pd.concat(pending)
+        yield _chunk(pending, offset, unique, files)
+
+
+def _chunk(pieces, offset, unique, files):
+    chunk = pieces[0] if len(pieces) == 1 else pd.concat(pieces)
+    return mark(chunk, offset=offset, unique=unique, files=files)
 
 
 def iter_partitions(ddf):

@@ -403,7 +403,7 @@ def check_cells(series, bad, kind, options, *, values=None, fitting=True):
     name, n_bad = series.name, int(bad.sum())
     first = int(np.flatnonzero(bad)[0])
     cell = series.iloc[first]
-    where = f"row {row_name(series.index, first)}: {cell_repr(cell)}{lookalike_note(cell)}"
+    where = f"row {row_name(series, first)}: {cell_repr(cell)}{lookalike_note(cell)}"
     noted = cell_note(cell, name)  # the header again, a spreadsheet's error: not a typing
     where += noted
     others = f" and {n_bad - 1} more" if n_bad > 1 else ""
