@@ -139,7 +139,7 @@ class CsvChecks:
         empty = self.delimiter.encode() * (len(self.columns) - 1)
         if len(empty) != len(self.columns) - 1 or not empty:
             return  # one column (a blank line), or a delimiter of several bytes
-        if b"\n" + empty not in piece and b"\r" + empty not in piece:
+        if b"\n" + empty not in piece and (b"\r" not in piece or b"\r" + empty not in piece):
             if first or not piece.startswith(empty):
                 return  # no line starts so: the common case, at memchr's speed
         inside = inside_quotes(piece, empty[:1]) if b'"' in piece else None
