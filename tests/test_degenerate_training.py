@@ -7,24 +7,20 @@ the training rows was 0, and dividing by it amplified the 1e-16 rounding differe
 matrix products of other sizes. An Autoencoder fitted on one row scored rows at -1e306.
 """
 
-import warnings
 
 import numpy as np
 import pytest
-from sklearn.exceptions import ConvergenceWarning
 
 from ae_anomaly import Autoencoder, DenoisingAutoencoder, EnsembleAutoencoder
+
+from .test_tiny_columns import fit_warnings
 
 X = np.random.default_rng(0).normal(size=(200, 3))
 SAME = np.repeat(X[:1], 200, axis=0)
 
 
 def _fit(model, rows):
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        model.fit(rows)
-    return [str(w.message) for w in caught if "learns nothing" in str(w.message)]
+    return fit_warnings(model, rows, "learns nothing")
 
 
 @pytest.mark.parametrize("cls", [Autoencoder, DenoisingAutoencoder, EnsembleAutoencoder])

@@ -19,30 +19,31 @@ from ae_anomaly.models.scalers import is_rounding
 Z = np.random.default_rng(0).normal(size=(200, 3))
 
 
-def _fit_warnings(model, X):
+def fit_warnings(model, X, words="varies, by"):
+    """The messages of the warnings ``model.fit(X)`` gives that hold ``words``."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         warnings.simplefilter("ignore", ConvergenceWarning)
         model.fit(X)
-    return [str(w.message) for w in caught if "varies, by" in str(w.message)]
+    return [str(w.message) for w in caught if words in str(w.message)]
 
 
 def test_columns_at_1e_200_are_warned_about_with_standard_scaling():
-    (message,) = _fit_warnings(Autoencoder(max_iter=2, random_state=0), Z * 1e-200)
+    (message,) = fit_warnings(Autoencoder(max_iter=2, random_state=0), Z * 1e-200)
     assert message.startswith("Autoencoder: column 0 (and 2 more) varies, by ")
     assert "scaling='standard'" in message and "Rescale" in message
 
 
 def test_a_named_column_is_named_and_unscaled_tiny_columns_are_warned_about_too():
     X = np.column_stack([Z[:, :2], Z[:, 2] * 1e-12])
-    (message,) = _fit_warnings(Autoencoder(max_iter=2, random_state=0, scaling=None), X)
+    (message,) = fit_warnings(Autoencoder(max_iter=2, random_state=0, scaling=None), X)
     assert "column 2 varies, by " in message
 
 
 @pytest.mark.parametrize("X", [Z, Z * 1e-200, np.column_stack([Z, np.full(200, 1e-300)])])
 def test_columns_a_scaler_can_see_and_constant_ones_are_not_warned_about(X):
     scaling = "mad" if X[0, 0] != Z[0, 0] or X.shape[1] == 3 else "standard"
-    assert _fit_warnings(EnsembleAutoencoder(max_iter=2, random_state=0, scaling=scaling), X) == []
+    assert fit_warnings(EnsembleAutoencoder(max_iter=2, random_state=0, scaling=scaling), X) == []
 
 
 @settings(max_examples=25, deadline=None)
@@ -53,7 +54,7 @@ def test_no_warning_for_a_column_whose_spread_a_standard_scaler_sees(log_std, lo
     column = X[:, 2]
     if np.ptp(column) == 0 or is_rounding(column.std(), column.mean()):  # a constant's
         return  # the spread lost to the mean's rounding, or within its values' rounding
-    assert _fit_warnings(Autoencoder(max_iter=1, random_state=0), X) == []
+    assert fit_warnings(Autoencoder(max_iter=1, random_state=0), X) == []
 
 
 def test_rounding_noise_of_a_constant_is_not_warned_about():
@@ -62,7 +63,7 @@ def test_rounding_noise_of_a_constant_is_not_warned_about():
     shares = np.random.default_rng(1).dirichlet(np.ones(5), size=200)
     X = np.column_stack([Z, shares.sum(axis=1)])
     assert np.ptp(X[:, -1]) > 0
-    assert _fit_warnings(Autoencoder(max_iter=1, random_state=0), X) == []
+    assert fit_warnings(Autoencoder(max_iter=1, random_state=0), X) == []
 
 
 def test_the_warning_points_at_the_user_s_line():
