@@ -7,6 +7,7 @@ the training rows was 0, and dividing by it amplified the 1e-16 rounding differe
 matrix products of other sizes. An Autoencoder fitted on one row scored rows at -1e306.
 """
 
+import warnings
 
 import numpy as np
 import pytest
@@ -49,3 +50,13 @@ def test_one_training_row_warns_and_scores_finitely():
 def test_rows_that_vary_do_not_warn_even_a_few():
     assert _fit(Autoencoder(max_iter=2, random_state=0), X[:2]) == []
     assert _fit(Autoencoder(max_iter=2, random_state=0), X) == []
+
+
+def test_a_first_partial_fit_on_one_row_is_not_warned_about():
+    """partial_fit learns from the rows to come: its first call on one row (a model
+    updated row by row) is not a fit on a single row."""
+    model = Autoencoder(max_iter=2, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        model.partial_fit(X[:1])
+    assert len(fit_warnings(Autoencoder(max_iter=2, random_state=0), X[:1], "learns nothing")) == 1

@@ -254,6 +254,7 @@ class BaseAutoencoder(
             with np.errstate(over="ignore", invalid="ignore"):  # refused just below
                 scaler = self._make_scaler(rows)
             self._initialize(rows, scaler)
+            warn_identical_rows(self, rows)  # not in partial_fit: more rows come there
             X_scaled = self._scale_for_training(rows, X)
             warn_invisible_columns(self, rows, X_scaled)
             X_train, X_val = self._validation_split(X_scaled)
@@ -401,6 +402,7 @@ class BaseAutoencoder(
                 scaler = self._make_scaler(calibration)
         scaler = resolve_constant_columns(scaler)
         self._initialize(calibration, scaler)
+        warn_identical_rows(self, calibration)
         self.validation_loss_curve_ = None  # nothing held out: the training loss is monitored
         with np.errstate(over="ignore", invalid="ignore"):  # refused just below
             scaled_sample = self._scale(calibration)
@@ -464,7 +466,6 @@ class BaseAutoencoder(
     def _initialize(self, X, scaler):
         """Fresh fitted state for the validated rows ``X``: sizes, device, the network and
         its optimizer, empty curves; ``scaler`` (fitted, or None) becomes ``scaler_``."""
-        warn_identical_rows(self, X)
         self.hidden_layer_sizes_, self.n_components_ = resolve_sizes(self, X.shape[1])
         self.device_ = resolve_device(self.device)
         self._rng = check_random_state(self.random_state)
