@@ -74,7 +74,8 @@ def non_feature(series):
 def _undecodable(series):
     """``(BYTES, position)`` of the first cell of bytes that are not UTF-8 text in an object
     column (pandas reads the others as text, and stops with a traceback at these), or
-    ``(None, None)``. A Python loop only where some cell is bytes."""
+    ``(None, None)``. A Python loop only over a column that pandas' ``infer_dtype`` (in C)
+    finds bytes or of mixed types, which may hold bytes."""
     kind = pd.api.types.infer_dtype(series, skipna=True)  # in C
     if kind != "bytes" and not kind.startswith("mixed"):
         return None, None
